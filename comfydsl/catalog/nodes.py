@@ -1,0 +1,292 @@
+"""The node catalogue: what node classes exist, their inputs and their outputs.
+
+A catalogue is read from ComfyUI's `GET /object_info` answer (a file or a live server) or
+from the compact built-in copy shipped in the package. Node specs are built lazily, on
+first use of a class, so loading the catalogue costs little more than reading JSON.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Iterator, Mapping
+
+from ..errors import CatalogError
+
+#: Literal value types ComfyUI converts before checking; every other type is a link type.
+PRIMITIVE_TYPES = frozenset({"INT", "FLOAT", "STRING", "BOOLEAN"})
+#: Keys of an input's config that say it takes an uploaded file from ComfyUI's input folder.
+UPLOAD_KEYS = {"image_upload": "image", "video_upload": "video", "audio_upload": "audio",
+               "file_upload": "file"}
+
+
+@dataclass(frozen=True, slots=True)
+class InputSpec:
+    """One input of a node class.
+
+    `type` is the socket type (`INT`, `MODEL`, `IMAGE,MASK`, `*`), or `COMBO` for a combo
+    input of either form; `combo_form` says which form (`list` for `[["a", "b"], {...}]`,
+    `combo` for `["COMBO", {"options": [...]}]`). `options` is `None` when the options are
+    not a fixed list (a model file input of the built-in catalogue, whose real list depends
+    on the worker: see `model_folder`).
+    """
+
+    name: str
+    type: str
+    section: str = "required"
+    options: tuple[Any, ...] | None = None
+    combo_form: str | None = None
+    model_folder: str | None = None
+    upload: str | None = None
+    config: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def required(self) -> bool:
+        return self.section == "required"
+
+    @property
+    def hidden(self) -> bool:
+        return self.section == "hidden"
+
+    @property
+    def is_combo(self) -> bool:
+        return self.combo_form is not None
+
+    @property
+    def is_primitive(self) -> bool:
+        return self.type in PRIMITIVE_TYPES
+
+    @property
+    def takes_link_only(self) -> bool:
+        """True for socket types that can only be fed by a link (MODEL, IMAGE, ...)."""
+        return not (self.is_primitive or self.is_combo or self.type == "*")
+
+    @property
+    def minimum(self) -> float | None:
+        return self.config.get("min")
+
+    @property
+    def maximum(self) -> float | None:
+        return self.config.get("max")
+
+    @property
+    def default(self) -> Any:
+        return self.config.get("default")
+
+    @property
+    def force_input(self) -> bool:
+        return bool(self.config.get("forceInput"))
+
+
+@dataclass(frozen=True, slots=True)
+class OutputSpec:
+    """One output slot of a node class."""
+
+    index: int
+    name: str
+    type: str
+    is_list: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class NodeSpec:
+    """A node class: its inputs (in ComfyUI's order), outputs and flags."""
+
+    name: str
+    inputs: Mapping[str, InputSpec]
+    outputs: tuple[OutputSpec, ...]
+    output_node: bool = False
+    display_name: str | None = None
+    category: str | None = None
+    python_module: str | None = None
+    deprecated: bool = False
+    experimental: bool = False
+    api_node: bool = False
+    source: str | None = None
+
+    @property
+    def required_inputs(self) -> list[InputSpec]:
+        return [spec for spec in self.inputs.values() if spec.section == "required"]
+
+    def output(self, key: int | str) -> OutputSpec:
+        """An output by index (negative counts from the end) or by name; KeyError if absent."""
+        if isinstance(key, int):
+            try:
+                return self.outputs[key]
+            except IndexError:
+                raise KeyError(key) from None
+        for out in self.outputs:
+            if out.name == key:
+                return out
+        upper = key.upper()
+        for out in self.outputs:
+            if out.name.upper() == upper:
+                return out
+        raise KeyError(key)
+
+
+def parse_input(name: str, raw: Any, section: str, model_folder: str | None = None) -> InputSpec:
+    """Read one input entry of object_info (`["INT", {...}]`, `[["a", "b"], {...}]`, `"PROMPT"`)."""
+    if section == "hidden" or isinstance(raw, str):
+        return InputSpec(name=name, type=str(raw), section=section)
+    if not isinstance(raw, (list, tuple)) or not raw:
+        raise CatalogError(f"input `{name}` has an unreadable spec: {raw!r}")
+    head = raw[0]
+    config = raw[1] if len(raw) > 1 and isinstance(raw[1], dict) else {}
+    folder = model_folder or config.get("model_folder")
+    upload = next((kind for key, kind in UPLOAD_KEYS.items() if config.get(key)), None)
+    if isinstance(head, list):
+        options = None if folder or upload else tuple(head)
+        return InputSpec(name, "COMBO", section, options, "list", folder, upload, config)
+    if head == "COMBO":
+        opts = config.get("options")
+        options = None if folder or upload or opts is None else tuple(opts)
+        return InputSpec(name, "COMBO", section, options, "combo", folder, upload, config)
+    if isinstance(head, str):
+        return InputSpec(name, head, section, None, None, None, None, config)
+    raise CatalogError(f"input `{name}` has an unreadable type: {head!r}")
+
+
+def parse_node(name: str, raw: Mapping[str, Any], source: str | None = None,
+               folders: Mapping[str, str] | None = None) -> NodeSpec:
+    """Build a NodeSpec from one class entry of object_info.
+
+    `folders` maps `Class.input` to a model folder, for inputs whose options are model files.
+    """
+    if not isinstance(raw, Mapping):
+        raise CatalogError(f"node class `{name}` is not an object")
+    sections = raw.get("input") or {}
+    order = raw.get("input_order") or {}
+    inputs: dict[str, InputSpec] = {}
+    for section in ("required", "optional", "hidden"):
+        entries = sections.get(section) or {}
+        names = list(order.get(section) or []) + [n for n in entries if n not in (order.get(section) or [])]
+        for input_name in names:
+            if input_name in entries and input_name not in inputs:
+                folder = folders.get(f"{name}.{input_name}") if folders else None
+                inputs[input_name] = parse_input(input_name, entries[input_name], section, folder)
+    types = list(raw.get("output") or [])
+    names_out = list(raw.get("output_name") or [])
+    is_list = list(raw.get("output_is_list") or [])
+    outputs = tuple(
+        OutputSpec(
+            index=i,
+            name=str(names_out[i]) if i < len(names_out) and names_out[i] else _type_name(t),
+            type=_type_name(t),
+            is_list=bool(is_list[i]) if i < len(is_list) else False,
+        )
+        for i, t in enumerate(types)
+    )
+    return NodeSpec(
+        name=name,
+        inputs=inputs,
+        outputs=outputs,
+        output_node=bool(raw.get("output_node")),
+        display_name=raw.get("display_name"),
+        category=raw.get("category"),
+        python_module=raw.get("python_module"),
+        deprecated=bool(raw.get("deprecated")),
+        experimental=bool(raw.get("experimental")),
+        api_node=bool(raw.get("api_node")),
+        source=source,
+    )
+
+
+def _type_name(t: Any) -> str:
+    # An output whose type is a list of strings is a combo output.
+    return "COMBO" if isinstance(t, list) else str(t)
+
+
+class NodeCatalog(Mapping[str, NodeSpec]):
+    """A read-only mapping of class name to NodeSpec, built lazily from object_info data.
+
+    Several catalogues merge with `merged()`: later sources win, class by class.
+    """
+
+    def __init__(self, raw: Mapping[str, Any] | None = None, *, source: str | None = None,
+                 folders: Mapping[str, str] | None = None) -> None:
+        self._raw: dict[str, tuple[Any, str | None, Mapping[str, str] | None]] = {}
+        self._specs: dict[str, NodeSpec] = {}
+        self.sources: list[str] = []
+        if raw is not None:
+            self.add(raw, source=source, folders=folders)
+
+    def add(self, raw: Mapping[str, Any], *, source: str | None = None,
+            folders: Mapping[str, str] | None = None) -> None:
+        """Add (or replace) the classes of one object_info document."""
+        if not isinstance(raw, Mapping):
+            raise CatalogError(f"{source or 'catalogue'}: expected a JSON object of node classes")
+        for name, entry in raw.items():
+            if not isinstance(entry, Mapping):
+                raise CatalogError(f"{source or 'catalogue'}: class `{name}` is not an object")
+            self._raw[name] = (entry, source, folders)
+            self._specs.pop(name, None)
+        if source:
+            self.sources.append(source)
+
+    def merged(self, other: NodeCatalog) -> NodeCatalog:
+        """A new catalogue with this one's classes, then `other`'s over them."""
+        result = NodeCatalog()
+        result._raw = {**self._raw, **other._raw}
+        result._specs = {k: v for k, v in self._specs.items() if k not in other._raw}
+        result._specs.update(other._specs)
+        result.sources = self.sources + other.sources
+        return result
+
+    def __getitem__(self, name: str) -> NodeSpec:
+        spec = self._specs.get(name)
+        if spec is None:
+            entry, source, folders = self._raw[name]
+            spec = self._specs[name] = parse_node(name, entry, source, folders)
+        return spec
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._raw
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._raw)
+
+    def __len__(self) -> int:
+        return len(self._raw)
+
+    def raw(self, name: str) -> Mapping[str, Any]:
+        """The object_info entry a class was read from."""
+        return self._raw[name][0]
+
+    def display_names(self) -> dict[str, str]:
+        """Display name -> class name, for suggestions."""
+        out = {}
+        for name, (entry, _, _) in self._raw.items():
+            display = entry.get("display_name")
+            if isinstance(display, str) and display:
+                out[display] = name
+        return out
+
+    @classmethod
+    def from_file(cls, path: str, *, folders: Mapping[str, str] | None = None) -> NodeCatalog:
+        """Load an object_info JSON file (ComfyUI's answer, or a fragment for custom nodes)."""
+        try:
+            with open(path, encoding="utf-8") as fh:
+                data = json.load(fh)
+        except OSError as exc:
+            raise CatalogError(f"{path}: cannot read catalogue: {exc.strerror or exc}") from None
+        except json.JSONDecodeError as exc:
+            raise CatalogError(f"{path}:{exc.lineno}:{exc.colno}: catalogue is not valid JSON: {exc.msg}") from None
+        return cls(data, source=path, folders=folders)
+
+
+def iter_types(type_name: str) -> Iterable[str]:
+    """The names of a (possibly comma-separated) socket type."""
+    return (part.strip() for part in type_name.split(","))
+
+
+def types_compatible(output_type: str, input_type: str) -> bool:
+    """Whether a link from `output_type` may feed `input_type`, as ComfyUI decides it.
+
+    `*` matches anything; comma-separated types match when they share a name.
+    """
+    if output_type == input_type or output_type == "*" or input_type == "*":
+        return True
+    outs = set(iter_types(output_type))
+    ins = set(iter_types(input_type))
+    return "*" in outs or "*" in ins or bool(outs & ins)

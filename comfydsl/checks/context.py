@@ -1,0 +1,116 @@
+"""The workflow as the checks see it: a networkx DiGraph of nodes and links.
+
+Building the context never fails on malformed input; what cannot be understood is kept
+so that the rules can report it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterator
+
+import networkx as nx
+
+from ..catalog.models import ModelCatalog
+from ..catalog.nodes import NodeCatalog, NodeSpec
+
+
+@dataclass(slots=True)
+class Link:
+    """A well-formed link `[source, index]` held by `target.inputs[input]`."""
+
+    target: str
+    input: str
+    source: str
+    index: int
+
+
+@dataclass(slots=True)
+class NodeView:
+    """One node of the workflow, as far as it could be read."""
+
+    id: str
+    raw: Any
+    class_type: str | None = None
+    spec: NodeSpec | None = None
+    inputs: dict[str, Any] | None = None
+    links: list[Link] = field(default_factory=list)
+
+    @property
+    def is_object(self) -> bool:
+        return isinstance(self.raw, dict)
+
+
+@dataclass
+class CheckContext:
+    """Everything a rule may look at."""
+
+    workflow: dict[str, Any]
+    catalog: NodeCatalog
+    models: ModelCatalog | None = None
+    input_files: set[str] | None = None
+    duplicates: dict[str, int] = field(default_factory=dict)
+    nodes: dict[str, NodeView] = field(default_factory=dict)
+    graph: nx.DiGraph = field(default_factory=nx.DiGraph)
+    output_nodes: list[str] = field(default_factory=list)
+    live: set[str] = field(default_factory=set)
+
+    @classmethod
+    def build(cls, workflow: dict[str, Any], catalog: NodeCatalog, *, models: ModelCatalog | None = None,
+              input_files: set[str] | None = None, duplicates: dict[str, int] | None = None) -> CheckContext:
+        ctx = cls(workflow, catalog, models, input_files, dict(duplicates or {}))
+        graph = ctx.graph
+        for node_id, raw in workflow.items():
+            view = NodeView(str(node_id), raw)
+            if isinstance(raw, dict):
+                cls_name = raw.get("class_type")
+                if isinstance(cls_name, str):
+                    view.class_type = cls_name
+                    view.spec = catalog.get(cls_name)
+                inputs = raw.get("inputs")
+                if isinstance(inputs, dict):
+                    view.inputs = inputs
+            ctx.nodes[view.id] = view
+            graph.add_node(view.id)
+        for view in ctx.nodes.values():
+            if view.inputs is None:
+                continue
+            for name, value in view.inputs.items():
+                if is_link(value):
+                    link = Link(view.id, name, value[0], value[1])
+                    view.links.append(link)
+                    if link.source in ctx.nodes:
+                        if graph.has_edge(link.source, view.id):
+                            graph.edges[link.source, view.id]["inputs"].append(name)
+                        else:
+                            graph.add_edge(link.source, view.id, inputs=[name])
+        ctx.output_nodes = [v.id for v in ctx.nodes.values() if v.spec is not None and v.spec.output_node]
+        ctx.live = upstream(graph, ctx.output_nodes)
+        return ctx
+
+    def iter_nodes(self) -> Iterator[NodeView]:
+        return iter(self.nodes.values())
+
+
+def is_link(value: Any) -> bool:
+    """A well-formed link: a two-element list of a string node id and an integer index."""
+    return (
+        type(value) is list
+        and len(value) == 2
+        and isinstance(value[0], str)
+        and type(value[1]) is int
+    )
+
+
+def upstream(graph: nx.DiGraph, sources: list[str]) -> set[str]:
+    """The given nodes and every node they depend on (iterative, no recursion limit)."""
+    seen = set(sources)
+    stack = list(sources)
+    pred = graph.pred
+    while stack:
+        node = stack.pop()
+        for parent in pred[node]:
+            if parent not in seen:
+                seen.add(parent)
+                stack.append(parent)
+    return seen

@@ -1,0 +1,276 @@
+"""Rules on literal values: types, conversions, ranges and options.
+
+ComfyUI converts literals before it checks them (`int()` for INT, `float()` for FLOAT,
+`str()` for STRING, `bool()` for BOOLEAN) and unwraps a `{"__value__": ...}` object first.
+`convert` mirrors that, so these rules agree with what ComfyUI accepts.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Iterator
+
+from ..diagnostics import Diagnostic, Severity
+from .context import CheckContext
+from .registry import CheckRule, register, show
+
+
+@dataclass(frozen=True, slots=True)
+class Conversion:
+    """What ComfyUI makes of a literal: the value, or why it fails, and whether it changed."""
+
+    ok: bool
+    value: Any = None
+    coerced: bool = False
+    reason: str | None = None
+
+
+def convert(type_name: str, value: Any) -> Conversion:
+    """Convert a literal the way ComfyUI does for an input of `type_name`."""
+    if isinstance(value, dict) and "__value__" in value:
+        value = value["__value__"]
+    if type_name == "INT":
+        return _to_int(value)
+    if type_name == "FLOAT":
+        return _to_float(value)
+    if type_name == "STRING":
+        if isinstance(value, str):
+            return Conversion(True, value)
+        if isinstance(value, (dict, list)):
+            return Conversion(False, reason=f"`STRING` input holds {_what(value)}")
+        return Conversion(True, str(value), coerced=True)
+    if type_name == "BOOLEAN":
+        if isinstance(value, bool):
+            return Conversion(True, value)
+        return Conversion(True, bool(value), coerced=True)
+    return Conversion(True, value)
+
+
+def _to_int(value: Any) -> Conversion:
+    if type(value) is int:
+        return Conversion(True, value)
+    if isinstance(value, bool):
+        return Conversion(True, int(value), coerced=True)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return Conversion(False, reason=f"{show(value)} is not a finite number")
+        return Conversion(True, int(value), coerced=True)
+    if isinstance(value, str):
+        try:
+            return Conversion(True, int(value), coerced=True)
+        except ValueError:
+            return Conversion(False, reason=f"{show(value)} is not a whole number")
+    return Conversion(False, reason=f"`INT` input holds {_what(value)}")
+
+
+def _to_float(value: Any) -> Conversion:
+    if isinstance(value, bool):
+        return Conversion(True, float(value), coerced=True)
+    if isinstance(value, (int, float)):
+        if isinstance(value, float) and not math.isfinite(value):
+            return Conversion(False, reason=f"{show(value)} is not a finite number")
+        return Conversion(True, value)
+    if isinstance(value, str):
+        try:
+            number = float(value)
+        except ValueError:
+            return Conversion(False, reason=f"{show(value)} is not a number")
+        if not math.isfinite(number):
+            return Conversion(False, reason=f"{show(value)} is not a finite number")
+        return Conversion(True, number, coerced=True)
+    return Conversion(False, reason=f"`FLOAT` input holds {_what(value)}")
+
+
+def _what(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, list):
+        return "a list"
+    return show(value)
+
+
+def literal_inputs(ctx: CheckContext) -> Iterator[tuple[Any, Any, str, Any]]:
+    """(node, input spec, name, value) for every literal on a declared, non-hidden input."""
+    for node in ctx.iter_nodes():
+        if node.spec is None or node.inputs is None:
+            continue
+        specs = node.spec.inputs
+        for name, value in node.inputs.items():
+            if type(value) is list:
+                continue
+            spec = specs.get(name)
+            if spec is not None and not spec.hidden:
+                yield node, spec, name, value
+
+
+@register
+class InvalidValueType(CheckRule):
+    """A literal cannot be converted to its input's type.
+
+    **Why is this bad?** ComfyUI rejects the node (`invalid_input_type`) for values `int()`
+    or `float()` cannot convert. An object given to a STRING input passes ComfyUI's check
+    (it is turned into text such as `{'text': 'hello'}`), but the node then runs with that
+    text; comfydsl reports it as an error too.
+
+    **Example:** `"height": "abc"`, `"batch_size": null`, `"filename_prefix": {"text": "x"}`.
+
+    **Use instead:** a value of the input's type: `"height": 512`.
+    """
+
+    code = "CD401"
+    name = "invalid-value-type"
+    comfy_error = "invalid_input_type"
+
+    def check(self, ctx: CheckContext) -> Iterator[Diagnostic]:
+        for node, spec, name, value in literal_inputs(ctx):
+            if not spec.is_primitive:
+                continue
+            result = convert(spec.type, value)
+            if not result.ok:
+                yield self.at(node, f"input `{name}` expects `{spec.type}`: {result.reason}", input=name,
+                              help=_type_help(spec), value=value, expected=spec.type)
+
+
+def _type_help(spec) -> str:
+    example = {"INT": "a whole number", "FLOAT": "a number", "STRING": "a string", "BOOLEAN": "true or false"}
+    text = f"give {example.get(spec.type, spec.type)}"
+    if spec.default is not None:
+        text += f" (the default is {show(spec.default)})"
+    return text
+
+
+@register
+class CoercedValue(CheckRule):
+    """A literal has the wrong JSON type, and ComfyUI silently converts it.
+
+    **Why is this bad?** The value that runs is not the one written: `20.7` for an INT runs
+    as `20`, `true` as `1`, the string `"false"` for a BOOLEAN as `true`.
+
+    **Example:** `"steps": "20"`, `"seed": 20.7`, `"denoise": "0.5"`.
+
+    **Use instead:** a value of the input's own type: `"steps": 20`.
+    """
+
+    code = "CD402"
+    name = "coerced-value"
+    severity = Severity.WARNING
+
+    def check(self, ctx: CheckContext) -> Iterator[Diagnostic]:
+        for node, spec, name, value in literal_inputs(ctx):
+            if not spec.is_primitive:
+                continue
+            result = convert(spec.type, value)
+            if result.ok and result.coerced:
+                yield self.at(node, f"input `{name}` expects `{spec.type}`; {show(value)} is converted to "
+                                    f"{show(result.value)}", input=name,
+                              help=f"write {show(result.value)} to say what runs", value=value,
+                              converted=result.value)
+
+
+class _RangeRule(CheckRule):
+    def _bounds(self, ctx: CheckContext) -> Iterator[tuple[Any, Any, str, Any]]:
+        for node, spec, name, value in literal_inputs(ctx):
+            if spec.type not in ("INT", "FLOAT"):
+                continue
+            result = convert(spec.type, value)
+            if result.ok:
+                yield node, spec, name, result.value
+
+
+@register
+class ValueBelowMin(_RangeRule):
+    """A number is smaller than its input's minimum.
+
+    **Why is this bad?** ComfyUI rejects the node (`value_smaller_than_min`).
+
+    **Example:** `"steps": 0` (the minimum is 1).
+
+    **Use instead:** a value within the range the message gives.
+    """
+
+    code = "CD403"
+    name = "value-below-min"
+    comfy_error = "value_smaller_than_min"
+
+    def check(self, ctx: CheckContext) -> Iterator[Diagnostic]:
+        for node, spec, name, value in self._bounds(ctx):
+            low = spec.minimum
+            if low is not None and value < low:
+                yield self.at(node, f"input `{name}` is {show(value)}, below the minimum {show(low)}",
+                              input=name, help=_range_help(spec), value=value, minimum=low)
+
+
+@register
+class ValueAboveMax(_RangeRule):
+    """A number is larger than its input's maximum.
+
+    **Why is this bad?** ComfyUI rejects the node (`value_bigger_than_max`).
+
+    **Example:** `"cfg": 101` (the maximum is 100).
+
+    **Use instead:** a value within the range the message gives.
+    """
+
+    code = "CD404"
+    name = "value-above-max"
+    comfy_error = "value_bigger_than_max"
+
+    def check(self, ctx: CheckContext) -> Iterator[Diagnostic]:
+        for node, spec, name, value in self._bounds(ctx):
+            high = spec.maximum
+            if high is not None and value > high:
+                yield self.at(node, f"input `{name}` is {show(value)}, above the maximum {show(high)}",
+                              input=name, help=_range_help(spec), value=value, maximum=high)
+
+
+def _range_help(spec) -> str:
+    low, high = spec.minimum, spec.maximum
+    if low is not None and high is not None:
+        return f"`{spec.name}` takes values from {show(low)} to {show(high)}"
+    if low is not None:
+        return f"`{spec.name}` takes values of at least {show(low)}"
+    return f"`{spec.name}` takes values of at most {show(high)}"
+
+
+@register
+class ValueNotInOptions(CheckRule):
+    """A combo input holds a value that is not among its options.
+
+    ComfyUI checks list-form combos (`[["a", "b"], {...}]`) and rejects the node
+    (`value_not_in_list`). It does not check `COMBO`-form inputs (the V3 node schema), but
+    the node then fails when it runs; comfydsl checks both forms.
+
+    **Example:** `"sampler_name": "euler_a"`, `"scheduler": "Karras"`.
+
+    **Use instead:** one of the options; the help names the closest ones.
+    """
+
+    code = "CD405"
+    name = "value-not-in-options"
+    comfy_error = "value_not_in_list"
+
+    def check(self, ctx: CheckContext) -> Iterator[Diagnostic]:
+        import difflib
+
+        for node, spec, name, value in literal_inputs(ctx):
+            if spec.options is None:
+                continue
+            if isinstance(value, dict) and "__value__" in value:
+                value = value["__value__"]
+            if value in spec.options:
+                continue
+            text_options = [o for o in spec.options if isinstance(o, str)]
+            close = difflib.get_close_matches(str(value), text_options, n=3, cutoff=0.5)
+            if close:
+                help = "the closest options are: " + ", ".join(f"`{c}`" for c in close)
+            elif not spec.options:
+                help = f"`{name}` has no options in this catalogue"
+            elif len(spec.options) <= 20:
+                help = "the options are: " + ", ".join(f"`{o}`" for o in spec.options)
+            else:
+                help = f"`{name}` has {len(spec.options)} options; `comfydsl schema` lists them"
+            yield self.at(node, f"input `{name}` is {show(value)}, which is not one of its options",
+                          input=name, help=help, value=value)

@@ -1,0 +1,212 @@
+"""Reading workflow documents: bare API JSON, RunPod request bodies, `/prompt` bodies.
+
+`read_document` never raises on bad input: what cannot be read becomes diagnostics on the
+returned Document, located in the file.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from .diagnostics import Diagnostic, Rule, Severity, Span
+
+
+class InvalidJson(Rule):
+    """The file is not valid JSON.
+
+    **Why is this bad?** Nothing can read it: ComfyUI answers `POST /prompt` with HTTP 400,
+    and the RunPod worker fails the job.
+
+    **Example:** a trailing comma after the last node.
+    """
+
+    code = "CD001"
+    name = "invalid-json"
+    lenient_when_unused = False
+
+
+class NotAWorkflow(Rule):
+    """The document is valid JSON but not an API-format workflow.
+
+    An API workflow is an object of nodes: `{"3": {"class_type": "KSampler", "inputs": {...}}}`.
+    Also accepted are the RunPod request body `{"input": {"workflow": {...}}}` and ComfyUI's
+    `POST /prompt` body `{"prompt": {...}}`.
+
+    **Why is this bad?** ComfyUI rejects it (`invalid_prompt`) or finds no node in it.
+    """
+
+    code = "CD002"
+    name = "not-a-workflow"
+    lenient_when_unused = False
+
+
+class UiFormatWorkflow(Rule):
+    """The file is a UI-format workflow (top-level `nodes` and `links`), not API format.
+
+    **Why is this bad?** `POST /prompt` and RunPod workers take API format only; a UI file
+    sent as is fails at once.
+
+    **Use instead:** export with ComfyUI's "Export (API)", or convert the file.
+    """
+
+    code = "CD003"
+    name = "ui-format-workflow"
+    lenient_when_unused = False
+
+
+class DuplicateNodeId(Rule):
+    """A node id occurs twice in the file.
+
+    **Why is this bad?** JSON parsers, ComfyUI's among them, silently keep the last copy:
+    the first node is lost without a word, and whatever linked to it now gets the other one.
+
+    **Example:** two `"9": {...}` entries in one workflow.
+
+    **Use instead:** give every node its own id.
+    """
+
+    code = "CD004"
+    name = "duplicate-node-id"
+    lenient_when_unused = False
+
+
+READ_RULES = (InvalidJson(), NotAWorkflow(), UiFormatWorkflow(), DuplicateNodeId())
+_INVALID_JSON, _NOT_WORKFLOW, _UI_FORMAT, _DUPLICATE = READ_RULES
+
+
+@dataclass
+class Document:
+    """A workflow file as read: its kind, the workflow in it, uploads, and reading problems."""
+
+    path: str | None
+    text: str
+    kind: str  # "api", "runpod", "prompt", "ui" or "invalid"
+    workflow: dict[str, Any] | None = None
+    images: list[Any] | None = None
+    envelope: tuple[str, ...] = ()
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    duplicates: dict[str, int] = field(default_factory=dict)
+    body: Any = None
+
+    @property
+    def upload_names(self) -> set[str] | None:
+        """Names of the images the RunPod body uploads (None for other kinds)."""
+        if self.images is None:
+            return None
+        return {img["name"] for img in self.images if isinstance(img, dict) and isinstance(img.get("name"), str)}
+
+
+class _Obj(dict):
+    """A dict that remembers keys that occurred more than once in the JSON text."""
+
+    __slots__ = ("dups",)
+
+
+def _pairs_hook(pairs: list[tuple[str, Any]]) -> dict:
+    obj = _Obj(pairs)
+    if len(obj) != len(pairs):
+        seen: set[str] = set()
+        dups: dict[str, int] = {}
+        for key, _ in pairs:
+            if key in seen:
+                dups[key] = dups.get(key, 1) + 1
+            seen.add(key)
+        obj.dups = dups
+    return obj
+
+
+def parse_json(text: str) -> Any:
+    """json.loads that records duplicate keys on the objects that had them."""
+    return json.loads(text, object_pairs_hook=_pairs_hook)
+
+
+def read_document(text: str, path: str | None = None) -> Document:
+    """Read a workflow document from JSON text."""
+    try:
+        data = parse_json(text)
+    except json.JSONDecodeError as exc:
+        span = Span(path, exc.lineno, exc.colno, start=exc.pos, end=exc.pos)
+        diag = _INVALID_JSON.report(f"not valid JSON: {exc.msg.lower()}", span=span,
+                                    help="fix the JSON syntax at the position shown")
+        return Document(path, text, "invalid", diagnostics=[diag])
+    except RecursionError:
+        diag = _INVALID_JSON.report("not readable JSON: nested too deeply")
+        return Document(path, text, "invalid", diagnostics=[diag])
+    return classify(data, path=path, text=text)
+
+
+def classify(data: Any, *, path: str | None = None, text: str = "") -> Document:
+    """Find the workflow inside a decoded document and say what kind of document it is."""
+    if not isinstance(data, dict):
+        diag = _NOT_WORKFLOW.report(
+            f"expected a JSON object of nodes, found {_json_type(data)}",
+            help='an API workflow looks like {"3": {"class_type": "KSampler", "inputs": {...}}}')
+        return Document(path, text, "invalid", diagnostics=[diag], body=data)
+    if "nodes" in data and "links" in data:
+        diag = _UI_FORMAT.report(
+            "this is a UI-format workflow (it has `nodes` and `links`); workers take API format",
+            help='export it from ComfyUI with "Export (API)", or convert it with `comfydsl convert`')
+        return Document(path, text, "ui", diagnostics=[diag], body=data)
+    inner = data.get("input")
+    if isinstance(inner, dict) and "workflow" in inner:
+        doc = _workflow_doc(inner["workflow"], path, text, "runpod", ("input", "workflow"), data)
+        images = inner.get("images")
+        doc.images = [] if images is None else images
+        if images is not None and not _images_ok(images):
+            doc.diagnostics.append(_NOT_WORKFLOW.report(
+                "`input.images` must be a list of {\"name\": ..., \"image\": ...} objects",
+                help="give each uploaded image a `name` (the file name the workflow uses) and an `image` (base64)"))
+        return doc
+    if "prompt" in data and isinstance(data["prompt"], dict) and not _looks_like_node(data["prompt"]):
+        return _workflow_doc(data["prompt"], path, text, "prompt", ("prompt",), data)
+    if data and not any(_looks_like_node(v) for v in data.values()):
+        keys = ", ".join(f"`{k}`" for k in list(data)[:5])
+        diag = _NOT_WORKFLOW.report(
+            f"no node found: the top-level keys ({keys}) hold no `class_type` objects",
+            help='an API workflow looks like {"3": {"class_type": "KSampler", "inputs": {...}}}')
+        return Document(path, text, "invalid", diagnostics=[diag], body=data)
+    return _workflow_doc(data, path, text, "api", (), data)
+
+
+def _workflow_doc(workflow: Any, path, text, kind, envelope, body) -> Document:
+    if not isinstance(workflow, dict):
+        where = ".".join(envelope)
+        diag = _NOT_WORKFLOW.report(f"`{where}` must be an object of nodes, found {_json_type(workflow)}")
+        return Document(path, text, "invalid", envelope=envelope, diagnostics=[diag], body=body)
+    dups = dict(getattr(workflow, "dups", None) or {})
+    doc = Document(path, text, kind, workflow=workflow, envelope=envelope, duplicates=dups, body=body)
+    for node_id, times in dups.items():
+        node = workflow.get(node_id)
+        cls = node.get("class_type") if isinstance(node, dict) else None
+        doc.diagnostics.append(_DUPLICATE.report(
+            f"node id `{node_id}` occurs {times} times; only the last copy is used",
+            node_id=node_id, class_type=cls if isinstance(cls, str) else None,
+            help="give each node its own id; the earlier copies are silently dropped by every JSON reader",
+            times=times))
+    return doc
+
+
+def _looks_like_node(value: Any) -> bool:
+    return isinstance(value, dict) and ("class_type" in value or "inputs" in value)
+
+
+def _images_ok(images: Any) -> bool:
+    return isinstance(images, list) and all(
+        isinstance(img, dict) and isinstance(img.get("name"), str) and isinstance(img.get("image"), str)
+        for img in images)
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    return "an object"

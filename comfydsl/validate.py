@@ -1,0 +1,66 @@
+"""Validating workflows: the one entry point every front end (CLI, graph API, recipes,
+RunPod backend) goes through.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+from .catalog.models import ModelCatalog
+from .catalog.nodes import NodeCatalog
+from .diagnostics import Diagnostic, sort_diagnostics
+
+
+def default_catalog() -> NodeCatalog:
+    from .catalog import builtin_catalog
+
+    return builtin_catalog()
+
+
+def check_workflow(
+    workflow: dict[str, Any],
+    *,
+    catalog: NodeCatalog | None = None,
+    models: ModelCatalog | None = None,
+    input_files: Iterable[str] | None = None,
+    duplicates: dict[str, int] | None = None,
+    select: Iterable[str] | None = None,
+    ignore: Iterable[str] | None = None,
+) -> list[Diagnostic]:
+    """Every diagnostic for an API-format workflow, sorted.
+
+    `catalog` defaults to the built-in one. `models` is the worker's model inventory (model
+    files are not checked without it). `input_files` are the files uploaded with the job
+    (a RunPod body's `input.images` names). `select`/`ignore` filter by code prefix.
+    """
+    from .checks import CheckContext, run_checks
+
+    ctx = CheckContext.build(
+        workflow, catalog if catalog is not None else default_catalog(), models=models,
+        input_files=set(input_files) if input_files is not None else None, duplicates=duplicates)
+    return filter_codes(sort_diagnostics(run_checks(ctx)), select, ignore)
+
+
+def check_document(doc, **options: Any) -> list[Diagnostic]:
+    """Reading problems of a Document plus the checks of the workflow in it."""
+    select, ignore = options.pop("select", None), options.pop("ignore", None)
+    found = list(doc.diagnostics)
+    if doc.workflow is not None:
+        found += check_workflow(doc.workflow, input_files=doc.upload_names,
+                                duplicates=doc.duplicates, **options)
+    return filter_codes(sort_diagnostics(found), select, ignore)
+
+
+def filter_codes(diagnostics: list[Diagnostic], select: Iterable[str] | None,
+                 ignore: Iterable[str] | None) -> list[Diagnostic]:
+    """Keep diagnostics whose code (or name) starts with a selected prefix and no ignored one."""
+    select = [s for s in select or () if s]
+    ignore = [s for s in ignore or () if s]
+    if not select and not ignore:
+        return diagnostics
+
+    def matches(diag: Diagnostic, prefixes: list[str]) -> bool:
+        return any(diag.code.startswith(p) or diag.name == p for p in prefixes)
+
+    return [d for d in diagnostics
+            if (not select or matches(d, select)) and not (ignore and matches(d, ignore))]
