@@ -58,7 +58,7 @@ def model_folders(object_info: Mapping[str, Any], placeholders: Mapping[str, str
     for cls_name, entry in object_info.items():
         for section in ("required", "optional"):
             for name, spec in ((entry.get("input") or {}).get(section) or {}).items():
-                options = _options(spec)
+                options = combo_options(spec)
                 if options is None:
                     continue
                 hits = {placeholders[o] for o in options if isinstance(o, str) and o in placeholders}
@@ -73,7 +73,8 @@ def model_folders(object_info: Mapping[str, Any], placeholders: Mapping[str, str
     return folders
 
 
-def _options(spec: Any) -> list | None:
+def combo_options(spec: Any) -> list | None:
+    """The option list of a combo input spec of either form, or None."""
     if not isinstance(spec, list) or not spec:
         return None
     if isinstance(spec[0], list):
@@ -114,7 +115,7 @@ def _compact_input(spec: Any, folder: str | None, placeholders: Mapping[str, str
     if folder or uploads:
         if folder:
             config["model_folder"] = folder
-            virtual = [o for o in (_options(spec) or []) if o not in placeholders]
+            virtual = [o for o in (combo_options(spec) or []) if o not in placeholders]
             if virtual:
                 config["virtual"] = virtual
         if isinstance(head, list):

@@ -1,0 +1,58 @@
+"""The `comfydsl` command line.
+
+Each command lives in its own module with a `register(subparsers)` function; modules keep
+heavy imports inside their handlers so that `comfydsl lint` starts quickly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+#: Modules that add subcommands, in the order `--help` lists them.
+COMMAND_MODULES = (
+    "comfydsl.cli.lint",
+)
+
+
+class UsageError(Exception):
+    """A command was called wrongly; exit status 2."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from .. import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="comfydsl",
+        description="Checked ComfyUI workflows: recipes, a validating linter and a RunPod backend.",
+    )
+    parser.add_argument("--version", action="version", version=f"comfydsl {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the console script; returns the exit status."""
+    from ..errors import ComfyDSLError
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "handler", None):
+        parser.print_help(sys.stderr)
+        return 2
+    try:
+        return int(args.handler(args) or 0)
+    except UsageError as exc:
+        print(f"comfydsl {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except ComfyDSLError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return getattr(exc, "exit_code", 1)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 1

@@ -1,0 +1,128 @@
+"""Project settings: `comfydsl.toml`, or `[tool.comfydsl]` in `pyproject.toml`.
+
+The nearest such file upward from the working directory wins. Paths in it are relative
+to the file's folder. Command-line options override it.
+
+```toml
+[tool.comfydsl]
+catalog = ["catalogs/pulid_flux.json"]   # merged over the built-in catalogue
+models = "models.toml"                   # models root or manifest
+no-builtin = false
+format = "text"
+strict = false
+select = []
+ignore = ["CD603"]
+exclude = ["vendor/**"]
+
+[tool.comfydsl.runpod]
+endpoint = "abc123"
+base-url = "https://api.runpod.ai/v2"
+```
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+
+_KNOWN = {"catalog", "models", "no-builtin", "format", "strict", "select", "ignore", "exclude", "runpod"}
+
+
+@dataclass
+class Settings:
+    """Settings read from a configuration file (all optional)."""
+
+    path: Path | None = None
+    catalog: list[str] = field(default_factory=list)
+    models: str | None = None
+    no_builtin: bool = False
+    format: str | None = None
+    strict: bool = False
+    select: list[str] = field(default_factory=list)
+    ignore: list[str] = field(default_factory=list)
+    exclude: list[str] = field(default_factory=list)
+    runpod: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def root(self) -> Path:
+        return self.path.parent if self.path else Path.cwd()
+
+
+def find_config(start: str | os.PathLike | None = None) -> Path | None:
+    """The nearest `comfydsl.toml`, or `pyproject.toml` with a `[tool.comfydsl]` table."""
+    here = Path(start or Path.cwd()).resolve()
+    if here.is_file():
+        here = here.parent
+    for folder in (here, *here.parents):
+        candidate = folder / "comfydsl.toml"
+        if candidate.is_file():
+            return candidate
+        pyproject = folder / "pyproject.toml"
+        if pyproject.is_file() and "tool" in (data := _read_toml(pyproject)) and "comfydsl" in data["tool"]:
+            return pyproject
+    return None
+
+
+def load_settings(path: str | os.PathLike | None = None, *, start: str | os.PathLike | None = None) -> Settings:
+    """Read settings from `path`, or from the file `find_config` finds; empty when none."""
+    config = Path(path) if path else find_config(start)
+    if config is None:
+        return Settings()
+    data = _read_toml(config)
+    if config.name == "pyproject.toml":
+        data = data.get("tool", {}).get("comfydsl", {})
+    unknown = sorted(set(data) - _KNOWN)
+    if unknown:
+        raise ConfigError(f"{config}: unknown setting(s): {', '.join(unknown)}")
+    root = config.parent
+    catalog = data.get("catalog", [])
+    if isinstance(catalog, str):
+        catalog = [catalog]
+    settings = Settings(
+        path=config,
+        catalog=[_resolve(root, c, config, "catalog") for c in _strings(catalog, config, "catalog")],
+        models=_resolve(root, data["models"], config, "models") if "models" in data else None,
+        no_builtin=_bool(data.get("no-builtin", False), config, "no-builtin"),
+        format=data.get("format"),
+        strict=_bool(data.get("strict", False), config, "strict"),
+        select=_strings(data.get("select", []), config, "select"),
+        ignore=_strings(data.get("ignore", []), config, "ignore"),
+        exclude=_strings(data.get("exclude", []), config, "exclude"),
+        runpod=dict(data.get("runpod", {})),
+    )
+    return settings
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with open(path, "rb") as fh:
+            return tomllib.load(fh)
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+
+
+def _resolve(root: Path, value: Any, config: Path, key: str) -> str:
+    if not isinstance(value, str):
+        raise ConfigError(f"{config}: `{key}` must be a string")
+    if value.startswith(("http://", "https://")):
+        return value
+    return str((root / value).resolve())
+
+
+def _strings(value: Any, config: Path, key: str) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"{config}: `{key}` must be a list of strings")
+    return list(value)
+
+
+def _bool(value: Any, config: Path, key: str) -> bool:
+    if not isinstance(value, bool):
+        raise ConfigError(f"{config}: `{key}` must be true or false")
+    return value

@@ -1,0 +1,342 @@
+"""The Python graph API: build, load, edit, check and compile workflows in code.
+
+```python
+from comfydsl import Graph
+
+g = Graph()
+ckpt = g.CheckpointLoaderSimple(ckpt_name="sd_xl_base_1.0.safetensors")
+pos = g.CLIPTextEncode(text="a lighthouse", clip=ckpt.CLIP)
+neg = g.CLIPTextEncode(text="", clip=ckpt[1])
+latent = g.EmptyLatentImage(width=1024, height=1024, batch_size=1)
+samples = g.KSampler(model=ckpt.MODEL, positive=pos, negative=neg, latent_image=latent,
+                     seed=1, steps=20, cfg=7, sampler_name="euler", scheduler="normal", denoise=1)
+g.SaveImage(images=g.VAEDecode(samples=samples, vae=ckpt.VAE), filename_prefix="out")
+workflow = g.compile()          # the API dict, or CompileError with every diagnostic
+```
+"""
+
+from __future__ import annotations
+
+import difflib
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Mapping
+
+from ..diagnostics import Diagnostic, Location, Span, sort_diagnostics
+from ..errors import CompileError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..catalog.models import ModelCatalog
+    from ..catalog.nodes import NodeCatalog, NodeSpec
+
+
+class OutputRef:
+    """One output of a node, usable as an input value: it becomes a link `[id, index]`."""
+
+    __slots__ = ("node", "index")
+
+    def __init__(self, node: Node, index: int) -> None:
+        self.node = node
+        self.index = index
+
+    @property
+    def name(self) -> str | None:
+        spec = self.node.spec
+        return spec.outputs[self.index].name if spec and 0 <= self.index < len(spec.outputs) else None
+
+    @property
+    def type(self) -> str | None:
+        spec = self.node.spec
+        return spec.outputs[self.index].type if spec and 0 <= self.index < len(spec.outputs) else None
+
+    def to_link(self) -> list:
+        return [self.node.id, self.index]
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, OutputRef) and other.node is self.node and other.index == self.index
+
+    def __hash__(self) -> int:
+        return hash((id(self.node), self.index))
+
+    def __repr__(self) -> str:
+        label = f".{self.name}" if self.name else f"[{self.index}]"
+        return f"<OutputRef {self.node.id}{label}>"
+
+
+class Node:
+    """A node in a Graph. Outputs by name (`node.MODEL`, `node.out("MODEL")`) or index (`node[0]`).
+
+    Inputs are in `node.inputs`; values are literals or OutputRefs. `span` and
+    `input_spans` locate the node in a recipe, when it came from one.
+    """
+
+    __slots__ = ("graph", "id", "class_type", "inputs", "title", "span", "input_spans", "meta")
+
+    def __init__(self, graph: Graph, node_id: str, class_type: str, inputs: dict[str, Any],
+                 title: str | None = None, span: Span | None = None, meta: dict | None = None) -> None:
+        self.graph = graph
+        self.id = node_id
+        self.class_type = class_type
+        self.inputs = inputs
+        self.title = title
+        self.span = span
+        self.input_spans: dict[str, Span] = {}
+        self.meta = dict(meta or {})
+
+    @property
+    def spec(self) -> NodeSpec | None:
+        return self.graph.catalog.get(self.class_type) if isinstance(self.class_type, str) else None
+
+    def out(self, key: int | str) -> OutputRef:
+        """An output by index or name; raises KeyError naming the real outputs."""
+        spec = self.spec
+        if isinstance(key, int) and not isinstance(key, bool):
+            if spec is not None and not 0 <= key < len(spec.outputs):
+                raise KeyError(f"node `{self.id}` (`{self.class_type}`) has no output {key}; {_outputs(spec)}")
+            return OutputRef(self, key)
+        if spec is None:
+            raise KeyError(f"outputs of `{self.class_type}` are unknown to the catalogue; use an index: node[0]")
+        try:
+            return OutputRef(self, spec.output(key).index)
+        except KeyError:
+            close = difflib.get_close_matches(str(key), [o.name for o in spec.outputs], n=1)
+            hint = f"; did you mean `{close[0]}`?" if close else ""
+            raise KeyError(f"`{self.class_type}` has no output `{key}`; {_outputs(spec)}{hint}") from None
+
+    def __getitem__(self, key: int | str) -> OutputRef:
+        return self.out(key)
+
+    def __getattr__(self, name: str) -> OutputRef:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        try:
+            return self.out(name)
+        except KeyError as exc:
+            raise AttributeError(exc.args[0]) from None
+
+    def single_output(self) -> OutputRef:
+        """The node's only output; TypeError when it has several (or none)."""
+        spec = self.spec
+        if spec is None:
+            return OutputRef(self, 0)
+        if len(spec.outputs) == 1:
+            return OutputRef(self, 0)
+        if not spec.outputs:
+            raise TypeError(f"node `{self.id}` (`{self.class_type}`) has no outputs to link from")
+        names = ", ".join(f"`{o.name}`" for o in spec.outputs)
+        raise TypeError(f"node `{self.id}` (`{self.class_type}`) has several outputs ({names}); pick one, "
+                        f"e.g. node.{spec.outputs[0].name} or node[0]")
+
+    def set(self, **inputs: Any) -> Node:
+        """Set (or replace) inputs; returns the node."""
+        for name, value in inputs.items():
+            self.inputs[name] = self.graph._value(value)
+        return self
+
+    def to_api(self) -> dict[str, Any]:
+        inputs = {name: _emit_value(value) for name, value in self.inputs.items()}
+        data: dict[str, Any] = {"class_type": self.class_type, "inputs": inputs}
+        meta = dict(self.meta)
+        if self.title is not None:
+            meta["title"] = self.title
+        if meta:
+            data["_meta"] = meta
+        return data
+
+    def __repr__(self) -> str:
+        return f"<Node {self.id} {self.class_type}>"
+
+
+def _emit_value(value: Any) -> Any:
+    if isinstance(value, OutputRef):
+        return value.to_link()
+    return value
+
+
+def _outputs(spec) -> str:
+    if not spec.outputs:
+        return "it has no outputs"
+    return "its outputs are " + ", ".join(f"{o.index} `{o.name}`" for o in spec.outputs)
+
+
+def id_sort_key(node_id: str) -> tuple:
+    return (0, int(node_id), "") if node_id.isdigit() else (1, 0, node_id)
+
+
+class Graph:
+    """A workflow under construction. Every compile goes through the same checks as `lint`."""
+
+    def __init__(self, catalog: NodeCatalog | None = None, *, models: ModelCatalog | None = None) -> None:
+        if catalog is None:
+            from ..catalog import builtin_catalog
+
+            catalog = builtin_catalog()
+        self.catalog = catalog
+        self.models = models
+        self.nodes: dict[str, Node] = {}
+        self.images: dict[str, str] = {}
+        self._next_id = 1
+
+    # -- building -----------------------------------------------------------------
+    def node(self, class_type: str, /, *, id: str | int | None = None, title: str | None = None,
+             span: Span | None = None, **inputs: Any) -> Node:
+        """Add a node of `class_type` with the given inputs and return it.
+
+        `id` pins the node id; otherwise ids are 1, 2, 3... in order of creation, skipping
+        ids already taken. `title` sets `_meta.title`.
+        """
+        node_id = self._take_id(id)
+        node = Node(self, node_id, class_type, {}, title=title, span=span)
+        self.nodes[node_id] = node
+        node.set(**inputs)
+        return node
+
+    def __getattr__(self, name: str):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        catalog = self.__dict__.get("catalog")
+        if catalog is not None and name in catalog:
+            def make(**inputs: Any) -> Node:
+                return self.node(name, **inputs)
+
+            make.__name__ = name
+            make.__doc__ = f"Add a `{name}` node."
+            return make
+        close = difflib.get_close_matches(name, list(catalog or ()), n=2)
+        hint = (" a node class with a similar name exists: " + " or ".join(f"`{c}`" for c in close)) if close else ""
+        raise AttributeError(f"no node class `{name}` in the catalogue;{hint} (use graph.node(...) for others)")
+
+    def _take_id(self, wanted: str | int | None) -> str:
+        if wanted is not None:
+            node_id = str(wanted)
+            if node_id in self.nodes:
+                raise ValueError(f"node id `{node_id}` is already used by `{self.nodes[node_id].class_type}`")
+            return node_id
+        while str(self._next_id) in self.nodes:
+            self._next_id += 1
+        node_id = str(self._next_id)
+        self._next_id += 1
+        return node_id
+
+    def _value(self, value: Any) -> Any:
+        if isinstance(value, Node):
+            if value.graph is not self:
+                raise ValueError(f"node `{value.id}` belongs to another graph")
+            return value.single_output()
+        if isinstance(value, OutputRef):
+            if value.node.graph is not self:
+                raise ValueError(f"output of node `{value.node.id}` belongs to another graph")
+            return value
+        return value
+
+    def remove(self, node: Node | str) -> None:
+        """Remove a node. Links to it stay, and are reported by the checks."""
+        node_id = node.id if isinstance(node, Node) else str(node)
+        del self.nodes[node_id]
+
+    def __getitem__(self, node_id: str | int) -> Node:
+        return self.nodes[str(node_id)]
+
+    def __contains__(self, node_id: object) -> bool:
+        return str(node_id) in self.nodes
+
+    def __iter__(self) -> Iterator[Node]:
+        return iter(self.nodes.values())
+
+    def __len__(self) -> int:
+        return len(self.nodes)
+
+    def attach(self, name: str, data: bytes | str) -> str:
+        """Add an image uploaded with the job (RunPod `input.images`); returns its name."""
+        import base64
+
+        if isinstance(data, bytes):
+            data = base64.b64encode(data).decode("ascii")
+        self.images[name] = data
+        return name
+
+    # -- loading --------------------------------------------------------------------
+    @classmethod
+    def from_workflow(cls, data: Mapping[str, Any], catalog: NodeCatalog | None = None, *,
+                      models: ModelCatalog | None = None) -> Graph:
+        """Load an API workflow (or a RunPod / `/prompt` body) to edit it.
+
+        Well-formed links to existing nodes become OutputRefs; anything else is kept as it
+        was, so that the checks can report it.
+        """
+        from ..document import classify
+
+        doc = classify(dict(data))
+        if doc.workflow is None:
+            raise ValueError(doc.diagnostics[0].message if doc.diagnostics else "not a workflow")
+        graph = cls(catalog, models=models)
+        for img in doc.images or ():
+            if isinstance(img, dict) and isinstance(img.get("name"), str):
+                graph.images[img["name"]] = img.get("image", "")
+        for node_id, raw in doc.workflow.items():
+            if not isinstance(raw, dict):
+                raise ValueError(f"node `{node_id}` is not an object")
+            meta = dict(raw.get("_meta") or {}) if isinstance(raw.get("_meta"), dict) else {}
+            title = meta.pop("title", None)
+            inputs = raw.get("inputs")
+            node = Node(graph, str(node_id), raw.get("class_type"), dict(inputs) if isinstance(inputs, dict) else {},
+                        title=title, meta=meta)
+            graph.nodes[node.id] = node
+        for node in graph.nodes.values():
+            for name, value in node.inputs.items():
+                if (type(value) is list and len(value) == 2 and isinstance(value[0], str)
+                        and type(value[1]) is int and value[0] in graph.nodes and value[1] >= 0):
+                    node.inputs[name] = OutputRef(graph.nodes[value[0]], value[1])
+        return graph
+
+    # -- output ----------------------------------------------------------------------
+    def to_workflow(self) -> dict[str, Any]:
+        """The API-format dict, nodes in id order, without checking."""
+        return {node_id: self.nodes[node_id].to_api() for node_id in sorted(self.nodes, key=id_sort_key)}
+
+    def envelope(self, workflow: dict[str, Any], envelope: str | None = None) -> dict[str, Any]:
+        """Wrap a workflow: `None`/`"none"` bare, `"runpod"` a RunPod body, `"prompt"` a `/prompt` body."""
+        if envelope in (None, "none", "api"):
+            return workflow
+        if envelope == "runpod":
+            body: dict[str, Any] = {"workflow": workflow}
+            if self.images:
+                body["images"] = [{"name": n, "image": d} for n, d in sorted(self.images.items())]
+            return {"input": body}
+        if envelope == "prompt":
+            return {"prompt": workflow}
+        raise ValueError(f"unknown envelope `{envelope}`; use none, runpod or prompt")
+
+    def check(self, *, models: ModelCatalog | None = None, input_files: Iterable[str] | None = None,
+              select: Iterable[str] | None = None, ignore: Iterable[str] | None = None) -> list[Diagnostic]:
+        """Every diagnostic for this graph, located at recipe spans where nodes have them."""
+        from ..validate import check_workflow
+
+        uploads = set(self.images) | set(input_files or ())
+        found = check_workflow(self.to_workflow(), catalog=self.catalog,
+                               models=models if models is not None else self.models,
+                               input_files=uploads, select=select, ignore=ignore)
+        return sort_diagnostics([self.locate(d) for d in found])
+
+    def compile(self, envelope: str | None = None, **options: Any) -> dict[str, Any]:
+        """The checked API dict (or envelope); raises CompileError carrying every diagnostic."""
+        diagnostics = self.check(**options)
+        if any(d.is_error for d in diagnostics):
+            raise CompileError(diagnostics)
+        return self.envelope(self.to_workflow(), envelope)
+
+    def locate(self, diag: Diagnostic) -> Diagnostic:
+        """Stamp the recipe span of the node (or input) a diagnostic points at."""
+        diag.location = self._with_span(diag.location)
+        diag.related = tuple(self._with_span(loc) for loc in diag.related)
+        return diag
+
+    def _with_span(self, loc: Location) -> Location:
+        if loc.span is not None or loc.node_id is None:
+            return loc
+        node = self.nodes.get(loc.node_id)
+        if node is None:
+            return loc
+        span = node.input_spans.get(loc.input) if loc.input else None
+        span = span or node.span
+        if span is None:
+            return loc
+        return Location(loc.node_id, loc.class_type, loc.input, loc.json_path, span, loc.label)

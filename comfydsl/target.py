@@ -1,0 +1,113 @@
+"""The target worker: its node catalogue and its model inventory, from the sources a user
+names (`--catalog FILE|URL`, `--models DIR|FILE`, `--no-builtin`).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, Iterable, Mapping
+
+from .catalog.models import ModelCatalog
+from .catalog.importer import combo_options
+from .catalog.nodes import NodeCatalog
+from .errors import CatalogError
+
+
+@dataclass
+class Target:
+    """What a workflow is checked against."""
+
+    catalog: NodeCatalog
+    models: ModelCatalog | None = None
+
+    @property
+    def models_checked(self) -> bool:
+        return self.models is not None
+
+
+def load_target(catalogs: Iterable[str] = (), models: str | None = None, *, builtin: bool = True,
+                timeout: float = 10.0) -> Target:
+    """Merge the built-in catalogue (unless `builtin` is false) with each source in order.
+
+    A source is an object_info JSON file or a server URL (`http://host:8188`). The model
+    lists of file and server catalogues count as the worker's model inventory; `models`
+    (a models root or a manifest) adds to it.
+    """
+    from .catalog import builtin_catalog, builtin_folders
+
+    catalog = builtin_catalog() if builtin else NodeCatalog()
+    inventory: ModelCatalog | None = None
+    for source in catalogs:
+        raw = fetch_object_info(source, timeout=timeout) if _is_url(source) else _read_json(source)
+        folders = dict(builtin_folders())
+        found = inventory_from_object_info(raw, folders, source)
+        catalog = catalog.merged(NodeCatalog(raw, source=source, folders=folders))
+        if found is not None:
+            inventory = inventory or ModelCatalog()
+            inventory.update(found)
+    if models:
+        loaded = ModelCatalog.load(models)
+        inventory = inventory or ModelCatalog()
+        inventory.update(loaded)
+    if not len(catalog):
+        raise CatalogError("the node catalogue is empty: give --catalog, or drop --no-builtin")
+    return Target(catalog, inventory)
+
+
+def inventory_from_object_info(raw: Mapping[str, Any], folders: Mapping[str, str], source: str) -> ModelCatalog | None:
+    """Model files listed by a catalogue's model inputs (the worker's inventory), if any.
+
+    Inputs that declare a `model_folder` themselves (catalogue fragments for custom nodes)
+    are added to `folders`.
+    """
+    if not isinstance(raw, Mapping):
+        raise CatalogError(f"{source}: expected a JSON object of node classes")
+    inventory = ModelCatalog(source=source)
+    found = False
+    for cls_name, entry in raw.items():
+        sections = entry.get("input") if isinstance(entry, Mapping) else None
+        for section in ("required", "optional"):
+            for name, spec in ((sections or {}).get(section) or {}).items():
+                key = f"{cls_name}.{name}"
+                if isinstance(spec, list) and len(spec) > 1 and isinstance(spec[1], dict) and spec[1].get("model_folder"):
+                    folders[key] = spec[1]["model_folder"]
+                    continue
+                if key not in folders:
+                    continue
+                options = combo_options(spec) or []
+                inventory.add(folders[key], [o for o in options if isinstance(o, str)])
+                found = True
+    return inventory if found else None
+
+
+def _is_url(source: str) -> bool:
+    return source.startswith(("http://", "https://"))
+
+
+def _read_json(path: str) -> Any:
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return json.load(fh)
+    except OSError as exc:
+        raise CatalogError(f"{path}: cannot read catalogue: {exc.strerror or exc}") from None
+    except json.JSONDecodeError as exc:
+        raise CatalogError(f"{path}:{exc.lineno}:{exc.colno}: catalogue is not valid JSON: {exc.msg}") from None
+
+
+def fetch_object_info(url: str, *, timeout: float = 10.0) -> Any:
+    """GET `{url}/object_info` from a live ComfyUI server."""
+    import httpx
+
+    base = url.rstrip("/")
+    endpoint = base if base.endswith("/object_info") else base + "/object_info"
+    try:
+        response = httpx.get(endpoint, timeout=timeout)
+    except httpx.HTTPError as exc:
+        raise CatalogError(f"{endpoint}: cannot fetch the catalogue: {exc}") from None
+    if response.status_code != 200:
+        raise CatalogError(f"{endpoint}: the server answered HTTP {response.status_code}")
+    try:
+        return response.json()
+    except ValueError:
+        raise CatalogError(f"{endpoint}: the answer is not JSON") from None

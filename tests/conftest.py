@@ -1,0 +1,37 @@
+"""Shared fixtures: the real catalogue and conformance cases from ../shared."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+OBJECT_INFO = SHARED / "comfyui" / "object_info.json"
+CONFORMANCE = SHARED / "conformance"
+
+
+@pytest.fixture(scope="session")
+def builtin():
+    from comfydsl.catalog import builtin_catalog
+
+    return builtin_catalog()
+
+
+@pytest.fixture(scope="session")
+def object_info() -> dict:
+    return json.loads(OBJECT_INFO.read_text())
+
+
+@pytest.fixture(scope="session")
+def placeholder_models():
+    """The model files the conformance verdicts were taken with."""
+    from comfydsl.catalog import ModelCatalog
+    from comfydsl.catalog.importer import read_placeholders
+
+    models = ModelCatalog(source="placeholders")
+    for name, folder in read_placeholders((SHARED / "comfyui" / "README.md").read_text()).items():
+        models.add(folder, [name])
+    return models
