@@ -121,18 +121,18 @@ class Recipe:
     # -- checking and compiling ---------------------------------------------------------------
     def check(self, params: Mapping[str, Any] | None = None, /, **kwargs: Any) -> list[Diagnostic]:
         """Every diagnostic of the recipe with these parameter values, sorted and located."""
-        return self._build({**(params or {}), **kwargs})[1]
+        return self.build({**(params or {}), **kwargs})[1]
 
     def graph(self, params: Mapping[str, Any] | None = None, /, **kwargs: Any):
         """The lowered Graph; raises CompileError when the recipe itself has errors."""
-        graph, diagnostics = self._build({**(params or {}), **kwargs}, run_checks=False)
+        graph, diagnostics = self.build({**(params or {}), **kwargs}, run_checks=False)
         if graph is None or any(d.is_error for d in diagnostics):
             raise CompileError(diagnostics)
         return graph
 
     def compile(self, params: Mapping[str, Any] | None = None, /, **kwargs: Any) -> dict[str, Any]:
         """The checked workflow (in `self.envelope`); raises CompileError with every diagnostic."""
-        graph, diagnostics = self._build({**(params or {}), **kwargs})
+        graph, diagnostics = self.build({**(params or {}), **kwargs})
         if graph is None or any(d.is_error for d in diagnostics):
             raise CompileError(diagnostics)
         return graph.envelope(graph.to_workflow(), self.envelope)
@@ -140,10 +140,13 @@ class Recipe:
     def lint(self) -> list[Diagnostic]:
         """Diagnostics for CI: like `check()` with default values, but required parameters
         without a value are not errors (inputs fed by them are not judged)."""
-        return self._build({}, lint=True)[1]
+        return self.build({}, lint=True)[1]
 
     # -- internals ---------------------------------------------------------------------------------
-    def _build(self, given: Mapping[str, Any], *, run_checks: bool = True, lint: bool = False):
+    def build(self, given: Mapping[str, Any], *, run_checks: bool = True, lint: bool = False):
+        """`(graph, diagnostics)`: the lowered graph (None when the recipe does not parse) and
+        every diagnostic; `run_checks=False` skips the workflow checks, `lint=True` forgives
+        required parameters without a value."""
         if self.envelope not in (None, *ENVELOPES):
             raise ValueError(f"unknown envelope `{self.envelope}`; use none, runpod or prompt")
         try:
