@@ -161,7 +161,11 @@ class Recipe:
             diagnostics = [d for d in diagnostics if d.code != R.MISSING_REQUIRED_PARAMETER.code]
         graph = lowered.graph
         if run_checks:
-            diagnostics += _graph_checks(lowered, self._target())
+            found = _graph_checks(lowered, self._target())
+            if any(d.is_error for d in diagnostics):
+                # nodes left without a consumer by a recipe error are not news
+                found = [d for d in found if d.code not in _CASCADES]
+            diagnostics += found
         diagnostics += self._body_size(graph, program.attachments)
         return graph, sort_diagnostics(diagnostics)
 
@@ -340,6 +344,11 @@ class _Program:
                         help="move parameters and node statements into the recipe that imports this file"))
         self.modules[target] = module
         return module
+
+
+#: Workflow findings that recipe errors cause as a side effect (a value that failed leaves
+#: its source node without a consumer).
+_CASCADES = {"CD602", "CD603"}
 
 
 def _graph_checks(lowered, target) -> list[Diagnostic]:
