@@ -501,6 +501,7 @@ class _Lowerer:
         bad: list[str] = []
         for arg in args:
             if not isinstance(arg, ast.KeywordArgument):
+                self.eval(arg, frame)  # for its uses and its own problems
                 self.error(R.INVALID_EXPRESSION, arg.span, f"node class `{class_type}` takes keyword arguments only",
                            help="write `input_name=value`")
                 continue

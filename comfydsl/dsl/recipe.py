@@ -155,7 +155,11 @@ class Recipe:
             return None, [syntax_diagnostic(exc)]
         program = _Program(self.path, module)
         values, diagnostics = self._param_values(module, given)
-        lowered = program.lower(values, self._target())
+        try:
+            lowered = program.lower(values, self._target())
+        except RecursionError:
+            return None, [R.INVALID_EXPRESSION.at(module.span, "the recipe nests too deeply to compile",
+                                                  help="split deep expressions into variables")]
         diagnostics += program.diagnostics + lowered.diagnostics
         if lint:
             diagnostics = [d for d in diagnostics if d.code != R.MISSING_REQUIRED_PARAMETER.code]
