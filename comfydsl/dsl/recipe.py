@@ -16,7 +16,7 @@ import json
 import math
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -171,6 +171,10 @@ class Recipe:
                 found = [d for d in found if d.code not in _CASCADES]
             diagnostics += found
         diagnostics += self._body_size(graph, program.attachments)
+        start = Span(self.path, 1, 1, 1, 1, 0, 0)
+        for diag in diagnostics:  # whole-workflow findings (no output node...) point at the file
+            if diag.location.span is None:
+                diag.location = replace(diag.location, span=start)
         return graph, sort_diagnostics(diagnostics)
 
     def _target(self):
