@@ -592,6 +592,7 @@ class _Lowerer:
         inner = _Frame({}, fdef.scope, {}, label if frame.prefix is None else f"{frame.prefix}.{label}",
                        fragment.span.path, (*frame.stack, fdef), frame.call_span or call.span)
         if not self.bind_arguments(fdef, call, frame, inner):
+            self.early.update(b.key for b in inner.values.values())  # the body was not run: no unused warnings
             return BAD
         later = {i.name: i.span for s in fragment.body for i in _defined_names(s)}
         inner.later = later
@@ -613,6 +614,13 @@ class _Lowerer:
         given: dict[str, tuple[Any, Span]] = {}
         ok = True
         positional = call.positional
+        first_keyword = next((i for i, a in enumerate(call.args) if isinstance(a, ast.KeywordArgument)), None)
+        late = [a for a in call.args[first_keyword:] if not isinstance(a, ast.KeywordArgument)] \
+            if first_keyword is not None else []
+        if late:
+            self.error(R.WRONG_FRAGMENT_ARGUMENTS, late[0].span, "a positional argument follows keyword arguments",
+                       help="put positional arguments first")
+            ok = False
         if len(positional) > len(params):
             self.error(R.WRONG_FRAGMENT_ARGUMENTS, positional[len(params)].span,
                        f"fragment `{fdef.name}` takes {len(params)} argument(s), got {len(positional)}",

@@ -247,7 +247,7 @@ def lint_recipe(path: str, text: str, target) -> list[Diagnostic]:
 def syntax_diagnostic(exc: ParseError) -> Diagnostic:
     """A ParseError as a CD010 diagnostic."""
     expected = tuple(exc.expected or ())
-    return R.SYNTAX_ERROR.at(exc.span, str(exc), expected=list(expected))
+    return R.SYNTAX_ERROR.at(exc.span, getattr(exc, "detail", str(exc)), expected=list(expected))
 
 
 # -- loading a program: the recipe and its imports --------------------------------------------------

@@ -132,3 +132,8 @@ def test_parentheses_do_not_nest_the_tree():
 def test_deep_nesting_is_a_parse_error_not_a_crash(text):
     exc = error("x = " + text)
     assert (exc.span.line, exc.span.column) == (1, 1) and "deeply" in str(exc)
+
+
+def test_parse_error_text_starts_with_the_location():
+    exc = error("x = 1\ny = (\n")
+    assert str(exc).startswith("bad.comfy:2:6: unexpected end of file") and exc.detail.startswith("unexpected")

@@ -302,3 +302,9 @@ def test_fixture_recipes_folder_has_parts_only_as_libraries():
     for part in (FIXTURES / "parts").glob("*.comfy"):
         if part.name != "not_a_library.comfy":
             assert "param" not in part.read_text()
+
+
+def test_positional_argument_after_keywords(tmp_path, target):
+    text = "fragment f(a, b) {\n return a\n}\n" + TAIL.replace("images=img", "images=f(b=1, img)")
+    found = recipe(tmp_path, text, target).check()
+    assert codes(found) == ["CD115"] and "follows keyword" in found[0].message
