@@ -407,6 +407,8 @@ class _Lowerer:
         known = [*frame.values, *frame.fragments, *frame.later]
         close = difflib.get_close_matches(name, known, n=2)
         hint = ("a name with a similar spelling exists: " + " or ".join(f"`{c}`" for c in close)) if close else None
+        if hint is None and frame.stack:
+            hint = "a fragment sees only its parameters and its own variables; pass the value as an argument"
         return self.error(R.UNDEFINED_NAME, expr.span, f"name `{name}` is not defined", help=hint, name=name)
 
     def plain(self, value: Any, span: Span) -> Any:

@@ -308,3 +308,19 @@ def test_positional_argument_after_keywords(tmp_path, target):
     text = "fragment f(a, b) {\n return a\n}\n" + TAIL.replace("images=img", "images=f(b=1, img)")
     found = recipe(tmp_path, text, target).check()
     assert codes(found) == ["CD115"] and "follows keyword" in found[0].message
+
+
+def test_fragments_do_not_see_the_recipe_variables(tmp_path, target):
+    text = "param label: str = \"t\"\nfragment f(image) {\n return ImageInvert(image=label)\n}\n" \
+           + TAIL.replace("images=img", "images=f(img)").replace('"t"', "label")
+    found = recipe(tmp_path, text, target).check()
+    assert codes(found) == ["CD120", "CD110"]  # the fragment's `image` is unused; `label` is not visible
+    assert "pass the value as an argument" in found[1].help
+
+
+def test_importing_the_recipe_language_does_not_load_lark():
+    import subprocess
+    import sys
+
+    code = "import sys, comfydsl.dsl; print('lark' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "False"
