@@ -324,3 +324,12 @@ def test_importing_the_recipe_language_does_not_load_lark():
 
     code = "import sys, comfydsl.dsl; print('lark' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "False"
+
+
+def test_byte_order_mark_and_crlf_are_accepted(tmp_path, target):
+    path = tmp_path / "win.comfy"
+    path.write_bytes(b"\xef\xbb\xbf# saved on Windows\r\n" + TAIL.replace("\n", "\r\n").encode())
+    nodes = Recipe(path, target=target).compile()
+    assert nodes["2"]["inputs"]["filename_prefix"] == "t"
+    found = Recipe(path, target=target).check()
+    assert found == []
