@@ -317,10 +317,9 @@ class _Lowerer:
             self.redefined(ident, frame.fragments[name].fragment.name.span, what="a fragment")
         key = ("use", ident.span.path, ident.span.start, ident.span.line, ident.span.column)
         rule = R.UNUSED_VARIABLE if kind == "var" else R.UNUSED_PARAMETER
-        entry = self.usage.setdefault(key, [rule, name, ident.span, False])
+        self.usage.setdefault(key, [rule, name, ident.span, False])
         if isinstance(value, Node) and value.spec is not None and value.spec.output_node:
             self.exempt.add(key)
-        del entry
         frame.values[name] = _Binding(value, ident.span, kind, key)
 
     def redefined(self, ident: ast.Ident, first: Span, what: str = "") -> None:
