@@ -156,8 +156,7 @@ def _character(text: str, pos: int) -> str:
 
 
 def _end_span(text: str, path: str | None) -> Span:
-    """Just after the last thing written (not after trailing blank lines and comments' newlines)."""
-    end = len(text.rstrip())
-    line = text.count("\n", 0, end) + 1
-    column = end - (text.rfind("\n", 0, end) + 1) + 1
-    return Span(path, line, column, line, column, end, end)
+    """The end of the text (where the missing thing was due)."""
+    line = text.count("\n") + 1
+    column = len(text) - (text.rfind("\n") + 1) + 1
+    return Span(path, line, column, line, column, len(text), len(text))

@@ -135,7 +135,7 @@ def test_missing_required_parameter_is_an_error_but_not_in_lint(tmp_path, target
 def test_lint_recipe_reports_parse_errors_as_diagnostics(target):
     found = lint_recipe("x.comfy", "img = EmptyImage(\n", target)
     assert codes(found) == ["CD010"]
-    assert (found[0].span.path, found[0].span.line) == ("x.comfy", 1)
+    assert (found[0].span.path, found[0].span.line) == ("x.comfy", 2)
     assert "expected" in found[0].message
 
 
