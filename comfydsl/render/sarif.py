@@ -79,13 +79,18 @@ def rule_descriptor(rule: Any) -> dict[str, Any]:
         "id": rule.code,
         "name": rule.name,
         "shortDescription": {"text": first},
-        "fullDescription": {"text": doc or first, "markdown": doc or first},
-        "help": {"text": _help_text(rule, doc), "markdown": _help_text(rule, doc)},
+        "fullDescription": {"text": _plain(doc) or first, "markdown": doc or first},
+        "help": {"text": _plain(_help_text(rule, doc)), "markdown": _help_text(rule, doc)},
         "defaultConfiguration": {"level": _LEVELS[rule.severity.value]},
     }
     if getattr(rule, "comfy_error", None):
         descriptor["properties"] = {"comfy_error": rule.comfy_error}
     return descriptor
+
+
+def _plain(markdown: str) -> str:
+    """Markdown of a rule docstring as plain text (bold markers dropped)."""
+    return markdown.replace("**", "")
 
 
 def _help_text(rule: Any, doc: str) -> str:
