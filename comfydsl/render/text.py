@@ -82,9 +82,8 @@ def render_diagnostic(diag: Diagnostic, result: FileResult, lines: _Lines, paint
     out = [head]
     for location, arrow, mark, style in snippets:
         path = (location.span.path if location.span and location.span.path else None) or result.path
-        if location is not diag.location or location.span is not None:
-            out.append(" " * width + paint(arrow, "gutter") + " " + _where(path, location.span)
-                       + _node_suffix(location, diag))
+        out.append(" " * width + paint(arrow, "gutter") + " " + _where(path, location.span)
+                   + _node_suffix(location, diag))
         out += _snippet(location, lines, width, mark, style, paint)
     gutter = " " * (width + 1)
     if diag.help:
