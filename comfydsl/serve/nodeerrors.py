@@ -74,7 +74,9 @@ def prompt_verdict(workflow: Mapping[str, Any], diagnostics: list, catalog, mode
     by_node: dict[str, list[dict[str, Any]]] = {}
     unplaced = []
     for diag in errors:
-        if diag.node_id is not None and diag.node_id in ctx.nodes:
+        if _comfy_type(diag) == "prompt_outputs_failed_validation":
+            unplaced.append(diag)  # ComfyUI names no node for these (a dependency cycle)
+        elif diag.node_id is not None and diag.node_id in ctx.nodes:
             by_node.setdefault(diag.node_id, []).append(node_error(diag, workflow, catalog, models))
         else:
             unplaced.append(diag)
@@ -92,7 +94,6 @@ def prompt_verdict(workflow: Mapping[str, Any], diagnostics: list, catalog, mode
                 "class_type": workflow[node_id].get("class_type")})
             entry["dependent_outputs"].append(out)
     if not verdict.outputs:
-        failed_details += [d.message for d in unplaced]
         verdict.error = {"type": "prompt_outputs_failed_validation", "message": "Prompt outputs failed validation",
                          "details": "\n".join(failed_details), "extra_info": {}}
     verdict.node_errors = dict(sorted(verdict.node_errors.items(), key=lambda kv: _id_key(kv[0])))
@@ -120,8 +121,17 @@ def node_error(diag, workflow: Mapping[str, Any], catalog, models=None) -> dict[
         message = f"Value {diag.ctx.get('value')} bigger than max of {diag.ctx.get('maximum')}"
     elif kind == "custom_validation_failed":
         details = f"{name} - Invalid image file: {value}" if diag.code == "CD502" else f"{name} - {diag.message}"
+    elif diag.code == "CD007" and isinstance(value, list) and len(value) == 2:
+        kind, message = "exception_during_inner_validation", MESSAGES["exception_during_inner_validation"]
+        details = str(value[0]) if not isinstance(value[0], str) else \
+            f"tuple indices must be integers or slices, not {type(value[1]).__name__}"
     elif kind == "exception_during_inner_validation":
         details = _inner_exception(diag, workflow)
+    elif diag.code == "CD006":
+        raw = workflow.get(diag.node_id)
+        inputs = raw.get("inputs", KeyError) if isinstance(raw, dict) else None
+        details = "'inputs'" if inputs is KeyError else \
+            f"{type(inputs).__name__} indices must be integers, not 'str'" if isinstance(inputs, (str, list)) else ""
     elif kind not in MESSAGES:
         message = diag.message
     return {"type": kind, "message": message, "details": details,
