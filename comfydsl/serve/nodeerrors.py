@@ -77,7 +77,8 @@ def prompt_verdict(workflow: Mapping[str, Any], diagnostics: list, catalog, mode
         if _comfy_type(diag) == "prompt_outputs_failed_validation":
             unplaced.append(diag)  # ComfyUI names no node for these (a dependency cycle)
         elif diag.node_id is not None and diag.node_id in ctx.nodes:
-            by_node.setdefault(diag.node_id, []).append(node_error(diag, workflow, catalog, models))
+            by_node.setdefault(diag.node_id, []).append(
+                node_error(diag, workflow, catalog, models, is_output=diag.node_id in ctx.output_nodes))
         else:
             unplaced.append(diag)
     verdict = PromptVerdict()
@@ -100,8 +101,12 @@ def prompt_verdict(workflow: Mapping[str, Any], diagnostics: list, catalog, mode
     return verdict
 
 
-def node_error(diag, workflow: Mapping[str, Any], catalog, models=None) -> dict[str, Any]:
-    """One entry of ComfyUI's `node_errors[id]["errors"]` for a diagnostic."""
+def node_error(diag, workflow: Mapping[str, Any], catalog, models=None, *, is_output: bool = False) -> dict[str, Any]:
+    """One entry of ComfyUI's `node_errors[id]["errors"]` for a diagnostic.
+
+    ComfyUI reports an exception raised while validating an output node itself as
+    `exception_during_validation`, and one raised below it as `..._inner_validation`.
+    """
     kind = _comfy_type(diag)
     name = diag.input
     message = MESSAGES.get(kind, diag.message)
@@ -130,10 +135,14 @@ def node_error(diag, workflow: Mapping[str, Any], catalog, models=None) -> dict[
     elif diag.code == "CD006":
         raw = workflow.get(diag.node_id)
         inputs = raw.get("inputs", KeyError) if isinstance(raw, dict) else None
+        kind = "exception_during_inner_validation"
         details = "'inputs'" if inputs is KeyError else \
-            f"{type(inputs).__name__} indices must be integers, not 'str'" if isinstance(inputs, (str, list)) else ""
+            "string indices must be integers, not 'str'" if isinstance(inputs, str) else ""
     elif kind not in MESSAGES:
         message = diag.message
+    if kind == "exception_during_inner_validation" and is_output:
+        kind = "exception_during_validation"
+    message = MESSAGES.get(kind, message) if kind.startswith("exception_during") else message
     return {"type": kind, "message": message, "details": details,
             "extra_info": {"input_name": name} if name else {}}
 
