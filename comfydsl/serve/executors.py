@@ -72,6 +72,8 @@ class DryExecutor(Executor):
 class DrySession:
     """One job on the dry executor."""
 
+    host = "127.0.0.1:8188"
+
     def __init__(self, executor: DryExecutor) -> None:
         self.executor = executor
         self.uploaded: dict[str, bytes] = {}
@@ -187,8 +189,11 @@ class ComfyUISession:
     """One job's conversation with a ComfyUI server."""
 
     def __init__(self, executor: ComfyUIExecutor) -> None:
+        from urllib.parse import urlsplit
+
         self.ex = executor
         self.client = executor.client
+        self.host = urlsplit(executor.url).netloc
 
     def _request(self, method: str, path: str, **kwargs: Any):
         import httpx

@@ -45,7 +45,10 @@ class PromptResult:
 
 
 class ComfySession(Protocol):
-    """One job's conversation with a ComfyUI server (real or simulated)."""
+    """One job's conversation with a ComfyUI server (real or simulated); `host` is its
+    `host:port` as worker-comfyui names it in errors."""
+
+    host: str
 
     def reachable(self) -> bool: ...
 
@@ -145,7 +148,8 @@ def handle_job(job_input: Any, session: ComfySession, cancelled: threading.Event
     if problem:
         return {"error": problem}
     if not session.reachable():
-        return {"error": "ComfyUI server (127.0.0.1:8188) not reachable after multiple retries."}
+        host = getattr(session, "host", "127.0.0.1:8188")
+        return {"error": f"ComfyUI server ({host}) not reachable after multiple retries."}
     upload_errors = _upload(validated["images"] or [], session)
     if upload_errors:
         return {"error": "Failed to upload one or more input images", "details": upload_errors}
