@@ -4,22 +4,19 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import signal
 import socket
 import subprocess
-import sys
-from pathlib import Path
 
 import httpx
 import pytest
 
 from serve_helpers import OBJECT_INFO, SAVE_TWO
+from support import comfydsl_command
 
 
 def comfydsl() -> str:
-    found = Path(sys.executable).with_name("comfydsl")
-    return str(found) if found.exists() else shutil.which("comfydsl")
+    return comfydsl_command()[0]
 
 
 class Served:
