@@ -129,7 +129,10 @@ class Attachments:
     def add(self, base: str | None, relative: str, span: Span) -> str | Diagnostic:
         """The upload name of a file, or the diagnostic that says why it cannot be attached."""
         folder = Path(base).parent if base else Path.cwd()
-        target = (folder / relative).resolve()
+        target = resolve_path(folder, relative)
+        if target is None:
+            return R.ATTACHMENT_NOT_FOUND.at(span, f"`{_short(relative)}` is not a usable file path",
+                                             help="give a path relative to the recipe file")
         if not target.is_relative_to(self.root):
             return R.PATH_OUTSIDE_TREE.at(span, f"attachment `{relative}` is outside the recipe's folder",
                                           help=f"attachments must be inside `{self.root}`")
@@ -157,6 +160,22 @@ class Attachments:
         while f"{stem}-{n}{dot}{ext}" in self.data:
             n += 1
         return f"{stem}-{n}{dot}{ext}"
+
+
+def resolve_path(folder: Path, relative: str) -> Path | None:
+    """`folder / relative` with symlinks resolved, or None when it cannot be a path
+    (a NUL character, a symlink loop)."""
+    if "\0" in relative:
+        return None
+    try:
+        return (folder / relative).resolve()
+    except (OSError, RuntimeError, ValueError):
+        return None
+
+
+def _short(text: str, limit: int = 60) -> str:
+    text = text.encode("unicode_escape").decode("ascii")
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def lower(module: ast.Module, params: Mapping[str, Any] | None = None, *, catalog=None, models=None,

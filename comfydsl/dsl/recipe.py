@@ -289,9 +289,15 @@ class _Program:
         return scope
 
     def _import(self, stmt, module: ast.Module, chain: tuple[Path, ...]):
+        from .lower import resolve_path
+
         relative = stmt.path.value
         base = Path(module.path).parent if module.path else Path.cwd()
-        target = (base / relative).resolve()
+        target = resolve_path(base, relative)
+        if target is None:
+            self.diagnostics.append(R.BAD_IMPORT.at(stmt.path.span, "the import path is not a usable file path",
+                                                    help="import paths are relative to the importing file"))
+            return []
         display = os.path.normpath(os.path.join(os.path.dirname(module.path or ""), relative))
         if not target.is_relative_to(self.root_dir):
             self.diagnostics.append(R.PATH_OUTSIDE_TREE.at(

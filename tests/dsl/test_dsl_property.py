@@ -181,3 +181,47 @@ def test_generated_programs_compile_to_the_expected_graph(builtin, tmp_path, cas
                 assert value[0] in nodes and value[1] == 0
     order = [nodes[k]["class_type"] for k in sorted(free, key=int)]
     assert order[0] == "EmptyImage" and order[-1] == "SaveImage"
+
+
+def _spaced(*words):
+    return st.sampled_from([f" {w} " for w in words])
+
+
+def grammar_strings():
+    """Strings drawn from the grammar itself (hypothesis' lark support); keywords and names
+    are padded with spaces so that neighbouring tokens do not run together."""
+    from hypothesis.extra.lark import from_lark
+
+    from comfydsl.dsl.parser import _parser
+
+    names = st.one_of(
+        st.from_regex(r"[a-z][a-z0-9_]{0,4}", fullmatch=True).map(lambda s: f" v{s} "),
+        _spaced("EmptyImage", "SaveImage", "ImageInvert", "CheckpointLoaderSimple", "file", "node", "id",
+                "title", "x", "image", "IMAGE", "MODEL", "width"))
+    explicit = {
+        "TYPE": _spaced("str", "int", "float", "bool"), "NAME": names,
+        "INT": st.integers(0, 999).map(lambda i: f" {i} "),
+        "FLOAT": _spaced("1.5", ".5", "2e3", "3.25E-2"),
+        "LONG_STRING": st.just(' """two\nlines""" '), "COMMENT": st.just(" # note\n"),
+        "IMPORT": _spaced("import"), "FROM": _spaced("from"), "PARAM": _spaced("param"),
+        "FRAGMENT": _spaced("fragment"), "RETURN": _spaced("return"), "TRUE": _spaced("true"),
+        "FALSE": _spaced("false"),
+    }
+    return from_lark(_parser(), explicit=explicit)
+
+
+@FAST
+@given(grammar_strings())
+def test_grammar_strings_parse_and_lint_without_crashing(builtin, text):
+    try:
+        parse(text, "g.comfy")
+    except ParseError as exc:  # the grammar itself does not know the one-statement-per-line rule
+        assert exc.detail == "expected a new line before the next statement", str(exc)
+    for diag in lint_recipe("g.comfy", text, Target(builtin)):
+        assert diag.span is not None and diag.span.path == "g.comfy"
+
+
+def test_odd_import_and_attachment_paths_are_diagnostics(builtin, tmp_path):
+    for text in ('import "\\0"', 'x = LoadImage(image=file("a\\0b"))', 'import ""'):
+        found = lint_recipe(str(tmp_path / "r.comfy"), text, Target(builtin))
+        assert {d.code for d in found} & {"CD116", "CD119"}, (text, found)
