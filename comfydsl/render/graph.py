@@ -13,6 +13,7 @@ svg = render_image(to_dot(workflow, catalog), "svg")      # needs Graphviz `dot`
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -129,15 +130,11 @@ def _keys(nodes: list[PictureNode]) -> dict[str, str]:
 
 
 def _mermaid_text(text: str) -> str:
-    out = []
-    for ch in text:
-        if ch in '"#<>&|[]{}':
-            out.append(f"#{ord(ch)};")
-        elif ch in "\r\n":
-            out.append(" ")
-        else:
-            out.append(ch)
-    return "".join(out)
+    """Text inside a quoted Mermaid label: entity codes for the characters that end one."""
+    text = text.replace("#", "#35;") if re.search(r"#\w+;", text) else text
+    for ch, entity in (('"', "#quot;"), ("<", "#lt;"), (">", "#gt;")):
+        text = text.replace(ch, entity)
+    return text.replace("\r", " ").replace("\n", " ")
 
 
 # -- Graphviz -----------------------------------------------------------------------------
