@@ -29,9 +29,10 @@ from ..errors import RecipeError
 #: Words of the recipe language that cannot name a variable, an input or a parameter.
 RESERVED = frozenset({
     "import", "from", "param", "fragment", "return", "true", "false",
-    "str", "int", "float", "bool", "file", "id", "title",
+    "str", "int", "float", "bool", "file", "node", "id", "title",
 })
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+_BUILTINS = ("file", "node")
 _HEADER = "# Decompiled by comfydsl{source}."
 
 
@@ -132,11 +133,12 @@ def literal(value: Any, where: str, problems: list[str]) -> str:
 
 # -- the decompiler -----------------------------------------------------------------------
 def decompile(workflow: Mapping[str, Any], catalog: Any = None, *, params: Iterable[str] = (),
-              source: str | None = None) -> str:
+              source: str | None = None, verify: bool = True) -> str:
     """The recipe text of an API workflow (or a RunPod / `/prompt` body).
 
     `params` names inputs to lift into `param` declarations, their values becoming the
-    defaults. Raises DecompileError when the recipe could not reproduce the workflow.
+    defaults. Raises DecompileError when the recipe could not reproduce the workflow:
+    with `verify` (the default) the recipe is lowered again and compared with the input.
     """
     from ..document import classify
 
@@ -162,7 +164,10 @@ def decompile(workflow: Mapping[str, Any], catalog: Any = None, *, params: Itera
     header = _HEADER.format(source=f" from {source}" if source else "")
     from .fmt import format_source
 
-    return format_source(header + "\n\n" + "\n".join(lines) + "\n")
+    text = format_source(header + "\n\n" + "\n".join(lines) + "\n")
+    if verify:
+        _verify(text, doc.workflow, catalog)
+    return text
 
 
 def _read_nodes(workflow: Mapping[str, Any], catalog: Any, problems: list[str]) -> dict[str, _Stmt]:
@@ -184,10 +189,6 @@ def _read_nodes(workflow: Mapping[str, Any], catalog: Any, problems: list[str]) 
         if not isinstance(cls, str) or not cls:
             problems.append(f"{where} has no `class_type` string")
             continue
-        if not _NAME.match(cls):
-            problems.append(f"{where}: the class name `{cls}` is not an identifier, so a recipe cannot call it")
-        elif cls not in catalog:
-            problems.append(f"{where}: class `{cls}` is not in the node catalogue (add one with --catalog)")
         if not isinstance(inputs, Mapping):
             problems.append(f"{where}: `inputs` is not an object")
             inputs = {}
@@ -202,6 +203,8 @@ def _read_nodes(workflow: Mapping[str, Any], catalog: Any, problems: list[str]) 
             if title is not None and not isinstance(title, str):
                 problems.append(f"{where}: `_meta.title` is not a string")
                 title = None
+            elif title == "":
+                problems.append(f"{where}: `_meta.title` is empty, which `@title` cannot write")
         for name in inputs:
             if not is_identifier(name):
                 problems.append(f"{where}: input name `{name}` is not an identifier, so a recipe cannot set it")
@@ -352,7 +355,11 @@ def _emit(stmts: dict[str, _Stmt], declarations: list[str], catalog: Any, proble
             decorators.append(f"@title({quote(stmt.title)})")
         if decorators:
             lines.append(" ".join(decorators))
-        call = f"{stmt.class_type}({', '.join(_arguments(stmt, stmts, catalog, problems))})"
+        args = _arguments(stmt, stmts, catalog, problems)
+        if is_identifier(stmt.class_type) and stmt.class_type not in _BUILTINS:
+            call = f"{stmt.class_type}({', '.join(args)})"
+        else:  # a class name that is not an identifier: the `node("Class Name", ...)` built-in
+            call = f"node({', '.join([quote(stmt.class_type), *args])})"
         lines.append(f"{stmt.var} = {call}" if stmt.var else call)
     return lines
 
@@ -381,7 +388,9 @@ def _arguments(stmt: _Stmt, stmts: Mapping[str, _Stmt], catalog: Any, problems: 
 
 def _reference(source: _Stmt, index: int, catalog: Any) -> str:
     spec = catalog.get(source.class_type)
-    outputs = spec.outputs if spec else ()
+    if spec is None:  # an unknown class: its outputs are known by index only
+        return f"{source.var}[{index}]"
+    outputs = spec.outputs
     if len(outputs) == 1:
         return source.var or ""
     name = outputs[index].name if index < len(outputs) else None
@@ -389,3 +398,55 @@ def _reference(source: _Stmt, index: int, catalog: Any) -> str:
     if name and _NAME.match(name) and names.count(name) == 1 and spec.output(name).index == index:
         return f"{source.var}.{name}"
     return f"{source.var}[{index}]"
+
+
+def _verify(text: str, workflow: Mapping[str, Any], catalog: Any) -> None:
+    """Lower the recipe again and compare it with the workflow it came from."""
+    from ..errors import CompileError
+    from ..target import Target
+    from .recipe import Recipe
+
+    try:
+        graph = Recipe("decompiled.comfy", text, target=Target(catalog, None)).graph()
+    except CompileError as exc:
+        errors = [f"[{d.code}] {d.message}" for d in exc.diagnostics if d.is_error]
+        raise DecompileError([f"the recipe written for this workflow does not compile: {e}" for e in errors]) from None
+    problems = compare_workflows(workflow, graph.to_workflow())
+    if problems:
+        raise DecompileError(problems)
+
+
+def compare_workflows(original: Mapping[str, Any], rebuilt: Mapping[str, Any]) -> list[str]:
+    """Where `rebuilt` differs from `original`: ids, classes, inputs (type-strict) and titles.
+
+    A node without `_meta.title` may gain one (a recipe names every node it refers to).
+    """
+    problems = []
+    if set(original) != set(rebuilt):
+        missing = sorted(set(original) - set(rebuilt))
+        extra = sorted(set(rebuilt) - set(original))
+        problems.append(f"the recipe would give node ids {extra} instead of {missing}")
+        return problems
+    for node_id, node in original.items():
+        other = rebuilt[node_id]
+        if node.get("class_type") != other.get("class_type"):
+            problems.append(f"node `{node_id}` would become a `{other.get('class_type')}`")
+        if not same_value(node.get("inputs", {}), other.get("inputs", {})):
+            problems.append(f"node `{node_id}` would get other inputs: {other.get('inputs')!r}")
+        title = (node.get("_meta") or {}).get("title")
+        if title is not None and title != (other.get("_meta") or {}).get("title"):
+            problems.append(f"node `{node_id}` would get another title")
+    return problems
+
+
+def same_value(a: Any, b: Any) -> bool:
+    """Equality that tells 1 from 1.0 and from true, as JSON does."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(same_value(a[k], b[k]) for k in a)
+    if isinstance(a, list):
+        return len(a) == len(b) and all(same_value(x, y) for x, y in zip(a, b))
+    if isinstance(a, float) and math.isnan(a):
+        return math.isnan(b)
+    return a == b

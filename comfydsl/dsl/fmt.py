@@ -567,7 +567,10 @@ def _render_entry(entry: Entry, indent: str) -> list[str]:
 
 # -- entry points ------------------------------------------------------------------------
 def format_source(text: str, path: str | None = None) -> str:
-    """The canonical layout of a recipe. Raises FormatError (a ParseError) on bad syntax."""
+    """The canonical layout of a recipe. Raises ParseError (with a span) on bad syntax."""
+    from .parser import parse
+
+    parse(text, path)
     tokens = tokenize(text, path)
     if not tokens:
         return ""
