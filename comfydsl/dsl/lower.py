@@ -205,6 +205,8 @@ class _Lowerer:
         #: usage key -> [rule, name, span, used]
         self.usage: dict[tuple, list] = {}
         self.exempt: set[tuple] = set()
+        #: definitions used (too early) before them: not reported as unused
+        self.early: set[tuple] = set()
 
     # -- driver --------------------------------------------------------------------------
     def run(self, module: ast.Module, fragments: dict[str, FragmentDef]) -> None:
@@ -224,7 +226,7 @@ class _Lowerer:
 
     def result(self) -> Lowered:
         for key, (rule, name, span, used) in self.usage.items():
-            if not used and key not in self.exempt and not name.startswith("_"):
+            if not used and key not in self.exempt | self.early and not name.startswith("_"):
                 what = "parameter" if rule is R.UNUSED_PARAMETER else "variable"
                 self.diagnostics.append(rule.at(span, f"{what} `{name}` is never used",
                                                 help=f"use it, remove it, or name it `_{name}`", name=name))
@@ -397,6 +399,8 @@ class _Lowerer:
         if name in frame.fragments:
             return frame.fragments[name]
         if name in frame.later:
+            span = frame.later[name]
+            self.early.add(("use", span.path, span.start, span.line, span.column))
             return self.error(R.USED_BEFORE_DEFINITION, expr.span, f"`{name}` is used before it is defined",
                               related=(Location(span=frame.later[name], label="defined here"),),
                               help="move the definition above this line", name=name)
@@ -422,7 +426,6 @@ class _Lowerer:
         if spec is None:
             if isinstance(key, int):
                 return OutputRef(value, key)
-            self.tainted.add((value.id, None))
             return BAD  # the unknown class is reported by CD101
         try:
             out = spec.output(key)
@@ -498,6 +501,7 @@ class _Lowerer:
         bad: list[str] = []
         for arg in args:
             if not isinstance(arg, ast.KeywordArgument):
+                self.eval(arg, frame)  # for its uses and its own problems
                 self.error(R.INVALID_EXPRESSION, arg.span, f"node class `{class_type}` takes keyword arguments only",
                            help="write `input_name=value`")
                 continue
@@ -579,6 +583,8 @@ class _Lowerer:
     # -- fragments ------------------------------------------------------------------------------
     def expand(self, fdef: FragmentDef, call: ast.Call, frame: _Frame, prefix: str | None) -> Any:
         if fdef in frame.stack:
+            for arg in call.args:  # count the uses in the arguments
+                self.eval(arg.value if isinstance(arg, ast.KeywordArgument) else arg, frame)
             chain = " -> ".join(f"`{f.name}`" for f in (*frame.stack[frame.stack.index(fdef):], fdef))
             return self.error(R.RECURSIVE_FRAGMENT, call.func.span, f"fragment `{fdef.name}` calls itself: {chain}")
         fragment = fdef.fragment

@@ -62,10 +62,10 @@ def parse(text: str, path: str | None = None) -> ast.Module:
         module = RecipeTransformer(path, text).transform(tree)
     except UnexpectedInput as exc:
         raise _parse_error(exc, text, path) from None
-    except VisitError as exc:  # a transformer bug; report it located rather than crash
-        raise ParseError(f"cannot read this recipe: {exc.orig_exc}", span=Span(path, 1, 1), source=text) from None
-    except RecursionError:
-        raise ParseError("the recipe nests too deeply", span=Span(path, 1, 1), source=text) from None
+    except (VisitError, RecursionError) as exc:
+        if isinstance(getattr(exc, "orig_exc", exc), RecursionError):
+            raise ParseError("the recipe nests too deeply", span=Span(path, 1, 1), source=text) from None
+        raise  # pragma: no cover - a transformer bug, not a user error
     _check_one_per_line(module.statements, text)
     for fragment in module.fragments:
         _check_one_per_line((*fragment.body, *((fragment.returns,) if fragment.returns else ())), text)
@@ -149,6 +149,8 @@ def _character(text: str, pos: int) -> str:
 
 
 def _end_span(text: str, path: str | None) -> Span:
-    line = text.count("\n") + 1
-    column = len(text) - (text.rfind("\n") + 1) + 1
-    return Span(path, line, column, line, column, len(text), len(text))
+    """Just after the last thing written (not after trailing blank lines and comments' newlines)."""
+    end = len(text.rstrip())
+    line = text.count("\n", 0, end) + 1
+    column = end - (text.rfind("\n", 0, end) + 1) + 1
+    return Span(path, line, column, line, column, end, end)

@@ -16,7 +16,7 @@ import json
 import math
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -121,18 +121,18 @@ class Recipe:
     # -- checking and compiling ---------------------------------------------------------------
     def check(self, params: Mapping[str, Any] | None = None, /, **kwargs: Any) -> list[Diagnostic]:
         """Every diagnostic of the recipe with these parameter values, sorted and located."""
-        return self._build({**(params or {}), **kwargs})[1]
+        return self.build({**(params or {}), **kwargs})[1]
 
     def graph(self, params: Mapping[str, Any] | None = None, /, **kwargs: Any):
         """The lowered Graph; raises CompileError when the recipe itself has errors."""
-        graph, diagnostics = self._build({**(params or {}), **kwargs}, run_checks=False)
+        graph, diagnostics = self.build({**(params or {}), **kwargs}, run_checks=False)
         if graph is None or any(d.is_error for d in diagnostics):
             raise CompileError(diagnostics)
         return graph
 
     def compile(self, params: Mapping[str, Any] | None = None, /, **kwargs: Any) -> dict[str, Any]:
         """The checked workflow (in `self.envelope`); raises CompileError with every diagnostic."""
-        graph, diagnostics = self._build({**(params or {}), **kwargs})
+        graph, diagnostics = self.build({**(params or {}), **kwargs})
         if graph is None or any(d.is_error for d in diagnostics):
             raise CompileError(diagnostics)
         return graph.envelope(graph.to_workflow(), self.envelope)
@@ -140,10 +140,13 @@ class Recipe:
     def lint(self) -> list[Diagnostic]:
         """Diagnostics for CI: like `check()` with default values, but required parameters
         without a value are not errors (inputs fed by them are not judged)."""
-        return self._build({}, lint=True)[1]
+        return self.build({}, lint=True)[1]
 
     # -- internals ---------------------------------------------------------------------------------
-    def _build(self, given: Mapping[str, Any], *, run_checks: bool = True, lint: bool = False):
+    def build(self, given: Mapping[str, Any], *, run_checks: bool = True, lint: bool = False):
+        """`(graph, diagnostics)`: the lowered graph (None when the recipe does not parse) and
+        every diagnostic; `run_checks=False` skips the workflow checks, `lint=True` forgives
+        required parameters without a value."""
         if self.envelope not in (None, *ENVELOPES):
             raise ValueError(f"unknown envelope `{self.envelope}`; use none, runpod or prompt")
         try:
@@ -152,14 +155,26 @@ class Recipe:
             return None, [syntax_diagnostic(exc)]
         program = _Program(self.path, module)
         values, diagnostics = self._param_values(module, given)
-        lowered = program.lower(values, self._target())
+        try:
+            lowered = program.lower(values, self._target())
+        except RecursionError:
+            return None, [R.INVALID_EXPRESSION.at(module.span, "the recipe nests too deeply to compile",
+                                                  help="split deep expressions into variables")]
         diagnostics += program.diagnostics + lowered.diagnostics
         if lint:
             diagnostics = [d for d in diagnostics if d.code != R.MISSING_REQUIRED_PARAMETER.code]
         graph = lowered.graph
         if run_checks:
-            diagnostics += _graph_checks(lowered, self._target())
+            found = _graph_checks(lowered, self._target())
+            if any(d.is_error for d in diagnostics):
+                # nodes left without a consumer by a recipe error are not news
+                found = [d for d in found if d.code not in _CASCADES]
+            diagnostics += found
         diagnostics += self._body_size(graph, program.attachments)
+        start = Span(self.path, 1, 1, 1, 1, 0, 0)
+        for diag in diagnostics:  # whole-workflow findings (no output node...) point at the file
+            if diag.location.span is None:
+                diag.location = replace(diag.location, span=start)
         return graph, sort_diagnostics(diagnostics)
 
     def _target(self):
@@ -337,6 +352,11 @@ class _Program:
                         help="move parameters and node statements into the recipe that imports this file"))
         self.modules[target] = module
         return module
+
+
+#: Workflow findings that recipe errors cause as a side effect (a value that failed leaves
+#: its source node without a consumer).
+_CASCADES = {"CD602", "CD603"}
 
 
 def _graph_checks(lowered, target) -> list[Diagnostic]:
