@@ -70,7 +70,7 @@ def to_identifier(text: str) -> str:
     text = re.sub(r"[^A-Za-z0-9]+", "_", text.encode("ascii", "ignore").decode()).strip("_").lower()
     text = re.sub(r"_+", "_", text)
     if not text:
-        return "node"
+        return "unnamed"
     if text[0].isdigit():
         text = "n" + text
     if text in RESERVED or keyword.iskeyword(text):
@@ -213,6 +213,8 @@ def _read_nodes(workflow: Mapping[str, Any], catalog: Any, problems: list[str]) 
         for name, value in stmt.inputs.items():
             if type(value) is list:
                 _check_link(stmt, name, value, stmts, catalog, problems)
+            else:
+                literal(value, f"node `{stmt.node_id}` input `{name}`", problems)
     return stmts
 
 
@@ -316,15 +318,26 @@ def _lift_params(stmts: dict[str, _Stmt], params: list[str], problems: list[str]
 
 
 def _pin_ids(stmts: dict[str, _Stmt]) -> None:
-    """Pin (`@id`) exactly the nodes whose default id would differ, to a fixed point."""
-    while True:
-        pinned = {s.node_id for s in stmts.values() if s.pin_id}
-        changed = False
-        for stmt, default in zip(stmts.values(), default_ids(list(stmts.values()), pinned)):
-            if not stmt.pin_id and default != stmt.node_id:
-                stmt.pin_id = changed = True
-        if not changed:
-            return
+    """Pin (`@id`) exactly the nodes whose default id would differ.
+
+    Walks the statements once, numbering the unpinned ones as the recipe would; a node
+    whose number would not be its id gets pinned. A pin added later never changes an
+    earlier number (ids are unique), which the final check confirms.
+    """
+    pinned: set[str] = set()
+    counter = 1
+    for stmt in stmts.values():
+        while str(counter) in pinned:
+            counter += 1
+        if str(counter) == stmt.node_id:
+            counter += 1
+        else:
+            stmt.pin_id = True
+            pinned.add(stmt.node_id)
+    order = list(stmts.values())
+    if [s.node_id for s in order] != default_ids(order, pinned):  # pragma: no cover - see above
+        for stmt in order:
+            stmt.pin_id = True
 
 
 def default_ids(stmts: list[_Stmt], pinned: set[str]) -> list[str]:
@@ -441,10 +454,10 @@ def compare_workflows(original: Mapping[str, Any], rebuilt: Mapping[str, Any]) -
 
 def same_value(a: Any, b: Any) -> bool:
     """Equality that tells 1 from 1.0 and from true, as JSON does."""
+    if isinstance(a, Mapping) and isinstance(b, Mapping):
+        return a.keys() == b.keys() and all(same_value(a[k], b[k]) for k in a)
     if type(a) is not type(b):
         return False
-    if isinstance(a, dict):
-        return a.keys() == b.keys() and all(same_value(a[k], b[k]) for k in a)
     if isinstance(a, list):
         return len(a) == len(b) and all(same_value(x, y) for x, y in zip(a, b))
     if isinstance(a, float) and math.isnan(a):
