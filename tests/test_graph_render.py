@@ -105,3 +105,70 @@ def test_svg_and_png_through_graphviz(builtin):
     assert b"<svg" in svg and b"CheckpointLoaderSimple #1" in svg
     png = render(FLUX, "png", builtin)
     assert png.startswith(b"\x89PNG\r\n\x1a\n")
+
+
+# -- the command ------------------------------------------------------------------------------
+def run(*args, env=None, cwd=None):
+    import os
+    import subprocess
+
+    from support import comfydsl_command
+
+    full_env = {**os.environ, **(env or {})}
+    return subprocess.run([*comfydsl_command(), *args], capture_output=True, cwd=cwd, env=full_env, timeout=60)
+
+
+def test_graph_command_draws_a_recipe_with_parameters():
+    from recipes_support import RECIPES
+
+    done = run("graph", "flux_upscaled.comfy", "--format", "mermaid", "--set", "factor=3", cwd=RECIPES)
+    assert done.returncode == 0, done.stderr
+    text = done.stdout.decode()
+    assert text.startswith("flowchart LR\n")
+    assert 'n9["big.resized<br/>ImageScaleBy #9"]' in text
+    assert 'n6 -->|"IMAGE → image"| n8' in text
+
+
+def test_graph_command_draws_a_workflow_file_as_dot(tmp_path):
+    import json
+
+    path = tmp_path / "flux.json"
+    path.write_text(json.dumps({"prompt": FLUX}))
+    out = tmp_path / "flux.dot"
+    done = run("graph", str(path), "-o", str(out))  # the format follows the suffix
+    assert done.returncode == 0, done.stderr
+    assert out.read_text().startswith("digraph workflow {")
+    assert run("graph", str(path), "--set", "x=1").returncode == 2
+
+
+def test_graph_command_reports_bad_input(tmp_path):
+    bad = tmp_path / "bad.comfy"
+    bad.write_text("x = Nope(\n")
+    done = run("graph", str(bad))
+    assert done.returncode == 1 and b"Traceback" not in done.stderr and b"bad.comfy" in done.stderr
+    notjson = tmp_path / "bad.json"
+    notjson.write_text("[1, 2]")
+    done = run("graph", str(notjson))
+    assert done.returncode == 1 and b"CD002" in done.stderr
+
+
+def test_graph_command_without_graphviz_says_to_install_it(tmp_path):
+    import json
+
+    path = tmp_path / "flux.json"
+    path.write_text(json.dumps(FLUX))
+    done = run("graph", str(path), "--format", "svg", "-o", str(tmp_path / "x.svg"), env={"PATH": str(tmp_path)})
+    assert done.returncode == 1
+    assert b"install Graphviz" in done.stderr and b"Traceback" not in done.stderr
+    assert not (tmp_path / "x.svg").exists()
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz is not installed")
+def test_graph_command_writes_svg_and_png(tmp_path):
+    from recipes_support import RECIPES
+
+    svg = tmp_path / "pulid.svg"
+    assert run("graph", str(RECIPES / "flux_pulid.comfy"), "-o", str(svg)).returncode == 0
+    assert "<svg" in svg.read_text() and "ApplyPulidFlux #14" in svg.read_text()
+    png = run("graph", str(RECIPES / "sdxl_lora.comfy"), "--format", "png")
+    assert png.returncode == 0 and png.stdout.startswith(b"\x89PNG")
