@@ -317,10 +317,9 @@ class _Lowerer:
             self.redefined(ident, frame.fragments[name].fragment.name.span, what="a fragment")
         key = ("use", ident.span.path, ident.span.start, ident.span.line, ident.span.column)
         rule = R.UNUSED_VARIABLE if kind == "var" else R.UNUSED_PARAMETER
-        entry = self.usage.setdefault(key, [rule, name, ident.span, False])
+        self.usage.setdefault(key, [rule, name, ident.span, False])
         if isinstance(value, Node) and value.spec is not None and value.spec.output_node:
             self.exempt.add(key)
-        del entry
         frame.values[name] = _Binding(value, ident.span, kind, key)
 
     def redefined(self, ident: ast.Ident, first: Span, what: str = "") -> None:
@@ -407,6 +406,8 @@ class _Lowerer:
         known = [*frame.values, *frame.fragments, *frame.later]
         close = difflib.get_close_matches(name, known, n=2)
         hint = ("a name with a similar spelling exists: " + " or ".join(f"`{c}`" for c in close)) if close else None
+        if hint is None and frame.stack:
+            hint = "a fragment sees only its parameters and its own variables; pass the value as an argument"
         return self.error(R.UNDEFINED_NAME, expr.span, f"name `{name}` is not defined", help=hint, name=name)
 
     def plain(self, value: Any, span: Span) -> Any:
@@ -592,6 +593,7 @@ class _Lowerer:
         inner = _Frame({}, fdef.scope, {}, label if frame.prefix is None else f"{frame.prefix}.{label}",
                        fragment.span.path, (*frame.stack, fdef), frame.call_span or call.span)
         if not self.bind_arguments(fdef, call, frame, inner):
+            self.early.update(b.key for b in inner.values.values())  # the body was not run: no unused warnings
             return BAD
         later = {i.name: i.span for s in fragment.body for i in _defined_names(s)}
         inner.later = later
@@ -613,6 +615,13 @@ class _Lowerer:
         given: dict[str, tuple[Any, Span]] = {}
         ok = True
         positional = call.positional
+        first_keyword = next((i for i, a in enumerate(call.args) if isinstance(a, ast.KeywordArgument)), None)
+        late = [a for a in call.args[first_keyword:] if not isinstance(a, ast.KeywordArgument)] \
+            if first_keyword is not None else []
+        if late:
+            self.error(R.WRONG_FRAGMENT_ARGUMENTS, late[0].span, "a positional argument follows keyword arguments",
+                       help="put positional arguments first")
+            ok = False
         if len(positional) > len(params):
             self.error(R.WRONG_FRAGMENT_ARGUMENTS, positional[len(params)].span,
                        f"fragment `{fdef.name}` takes {len(params)} argument(s), got {len(positional)}",
