@@ -224,3 +224,9 @@ def test_fmt_check_passes_on_the_recipes():
                           text=True, timeout=60)
     assert done.returncode == 0, done.stdout + done.stderr
     assert done.stdout == ""
+
+
+def test_lint_inside_recipes_passes_on_recipes_and_goldens():
+    done = subprocess.run([*comfydsl_command(), "lint", ".", str(GOLDEN)], cwd=RECIPES, capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0, done.stdout + done.stderr
