@@ -341,3 +341,62 @@ def test_fmt_reports_syntax_errors_without_touching_the_file(tmp_path):
     assert bad.read_text() == "x = A(a=1\ny = B()\n"
     missing = run("fmt", str(tmp_path / "nope.comfy"))
     assert missing.returncode == 1 and "nope.comfy" in missing.stderr and "Traceback" not in missing.stderr
+
+
+@st.composite
+def random_recipes(draw) -> str:
+    """A compilable recipe in canonical layout: parameters with odd strings, fragments, nested and
+    inline calls, arithmetic, pinned ids and titles, and argument lists long enough to wrap."""
+    import json
+
+    label = draw(st.text(st.characters(blacklist_categories=("Cs",)), max_size=30))
+    lines = [f"param label: str = {json.dumps(label, ensure_ascii=False)}",
+             f"param w: int = {draw(st.integers(1, 64))}", "",
+             "fragment one(image, times: int = 1) {", "    inv = ImageInvert(image=image)", "    return inv", "}", "",
+             "fragment two(image) {", "    return one(one(image))", "}", "",
+             "img0 = EmptyImage(width=w, height=w // 2 + 1, batch_size=1, color=0)"]
+    pins = iter(draw(st.lists(st.integers(1, 30), max_size=6, unique=True)))
+    steps = draw(st.lists(st.sampled_from(["node", "fragment", "nested", "inline", "scale", "batch"]), max_size=6))
+    for i, step in enumerate(steps, 1):
+        prev = f"img{i - 1}"
+        if step in ("node", "scale", "batch") and draw(st.booleans()):
+            pin = next(pins, None)
+            title = draw(st.text(max_size=8).filter(bool))
+            lines.append((f"@id({pin}) " if pin else "") + f"@title({json.dumps(title, ensure_ascii=False)})")
+        if step == "node":
+            lines.append(f"img{i} = ImageInvert(image={prev})")
+        elif step == "fragment":
+            lines.append(f"img{i} = one({prev}, times={draw(st.integers(1, 3))})")
+        elif step == "nested":
+            lines.append(f"img{i} = two(image={prev})")
+        elif step == "inline":
+            lines.append(f"img{i} = ImageInvert(image=ImageInvert(image={prev}))")
+        elif step == "scale":
+            extra = draw(st.integers(0, 300))
+            lines.append(f'img{i} = ImageScale(image={prev}, upscale_method="lanczos", width=w * 2 + {extra}, '
+                         f'height=(w + {extra}) // 2, crop="disabled")')
+        else:
+            lines.append(f"img{i} = ImageBatch(image1={prev}, image2={prev})")
+    suffix = draw(st.text(st.characters(blacklist_categories=("Cs",)), max_size=60))
+    lines.append(f"SaveImage(images=img{len(steps)}, filename_prefix=label + {json.dumps(suffix, ensure_ascii=False)})")
+    return format_source("\n".join(lines) + "\n")
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_random_recipes_format_stably_and_compile_the_same(data, tmp_path_factory):
+    from comfydsl.catalog import builtin_catalog
+    from comfydsl.dsl import Recipe
+    from comfydsl.target import Target
+
+    canonical = data.draw(random_recipes())
+    text = data.draw(mangled(canonical))
+    once = format_source(text)
+    assert format_source(once) == once
+    target = Target(builtin_catalog(), None)
+    folder = tmp_path_factory.mktemp("fmt")
+    compiled = Recipe(str(folder / "r.comfy"), canonical, target=target).compile()
+    assert Recipe(str(folder / "r.comfy"), text, target=target).compile() == compiled
+    assert Recipe(str(folder / "r.comfy"), once, target=target).compile() == compiled
+    plain = data.draw(mangled(canonical, comments=False))
+    assert _lines(format_source(plain)) == _lines(canonical)
