@@ -239,7 +239,7 @@ def run_fmt(args: argparse.Namespace) -> int:
     `--check`, when a file would change."""
     from ..dsl.fmt import format_source
     from ..dsl.recipe import syntax_diagnostic
-    from ..errors import ParseError
+    from ..errors import ParseError, RecipeError
 
     if "-" in args.files:
         if len(args.files) != 1:
@@ -269,6 +269,10 @@ def run_fmt(args: argparse.Namespace) -> int:
             result = format_source(text, path)
         except ParseError as exc:
             report([syntax_diagnostic(exc)], path, text)
+            failed += 1
+            continue
+        except RecipeError as exc:
+            print(f"error: {exc}", file=sys.stderr)
             failed += 1
             continue
         if result == text:

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from typing import Iterator
 
 from ..diagnostics import Span
-from ..errors import ParseError
+from ..errors import ParseError, RecipeError
 
 #: Lines longer than this are wrapped.
 LINE_LENGTH = 100
@@ -61,6 +61,11 @@ _SIMPLE_ESCAPES = {"\\": "\\", "'": "'", '"': '"', "n": "\n", "r": "\r", "t": "\
 
 class FormatError(ParseError):
     """A recipe could not be formatted (it is not valid syntax)."""
+
+
+class UnsafeFormat(RecipeError):
+    """The formatter's output would not hold the same tokens as its input (a formatter bug);
+    nothing is written."""
 
 
 @dataclass(slots=True)
@@ -570,6 +575,7 @@ def format_source(text: str, path: str | None = None) -> str:
     """The canonical layout of a recipe. Raises ParseError (with a span) on bad syntax."""
     from .parser import parse
 
+    text = text.removeprefix("\ufeff")  # a byte order mark is not part of the recipe
     parse(text, path)
     tokens = tokenize(text, path)
     if not tokens:
@@ -596,8 +602,8 @@ def _check_same(before: list[Token], after: list[Token], path: str | None) -> No
     comments_before = sorted(t.text.rstrip() for t in before if t.is_comment)
     comments_after = sorted(t.text.rstrip() for t in after if t.is_comment)
     if _signature(before) != _signature(after) or comments_before != comments_after:
-        raise AssertionError(f"{path or '<recipe>'}: the formatter would change the recipe; "
-                             "this is a bug in comfydsl fmt, please report it with the file")
+        raise UnsafeFormat(f"{path or '<recipe>'}: the formatter would change what the recipe says, so the "
+                           "file is left as it is; this is a bug in comfydsl fmt, please report it with the file")
 
 
 def check_formatted(text: str, path: str | None = None) -> bool:

@@ -145,6 +145,18 @@ def test_unary_minus_and_operators():
         "x = A(a=-1, b=2 - 1, c=-(3 * 4) // 2, d=[-1, -2])\n"
 
 
+def test_a_byte_order_mark_is_dropped():
+    assert format_source("\ufeffx=A()\n") == "x = A()\n"
+
+
+def test_a_formatter_that_would_change_tokens_refuses(monkeypatch):
+    from comfydsl.dsl import fmt
+
+    monkeypatch.setattr(fmt, "normalize_string", lambda tok: tok.text.upper())
+    with pytest.raises(fmt.UnsafeFormat, match="left as it is"):
+        format_source('x = A(a="abc")\n', "r.comfy")
+
+
 def test_empty_file_and_comment_only_file():
     assert format_source("") == ""
     assert format_source("\n\n") == ""
