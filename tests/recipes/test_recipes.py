@@ -230,3 +230,16 @@ def test_lint_inside_recipes_passes_on_recipes_and_goldens():
     done = subprocess.run([*comfydsl_command(), "lint", ".", str(GOLDEN)], cwd=RECIPES, capture_output=True,
                           text=True, timeout=60)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_pulid_fragment_is_what_the_importer_builds(tmp_path):
+    from comfydsl.catalog.importer import main
+    from recipes_support import CATALOGS
+    from support import SHARED
+
+    out = tmp_path / "pulid_flux.json"
+    assert main([str(SHARED / "custom_nodes" / "pulid_flux.object_info.json"),
+                 "--folders", str(SHARED / "custom_nodes" / "pulid_flux.model_folders.json"), "-o", str(out)]) == 0
+    assert out.read_text() == (CATALOGS / "pulid_flux.json").read_text()
+    data = json.loads(out.read_text())
+    assert data["PulidFluxModelLoader"]["input"]["required"]["pulid_file"] == [[], {"model_folder": "pulid"}]
