@@ -37,7 +37,6 @@ LINE_LENGTH = 100
 INDENT = "    "
 
 KEYWORDS = frozenset({"import", "from", "param", "fragment", "return"})
-_STMT_START = KEYWORDS | {"@"}
 _OPEN = {"(": ")", "[": "]", "{": "}"}
 _CLOSE = {v: k for k, v in _OPEN.items()}
 _BINARY = frozenset({"+", "-", "*", "/", "//", "%"})
@@ -183,7 +182,6 @@ class Entry:
     trailing: list[Token] = field(default_factory=list)
     body: list[Entry] = field(default_factory=list)
     close_trailing: list[Token] = field(default_factory=list)
-    close_line: int = 0
 
     @property
     def section(self) -> str:
@@ -195,17 +193,6 @@ class Entry:
         if head == "param":
             return "params"
         return "body"
-
-    @property
-    def first_line(self) -> int:
-        return self.tokens[0].line if self.tokens else 0
-
-    @property
-    def last_line(self) -> int:
-        if self.kind == "fragment":
-            return self.close_line
-        tok = self.tokens[-1] if self.tokens else None
-        return tok.line + tok.text.count("\n") if tok else 0
 
 
 def _ends_expression(tok: Token | None) -> bool:
@@ -269,12 +256,12 @@ def split_entries(tokens: list[Token], path: str | None = None, text: str = "") 
                 place_pending(False)
                 frame = frames.pop()
                 stack.pop()
-                frame.close_line = tok.line
                 last_end_line = tok.line
                 last_sig = tok
                 continue
+            # a name or `@` first on its line, after a complete expression, starts a statement
             starts = (tok.own_line and (tok.kind == "name" or tok.text == "@") and _ends_expression(last_sig)
-                      and not decorators_only) or (tok.text in _STMT_START and not current)
+                      and not decorators_only)
             if current and starts:
                 flush()
             place_pending(inside=bool(current))
@@ -333,7 +320,7 @@ def build(tokens: list[Token]) -> tuple[list, list[Token], list[Token]]:
             continue
         _mark_unary(tok, prev)
         if tok.text in _OPEN:
-            group, prev = _build_group(tok, it, elems[-1] if elems else None, trailing)
+            group, prev = _build_group(tok, it, elems[-1] if elems else None)
             elems.append(group)
             continue
         elems.append(tok)
@@ -346,7 +333,7 @@ def _mark_unary(tok: Token, prev: Token | None) -> None:
         tok.unary = prev is None or prev.text in _BINARY or prev.text in "=,:([{@" or prev.text == "return"
 
 
-def _build_group(open_tok: Token, it: Iterator[Token], before, spill: list[Token]) -> tuple[Group, Token]:
+def _build_group(open_tok: Token, it: Iterator[Token], before) -> tuple[Group, Token]:
     before_tok = before.last if isinstance(before, Group) else before
     group = Group(open_tok, None)
     if open_tok.text == "(":
@@ -389,7 +376,7 @@ def _build_group(open_tok: Token, it: Iterator[Token], before, spill: list[Token
         if tok.text == ":" and open_tok.text == "(":
             item.annotated = True
         if tok.text in _OPEN:
-            sub, prev = _build_group(tok, it, item.elems[-1] if item.elems else None, spill)
+            sub, prev = _build_group(tok, it, item.elems[-1] if item.elems else None)
             item.elems.append(sub)
             continue
         item.elems.append(tok)
