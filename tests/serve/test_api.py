@@ -271,3 +271,48 @@ def test_stop_wakes_a_waiting_runsync():
     caller.join(5)
     assert time.monotonic() - started < 5
     assert results and results[0] in (200, "RemoteProtocolError", "ReadError")
+
+
+def test_bad_content_length_is_400_and_closes():
+    import socket
+
+    with serve_in_thread(api_key="k") as srv:
+        with socket.create_connection(("127.0.0.1", srv.port), timeout=5) as sock:
+            sock.sendall(b"POST /v2/ep/run HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer k\r\n"
+                         b"Content-Length: -5\r\n\r\n")
+            answer = b""
+            while chunk := sock.recv(4096):
+                answer += chunk
+        assert answer.startswith(b"HTTP/1.1 400") and b"Content-Length is not a number" in answer
+
+
+def test_chunked_bodies_are_read():
+    with serve_in_thread(api_key="k", run_limit=100) as srv:
+        headers = {"Authorization": "Bearer k", "Content-Type": "application/json"}
+
+        def chunks(body: bytes):
+            yield body[:10]
+            yield body[10:]
+
+        small = httpx.post(f"{srv.url}/ep/run", content=chunks(b'{"input": {"workflow": {}}}'), headers=headers)
+        assert small.status_code == 200 and small.json()["status"] == "IN_QUEUE"
+        big = httpx.post(f"{srv.url}/ep/run", content=chunks(b'{"input": "' + b"x" * 200 + b'"}'), headers=headers)
+        assert big.status_code == 413
+
+
+def test_concurrency_limit_answers_429(client_for):
+    with serve_in_thread(api_key="k", run_seconds=1.0, concurrency_limits={"runsync": 1}) as srv:
+        results = []
+
+        def call():
+            results.append(httpx.post(f"{srv.url}/ep/runsync", json={"input": {"workflow": SAVE_TWO}},
+                                      headers={"Authorization": "Bearer k"}, timeout=10).status_code)
+
+        waiting = threading.Thread(target=call)
+        waiting.start()
+        deadline = time.monotonic() + 5
+        while srv.jobs.health()["jobs"]["inProgress"] == 0 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert client_for(srv).post("/runsync", json={"input": {}}).status_code == 429
+        waiting.join(10)
+        assert results == [200]
