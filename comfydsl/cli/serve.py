@@ -38,7 +38,7 @@ def register(subparsers) -> None:
     parser.add_argument("--models", metavar="DIR|FILE", help="the worker's models root or manifest (dry executor)")
     parser.add_argument("--fault", action="append", default=[], metavar="SPEC",
                         help="inject a fault, e.g. op=status,status=429,times=2,retry_after=1 (repeatable)")
-    parser.add_argument("--no-rate-limits", action="store_true", help="do not apply RunPod's documented rate limits")
+    parser.add_argument("--no-rate-limits", action="store_true", help="do not apply RunPod's documented rate and in-flight limits")
     parser.add_argument("--quiet", action="store_true", help="do not log each request")
     parser.set_defaults(handler=run)
 
@@ -97,7 +97,7 @@ def _build(args: argparse.Namespace):
     if args.retention is not None:
         config.retention = config.sync_retention = args.retention
     if args.no_rate_limits:
-        config.rate_limits = None
+        config.rate_limits = config.concurrency_limits = None
     catalog = models = None
     if args.executor == "dry":
         from ..target import load_target

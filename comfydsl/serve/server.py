@@ -309,7 +309,11 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
         except Exception as exc:  # a bug here must not kill the connection silently
             self.close_connection = True
-            self.log_message("internal error on %s %s: %r", method, url.path, exc)
+            import sys
+            import traceback
+
+            print(f"comfydsl serve: internal error on {method} {url.path}:", file=sys.stderr)
+            traceback.print_exc(file=sys.stderr)
             try:
                 self._send(500, "500 Internal Server Error")
             except OSError:
