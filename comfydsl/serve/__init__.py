@@ -42,8 +42,12 @@ __all__ = [
 
 def make_executor(executor: str | Executor = "dry", *, run_seconds: float = 0.0, catalog=None, models=None,
                   comfyui_url: str | None = None, **options: Any) -> Executor:
-    """An executor by name (`dry` or `comfyui`), or the given one unchanged."""
-    if isinstance(executor, Executor):
+    """An executor by name (`dry` or `comfyui`), or the given one unchanged.
+
+    Any object with `run(job_input, cancelled) -> dict` (the handler's result) and
+    `close()` can serve as an executor.
+    """
+    if not isinstance(executor, str):
         return executor
     if executor == "dry":
         return DryExecutor(catalog=catalog, models=models, run_seconds=run_seconds, **options)

@@ -427,7 +427,8 @@ class EndpointServer:
 
         self.webhooks = WebhookSender(self.config, self.stopping)
         self.jobs = JobManager(executor, workers=workers, retention=self.config.retention,
-                               sync_retention=self.config.sync_retention, on_final=self.webhooks.enqueue)
+                               sync_retention=self.config.sync_retention, on_final=self.webhooks.enqueue,
+                               echo_input=self.config.echo_input)
         self._httpd: _Server | None = None
         self._thread: threading.Thread | None = None
 

@@ -316,3 +316,23 @@ def test_concurrency_limit_answers_429(client_for):
         assert client_for(srv).post("/runsync", json={"input": {}}).status_code == 429
         waiting.join(10)
         assert results == [200]
+
+
+def test_input_echo_can_be_turned_off(client_for):
+    with serve_in_thread(api_key="k", run_seconds=5, echo_input=False) as srv:
+        c = client_for(srv)
+        job = c.post("/run", json={"input": {"workflow": SAVE_TWO}}).json()["id"]
+        assert "input" not in c.get(f"/status/{job}").json()
+
+
+def test_custom_executor_objects_are_used(client_for):
+    class Echo:
+        def run(self, job_input, cancelled):
+            return {"echo": job_input}
+
+        def close(self):
+            pass
+
+    with serve_in_thread(Echo(), api_key="k") as srv:
+        body = client_for(srv).post("/runsync", json={"input": {"a": 1}}).json()
+        assert body["status"] == "COMPLETED" and body["output"] == {"echo": {"a": 1}}
