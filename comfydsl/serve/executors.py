@@ -162,12 +162,16 @@ def batch_size(workflow: Mapping[str, Any], node_id: str) -> int:
 
 
 class ComfyUIExecutor(Executor):
-    """Drive a real ComfyUI server: upload, `POST /prompt`, poll `/history`, fetch `/view`."""
+    """Drive a real ComfyUI server: upload, `POST /prompt`, poll `/history`, fetch `/view`.
+
+    Before each job it waits for `GET /` to answer 200, trying `startup_retries` times
+    `startup_interval` seconds apart (worker-comfyui 5.7's 500 x 50 ms by default).
+    """
 
     name = "comfyui"
 
     def __init__(self, url: str, *, poll_interval: float = 0.25, timeout: float = 30.0,
-                 startup_retries: int = 20, startup_interval: float = 0.05,
+                 startup_retries: int = 500, startup_interval: float = 0.05,
                  comfy_org_api_key: str | None = None) -> None:
         import httpx
 

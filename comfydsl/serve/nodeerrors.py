@@ -96,6 +96,7 @@ def prompt_verdict(workflow: Mapping[str, Any], diagnostics: list, catalog, mode
                 "class_type": workflow[node_id].get("class_type")})
             entry["dependent_outputs"].append(out)
     if not verdict.outputs:
+        failed_details += [d.message for d in unplaced if _comfy_type(d) != "prompt_outputs_failed_validation"]
         verdict.error = {"type": "prompt_outputs_failed_validation", "message": "Prompt outputs failed validation",
                          "details": "\n".join(failed_details), "extra_info": {}}
     verdict.node_errors = dict(sorted(verdict.node_errors.items(), key=lambda kv: _id_key(kv[0])))
