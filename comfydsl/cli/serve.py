@@ -59,26 +59,38 @@ def run(args: argparse.Namespace) -> int:
     if args.comfyui_url and not args.comfyui_url.startswith(("http://", "https://")):
         raise UsageError("--comfyui-url must start with http:// or https://")
     server = _build(args)
+    import signal
+
+    def request_stop(signum, frame) -> None:
+        print("\nstopping...", file=sys.stderr, flush=True)
+        server.stopping.set()
+
+    # Set both handlers explicitly: a shell starts background jobs with SIGINT ignored.
+    previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        _serve(server, args)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    print("stopped", file=sys.stderr)
+    return 0
+
+
+def _serve(server, args: argparse.Namespace) -> None:
+    """Start the server, print how to reach it, and run until a signal asks to stop."""
+    from ..errors import ComfyDSLError
+
     try:
         server.start()
     except OSError as exc:
         server.executor.close()
-        from ..errors import ComfyDSLError
-
         raise ComfyDSLError(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}") from None
-    _banner(server, args)
-    import signal
-
-    previous = signal.signal(signal.SIGTERM, lambda *_: server.stopping.set())
     try:
-        server.stopping.wait()
-    except KeyboardInterrupt:
-        print("\nstopping...", file=sys.stderr)
+        _banner(server, args)
+        while not server.stopping.wait(0.5):
+            pass
     finally:
         server.stop()
-        signal.signal(signal.SIGTERM, previous)
-    print("stopped", file=sys.stderr)
-    return 0
 
 
 def _build(args: argparse.Namespace):

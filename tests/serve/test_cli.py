@@ -22,9 +22,10 @@ def comfydsl() -> str:
 class Served:
     """A `comfydsl serve` process; the base URL is read from its first line."""
 
-    def __init__(self, *args: str, env: dict | None = None) -> None:
+    def __init__(self, *args: str, env: dict | None = None, preexec_fn=None) -> None:
         self.proc = subprocess.Popen([comfydsl(), "serve", "--port", "0", *args], stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE, text=True, env={**os.environ, **(env or {})})
+                                     stderr=subprocess.PIPE, text=True, env={**os.environ, **(env or {})},
+                                     preexec_fn=preexec_fn)
         self.banner = ""
         for line in self.proc.stdout:  # the banner ends with the Ctrl-C hint
             self.banner += line
@@ -65,6 +66,13 @@ def test_sigterm_stops_cleanly_and_env_key_is_used():
     finally:
         code, _, err = served.stop(signal.SIGTERM)
     assert code == 0 and "Traceback" not in err
+
+
+def test_ctrl_c_works_when_started_as_a_background_job():
+    """A shell starts background jobs with SIGINT ignored; `serve` still stops on it."""
+    served = Served("--quiet", preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+    code, _, err = served.stop(signal.SIGINT)
+    assert code == 0 and "stopped" in err
 
 
 def test_faults_and_catalogue_options():
