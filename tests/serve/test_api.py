@@ -109,13 +109,13 @@ def test_runsync_waits_and_returns_the_final_job(client_for):
 
 
 def test_runsync_returns_a_non_final_status_when_wait_runs_out(client_for):
-    with serve_in_thread(api_key="k", run_seconds=1.0, **FAST) as srv:
+    with serve_in_thread(api_key="k", run_seconds=3.0, **FAST) as srv:
         c = client_for(srv)
         started = time.monotonic()
         body = c.post("/runsync?wait=100", json={"input": {"workflow": SAVE_TWO}}).json()
-        assert time.monotonic() - started < 0.9
+        assert time.monotonic() - started < 2.5
         assert body["status"] == "IN_PROGRESS"
-        assert poll(c, body["id"])[-1]["status"] == "COMPLETED"
+        assert c.post(f"/cancel/{body['id']}").json()["status"] == "CANCELLED"
 
 
 def test_runsync_wait_is_clamped_to_the_documented_minimum(client_for):
@@ -137,10 +137,10 @@ def test_failed_job_carries_the_worker_error(client_for):
 
 
 def test_workers_bound_concurrency(client_for):
-    with serve_in_thread(api_key="k", run_seconds=0.8, workers=2, **FAST) as srv:
+    with serve_in_thread(api_key="k", run_seconds=1.5, workers=2, **FAST) as srv:
         c = client_for(srv)
         ids = [c.post("/run", json={"input": {"workflow": SAVE_TWO}}).json()["id"] for _ in range(4)]
-        time.sleep(0.1)
+        poll(c, ids[1], until=("IN_PROGRESS",))
         health = c.get("/health").json()
         assert health["workers"] == {"idle": 0, "running": 2}
         assert health["jobs"]["inProgress"] == 2 and health["jobs"]["inQueue"] == 2
@@ -148,7 +148,7 @@ def test_workers_bound_concurrency(client_for):
         assert states == ["IN_PROGRESS", "IN_PROGRESS", "IN_QUEUE", "IN_QUEUE"]
         finals = [poll(c, i)[-1] for i in ids]
         assert all(f["status"] == "COMPLETED" for f in finals)
-        assert finals[3]["delayTime"] >= 700
+        assert finals[3]["delayTime"] >= 1400
         assert c.get("/health").json()["jobs"]["completed"] == 4
 
 
@@ -195,7 +195,7 @@ def test_retry_fails_once_the_result_expired(client_for):
 
 
 def test_purge_queue_drops_only_queued_jobs(client_for):
-    with serve_in_thread(api_key="k", run_seconds=0.5, **FAST) as srv:
+    with serve_in_thread(api_key="k", run_seconds=1.0, **FAST) as srv:
         c = client_for(srv)
         ids = [c.post("/run", json={"input": {"workflow": SAVE_TWO}}).json()["id"] for _ in range(3)]
         poll(c, ids[0], until=("IN_PROGRESS",))
@@ -205,7 +205,7 @@ def test_purge_queue_drops_only_queued_jobs(client_for):
 
 
 def test_results_expire_after_retention(client_for):
-    with serve_in_thread(api_key="k", retention=0.3, sync_retention=0.1, **FAST) as srv:
+    with serve_in_thread(api_key="k", retention=1.0, sync_retention=0.1, **FAST) as srv:
         c = client_for(srv)
         job = c.post("/run", json={"input": {"workflow": SAVE_TWO}}).json()["id"]
         sync = c.post("/runsync", json={"input": {"workflow": SAVE_TWO}}).json()["id"]
@@ -213,7 +213,7 @@ def test_results_expire_after_retention(client_for):
         time.sleep(0.15)
         assert c.get(f"/status/{sync}").status_code == 404
         assert c.get(f"/status/{job}").status_code == 200
-        time.sleep(0.3)
+        time.sleep(1.0)
         assert c.get(f"/status/{job}").status_code == 404
 
 
@@ -230,9 +230,9 @@ def test_execution_timeout_gives_timed_out(client_for):
 def test_ttl_deletes_the_job_even_while_it_runs(client_for):
     with serve_in_thread(api_key="k", run_seconds=5, **FAST) as srv:
         c = client_for(srv)
-        job = c.post("/run", json={"input": {"workflow": SAVE_TWO}, "policy": {"ttl": 300}}).json()["id"]
+        job = c.post("/run", json={"input": {"workflow": SAVE_TWO}, "policy": {"ttl": 1000}}).json()["id"]
         assert c.get(f"/status/{job}").status_code == 200
-        time.sleep(0.45)
+        time.sleep(1.2)
         assert c.get(f"/status/{job}").status_code == 404
         assert c.get("/health").json()["workers"]["running"] == 0
 

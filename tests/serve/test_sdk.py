@@ -21,7 +21,7 @@ def sdk(monkeypatch):
 
 
 def test_sdk_run_status_output_health_purge(sdk):
-    with serve_in_thread(api_key="k", run_seconds=0.2, min_wait_ms=0) as srv:
+    with serve_in_thread(api_key="k", run_seconds=0.5, min_wait_ms=0) as srv:
         sdk.endpoint_url_base = srv.url
         endpoint = sdk.Endpoint("local-endpoint")
         job = endpoint.run({"workflow": SAVE_TWO})
