@@ -22,6 +22,8 @@ def register(subparsers) -> None:
     parser.add_argument("--executor", choices=("dry", "comfyui"), default="dry",
                         help="dry: validate and return placeholder images; comfyui: drive a ComfyUI server")
     parser.add_argument("--comfyui-url", metavar="URL", help="ComfyUI server of the comfyui executor")
+    parser.add_argument("--worker-version", choices=("5", "3"), default="5",
+                        help="worker-comfyui output shape: 5 (images list, default) or 3 (one image as message)")
     keys = parser.add_mutually_exclusive_group()
     keys.add_argument("--api-key", metavar="K",
                       help=f"the one API key accepted (default: ${API_KEY_ENV}; without either, any key)")
@@ -117,7 +119,7 @@ def _build(args: argparse.Namespace):
         target = load_target(args.catalog, args.models, builtin=not args.no_builtin)
         catalog, models = target.catalog, target.models
     executor = make_executor(args.executor, run_seconds=args.run_time, catalog=catalog, models=models,
-                             comfyui_url=args.comfyui_url)
+                             comfyui_url=args.comfyui_url, worker_version=args.worker_version)
     log = None if args.quiet else (lambda line: print(line, file=sys.stderr, flush=True))
     server = EndpointServer(executor, host=args.host, port=args.port, workers=args.workers, config=config, log=log)
     for fault in faults:

@@ -77,11 +77,14 @@ def test_ctrl_c_works_when_started_as_a_background_job():
 
 def test_faults_and_catalogue_options():
     served = Served("--any-key", "--quiet", "--fault", "op=health,status=429,retry_after=2",
-                    "--catalog", str(OBJECT_INFO), "--no-builtin", "--run-time", "0")
+                    "--catalog", str(OBJECT_INFO), "--no-builtin", "--run-time", "0", "--worker-version", "3")
     try:
         first = httpx.get(f"{served.url}/x/health", headers={"Authorization": "anything"})
         assert first.status_code == 429 and first.headers["Retry-After"] == "2"
         assert httpx.get(f"{served.url}/x/health", headers={"Authorization": "anything"}).status_code == 200
+        done = httpx.post(f"{served.url}/x/runsync", json={"input": {"workflow": SAVE_TWO}},
+                          headers={"Authorization": "anything"}, timeout=10).json()
+        assert done["output"]["status"] == "success" and "message" in done["output"]
     finally:
         code, _, _ = served.stop()
     assert code == 0
