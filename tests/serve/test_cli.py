@@ -121,3 +121,18 @@ def test_port_in_use_exits_1():
                                 timeout=30)
     assert result.returncode == 1
     assert f"cannot listen on 127.0.0.1:{port}" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_comfyui_executor_from_the_command_line():
+    from fake_comfyui import FakeComfyUI
+
+    with FakeComfyUI(polls_to_finish=0) as fake:
+        served = Served("--quiet", "--executor", "comfyui", "--comfyui-url", fake.url, "--api-key", "k")
+        try:
+            done = httpx.post(f"{served.url}/x/runsync", json={"input": {"workflow": SAVE_TWO}},
+                              headers={"Authorization": "Bearer k"}, timeout=10).json()
+        finally:
+            code, _, err = served.stop()
+    assert done["status"] == "COMPLETED", (done, err)
+    assert [i["filename"] for i in done["output"]["images"]] == ["dry/test_00001_.png"]
+    assert fake.prompts[0]["prompt"] == SAVE_TWO and code == 0
