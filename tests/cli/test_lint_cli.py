@@ -213,18 +213,31 @@ def test_duplicate_node_id_points_at_last_copy_with_earlier_as_related(tmp_path)
 # -- recipes ---------------------------------------------------------------------------
 
 
-def test_recipe_files_are_linted_or_reported(tmp_path):
-    (tmp_path / "r.comfy").write_text("# a recipe\n")
-    result, report = lint_json("r.comfy", cwd=tmp_path)
-    assert report["files"][0]["kind"] == "recipe"
-    try:
-        import comfydsl.dsl  # noqa: F401
-    except ImportError:
-        assert result.returncode == 1
-        assert codes(report) == ["CD000"]
-        assert "recipe language is not available" in report["files"][0]["diagnostics"][0]["message"]
-    else:
-        assert "CD000" not in codes(report)
+def test_recipe_files_are_linted_with_spans(tmp_path):
+    (tmp_path / "r.comfy").write_text(
+        'img = EmptyImage(width=0, height=64, batch_size=1, color=0)\n'
+        'SaveImage(images=img, filename_prefix="t")\n')
+    (tmp_path / "s.comfy").write_text("img = EmptyImage(width=64 height=64)\n")
+    result, report = lint_json(".", cwd=tmp_path)
+    assert result.returncode == 1
+    assert [f["kind"] for f in report["files"]] == ["recipe", "recipe"]
+    (low,) = report["files"][0]["diagnostics"]
+    assert low["code"] == "CD403" and (low["span"]["line"], low["span"]["column"]) == (1, 18)
+    assert [d["code"] for d in report["files"][1]["diagnostics"]] == ["CD010"]
+    text = run("lint", "r.comfy", cwd=tmp_path).stdout
+    assert "1 | img = EmptyImage(width=0, height=64, batch_size=1, color=0)\n" \
+           "  |                  ^^^^^^^\n" in text
+
+
+def test_recipe_without_the_recipe_language_is_a_finding_not_a_crash(monkeypatch):
+    import sys
+
+    from comfydsl.cli.lint import lint_recipe_text
+
+    monkeypatch.setitem(sys.modules, "comfydsl.dsl", None)  # import fails as if not installed
+    (diag,) = lint_recipe_text("r.comfy", "x = 1\n", target=None)
+    assert (diag.code, diag.severity.value, diag.span.path) == ("CD000", "error", "r.comfy")
+    assert "recipe language is not available" in diag.message
 
 
 # -- rule selection --------------------------------------------------------------------
