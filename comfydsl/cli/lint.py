@@ -305,12 +305,14 @@ def run_lint(args: argparse.Namespace) -> int:
     if args.output_file:
         _check_output(args.output_file, files)
     target = load_target_or_exit(options)
-    from ..checks import all_rules
+    rules = None
+    if options.select or options.ignore or options.format == "sarif":
+        from ..checks import all_rules  # the recipe rules come along: only when needed
 
-    rules = all_rules()
-    check_selectors(options.select, rules, "--select")
-    check_selectors(options.ignore, rules, "--ignore")
-    from ..render import LintRun, render
+        rules = all_rules()
+        check_selectors(options.select, rules, "--select")
+        check_selectors(options.ignore, rules, "--ignore")
+    from ..render import LintRun
 
     results = []
     for path in files:

@@ -392,6 +392,18 @@ def test_every_format_shows_file_line_column(tmp_path, fmt):
     assert expected in out
 
 
+def test_the_lint_path_stays_light(tmp_path):
+    """Linting JSON never imports the HTTP client, the parser generator or pydantic."""
+    import sys
+
+    write_json(tmp_path / "w.json", workflow(n1={"width": 0}))
+    code = ("import sys; from comfydsl.cli import main; status = main(['lint', '--format', 'sarif', 'w.json']); "
+            "print(sorted(m for m in ('httpx', 'lark', 'pydantic', 'jsonschema') if m in sys.modules), "
+            "status, file=sys.stderr)")
+    result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert result.stderr.strip().splitlines()[-1] == "[] 1"
+
+
 def test_the_console_script_is_found():
     assert os.access(comfydsl_script(), os.X_OK)
     assert shutil.which(comfydsl_script())
