@@ -90,7 +90,11 @@ class Options:
     select: list[str]
     ignore: list[str]
     exclude: list[tuple[str, Path]]  # (pattern, folder it is relative to)
-    config_root: Path
+    config: Path | None = None  # the settings file, if any
+
+    def origin(self, key: str, args: argparse.Namespace) -> str:
+        """Where a setting came from, for messages: `--select`, or `comfydsl.toml: select`."""
+        return f"--{key}" if getattr(args, key, None) or self.config is None else f"{self.config}: `{key}`"
 
 
 def resolve_options(args: argparse.Namespace) -> Options:
@@ -118,7 +122,7 @@ def resolve_options(args: argparse.Namespace) -> Options:
         ignore=_split(getattr(args, "ignore", None) or settings.ignore),
         exclude=[(p, cwd) for p in getattr(args, "exclude", None) or ()]
         + [(p, settings.root) for p in settings.exclude],
-        config_root=settings.root,
+        config=settings.path,
     )
 
 
@@ -168,7 +172,7 @@ def collect_files(paths: list[str], exclude: list[tuple[str, Path]]) -> list[str
         if arg == STDIN:
             found.append(STDIN)
         elif os.path.isdir(arg):
-            found += [f for f in _walk(arg, exclude)]
+            found += _walk(arg, exclude)
         elif os.path.exists(arg):
             found.append(arg)
         elif glob.has_magic(arg):
@@ -310,8 +314,8 @@ def run_lint(args: argparse.Namespace) -> int:
         from ..checks import all_rules  # the recipe rules come along: only when needed
 
         rules = all_rules()
-        check_selectors(options.select, rules, "--select")
-        check_selectors(options.ignore, rules, "--ignore")
+        check_selectors(options.select, rules, options.origin("select", args))
+        check_selectors(options.ignore, rules, options.origin("ignore", args))
     from ..render import LintRun
 
     results = []
