@@ -229,6 +229,24 @@ def test_recipe_files_are_linted_with_spans(tmp_path):
            "  |                  ^^^^^^^\n" in text
 
 
+def test_findings_in_an_imported_fragment_show_the_fragment_source(tmp_path):
+    (tmp_path / "parts").mkdir()
+    (tmp_path / "parts" / "scale.comfy").write_text(
+        "fragment shrink(image) {\n"
+        '    small = ImageScaleBy(image=image, upscale_method="lanczoz", scale_by=0.5)\n'
+        "    return small\n"
+        "}\n")
+    (tmp_path / "main.comfy").write_text(
+        'from "parts/scale.comfy" import shrink\n'
+        "img = EmptyImage(width=64, height=64, batch_size=1, color=0)\n"
+        'SaveImage(images=shrink(img), filename_prefix="t")\n')
+    text = run("lint", "main.comfy", cwd=tmp_path).stdout
+    assert "--> " + os.path.join("parts", "scale.comfy") + ":2:" in text
+    assert '2 |     small = ImageScaleBy(image=image, upscale_method="lanczoz", scale_by=0.5)' in text
+    assert "::: main.comfy:3:" in text
+    assert '3 | SaveImage(images=shrink(img), filename_prefix="t")' in text
+
+
 def test_recipe_without_the_recipe_language_is_a_finding_not_a_crash(monkeypatch):
     import sys
 
