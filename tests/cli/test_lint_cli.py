@@ -363,6 +363,20 @@ def test_output_file_never_overwrites_an_input(tmp_path):
     assert (tmp_path / "w.json").read_text() == before
 
 
+def test_output_file_in_a_missing_folder_is_a_usage_error(tmp_path):
+    write_json(tmp_path / "w.json", CLEAN)
+    result = run("lint", "w.json", "--output-file", "no/such/dir/out.txt", cwd=tmp_path)
+    assert_clean_usage_error(result, "no/such/dir/out.txt", "cannot write")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["w.json"]
+
+
+def test_stdin_as_a_recipe(tmp_path):
+    recipe = 'img = EmptyImage(width=0, height=64, batch_size=1, color=0)\nSaveImage(images=img, filename_prefix="t")\n'
+    _, report = lint_json("-", "--stdin-filename", "piped.comfy", cwd=tmp_path, stdin=recipe)
+    assert report["files"][0]["kind"] == "recipe"
+    assert [d["code"] for d in report["files"][0]["diagnostics"]] == ["CD403"]
+
+
 def test_colour_only_on_a_terminal_without_no_color(tmp_path):
     write_json(tmp_path / "w.json", workflow(n1={"width": 0}))
     piped = run("lint", "w.json", cwd=tmp_path)
