@@ -361,19 +361,19 @@ def _check_output(output: str, files: list[str]) -> None:
         raise UsageError(f"{output}: the output file is one of the files to check; choose another")
     if os.path.isdir(output):
         raise UsageError(f"{output}: the output file is a directory")
+    folder = os.path.dirname(output) or "."
+    if not os.path.isdir(folder):
+        raise UsageError(f"{output}: folder `{folder}` does not exist")
 
 
 def write_file(path: str, text: str) -> None:
-    """Write `text` to `path` through a temporary file, so a failed write leaves no half file."""
-    folder = os.path.dirname(os.path.abspath(path))
-    tmp = os.path.join(folder, f".{os.path.basename(path)}.{os.getpid()}.tmp")
+    """Write `text` to `path` through a temporary file (the recipe commands' writer), so a
+    failed write leaves no half file; a write error is a usage error."""
+    from .recipe import write_output
+
     try:
-        with open(tmp, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
+        write_output(path, text)
     except OSError as exc:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
         raise UsageError(f"{path}: cannot write: {exc.strerror or exc}") from None
 
 

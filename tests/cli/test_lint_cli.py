@@ -366,7 +366,8 @@ def test_output_file_never_overwrites_an_input(tmp_path):
 def test_output_file_in_a_missing_folder_is_a_usage_error(tmp_path):
     write_json(tmp_path / "w.json", CLEAN)
     result = run("lint", "w.json", "--output-file", "no/such/dir/out.txt", cwd=tmp_path)
-    assert_clean_usage_error(result, "no/such/dir/out.txt", "cannot write")
+    assert_clean_usage_error(result, "no/such/dir/out.txt", "does not exist")
+    assert MODELS_NOTE not in result.stderr  # refused before any file was checked
     assert sorted(p.name for p in tmp_path.iterdir()) == ["w.json"]
 
 
