@@ -189,7 +189,7 @@ def parse_json_path(path: str) -> tuple[str | int, ...] | None:
         if name is not None:
             parts.append(name)
         elif quoted is not None:
-            parts.append(re.sub(r"\\(.)", r"\1", quoted))
+            parts.append(re.sub(r"\\(.)", r"\1", quoted) if "\\" in quoted else quoted)
         else:
             parts.append(int(index))
         pos = match.end()
