@@ -28,14 +28,17 @@ WORKFLOW = {
 }
 
 
-def wall(cmd: list[str], runs: int, cwd: str) -> float:
-    subprocess.run(cmd, cwd=cwd, capture_output=True)  # warm the bytecode cache
-    times = []
+def wall(commands: dict[str, list[str]], runs: int, cwd: str) -> dict[str, float]:
+    """Median wall time of each command; runs alternate so that load on the machine hits all alike."""
+    for cmd in commands.values():
+        subprocess.run(cmd, cwd=cwd, capture_output=True)  # warm the bytecode cache
+    times: dict[str, list[float]] = {name: [] for name in commands}
     for _ in range(runs):
-        start = time.perf_counter()
-        subprocess.run(cmd, cwd=cwd, capture_output=True)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        for name, cmd in commands.items():
+            start = time.perf_counter()
+            subprocess.run(cmd, cwd=cwd, capture_output=True)
+            times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(values) for name, values in times.items()}
 
 
 def import_profile(cwd: str) -> list[tuple[int, str]]:
@@ -57,9 +60,10 @@ def main() -> None:
     script = str(Path(sys.executable).with_name("comfydsl"))
     with tempfile.TemporaryDirectory() as tmp:
         Path(tmp, "one.json").write_text(json.dumps(WORKFLOW, indent=2))
-        lint = wall([script, "lint", "one.json"], args.runs, tmp)
-        networkx = wall([sys.executable, "-c", "import networkx"], args.runs, tmp)
-        bare = wall([sys.executable, "-c", "pass"], args.runs, tmp)
+        medians = wall({"lint": [script, "lint", "one.json"],
+                        "networkx": [sys.executable, "-c", "import networkx"],
+                        "bare": [sys.executable, "-c", "pass"]}, args.runs, tmp)
+        lint, networkx, bare = medians["lint"], medians["networkx"], medians["bare"]
         rows = import_profile(tmp)
     print(f"comfydsl lint one.json      {lint * 1000:7.0f} ms (median of {args.runs})")
     print(f"python -c 'import networkx' {networkx * 1000:7.0f} ms")

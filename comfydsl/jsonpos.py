@@ -25,7 +25,7 @@ from typing import Any, Iterable
 from .diagnostics import Diagnostic, Location, Span
 
 _WS = re.compile(r"[ \t\n\r]*")
-_PATH_PART = re.compile(r"\.([A-Za-z_][A-Za-z0-9_]*)|\['((?:[^'\\]|\\.)*)'\]|\[(-?\d+)\]")
+_PATH_PART = re.compile(r"\.([^.[]+)|\['((?:[^'\\]|\\.)*)'\]|\[(-?\d+)\]")
 _DECODER = json.JSONDecoder()
 _scanstring = json.decoder.scanstring
 
@@ -57,6 +57,7 @@ class JsonPositions:
         self.root = tuple(root)
         self._containers: dict[tuple, dict[Any, list[Member]] | None] = {}
         self._lines: list[int] | None = None
+        self._top: Member | bool | None = None
 
     # -- lines and columns -------------------------------------------------------------
 
@@ -82,30 +83,23 @@ class JsonPositions:
 
     def occurrences(self, path: Iterable[str | int]) -> list[Member]:
         """Every copy of the member at `path` below the root, in text order."""
-        full = self.root + tuple(path)
-        if not full:
+        return self.absolute(self.root + tuple(path))
+
+    def absolute(self, path: tuple[str | int, ...]) -> list[Member]:
+        """Every copy of the member at `path` from the top of the document (not the root)."""
+        if not path:
             whole = self._whole()
             return [whole] if whole else []
-        members = self._members(full[:-1])
-        if members is None:
-            return []
-        return list(members.get(full[-1], ()))
-
-    def value_start(self, path: Iterable[str | int]) -> int | None:
-        """Offset of the value at `path` (the root object itself for an empty path)."""
-        path = tuple(path)
-        if not path and not self.root:
-            whole = self._whole()
-            return whole.value_start if whole else None
-        found = self.member(path)
-        return found.value_start if found else None
+        members = self._members(path[:-1])
+        return list(members.get(path[-1], ())) if members is not None else []
 
     def _whole(self) -> Member | None:
-        # The text decoded as a whole, so the root value runs to its last non-blank character.
-        start = _WS.match(self.text, 0).end()
-        if start >= len(self.text):
-            return None
-        return Member(start, start, start, len(self.text.rstrip(" \t\n\r")))
+        # The text decoded as a whole, so the top value runs to its last non-blank character.
+        if self._top is None:
+            start = _WS.match(self.text, 0).end()
+            end = len(self.text.rstrip(" \t\n\r"))
+            self._top = Member(start, start, start, end) if start < len(self.text) else False
+        return self._top or None
 
     def _members(self, container: tuple) -> dict[Any, list[Member]] | None:
         if container in self._containers:
@@ -195,7 +189,7 @@ def parse_json_path(path: str) -> tuple[str | int, ...] | None:
         if name is not None:
             parts.append(name)
         elif quoted is not None:
-            parts.append(re.sub(r"\\(.)", r"\1", quoted))
+            parts.append(re.sub(r"\\(.)", r"\1", quoted) if "\\" in quoted else quoted)
         else:
             parts.append(int(index))
         pos = match.end()
@@ -223,16 +217,15 @@ def locate(positions: JsonPositions, keys: tuple[str | int, ...]) -> Span | None
 
 def root_span(positions: JsonPositions) -> Span | None:
     """The workflow as a whole: its envelope key, or the first character of the document."""
-    if positions.root:
-        saved, positions.root = positions.root, ()
-        try:
-            member = positions.member(saved)
-        finally:
-            positions.root = saved
-        if member is not None:
-            return positions.span(member.key_start, member.key_end)
-    start = positions.value_start(())
-    return positions.span(start, start + 1) if start is not None else None
+    found = positions.absolute(positions.root)
+    if not found:
+        found = positions.absolute(())
+    if not found:
+        return None
+    member = found[-1]
+    if member.key_end > member.key_start:
+        return positions.span(member.key_start, member.key_end)
+    return positions.span(member.value_start, member.value_start + 1)
 
 
 def attach_spans(diagnostics: list[Diagnostic], text: str, *, path: str | None,

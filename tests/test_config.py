@@ -105,7 +105,7 @@ def test_bad_tool_table(tmp_path):
     ("strict = 'yes'\n", "`strict` must be true or false"),
     ("format = 'xml'\n", "`format` must be one of"),
     ("strict = \n", "not valid TOML"),
-    ("ignore = ['no-such-rule']\n", "no-such-rule"),
+    ("ignore = ['no-such-rule']\n", "comfydsl.toml: `ignore`: `no-such-rule` matches no rule"),
     ('catalog = ["missing.json"]\n', "missing.json"),
 ])
 def test_bad_config_exits_2(tmp_path, text, fragment):

@@ -90,7 +90,11 @@ class Options:
     select: list[str]
     ignore: list[str]
     exclude: list[tuple[str, Path]]  # (pattern, folder it is relative to)
-    config_root: Path
+    config: Path | None = None  # the settings file, if any
+
+    def origin(self, key: str, args: argparse.Namespace) -> str:
+        """Where a setting came from, for messages: `--select`, or `comfydsl.toml: select`."""
+        return f"--{key}" if getattr(args, key, None) or self.config is None else f"{self.config}: `{key}`"
 
 
 def resolve_options(args: argparse.Namespace) -> Options:
@@ -118,7 +122,7 @@ def resolve_options(args: argparse.Namespace) -> Options:
         ignore=_split(getattr(args, "ignore", None) or settings.ignore),
         exclude=[(p, cwd) for p in getattr(args, "exclude", None) or ()]
         + [(p, settings.root) for p in settings.exclude],
-        config_root=settings.root,
+        config=settings.path,
     )
 
 
@@ -168,7 +172,7 @@ def collect_files(paths: list[str], exclude: list[tuple[str, Path]]) -> list[str
         if arg == STDIN:
             found.append(STDIN)
         elif os.path.isdir(arg):
-            found += [f for f in _walk(arg, exclude)]
+            found += _walk(arg, exclude)
         elif os.path.exists(arg):
             found.append(arg)
         elif glob.has_magic(arg):
@@ -305,12 +309,14 @@ def run_lint(args: argparse.Namespace) -> int:
     if args.output_file:
         _check_output(args.output_file, files)
     target = load_target_or_exit(options)
-    from ..checks import all_rules
+    rules = None
+    if options.select or options.ignore or options.format == "sarif":
+        from ..checks import all_rules  # the recipe rules come along: only when needed
 
-    rules = all_rules()
-    check_selectors(options.select, rules, "--select")
-    check_selectors(options.ignore, rules, "--ignore")
-    from ..render import LintRun, render
+        rules = all_rules()
+        check_selectors(options.select, rules, options.origin("select", args))
+        check_selectors(options.ignore, rules, options.origin("ignore", args))
+    from ..render import LintRun
 
     results = []
     for path in files:
@@ -355,19 +361,19 @@ def _check_output(output: str, files: list[str]) -> None:
         raise UsageError(f"{output}: the output file is one of the files to check; choose another")
     if os.path.isdir(output):
         raise UsageError(f"{output}: the output file is a directory")
+    folder = os.path.dirname(output) or "."
+    if not os.path.isdir(folder):
+        raise UsageError(f"{output}: folder `{folder}` does not exist")
 
 
 def write_file(path: str, text: str) -> None:
-    """Write `text` to `path` through a temporary file, so a failed write leaves no half file."""
-    folder = os.path.dirname(os.path.abspath(path))
-    tmp = os.path.join(folder, f".{os.path.basename(path)}.{os.getpid()}.tmp")
+    """Write `text` to `path` through a temporary file (the recipe commands' writer), so a
+    failed write leaves no half file; a write error is a usage error."""
+    from .recipe import write_output
+
     try:
-        with open(tmp, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
+        write_output(path, text)
     except OSError as exc:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
         raise UsageError(f"{path}: cannot write: {exc.strerror or exc}") from None
 
 

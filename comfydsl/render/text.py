@@ -41,11 +41,11 @@ class _Painter:
 def render(run: LintRun, *, color: bool = False) -> str:
     """Every finding with its source line, then a summary line."""
     paint = _Painter(color)
+    sources = Sources(run)
     blocks = []
     for result in run.files:
-        lines = _Lines(result.source)
         for diag in result.diagnostics:
-            blocks.append(render_diagnostic(diag, result, lines, paint))
+            blocks.append(render_diagnostic(diag, result, sources, paint))
     blocks.append(summary_line(run))
     return "\n".join(blocks) + "\n"
 
@@ -73,7 +73,7 @@ def summary_line(run: LintRun) -> str:
     return f"found {text} in {files}"
 
 
-def render_diagnostic(diag: Diagnostic, result: FileResult, lines: _Lines, paint: _Painter) -> str:
+def render_diagnostic(diag: Diagnostic, result: FileResult, sources: Sources, paint: _Painter) -> str:
     """One finding in the full form."""
     severity = diag.severity.value
     head = paint(f"{severity}[{diag.code}]", severity) + paint(f": {diag.message}", "bold")
@@ -84,7 +84,7 @@ def render_diagnostic(diag: Diagnostic, result: FileResult, lines: _Lines, paint
         path = (location.span.path if location.span and location.span.path else None) or result.path
         out.append(" " * width + paint(arrow, "gutter") + " " + _where(path, location.span)
                    + _node_suffix(location, diag))
-        out += _snippet(location, lines, width, mark, style, paint)
+        out += _snippet(location, sources.lines(path), width, mark, style, paint)
     gutter = " " * (width + 1)
     if diag.help:
         out.append(gutter + paint("=", "gutter") + " " + paint("help", "help") + ": " + diag.help)
@@ -144,6 +144,28 @@ def _where(path: str, span: Span | None) -> str:
 
 def _plural(n: int, word: str) -> str:
     return f"{n} {word}" + ("" if n == 1 else "s")
+
+
+class Sources:
+    """The source lines of every file a run's findings point into.
+
+    A file's own text comes with its result; a span in another file (a recipe fragment
+    imported from `parts/`) is read from disk on first use.
+    """
+
+    def __init__(self, run: LintRun) -> None:
+        self._by_path: dict[str, _Lines] = {r.path: _Lines(r.source) for r in run.files if r.source is not None}
+
+    def lines(self, path: str) -> _Lines:
+        found = self._by_path.get(path)
+        if found is None:
+            try:
+                with open(path, encoding="utf-8") as fh:
+                    text: str | None = fh.read()
+            except (OSError, UnicodeDecodeError):
+                text = None
+            found = self._by_path[path] = _Lines(text)
+        return found
 
 
 class _Lines:

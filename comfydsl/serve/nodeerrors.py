@@ -14,6 +14,7 @@ succeeds) where ComfyUI would, with the error types and texts ComfyUI uses.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Mapping
 
 #: ComfyUI's message per error type; `{}` fields are filled from the diagnostic.
@@ -95,6 +96,7 @@ def prompt_verdict(workflow: Mapping[str, Any], diagnostics: list, catalog, mode
                 "class_type": workflow[node_id].get("class_type")})
             entry["dependent_outputs"].append(out)
     if not verdict.outputs:
+        failed_details += [d.message for d in unplaced if _comfy_type(d) != "prompt_outputs_failed_validation"]
         verdict.error = {"type": "prompt_outputs_failed_validation", "message": "Prompt outputs failed validation",
                          "details": "\n".join(failed_details), "extra_info": {}}
     verdict.node_errors = dict(sorted(verdict.node_errors.items(), key=lambda kv: _id_key(kv[0])))
@@ -147,14 +149,18 @@ def node_error(diag, workflow: Mapping[str, Any], catalog, models=None, *, is_ou
             "extra_info": {"input_name": name} if name else {}}
 
 
-def _comfy_type(diag) -> str:
+@lru_cache(maxsize=1)
+def _comfy_errors() -> dict[str, str | None]:
     from ..checks.registry import all_rules
 
-    for rule in all_rules():
-        if rule.code == diag.code:
-            if rule.comfy_error and rule.comfy_error != "invalid_prompt":
-                return rule.comfy_error
-            break
+    return {rule.code: rule.comfy_error for rule in all_rules()}
+
+
+def _comfy_type(diag) -> str:
+    """ComfyUI's error type for a diagnostic, or the rule's name for comfydsl-only rules."""
+    comfy = _comfy_errors().get(diag.code)
+    if comfy and comfy != "invalid_prompt":
+        return comfy
     return diag.name.replace("-", "_")
 
 

@@ -142,8 +142,37 @@ def _checkpoint_hint(session: ComfySession, lead: str) -> str:
     return f"{lead}{sep}No checkpoint models appear to be available. Please check your model installation."
 
 
-def handle_job(job_input: Any, session: ComfySession, cancelled: threading.Event) -> dict[str, Any]:
-    """Run one job the way worker-comfyui's `handler` does and return its result dict."""
+#: Output shapes: worker-comfyui 5.x (`images` list), or 2.0-4.0 (one image as `message`).
+WORKER_VERSIONS = ("5", "3")
+
+
+def handle_job(job_input: Any, session: ComfySession, cancelled: threading.Event, *,
+               worker_version: str = "5") -> dict[str, Any]:
+    """Run one job the way worker-comfyui's `handler` does and return its result dict.
+
+    `worker_version="3"` answers as worker-comfyui 2.0-4.0 did: `{"status": "success",
+    "message": "<base64>"}` with the last image, `{"status": "error", "message": ...}` when
+    there is none, and "Error queuing workflow: HTTP Error 400: Bad Request" for a rejected
+    workflow.
+    """
+    if worker_version not in WORKER_VERSIONS:
+        raise ValueError(f"unknown worker-comfyui version `{worker_version}`; use one of {WORKER_VERSIONS}")
+    legacy = worker_version == "3"
+    result = _handle(job_input, session, cancelled, legacy)
+    return legacy_output(result) if legacy else result
+
+
+def legacy_output(result: dict[str, Any]) -> dict[str, Any]:
+    """A 5.x result in the 2.0-4.0 shape; failures stay as they are."""
+    if "error" in result:
+        return result
+    images = result.get("images") or []
+    if images:
+        return {"status": "success", "message": images[-1]["data"]}
+    return {"status": "error", "message": "the image does not exist in the specified output folder: /comfyui/output"}
+
+
+def _handle(job_input: Any, session: ComfySession, cancelled: threading.Event, legacy: bool) -> dict[str, Any]:
     validated, problem = validate_input(job_input)
     if problem:
         return {"error": problem}
@@ -157,6 +186,9 @@ def handle_job(job_input: Any, session: ComfySession, cancelled: threading.Event
         prompt_id = session.queue_prompt(validated["workflow"], str(uuid.uuid4()),
                                          validated["comfy_org_api_key"] or None)
     except QueueRejected as rejected:
+        if legacy:
+            return {"error": f"Error queuing workflow: HTTP Error {rejected.status_code}: "
+                             f"{_reason(rejected.status_code)}"}
         if rejected.status_code == 400:
             return {"error": validation_failure_text(rejected, session)}
         reason = "Client Error" if rejected.status_code < 500 else "Server Error"

@@ -213,18 +213,49 @@ def test_duplicate_node_id_points_at_last_copy_with_earlier_as_related(tmp_path)
 # -- recipes ---------------------------------------------------------------------------
 
 
-def test_recipe_files_are_linted_or_reported(tmp_path):
-    (tmp_path / "r.comfy").write_text("# a recipe\n")
-    result, report = lint_json("r.comfy", cwd=tmp_path)
-    assert report["files"][0]["kind"] == "recipe"
-    try:
-        import comfydsl.dsl  # noqa: F401
-    except ImportError:
-        assert result.returncode == 1
-        assert codes(report) == ["CD000"]
-        assert "recipe language is not available" in report["files"][0]["diagnostics"][0]["message"]
-    else:
-        assert "CD000" not in codes(report)
+def test_recipe_files_are_linted_with_spans(tmp_path):
+    (tmp_path / "r.comfy").write_text(
+        'img = EmptyImage(width=0, height=64, batch_size=1, color=0)\n'
+        'SaveImage(images=img, filename_prefix="t")\n')
+    (tmp_path / "s.comfy").write_text("img = EmptyImage(width=64 height=64)\n")
+    result, report = lint_json(".", cwd=tmp_path)
+    assert result.returncode == 1
+    assert [f["kind"] for f in report["files"]] == ["recipe", "recipe"]
+    (low,) = report["files"][0]["diagnostics"]
+    assert low["code"] == "CD403" and (low["span"]["line"], low["span"]["column"]) == (1, 18)
+    assert [d["code"] for d in report["files"][1]["diagnostics"]] == ["CD010"]
+    text = run("lint", "r.comfy", cwd=tmp_path).stdout
+    assert "1 | img = EmptyImage(width=0, height=64, batch_size=1, color=0)\n" \
+           "  |                  ^^^^^^^\n" in text
+
+
+def test_findings_in_an_imported_fragment_show_the_fragment_source(tmp_path):
+    (tmp_path / "parts").mkdir()
+    (tmp_path / "parts" / "scale.comfy").write_text(
+        "fragment shrink(image) {\n"
+        '    small = ImageScaleBy(image=image, upscale_method="lanczoz", scale_by=0.5)\n'
+        "    return small\n"
+        "}\n")
+    (tmp_path / "main.comfy").write_text(
+        'from "parts/scale.comfy" import shrink\n'
+        "img = EmptyImage(width=64, height=64, batch_size=1, color=0)\n"
+        'SaveImage(images=shrink(img), filename_prefix="t")\n')
+    text = run("lint", "main.comfy", cwd=tmp_path).stdout
+    assert "--> " + os.path.join("parts", "scale.comfy") + ":2:" in text
+    assert '2 |     small = ImageScaleBy(image=image, upscale_method="lanczoz", scale_by=0.5)' in text
+    assert "::: main.comfy:3:" in text
+    assert '3 | SaveImage(images=shrink(img), filename_prefix="t")' in text
+
+
+def test_recipe_without_the_recipe_language_is_a_finding_not_a_crash(monkeypatch):
+    import sys
+
+    from comfydsl.cli.lint import lint_recipe_text
+
+    monkeypatch.setitem(sys.modules, "comfydsl.dsl", None)  # import fails as if not installed
+    (diag,) = lint_recipe_text("r.comfy", "x = 1\n", target=None)
+    assert (diag.code, diag.severity.value, diag.span.path) == ("CD000", "error", "r.comfy")
+    assert "recipe language is not available" in diag.message
 
 
 # -- rule selection --------------------------------------------------------------------
@@ -332,6 +363,21 @@ def test_output_file_never_overwrites_an_input(tmp_path):
     assert (tmp_path / "w.json").read_text() == before
 
 
+def test_output_file_in_a_missing_folder_is_a_usage_error(tmp_path):
+    write_json(tmp_path / "w.json", CLEAN)
+    result = run("lint", "w.json", "--output-file", "no/such/dir/out.txt", cwd=tmp_path)
+    assert_clean_usage_error(result, "no/such/dir/out.txt", "does not exist")
+    assert MODELS_NOTE not in result.stderr  # refused before any file was checked
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["w.json"]
+
+
+def test_stdin_as_a_recipe(tmp_path):
+    recipe = 'img = EmptyImage(width=0, height=64, batch_size=1, color=0)\nSaveImage(images=img, filename_prefix="t")\n'
+    _, report = lint_json("-", "--stdin-filename", "piped.comfy", cwd=tmp_path, stdin=recipe)
+    assert report["files"][0]["kind"] == "recipe"
+    assert [d["code"] for d in report["files"][0]["diagnostics"]] == ["CD403"]
+
+
 def test_colour_only_on_a_terminal_without_no_color(tmp_path):
     write_json(tmp_path / "w.json", workflow(n1={"width": 0}))
     piped = run("lint", "w.json", cwd=tmp_path)
@@ -377,6 +423,18 @@ def test_every_format_shows_file_line_column(tmp_path, fmt):
         "sarif": "\"startLine\": 5",
     }[fmt]
     assert expected in out
+
+
+def test_the_lint_path_stays_light(tmp_path):
+    """Linting JSON never imports the HTTP client, the parser generator or pydantic."""
+    import sys
+
+    write_json(tmp_path / "w.json", workflow(n1={"width": 0}))
+    code = ("import sys; from comfydsl.cli import main; status = main(['lint', '--format', 'sarif', 'w.json']); "
+            "print(sorted(m for m in ('httpx', 'lark', 'pydantic', 'jsonschema') if m in sys.modules), "
+            "status, file=sys.stderr)")
+    result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert result.stderr.strip().splitlines()[-1] == "[] 1"
 
 
 def test_the_console_script_is_found():

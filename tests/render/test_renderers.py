@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
@@ -30,7 +29,7 @@ SNAP = """\
 
 def options(**kw) -> Options:
     base = dict(catalogs=[], models=None, builtin=True, format="text", strict=False, select=[],
-                ignore=[], exclude=[], config_root=Path.cwd())
+                ignore=[], exclude=[])
     base.update(kw)
     return Options(**base)
 

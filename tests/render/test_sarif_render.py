@@ -32,7 +32,7 @@ WORKFLOW = """\
 
 
 def lint(text: str, path: str = "dir with space/wf.json") -> FileResult:
-    opts = Options([], None, True, "sarif", False, [], [], [], Path.cwd())
+    opts = Options([], None, True, "sarif", False, [], [], [])
     return lint_file(path, text, Target(builtin_catalog()), opts)
 
 

@@ -22,9 +22,10 @@ def comfydsl() -> str:
 class Served:
     """A `comfydsl serve` process; the base URL is read from its first line."""
 
-    def __init__(self, *args: str, env: dict | None = None) -> None:
+    def __init__(self, *args: str, env: dict | None = None, preexec_fn=None) -> None:
         self.proc = subprocess.Popen([comfydsl(), "serve", "--port", "0", *args], stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE, text=True, env={**os.environ, **(env or {})})
+                                     stderr=subprocess.PIPE, text=True, env={**os.environ, **(env or {})},
+                                     preexec_fn=preexec_fn)
         self.banner = ""
         for line in self.proc.stdout:  # the banner ends with the Ctrl-C hint
             self.banner += line
@@ -67,13 +68,23 @@ def test_sigterm_stops_cleanly_and_env_key_is_used():
     assert code == 0 and "Traceback" not in err
 
 
+def test_ctrl_c_works_when_started_as_a_background_job():
+    """A shell starts background jobs with SIGINT ignored; `serve` still stops on it."""
+    served = Served("--quiet", preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+    code, _, err = served.stop(signal.SIGINT)
+    assert code == 0 and "stopped" in err
+
+
 def test_faults_and_catalogue_options():
     served = Served("--any-key", "--quiet", "--fault", "op=health,status=429,retry_after=2",
-                    "--catalog", str(OBJECT_INFO), "--no-builtin", "--run-time", "0")
+                    "--catalog", str(OBJECT_INFO), "--no-builtin", "--run-time", "0", "--worker-version", "3")
     try:
         first = httpx.get(f"{served.url}/x/health", headers={"Authorization": "anything"})
         assert first.status_code == 429 and first.headers["Retry-After"] == "2"
         assert httpx.get(f"{served.url}/x/health", headers={"Authorization": "anything"}).status_code == 200
+        done = httpx.post(f"{served.url}/x/runsync", json={"input": {"workflow": SAVE_TWO}},
+                          headers={"Authorization": "anything"}, timeout=10).json()
+        assert done["output"]["status"] == "success" and "message" in done["output"]
     finally:
         code, _, _ = served.stop()
     assert code == 0
@@ -110,3 +121,18 @@ def test_port_in_use_exits_1():
                                 timeout=30)
     assert result.returncode == 1
     assert f"cannot listen on 127.0.0.1:{port}" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_comfyui_executor_from_the_command_line():
+    from fake_comfyui import FakeComfyUI
+
+    with FakeComfyUI(polls_to_finish=0) as fake:
+        served = Served("--quiet", "--executor", "comfyui", "--comfyui-url", fake.url, "--api-key", "k")
+        try:
+            done = httpx.post(f"{served.url}/x/runsync", json={"input": {"workflow": SAVE_TWO}},
+                              headers={"Authorization": "Bearer k"}, timeout=10).json()
+        finally:
+            code, _, err = served.stop()
+    assert done["status"] == "COMPLETED", (done, err)
+    assert [i["filename"] for i in done["output"]["images"]] == ["dry/test_00001_.png"]
+    assert fake.prompts[0]["prompt"] == SAVE_TWO and code == 0

@@ -21,7 +21,7 @@ def sdk(monkeypatch):
 
 
 def test_sdk_run_status_output_health_purge(sdk):
-    with serve_in_thread(api_key="k", run_seconds=0.2, min_wait_ms=0) as srv:
+    with serve_in_thread(api_key="k", run_seconds=0.5, min_wait_ms=0) as srv:
         sdk.endpoint_url_base = srv.url
         endpoint = sdk.Endpoint("local-endpoint")
         job = endpoint.run({"workflow": SAVE_TWO})
@@ -59,3 +59,11 @@ def test_sdk_wrong_key_is_refused(sdk):
         sdk.endpoint_url_base = srv.url
         with pytest.raises(RuntimeError, match="401 Unauthorized"):
             sdk.Endpoint("local-endpoint", api_key="wrong").health()
+
+
+def test_sdk_run_sync_polls_when_runsync_returns_early(sdk):
+    with serve_in_thread(api_key="k", run_seconds=0.5, default_wait_ms=100, min_wait_ms=0) as srv:
+        sdk.endpoint_url_base = srv.url
+        output = sdk.Endpoint("local-endpoint").run_sync({"workflow": SAVE_TWO}, timeout=10)
+        assert len(output["images"]) == 2
+        assert srv.requests["runsync"] == 1 and srv.requests["status"] >= 1

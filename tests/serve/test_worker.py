@@ -195,3 +195,21 @@ def test_failed_job_keeps_details_as_output(client_for):
             "workflow": LOAD_AND_SAVE, "images": [{"name": "face.png", "image": "abcde"}]}}).json()
         assert body["status"] == "FAILED" and body["error"] == "Failed to upload one or more input images"
         assert body["output"]["details"][0].startswith("Error decoding base64 for face.png")
+
+
+def test_legacy_worker_shape():
+    result = run({"workflow": SAVE_TWO}, worker_version="3")
+    assert set(result) == {"status", "message"} and result["status"] == "success"
+    assert decode_png(base64.b64decode(result["message"]))[:2] == (8, 8)
+    preview = {"1": SAVE_TWO["1"], "2": {"class_type": "PreviewImage", "inputs": {"images": ["1", 0]}}}
+    assert run({"workflow": preview}, worker_version="3")["status"] == "error"
+    assert run({"workflow": MISSING_CKPT}, worker_version="3") == {
+        "error": "Error queuing workflow: HTTP Error 400: Bad Request"}
+    with pytest.raises(ValueError):
+        DryExecutor(worker_version="4")
+
+
+def test_legacy_shape_through_the_server(client_for):
+    with serve_in_thread(api_key="k", worker_version="3") as srv:
+        body = client_for(srv).post("/runsync", json={"input": {"workflow": SAVE_TWO}}).json()
+        assert body["status"] == "COMPLETED" and body["output"]["status"] == "success"
