@@ -203,11 +203,22 @@ def pinned_ids(modules) -> set[str]:
     """The ids that literal `@id(...)` decorators pin, anywhere in the modules."""
     found = set()
     for module in modules:
-        for item in ast.walk(module):
-            if (isinstance(item, ast.Decorator) and item.name.name == "id" and len(item.args) == 1
-                    and isinstance(item.args[0], ast.Literal) and not isinstance(item.args[0].value, bool)):
-                found.add(str(item.args[0].value))
+        for stmt in _node_statements(module):
+            for deco in stmt.decorators:
+                if (deco.name.name == "id" and len(deco.args) == 1 and isinstance(deco.args[0], ast.Literal)
+                        and not isinstance(deco.args[0].value, bool)):
+                    found.add(str(deco.args[0].value))
     return found
+
+
+def _node_statements(module: ast.Module):
+    """The statements that can carry decorators: node statements of the module and of its
+    fragments (the grammar allows decorators nowhere else)."""
+    for stmt in module.statements:
+        if isinstance(stmt, ast.Fragment):
+            yield from stmt.body
+        elif isinstance(stmt, (ast.Assign, ast.CallStmt)):
+            yield stmt
 
 
 class _Lowerer:

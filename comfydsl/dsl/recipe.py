@@ -149,6 +149,12 @@ class Recipe:
         required parameters without a value."""
         if self.envelope not in (None, *ENVELOPES):
             raise ValueError(f"unknown envelope `{self.envelope}`; use none, runpod or prompt")
+        from .parser import gc_paused
+
+        with gc_paused():
+            return self._build(given, run_checks, lint)
+
+    def _build(self, given: Mapping[str, Any], run_checks: bool, lint: bool):
         try:
             module = self.module
         except ParseError as exc:

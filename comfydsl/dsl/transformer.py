@@ -1,4 +1,12 @@
-"""lark parse tree -> recipe AST (`ast.py`), spans included.
+"""Recipe AST (`ast.py`) built while lark parses, spans included.
+
+`RecipeTransformer` is an *inline* transformer: `parser.py` hands it to `Lark(transformer=...)`
+together with `keep_all_tokens=True`, so no parse tree is built. Each method gets the
+children of one grammar rule as they were reduced: tokens (punctuation and keywords
+included) and the results of the rules below it, with `None` for an optional part that is
+absent. A node's span runs from the start of its first child to the end of its last one,
+which is what lark's `propagate_positions` computed: a parenthesised expression keeps its
+own span, but counts with its parentheses when it starts or ends a larger construct.
 
 Methods never raise: anything that needs judging (types, names, arity) is left to
 `lower.py`, which reports diagnostics instead.
@@ -6,7 +14,7 @@ Methods never raise: anything that needs judging (types, names, arity) is left t
 
 from __future__ import annotations
 
-from lark import Token, Transformer, v_args
+from lark import Token
 
 from ..diagnostics import Span
 from . import ast
@@ -19,6 +27,8 @@ def decode_string(token: str) -> str:
     """The value of a string literal; the lexer only admits valid escapes, so this never fails."""
     quote = 3 if token[:3] in ('"""', "'''") else 1
     body = token[quote:-quote]
+    if "\\" not in body:
+        return body
     out: list[str] = []
     i = 0
     while i < len(body):
@@ -40,152 +50,176 @@ def decode_string(token: str) -> str:
     return "".join(out)
 
 
-class RecipeTransformer(Transformer):
-    """Builds the AST. `path` is stamped on every span."""
+class _Parens:
+    """`( expr )` while it is being parsed: the expression, and the span with its parentheses."""
 
-    def __init__(self, path: str | None, source: str) -> None:
-        super().__init__(visit_tokens=False)
+    __slots__ = ("expr", "span")
+
+    def __init__(self, expr, span: Span) -> None:
+        self.expr = expr
+        self.span = span
+
+
+class _Body:
+    """A fragment body while it is being parsed: its statements, its return and its span."""
+
+    __slots__ = ("statements", "returns", "span")
+
+    def __init__(self, statements: tuple, returns, span: Span) -> None:
+        self.statements = statements
+        self.returns = returns
+        self.span = span
+
+
+def _expr(child):
+    return child.expr if type(child) is _Parens else child
+
+
+def _items(children) -> tuple:
+    """The rule results among `children`: tokens and absent optional parts dropped."""
+    return tuple(c.expr if type(c) is _Parens else c for c in children
+                 if c is not None and type(c) is not Token)
+
+
+class RecipeTransformer:
+    """Builds the AST during the parse. `path` is stamped on every span; `parser.py` sets
+    `path` and `source` (with `begin`) before each parse."""
+
+    def __init__(self, path: str | None = None, source: str = "") -> None:
+        self.path = path
+        self.source = source
+
+    def begin(self, path: str | None, source: str) -> None:
+        """Get ready to build the AST of `source`, read from `path`."""
         self.path = path
         self.source = source
 
     # -- spans -------------------------------------------------------------------------
-    def _span(self, meta) -> Span:
-        if getattr(meta, "empty", True):
-            return Span(self.path, 1, 1, 1, 1, 0, 0)
-        return Span(self.path, meta.line, meta.column, meta.end_line, meta.end_column,
-                    meta.start_pos, meta.end_pos)
+    def _span(self, first, last) -> Span:
+        """From the start of `first` to the end of `last` (each a token or has a `.span`)."""
+        if type(first) is Token:
+            line, column, start = first.line, first.column, first.start_pos
+        else:
+            head = first.span
+            line, column, start = head.line, head.column, head.start
+        if type(last) is Token:
+            return Span(self.path, line, column, last.end_line, last.end_column, start, last.end_pos)
+        tail = last.span
+        return Span(self.path, line, column, tail.end_line, tail.end_column, start, tail.end)
 
     def _tok(self, token: Token) -> Span:
         return Span(self.path, token.line, token.column, token.end_line, token.end_column,
                     token.start_pos, token.end_pos)
 
     # -- module and statements ---------------------------------------------------------
-    @v_args(meta=True)
-    def start(self, meta, children):
+    def start(self, children):
         end = len(self.source)
         lines = self.source.count("\n") + 1
         last = self.source.rsplit("\n", 1)[-1]
         span = Span(self.path, 1, 1, lines, len(last) + 1, 0, end)
         return ast.Module(tuple(children), self.path, self.source, span)
 
-    @v_args(meta=True)
-    def import_all(self, meta, children):
-        return ast.ImportAll(children[0], self._span(meta))
+    def import_all(self, c):
+        return ast.ImportAll(c[1], self._span(c[0], c[1]))
 
-    @v_args(meta=True)
-    def import_from(self, meta, children):
-        return ast.ImportFrom(children[0], tuple(children[1:]), self._span(meta))
+    def import_from(self, c):
+        return ast.ImportFrom(c[1], tuple(c[3::2]), self._span(c[0], c[-1]))
 
-    @v_args(meta=True)
-    def param(self, meta, children):
-        name, type_token, default = children
-        return ast.Param(name, str(type_token), default, self._span(meta))
+    def param(self, c):
+        keyword, name, _, type_token, _, default = c
+        return ast.Param(name, str(type_token), _expr(default),
+                         self._span(keyword, type_token if default is None else default))
 
-    @v_args(meta=True)
-    def fragment(self, meta, children):
-        name, *params, body = children
-        statements, returns = body
-        params = tuple(p for p in params if p is not None)
-        return ast.Fragment(name, params, statements, returns, self._span(meta))
+    def fragment(self, c):
+        body = c[-1]
+        return ast.Fragment(c[1], _items(c[3:-2]), body.statements, body.returns, self._span(c[0], body))
 
-    @v_args(meta=True)
-    def fragment_param(self, meta, children):
-        name, type_token, default = children
-        return ast.FragmentParam(name, str(type_token) if type_token is not None else None, default,
-                                 self._span(meta))
+    def fragment_param(self, c):
+        name, _, type_token, _, default = c
+        last = default if default is not None else type_token if type_token is not None else name
+        return ast.FragmentParam(name, str(type_token) if type_token is not None else None, _expr(default),
+                                 self._span(name, last))
 
-    def body(self, children):
-        *statements, returns = children
-        return tuple(statements), returns
+    def body(self, c):
+        return _Body(tuple(c[1:-2]), c[-2], self._span(c[0], c[-1]))
 
-    @v_args(meta=True)
-    def return_stmt(self, meta, children):
-        return ast.ReturnStmt(tuple(children), self._span(meta))
+    def return_stmt(self, c):
+        return ast.ReturnStmt(_items(c[1::2]), self._span(c[0], c[-1]))
 
-    @v_args(meta=True)
-    def assign(self, meta, children):
-        decorators, *targets, value = children
-        return ast.Assign(decorators, tuple(targets), value, self._span(meta))
+    def assign(self, c):
+        decorators = c[0]
+        targets = tuple(c[1:-2:2])
+        return ast.Assign(decorators, targets, _expr(c[-1]),
+                          self._span(decorators[0] if decorators else targets[0], c[-1]))
 
-    @v_args(meta=True)
-    def call_stmt(self, meta, children):
-        decorators, call = children
-        return ast.CallStmt(decorators, call, self._span(meta))
+    def call_stmt(self, c):
+        decorators, call = c
+        return ast.CallStmt(decorators, call, self._span(decorators[0] if decorators else call, call))
 
-    def decorators(self, children):
-        return tuple(children)
+    def decorators(self, c):
+        return tuple(c)
 
-    @v_args(meta=True)
-    def decorator(self, meta, children):
-        name, *args = children
-        return ast.Decorator(name, tuple(a for a in args if a is not None), self._span(meta))
+    def decorator(self, c):
+        return ast.Decorator(c[1], _items(c[3:-1]), self._span(c[0], c[-1]))
 
     # -- expressions ---------------------------------------------------------------------
-    def ident(self, children):
-        token = children[0]
+    def ident(self, c):
+        token = c[0]
         return ast.Ident(str(token), self._tok(token))
 
-    @v_args(meta=True)
-    def string(self, meta, children):
-        return ast.Literal(decode_string(str(children[0])), self._span(meta))
+    def string(self, c):
+        token = c[0]
+        return ast.Literal(decode_string(str(token)), self._tok(token))
 
-    @v_args(meta=True)
-    def name(self, meta, children):
-        return ast.Name(str(children[0]), self._span(meta))
+    def name(self, c):
+        token = c[0]
+        return ast.Name(str(token), self._tok(token))
 
-    @v_args(meta=True)
-    def int(self, meta, children):
-        return ast.Literal(int(children[0]), self._span(meta))
+    def int(self, c):
+        token = c[0]
+        return ast.Literal(int(token), self._tok(token))
 
-    @v_args(meta=True)
-    def float(self, meta, children):
-        return ast.Literal(float(children[0]), self._span(meta))
+    def float(self, c):
+        token = c[0]
+        return ast.Literal(float(token), self._tok(token))
 
-    @v_args(meta=True)
-    def true(self, meta, children):
-        return ast.Literal(True, self._span(meta))
+    def true(self, c):
+        return ast.Literal(True, self._tok(c[0]))
 
-    @v_args(meta=True)
-    def false(self, meta, children):
-        return ast.Literal(False, self._span(meta))
+    def false(self, c):
+        return ast.Literal(False, self._tok(c[0]))
 
-    @v_args(meta=True)
-    def list(self, meta, children):
-        return ast.ListExpr(tuple(c for c in children if c is not None), self._span(meta))
+    def atom(self, c):  # only `( expr )` reaches here; other atoms are single children
+        return _Parens(_expr(c[1]), self._span(c[0], c[2]))
 
-    @v_args(meta=True)
-    def object(self, meta, children):
-        return ast.ObjectExpr(tuple(c for c in children if c is not None), self._span(meta))
+    def list(self, c):
+        return ast.ListExpr(_items(c[1:-1]), self._span(c[0], c[-1]))
 
-    @v_args(meta=True)
-    def pair(self, meta, children):
-        return ast.Pair(children[0], children[1], self._span(meta))
+    def object(self, c):
+        return ast.ObjectExpr(_items(c[1:-1]), self._span(c[0], c[-1]))
 
-    @v_args(meta=True)
-    def attr(self, meta, children):
-        return ast.Attr(children[0], children[1], self._span(meta))
+    def pair(self, c):
+        return ast.Pair(c[0], _expr(c[2]), self._span(c[0], c[2]))
 
-    @v_args(meta=True)
-    def index(self, meta, children):
-        return ast.Index(children[0], int(children[1]), self._span(meta))
+    def attr(self, c):
+        return ast.Attr(_expr(c[0]), c[2], self._span(c[0], c[2]))
 
-    @v_args(meta=True)
-    def call(self, meta, children):
-        func, *args = children
-        return ast.Call(func, tuple(a for a in args if a is not None), self._span(meta))
+    def index(self, c):
+        return ast.Index(_expr(c[0]), int(c[2]), self._span(c[0], c[3]))
 
-    @v_args(meta=True)
-    def keyword_argument(self, meta, children):
-        return ast.KeywordArgument(children[0], children[1], self._span(meta))
+    def call(self, c):
+        return ast.Call(c[0], _items(c[2:-1]), self._span(c[0], c[-1]))
 
-    @v_args(meta=True)
-    def neg(self, meta, children):
-        return ast.Neg(children[0], self._span(meta))
+    def keyword_argument(self, c):
+        return ast.KeywordArgument(c[0], _expr(c[2]), self._span(c[0], c[2]))
+
+    def neg(self, c):
+        return ast.Neg(_expr(c[1]), self._span(c[0], c[1]))
 
     def _binary(op):  # noqa: N805 - a method factory used in the class body
-        @v_args(meta=True)
-        def method(self, meta, children):
-            return ast.BinOp(op, children[0], children[1], self._span(meta))
+        def method(self, c):
+            left, _, right = c
+            return ast.BinOp(op, _expr(left), _expr(right), self._span(left, right))
 
         return method
 
