@@ -29,9 +29,10 @@ _WORDS = {
     "$END": "the end of the file",
 }
 _MAX_EXPECTED = 8
-#: How deep expressions may nest in one statement (the recursive stages after parsing,
-#: lowering and formatting, need a bound).
-MAX_DEPTH = 500
+#: How deep the AST of one statement may nest: far more than any real recipe needs, and
+#: shallow enough for the recursive stages after parsing (lowering, the formatter) to stay
+#: well inside Python's recursion limit.
+MAX_DEPTH = 200
 
 #: The parser's transformer holds the path and text of the parse in progress.
 _LOCK = threading.Lock()
