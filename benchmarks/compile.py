@@ -4,12 +4,17 @@ Prints, for each recipe in recipes/, the median time of a full compile (parse, i
 lowering, every workflow check), and the same for a generated recipe of 5,000 nodes.
 Targets: the FLUX recipe under 20 ms, the 5,000-node recipe under 2 s.
 
-    python benchmarks/compile.py [--repeat N] [--nodes N]
+    python benchmarks/compile.py [--repeat N] [--nodes N] [--profile [N]]
+
+`--profile` also runs one compile of the generated recipe under cProfile and prints its N
+(default 25) most expensive functions by own time, then by cumulative time.
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
+import pstats
 import statistics
 import sys
 import tempfile
@@ -59,6 +64,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=21, help="timed runs per recipe (default 21)")
     parser.add_argument("--nodes", type=int, default=5000, help="size of the generated recipe (default 5000)")
+    parser.add_argument("--profile", type=int, nargs="?", const=25, default=0, metavar="N",
+                        help="profile one compile of the generated recipe; print the top N functions")
     args = parser.parse_args(argv)
     sys.path.insert(0, str(ROOT))
     from comfydsl.config import load_settings
@@ -85,7 +92,19 @@ def main(argv: list[str] | None = None) -> int:
     ok = ms < LARGE_TARGET_MS
     failed |= not ok
     print(f"{'generated.comfy':<32} {nodes:>6} {ms:>10.2f}  < {LARGE_TARGET_MS:g} ms {'ok' if ok else 'MISSED'}")
+    if args.profile:
+        profile(lambda: Recipe(str(big), text, target=target).compile(), args.profile)
     return 1 if failed else 0
+
+
+def profile(run, top: int) -> None:
+    """Run once under cProfile; print the `top` functions by own time and by cumulative time."""
+    profiler = cProfile.Profile()
+    profiler.runcall(run)
+    stats = pstats.Stats(profiler, stream=sys.stdout).strip_dirs()
+    for order in ("tottime", "cumulative"):
+        print(f"\n-- generated.comfy, one compile under cProfile, by {order} --")
+        stats.sort_stats(order).print_stats(top)
 
 
 if __name__ == "__main__":

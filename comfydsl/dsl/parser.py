@@ -40,18 +40,63 @@ _LOCK = threading.Lock()
 
 @functools.lru_cache(maxsize=1)
 def _parser():
-    """The LALR parser; it builds the AST as it parses (see `transformer.py`)."""
+    """The LALR parser; it builds the AST as it parses (see `transformer.py`).
+
+    Analysing the grammar takes ~100 ms, a cold `comfydsl` run's largest cost, so the
+    analysed parser is kept in the user's cache folder (see `_cache_file`) and loaded from
+    there (~5 ms) while the grammar, lark and Python stay the same.
+    """
     from lark import Lark
+    from lark.exceptions import ConfigurationError
 
     from .transformer import RecipeTransformer
 
+    grammar = _grammar_text()
     options = {"parser": "lalr", "maybe_placeholders": True, "keep_all_tokens": True,
                "transformer": RecipeTransformer()}
+    cache = _cache_file(grammar)
+    if cache is not None:
+        try:
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            # lark checks the file against the grammar and options, builds the parser when
+            # the file is missing, stale or unreadable, and writes it back (a failure to
+            # write is ignored); `cache_grammar` keeps `.grammar`, which hypothesis draws from
+            return Lark(grammar, cache=str(cache), cache_grammar=True, **options)
+        except (OSError, ConfigurationError):  # no cache folder; a lark without `cache_grammar`
+            pass
+    return Lark(grammar, **options)
+
+
+def _grammar_text() -> str:
+    import pkgutil
+
     try:
-        return Lark.open_from_package("comfydsl", GRAMMAR, ("grammars",), **options)
-    except (FileNotFoundError, OSError, ModuleNotFoundError):
-        source = Path(__file__).resolve().parents[2] / "grammars" / GRAMMAR
-        return Lark.open(str(source), **options)
+        data = pkgutil.get_data("comfydsl", f"grammars/{GRAMMAR}")
+    except OSError:
+        data = None
+    if data is None:  # a source checkout: the grammar is beside the package
+        data = (Path(__file__).resolve().parents[2] / "grammars" / GRAMMAR).read_bytes()
+    return data.decode("utf-8")
+
+
+def _cache_file(grammar: str) -> Path | None:
+    """Where the analysed parser is kept: `$XDG_CACHE_HOME/comfydsl/` (or `~/.cache/comfydsl/`),
+    under a name that changes with the grammar, lark and Python; None when the cache is
+    turned off (`COMFYDSL_NO_CACHE=1`) or there is no home folder."""
+    import hashlib
+    import os
+    import sys
+
+    import lark
+
+    if os.environ.get("COMFYDSL_NO_CACHE"):
+        return None
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    if not os.path.isabs(base):
+        return None
+    key = f"{grammar}\0{lark.__version__}\0{sys.version_info[:2]}"
+    digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:20]
+    return Path(base) / "comfydsl" / f"parser-{digest}.lark"
 
 
 @functools.lru_cache(maxsize=1)
