@@ -44,7 +44,7 @@ def _parser():
 
     Analysing the grammar takes ~100 ms, a cold `comfydsl` run's largest cost, so the
     analysed parser is kept in the user's cache folder (see `_cache_file`) and loaded from
-    there (~5 ms) while the grammar, lark and Python stay the same.
+    there (~10 ms) while the grammar, lark and Python stay the same.
     """
     from lark import Lark
     from lark.exceptions import ConfigurationError
