@@ -19,7 +19,7 @@ import errno
 import json
 import os
 import re
-import tempfile
+import secrets
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -60,7 +60,8 @@ def save_new_file(directory: str | os.PathLike, name: str, data: bytes) -> Path:
     """
     folder = Path(directory)
     folder.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".comfydsl-", suffix=".part")
+    tmp = folder / f".comfydsl-{secrets.token_hex(8)}.part"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
@@ -90,7 +91,7 @@ def save_new_file(directory: str | os.PathLike, name: str, data: bytes) -> Path:
 def _exclusive_copy(target: Path, data: bytes) -> bool:
     """Fallback where hard links are not allowed: create exclusively, then write."""
     try:
-        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     except FileExistsError:
         return False
     with os.fdopen(fd, "wb") as fh:
@@ -102,7 +103,8 @@ def write_json_atomic(path: str | os.PathLike, data: Any) -> None:
     """Replace `path` with JSON text atomically (temporary file + rename)."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".comfydsl-", suffix=".part")
+    tmp = target.parent / f".comfydsl-{secrets.token_hex(8)}.part"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             json.dump(data, fh, indent=2, sort_keys=True)
@@ -130,6 +132,7 @@ class JobRecord:
     finished_at: float | None = None
     delay_ms: int | None = None
     execution_ms: int | None = None
+    #: saved image names, relative to the record's folder
     files: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     error: str | None = None

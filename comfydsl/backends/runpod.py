@@ -351,9 +351,11 @@ class _Core:
     def _count(self, op: str) -> None:
         self.requests[op] = self.requests.get(op, 0) + 1
 
-    def _transport_error(self, exc: httpx.TransportError, op: str) -> BackendConnectionError:
+    def _transport_error(self, exc: httpx.TransportError, op: str, attempts: int) -> BackendConnectionError:
         what = type(exc).__name__
         detail = self._redact(str(exc)) or what
+        if attempts > 1:
+            detail += f" (after {attempts} attempts)"
         if op in ("run", "runsync", "retry") and not _not_sent(exc):
             detail += ("; the request may have reached the server, so it was not sent again: "
                        "a job may have been created (see `comfydsl health`)")
@@ -477,7 +479,7 @@ class RunPodClient(_Core):
             except httpx.TransportError as exc:
                 delay = self._may_retry(op, attempt, exc=exc)
                 if delay is None:
-                    raise self._transport_error(exc, op) from None
+                    raise self._transport_error(exc, op, attempt) from None
                 self._notify(op, attempt, delay, type(exc).__name__)
                 time.sleep(delay)
                 continue
@@ -620,7 +622,7 @@ class AsyncRunPodClient(_Core):
             except httpx.TransportError as exc:
                 delay = self._may_retry(op, attempt, exc=exc)
                 if delay is None:
-                    raise self._transport_error(exc, op) from None
+                    raise self._transport_error(exc, op, attempt) from None
                 self._notify(op, attempt, delay, type(exc).__name__)
                 await asyncio.sleep(delay)
                 continue

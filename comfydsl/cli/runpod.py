@@ -537,7 +537,8 @@ class _Batch:
             self.live.pop(state.id, None)
             self.progress.finished(index, True)
             return
-        self.progress.state(index, spec.label, state.id, state)
+        if self.progress.tty:
+            self.progress.state(index, spec.label, state.id, state)
         result = await self.client.wait(state.id, timeout=self.args.timeout,
                                         on_update=lambda s: self.progress.state(index, spec.label, s.id, s))
         self.live.pop(state.id, None)
@@ -562,7 +563,7 @@ class _Batch:
         for image in result.images:
             try:
                 data = await self.client.image_bytes(image)
-                record.files.append(str(save_new_file(self.out, image.filename, data)))
+                record.files.append(save_new_file(self.out, image.filename, data).name)
             except (BackendError, OSError) as exc:
                 record.warnings.append(f"image `{image.filename}` not saved: {exc}")
                 ok = False
@@ -575,7 +576,7 @@ class _Batch:
         record = outcome.record
         timing = f"queue {_seconds(record.delay_ms)}, run {_seconds(record.execution_ms)}"
         if outcome.ok:
-            files = ", ".join(record.files) if record.files else "no images"
+            files = ", ".join(os.path.join(self.out, f) for f in record.files) if record.files else "no images"
             self.progress.line(f"{record.job_id}: {record.status} ({timing}): {files}")
         else:
             what = record.error or "; ".join(record.warnings) or record.status.lower()
@@ -712,21 +713,21 @@ def show_status(args: argparse.Namespace) -> int:
             diagnostics = [graph.locate(d) for d in result.diagnostics] if graph else result.diagnostics
             record.diagnostics = [d.to_dict() for d in diagnostics]
             ok = result.ok
-            already = [f for f in record.files if os.path.exists(f)]
+            already = [os.path.join(out, f) for f in record.files if os.path.exists(os.path.join(out, f))]
             if result.images and already:
                 print(f"images already saved: {', '.join(already)}", file=sys.stderr)
             elif result.images:
                 record.files = []
                 for image in result.images:
                     try:
-                        record.files.append(str(save_new_file(out, image.filename, client.image_bytes(image))))
+                        record.files.append(save_new_file(out, image.filename, client.image_bytes(image)).name)
                     except OSError as exc:
                         record.warnings.append(f"image `{image.filename}` not saved: {exc}")
                         ok = False
             if diagnostics:
                 render_diagnostics(diagnostics)
         record.save(out)
-    _print_status(record, args.json)
+    _print_status(record, out, args.json)
     return 0 if ok else 1
 
 
@@ -735,7 +736,7 @@ def _show_state(state, tty: bool) -> None:
     print(f"{state.id}: {state.status.value}{queue}", file=sys.stderr, flush=True)
 
 
-def _print_status(record, as_json: bool) -> None:
+def _print_status(record, out: str, as_json: bool) -> None:
     if as_json:
         _print_json(record.to_dict())
         return
@@ -747,8 +748,8 @@ def _print_status(record, as_json: bool) -> None:
         print(f"error: {record.error}")
     for warning in record.warnings:
         print(f"warning: {warning}")
-    for path in record.files:
-        print(f"saved {path}")
+    for name in record.files:
+        print(f"saved {os.path.join(out, name)}")
 
 
 def cancel_job(args: argparse.Namespace) -> int:
