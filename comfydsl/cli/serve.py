@@ -1,0 +1,126 @@
+"""`comfydsl serve`: a local RunPod-Serverless-compatible endpoint for tests and development."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+#: Environment variable that holds the API key the endpoint accepts.
+API_KEY_ENV = "COMFYDSL_SERVE_API_KEY"
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "serve", help="run a local RunPod-Serverless-compatible endpoint",
+        description="Serve RunPod Serverless's hosted API (/v2/{endpoint}/run, runsync, status, cancel, "
+                    "retry, health, purge-queue) on a local port, running jobs the way worker-comfyui "
+                    "5.x does: with the dry executor (comfydsl validation, placeholder PNGs) or a real "
+                    "ComfyUI server.")
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8000, help="port to listen on; 0 picks a free one (default 8000)")
+    parser.add_argument("--executor", choices=("dry", "comfyui"), default="dry",
+                        help="dry: validate and return placeholder images; comfyui: drive a ComfyUI server")
+    parser.add_argument("--comfyui-url", metavar="URL", help="ComfyUI server of the comfyui executor")
+    keys = parser.add_mutually_exclusive_group()
+    keys.add_argument("--api-key", metavar="K",
+                      help=f"the one API key accepted (default: ${API_KEY_ENV}; without either, any key)")
+    keys.add_argument("--any-key", action="store_true", help="accept any API key (a key must still be sent)")
+    parser.add_argument("--endpoint-id", metavar="ID", help="answer only this endpoint id (default: any)")
+    parser.add_argument("--workers", type=int, default=1, metavar="N", help="jobs run at once (default 1)")
+    parser.add_argument("--run-time", type=float, default=1.0, metavar="S",
+                        help="seconds a dry job runs (default 1.0)")
+    parser.add_argument("--retention", type=float, metavar="S",
+                        help="seconds results are kept (default 1800 for run, 60 for runsync)")
+    parser.add_argument("--catalog", action="append", default=[], metavar="FILE|URL",
+                        help="object_info catalogue for the dry executor, merged over the built-in one")
+    parser.add_argument("--no-builtin", action="store_true", help="do not start from the built-in catalogue")
+    parser.add_argument("--models", metavar="DIR|FILE", help="the worker's models root or manifest (dry executor)")
+    parser.add_argument("--fault", action="append", default=[], metavar="SPEC",
+                        help="inject a fault, e.g. op=status,status=429,times=2,retry_after=1 (repeatable)")
+    parser.add_argument("--no-rate-limits", action="store_true", help="do not apply RunPod's documented rate limits")
+    parser.add_argument("--quiet", action="store_true", help="do not log each request")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from . import UsageError
+
+    if args.workers < 1:
+        raise UsageError("--workers must be at least 1")
+    if args.run_time < 0:
+        raise UsageError("--run-time cannot be negative")
+    if args.retention is not None and args.retention <= 0:
+        raise UsageError("--retention must be positive")
+    if not 0 <= args.port <= 65535:
+        raise UsageError("--port must be between 0 and 65535")
+    if args.executor == "comfyui" and not args.comfyui_url:
+        raise UsageError("--executor comfyui needs --comfyui-url")
+    if args.comfyui_url and not args.comfyui_url.startswith(("http://", "https://")):
+        raise UsageError("--comfyui-url must start with http:// or https://")
+    server = _build(args)
+    try:
+        server.start()
+    except OSError as exc:
+        server.executor.close()
+        from ..errors import ComfyDSLError
+
+        raise ComfyDSLError(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}") from None
+    _banner(server, args)
+    import signal
+
+    previous = signal.signal(signal.SIGTERM, lambda *_: server.stopping.set())
+    try:
+        server.stopping.wait()
+    except KeyboardInterrupt:
+        print("\nstopping...", file=sys.stderr)
+    finally:
+        server.stop()
+        signal.signal(signal.SIGTERM, previous)
+    print("stopped", file=sys.stderr)
+    return 0
+
+
+def _build(args: argparse.Namespace):
+    from . import UsageError
+    from ..serve import EndpointServer, ServeConfig, make_executor
+    from ..serve.faults import parse_fault
+
+    faults = []
+    for spec in args.fault:
+        try:
+            faults.append(parse_fault(spec))
+        except ValueError as exc:
+            raise UsageError(f"--fault {spec}: {exc}") from None
+    api_key = None if args.any_key else (args.api_key or os.environ.get(API_KEY_ENV) or None)
+    config = ServeConfig(api_key=api_key, endpoint_id=args.endpoint_id)
+    if args.retention is not None:
+        config.retention = config.sync_retention = args.retention
+    if args.no_rate_limits:
+        config.rate_limits = None
+    catalog = models = None
+    if args.executor == "dry":
+        from ..target import load_target
+
+        target = load_target(args.catalog, args.models, builtin=not args.no_builtin)
+        catalog, models = target.catalog, target.models
+    executor = make_executor(args.executor, run_seconds=args.run_time, catalog=catalog, models=models,
+                             comfyui_url=args.comfyui_url)
+    log = None if args.quiet else (lambda line: print(line, file=sys.stderr, flush=True))
+    server = EndpointServer(executor, host=args.host, port=args.port, workers=args.workers, config=config, log=log)
+    for fault in faults:
+        server.faults.put(fault)
+    return server
+
+
+def _banner(server, args: argparse.Namespace) -> None:
+    key = server.config.api_key
+    backend = f"comfyui at {args.comfyui_url}" if args.executor == "comfyui" else f"dry ({args.run_time:g} s per job)"
+    print(f"comfydsl serve: RunPod Serverless API at {server.url}", flush=True)
+    print(f"  executor: {backend}; workers: {server.jobs.workers}")
+    print("  API key: " + ("the one given" if key else "any key (send an Authorization header)"))
+    print("  point the runpod SDK at it:")
+    print("    import runpod")
+    print(f'    runpod.endpoint_url_base = "{server.url}"')
+    print(f'    endpoint = runpod.Endpoint("{args.endpoint_id or "local"}")')
+    print("  press Ctrl-C to stop", flush=True)

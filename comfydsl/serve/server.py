@@ -1,0 +1,535 @@
+"""The HTTP side of the local endpoint: RunPod Serverless's hosted routes on a local port.
+
+Routes (under `/v2/{endpoint_id}`): `POST run`, `POST runsync[?wait=ms]`,
+`GET status/{id}`, `POST cancel/{id}`, `POST retry/{id}`, `GET health`,
+`POST purge-queue`. Every call needs `Authorization: Bearer <key>` (or the bare key). Test
+helpers live under `/_admin` (no key needed): `GET /_admin/stats`, `POST /_admin/faults`,
+`DELETE /_admin/faults`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import socket
+import threading
+import time
+from collections import Counter, deque
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Callable
+from urllib.parse import parse_qs, urlsplit
+
+from .faults import Fault, FaultPlan, parse_fault
+from .jobs import JobManager
+
+MB = 1024 * 1024
+#: (method, operation, takes a job id) for each route.
+ROUTES = {
+    "run": ("POST", False), "runsync": ("POST", False), "status": ("GET", True), "cancel": ("POST", True),
+    "retry": ("POST", True), "health": ("GET", False), "purge-queue": ("POST", False),
+}
+#: Requests per 10 s per operation, as RunPod documents them.
+DOCUMENTED_RATE_LIMITS = {"runsync": 2000, "run": 1000, "status": 2000, "stream": 2000, "cancel": 100,
+                          "purge-queue": 2}
+_PATH = re.compile(r"^/v2/(?P<endpoint>[^/]+)/(?P<op>[a-z-]+)(?:/(?P<job>[^/]+))?/?$")
+_DAY_MS = 86_400_000
+
+
+@dataclass
+class ServeConfig:
+    """Everything that shapes the endpoint's behaviour. Times are in seconds unless named `_ms`."""
+
+    api_key: str | None = None
+    endpoint_id: str | None = None
+    retention: float = 1800.0
+    sync_retention: float = 60.0
+    run_limit: int = 10 * MB
+    runsync_limit: int = 20 * MB
+    default_wait_ms: int = 90_000
+    min_wait_ms: int = 1000
+    max_wait_ms: int = 300_000
+    default_execution_timeout_ms: int = 600_000
+    default_ttl_ms: int = _DAY_MS
+    enforce_policy_limits: bool = True
+    rate_limits: dict[str, int] | None = field(default_factory=lambda: dict(DOCUMENTED_RATE_LIMITS))
+    rate_window: float = 10.0
+    echo_input: bool = True
+    webhook_attempts: int = 3
+    webhook_retry_delay: float = 10.0
+    webhook_timeout: float = 10.0
+
+
+class RequestCounter:
+    """Requests per operation (faulted, refused and admin calls not counted as admin)."""
+
+    def __init__(self) -> None:
+        self._counts: Counter[str] = Counter()
+        self._statuses: Counter[tuple[str, int]] = Counter()
+        self._lock = threading.Lock()
+
+    def hit(self, op: str) -> None:
+        with self._lock:
+            self._counts[op] += 1
+
+    def answered(self, op: str, status: int) -> None:
+        with self._lock:
+            self._statuses[(op, status)] += 1
+
+    def __getitem__(self, op: str) -> int:
+        with self._lock:
+            return self._counts[op]
+
+    @property
+    def total(self) -> int:
+        with self._lock:
+            return sum(self._counts.values())
+
+    def snapshot(self) -> dict[str, Any]:
+        with self._lock:
+            return {"requests": dict(self._counts), "total": sum(self._counts.values()),
+                    "statuses": {f"{op} {status}": n for (op, status), n in sorted(self._statuses.items())}}
+
+    def reset(self) -> None:
+        with self._lock:
+            self._counts.clear()
+            self._statuses.clear()
+
+
+class RateLimiter:
+    """A sliding-window count of calls per operation."""
+
+    def __init__(self, limits: dict[str, int] | None, window: float) -> None:
+        self.limits = limits or {}
+        self.window = window
+        self._calls: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def allow(self, op: str) -> bool:
+        limit = self.limits.get(op)
+        if limit is None:
+            return True
+        now = time.monotonic()
+        with self._lock:
+            calls = self._calls.setdefault(op, deque())
+            while calls and now - calls[0] >= self.window:
+                calls.popleft()
+            if len(calls) >= limit:
+                return False
+            calls.append(now)
+            return True
+
+
+class BadRequest(Exception):
+    """A request the endpoint refuses with a 4xx status and a JSON error body."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = False
+    block_on_close = True
+    allow_reuse_address = True
+
+    def __init__(self, address, handler, endpoint: EndpointServer) -> None:
+        self.endpoint = endpoint
+        self.connections: set[socket.socket] = set()
+        self.connections_lock = threading.Lock()
+        super().__init__(address, handler)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "comfydsl-serve"
+    sys_version = ""
+    timeout = 120
+
+    # -- plumbing ------------------------------------------------------------------------
+
+    def setup(self) -> None:
+        super().setup()
+        with self.server.connections_lock:
+            self.server.connections.add(self.connection)
+
+    def finish(self) -> None:
+        with self.server.connections_lock:
+            self.server.connections.discard(self.connection)
+        try:
+            super().finish()
+        except OSError:
+            pass
+
+    def log_message(self, format: str, *args: Any) -> None:
+        log = self.server.endpoint.log
+        if log is not None:
+            log(f"{self.address_string()} {format % args}")
+
+    def do_GET(self) -> None:
+        self._dispatch("GET")
+
+    def do_POST(self) -> None:
+        self._dispatch("POST")
+
+    def do_DELETE(self) -> None:
+        self._dispatch("DELETE")
+
+    def do_PUT(self) -> None:
+        self._dispatch("PUT")
+
+    def _send(self, status: int, body: bytes | str | dict | list | None, *, content_type: str | None = None,
+              headers: dict[str, str] | None = None, op: str | None = None) -> None:
+        if isinstance(body, (dict, list)):
+            data = json.dumps(body).encode("utf-8")
+            content_type = content_type or "application/json"
+        elif isinstance(body, str):
+            data = body.encode("utf-8")
+        else:
+            data = body or b""
+        self.send_response(status)
+        self.send_header("Content-Type", content_type or "text/plain; charset=utf-8")
+        self.send_header("Content-Length", str(len(data)))
+        for key, value in (headers or {}).items():
+            self.send_header(key, value)
+        if self.close_connection:
+            self.send_header("Connection", "close")
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(data)
+        if op is not None:
+            self.server.endpoint.requests.answered(op, status)
+
+    def _error(self, status: int, message: str, op: str | None = None) -> None:
+        self._send(status, {"error": message}, op=op)
+
+    def _read_body(self, limit: int) -> bytes | None:
+        """The request body, or None (body drained, connection to close) when over `limit`."""
+        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            return self._read_chunked(limit)
+        length = self.headers.get("Content-Length")
+        if not length:
+            return b""
+        try:
+            size = int(length)
+        except ValueError:
+            raise BadRequest(400, "Content-Length is not a number") from None
+        if size > limit:
+            self._drain(size)
+            return None
+        return self.rfile.read(size)
+
+    def _read_chunked(self, limit: int) -> bytes | None:
+        parts, total = [], 0
+        while True:
+            line = self.rfile.readline(65537)
+            try:
+                size = int(line.split(b";")[0].strip() or b"0", 16)
+            except ValueError:
+                raise BadRequest(400, "bad chunked encoding") from None
+            if size == 0:
+                while self.rfile.readline(65537) not in (b"\r\n", b"\n", b""):
+                    pass
+                break
+            chunk = self.rfile.read(size)
+            self.rfile.readline(3)
+            total += size
+            if total <= limit:
+                parts.append(chunk)
+        return b"".join(parts) if total <= limit else None
+
+    def _drain(self, size: int) -> None:
+        self.close_connection = True
+        remaining = min(size, 256 * MB)
+        while remaining > 0:
+            chunk = self.rfile.read(min(remaining, MB))
+            if not chunk:
+                break
+            remaining -= len(chunk)
+
+    def _drop(self) -> None:
+        self.close_connection = True
+        try:
+            self.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+    # -- dispatch --------------------------------------------------------------------
+
+    def _dispatch(self, method: str) -> None:
+        endpoint: EndpointServer = self.server.endpoint
+        url = urlsplit(self.path)
+        try:
+            if url.path.startswith("/_admin/"):
+                self._admin(method, url.path, self._read_body(endpoint.config.runsync_limit) or b"")
+                return
+            match = _PATH.match(url.path)
+            if match is None or match["op"] not in ROUTES or (
+                    endpoint.config.endpoint_id is not None and match["endpoint"] != endpoint.config.endpoint_id):
+                self._read_body(0)
+                self._error(404, f"no route for {method} {url.path}")
+                return
+            op, job_id = match["op"], match["job"]
+            expected_method, takes_id = ROUTES[op]
+            if bool(job_id) != takes_id:
+                self._read_body(0)
+                self._error(404, f"no route for {method} {url.path}")
+                return
+            endpoint.requests.hit(op)
+            self._operation(method, expected_method, op, job_id, parse_qs(url.query))
+        except BadRequest as exc:
+            self._error(exc.status, str(exc))
+        except (ConnectionError, socket.timeout):
+            self.close_connection = True
+
+    def _operation(self, method: str, expected: str, op: str, job_id: str | None, query: dict) -> None:
+        endpoint: EndpointServer = self.server.endpoint
+        config = endpoint.config
+        limit = config.runsync_limit if op == "runsync" else config.run_limit
+        body = self._read_body(limit)
+        fault = endpoint.faults.take(op)
+        if fault is not None and self._apply_fault(fault, op):
+            return
+        if method != expected:
+            self._send(405, {"error": f"{op} takes {expected}, not {method}"}, headers={"Allow": expected}, op=op)
+            return
+        if not endpoint.authorized(self.headers.get("Authorization")):
+            self._send(401, "401 Unauthorized", op=op)
+            return
+        if not endpoint.limiter.allow(op):
+            self._send(429, "429 Too Many Requests", op=op)
+            return
+        if body is None:
+            self._send(413, {"error": f"request body is larger than the {op} limit of {limit // MB} MB"}, op=op)
+            return
+        try:
+            status, answer = endpoint.handle(op, job_id, body, query)
+        except BadRequest as exc:
+            self._send(exc.status, {"error": str(exc)}, op=op)
+            return
+        self._send(status, answer, op=op)
+
+    def _apply_fault(self, fault: Fault, op: str) -> bool:
+        """Carry out a fault; True if it answered (or dropped) the call itself."""
+        if fault.delay and self.server.endpoint.stopping.wait(fault.delay):
+            self._drop()
+            return True
+        if fault.drop:
+            self._drop()
+            return True
+        if fault.status is None and fault.body is None:
+            return False
+        headers = {}
+        if fault.retry_after is not None:
+            headers["Retry-After"] = str(fault.retry_after)
+        status = fault.status or 200
+        body = fault.body if fault.body is not None else f"{status} {_phrase(status)}"
+        self._send(status, body, content_type=fault.content_type, headers=headers, op=op)
+        return True
+
+    def _admin(self, method: str, path: str, body: bytes) -> None:
+        endpoint: EndpointServer = self.server.endpoint
+        if path == "/_admin/stats" and method == "GET":
+            self._send(200, endpoint.stats())
+        elif path == "/_admin/stats" and method == "DELETE":
+            endpoint.requests.reset()
+            self._send(200, endpoint.stats())
+        elif path == "/_admin/faults" and method == "GET":
+            self._send(200, [f.to_dict() for f in endpoint.faults.pending()])
+        elif path == "/_admin/faults" and method == "DELETE":
+            endpoint.faults.clear()
+            self._send(200, [])
+        elif path == "/_admin/faults" and method == "POST":
+            try:
+                spec = json.loads(body or b"null")
+                if isinstance(spec, dict):
+                    fault = endpoint.faults.add(**spec)
+                elif isinstance(spec, str):
+                    fault = endpoint.faults.put(parse_fault(spec))
+                else:
+                    fault = None
+            except (ValueError, TypeError) as exc:
+                raise BadRequest(400, f"bad fault: {exc}") from None
+            if fault is None:
+                raise BadRequest(400, "send a fault as a JSON object, or as a string like \"op=status,status=429\"")
+            self._send(200, fault.to_dict())
+        else:
+            self._error(404, f"no admin route for {method} {path}")
+
+
+def _phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Status"
+
+
+class EndpointServer:
+    """A RunPod-Serverless-compatible endpoint on a local port.
+
+    `start()` binds and serves on background threads; `stop()` cancels running jobs,
+    closes every connection and joins every thread it started.
+    """
+
+    def __init__(self, executor, *, host: str = "127.0.0.1", port: int = 0, workers: int = 1,
+                 config: ServeConfig | None = None, log: Callable[[str], None] | None = None) -> None:
+        self.executor = executor
+        self.host = host
+        self.port = port
+        self.config = config or ServeConfig()
+        self.log = log
+        self.faults = FaultPlan()
+        self.requests = RequestCounter()
+        self.limiter = RateLimiter(self.config.rate_limits, self.config.rate_window)
+        self.stopping = threading.Event()
+        from .webhooks import WebhookSender
+
+        self.webhooks = WebhookSender(self.config, self.stopping)
+        self.jobs = JobManager(executor, workers=workers, retention=self.config.retention,
+                               sync_retention=self.config.sync_retention, on_final=self.webhooks.enqueue)
+        self._httpd: _Server | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- life cycle ----------------------------------------------------------------------
+
+    def start(self) -> EndpointServer:
+        self._httpd = _Server((self.host, self.port), _Handler, self)
+        self.port = self._httpd.server_address[1]
+        self.jobs.start()
+        self.webhooks.start()
+        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name="comfydsl-serve-http", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._httpd is None:
+            return
+        self.stopping.set()
+        self.jobs.stop()
+        self._httpd.shutdown()
+        with self._httpd.connections_lock:
+            open_connections = list(self._httpd.connections)
+        for conn in open_connections:
+            try:
+                conn.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        self._httpd.server_close()
+        if self._thread is not None:
+            self._thread.join(5)
+        self.webhooks.stop()
+        self.executor.close()
+        self._httpd = None
+
+    def __enter__(self) -> EndpointServer:
+        return self.start() if self._httpd is None else self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{_url_host(self.host)}:{self.port}"
+
+    @property
+    def url(self) -> str:
+        """The value for `runpod.endpoint_url_base`: `http://127.0.0.1:PORT/v2`."""
+        return f"{self.base_url}/v2"
+
+    def endpoint_url(self, endpoint_id: str = "local") -> str:
+        return f"{self.url}/{endpoint_id}"
+
+    def stats(self) -> dict[str, Any]:
+        out = self.requests.snapshot()
+        out["health"] = self.jobs.health()
+        out["webhooks"] = self.webhooks.deliveries()
+        return out
+
+    # -- request handling -----------------------------------------------------------------
+
+    def authorized(self, header: str | None) -> bool:
+        if not header or not header.strip():
+            return False
+        key = header.strip()
+        if key.lower().startswith("bearer "):
+            key = key[7:].strip()
+        return self.config.api_key is None or key == self.config.api_key
+
+    def handle(self, op: str, job_id: str | None, body: bytes, query: dict) -> tuple[int, Any]:
+        jobs = self.jobs
+        if op in ("run", "runsync"):
+            request = self._parse_submission(body)
+            job = jobs.submit(request["input"], sync=op == "runsync", webhook=request.get("webhook"),
+                              execution_timeout=request["execution_timeout"], ttl=request["ttl"])
+            if op == "run":
+                return 200, {"id": job.id, "status": "IN_QUEUE"}
+            view = jobs.wait(job.id, self._wait_seconds(query))
+            return 200, view if view is not None else {"id": job.id, "status": "IN_QUEUE"}
+        if op == "status":
+            return self._found(jobs.get(job_id), job_id)
+        if op == "cancel":
+            return self._found(jobs.cancel(job_id), job_id)
+        if op == "retry":
+            view, refusal = jobs.retry(job_id)
+            if refusal:
+                raise BadRequest(400, refusal)
+            return self._found(view, job_id)
+        if op == "health":
+            return 200, jobs.health()
+        if op == "purge-queue":
+            return 200, {"removed": jobs.purge(), "status": "completed"}
+        raise BadRequest(404, f"unknown operation {op}")
+
+    @staticmethod
+    def _found(view: dict | None, job_id: str | None) -> tuple[int, Any]:
+        if view is None:
+            raise BadRequest(404, f"job `{job_id}` does not exist or has expired")
+        return 200, view
+
+    def _wait_seconds(self, query: dict) -> float:
+        config = self.config
+        raw = (query.get("wait") or [None])[0]
+        if raw is None:
+            return config.default_wait_ms / 1000
+        try:
+            wait = int(raw)
+        except ValueError:
+            raise BadRequest(400, f"wait must be a whole number of milliseconds, not `{raw}`") from None
+        return min(max(wait, config.min_wait_ms), config.max_wait_ms) / 1000
+
+    def _parse_submission(self, body: bytes) -> dict[str, Any]:
+        try:
+            data = json.loads(body)
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise BadRequest(400, f"the request body is not valid JSON: {exc}") from None
+        if not isinstance(data, dict):
+            raise BadRequest(400, "the request body must be a JSON object with an `input` field")
+        if "input" not in data:
+            raise BadRequest(400, "the request body has no `input` field")
+        webhook = data.get("webhook")
+        if webhook is not None and (not isinstance(webhook, str) or not webhook.startswith(("http://", "https://"))):
+            raise BadRequest(400, "`webhook` must be an http(s) URL")
+        policy = data.get("policy") or {}
+        if not isinstance(policy, dict):
+            raise BadRequest(400, "`policy` must be an object")
+        timeout = self._policy_ms(policy, "executionTimeout", self.config.default_execution_timeout_ms, 5000)
+        ttl = self._policy_ms(policy, "ttl", self.config.default_ttl_ms, 10_000)
+        return {"input": data["input"], "webhook": webhook, "execution_timeout": timeout / 1000, "ttl": ttl / 1000}
+
+    def _policy_ms(self, policy: dict, key: str, default: int, minimum: int) -> float:
+        value = policy.get(key)
+        if value is None:
+            return default
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+            raise BadRequest(400, f"`policy.{key}` must be a positive number of milliseconds")
+        if self.config.enforce_policy_limits and not minimum <= value <= 7 * _DAY_MS:
+            raise BadRequest(400, f"`policy.{key}` must be between {minimum} and {7 * _DAY_MS} ms")
+        return float(value)
+
+
+def _url_host(host: str) -> str:
+    if host in ("", "0.0.0.0"):
+        return "127.0.0.1"
+    return f"[{host}]" if ":" in host else host
