@@ -19,7 +19,9 @@ class InvalidJson(Rule):
     **Why is this bad?** Nothing can read it: ComfyUI answers `POST /prompt` with HTTP 400,
     and the RunPod worker fails the job.
 
-    **Example:** a trailing comma after the last node.
+    **Example:** a trailing comma after the last node: `{"3": {...},}`.
+
+    **Use instead:** valid JSON; the location points at the first character that broke it.
     """
 
     code = "CD001"
@@ -35,6 +37,10 @@ class NotAWorkflow(Rule):
     `POST /prompt` body `{"prompt": {...}}`.
 
     **Why is this bad?** ComfyUI rejects it (`invalid_prompt`) or finds no node in it.
+
+    **Example:** a `package.json`, or `[{"class_type": ...}]` (a list, not an object).
+
+    **Use instead:** an object of nodes keyed by node id.
     """
 
     code = "CD002"
@@ -47,6 +53,8 @@ class UiFormatWorkflow(Rule):
 
     **Why is this bad?** `POST /prompt` and RunPod workers take API format only; a UI file
     sent as is fails at once.
+
+    **Example:** the file ComfyUI's "Save" writes: `{"last_node_id": 9, "nodes": [...], "links": [...]}`.
 
     **Use instead:** export with ComfyUI's "Export (API)", or convert the file.
     """

@@ -3,14 +3,9 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
-
-ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared"
-OBJECT_INFO = SHARED / "comfyui" / "object_info.json"
-CONFORMANCE = SHARED / "conformance"
+from support import OBJECT_INFO, SHARED
 
 
 @pytest.fixture(scope="session")

@@ -123,6 +123,8 @@ class EmptyNodeId(CheckRule):
     **Why is this bad?** ComfyUI accepts it, but it is easy to lose in tools, logs and
     history entries, and it usually comes from a broken export.
 
+    **Example:** `"": {"class_type": "EmptyLatentImage", ...}` linked as `["", 0]`.
+
     **Use instead:** a non-empty id such as `"12"`.
     """
 
@@ -187,6 +189,8 @@ class MissingClassType(CheckRule):
 
     **Why is this bad?** ComfyUI rejects the whole prompt (`invalid_prompt`: "does not have
     a class_type property"), even when the node feeds nothing.
+
+    **Example:** `"5": {"inputs": {"width": 512}}`.
 
     **Use instead:** `"class_type": "<NodeClass>"`.
     """

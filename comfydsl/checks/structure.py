@@ -67,6 +67,8 @@ class NoOutputNode(CheckRule):
     **Why is this bad?** ComfyUI runs only what feeds an output node; with none, the prompt
     fails with `prompt_no_outputs`.
 
+    **Example:** a graph that ends in `VAEDecode`, with no `SaveImage` after it.
+
     **Use instead:** add an output node, such as `SaveImage`, fed by the final image.
     """
 
@@ -94,6 +96,8 @@ class UnusedNode(CheckRule):
 
     **Why is this bad?** ComfyUI never runs or validates it, so it is dead weight at best;
     often it is a branch that was meant to be connected.
+
+    **Example:** a second `CLIPTextEncode` whose output no sampler uses.
 
     **Use instead:** connect it to an output, or remove it.
     """

@@ -239,9 +239,9 @@ def _range_help(spec) -> str:
 class ValueNotInOptions(CheckRule):
     """A combo input holds a value that is not among its options.
 
-    ComfyUI checks list-form combos (`[["a", "b"], {...}]`) and rejects the node
-    (`value_not_in_list`). It does not check `COMBO`-form inputs (the V3 node schema), but
-    the node then fails when it runs; comfydsl checks both forms.
+    **Why is this bad?** ComfyUI checks list-form combos (`[["a", "b"], {...}]`) and rejects
+    the node (`value_not_in_list`). It does not check `COMBO`-form inputs (the V3 node
+    schema), but the node then fails when it runs; comfydsl checks both forms.
 
     **Example:** `"sampler_name": "euler_a"`, `"scheduler": "Karras"`.
 

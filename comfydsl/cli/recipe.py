@@ -1,0 +1,234 @@
+"""Recipe commands: `comfydsl compile` and `comfydsl params`.
+
+More recipe commands join by adding a `(name, builder)` pair to COMMANDS; a builder adds
+its subparser and sets `handler=`. The helpers below (target options, `--set`, atomic
+output, diagnostics) are shared by them. Heavy modules are imported inside handlers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any, Callable
+
+from . import UsageError
+
+ENVELOPES = ("none", "runpod", "prompt")
+
+
+# -- shared helpers -------------------------------------------------------------------------
+def add_target_options(parser: argparse.ArgumentParser) -> None:
+    """`--catalog`, `--models`, `--no-builtin`, `--config`: what the recipe is checked against."""
+    parser.add_argument("--catalog", action="append", metavar="FILE|URL",
+                        help="an object_info file or ComfyUI server, merged over the built-in catalogue "
+                             "(repeatable; default: `catalog` of the configuration file)")
+    parser.add_argument("--models", metavar="DIR|FILE",
+                        help="the worker's models root or a model manifest (default: from the configuration)")
+    parser.add_argument("--no-builtin", action="store_true", default=None,
+                        help="do not start from the built-in catalogue")
+    parser.add_argument("--config", metavar="FILE",
+                        help="settings file (default: the nearest comfydsl.toml or pyproject.toml with "
+                             "[tool.comfydsl], searched upward from the recipe's folder)")
+
+
+def load_target_for(args: argparse.Namespace, recipe_path: str):
+    """The Target from the command line, falling back to the configuration found upward
+    from the recipe's folder."""
+    from ..config import load_settings
+    from ..target import load_target
+
+    if args.config and not os.path.isfile(args.config):
+        raise UsageError(f"{args.config}: no such configuration file")
+    settings = load_settings(args.config, start=Path(recipe_path).resolve().parent)
+    catalogs = list(args.catalog) if args.catalog else list(settings.catalog)
+    models = args.models or settings.models
+    builtin = not (args.no_builtin if args.no_builtin is not None else settings.no_builtin)
+    return load_target(catalogs, models, builtin=builtin)
+
+
+def parse_sets(items: list[str] | None) -> dict[str, str]:
+    """`--set name=value` options as a dict; UsageError on a malformed or repeated one."""
+    values: dict[str, str] = {}
+    for item in items or ():
+        name, eq, value = item.partition("=")
+        name = name.strip()
+        if not eq or not name:
+            raise UsageError(f"--set {item!r}: expected NAME=VALUE")
+        if name in values:
+            raise UsageError(f"--set: parameter `{name}` is set twice")
+        values[name] = value
+    return values
+
+
+def write_output(path: str | None, text: str) -> None:
+    """Write text to a file atomically (a temporary file renamed over it), or to stdout."""
+    if path is None or path == "-":
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    target = Path(path)
+    if target.is_dir():
+        raise UsageError(f"-o {path}: is a folder")
+    folder = target.parent if str(target.parent) else Path(".")
+    if not folder.is_dir():
+        raise UsageError(f"-o {path}: folder `{folder}` does not exist")
+    fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(temp, target)
+    except BaseException:
+        if os.path.exists(temp):
+            os.unlink(temp)
+        raise
+
+
+def dump_json(data: Any) -> str:
+    """Stable JSON text: the given key order (node ids already sorted), 2-space indent, final newline."""
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+def report(diagnostics: list, main_path: str, main_text: str | None, stream=None) -> None:
+    """Print diagnostics with source lines, through `comfydsl.render` when it is present."""
+    stream = stream or sys.stderr
+    if not diagnostics:
+        return
+    try:
+        from ..render import FileResult, LintRun, render
+    except ImportError:
+        stream.write(render_simple(diagnostics, main_path, main_text))
+        return
+    groups: dict[str, list] = {}
+    for diag in diagnostics:
+        span = diag.location.span
+        groups.setdefault((span.path if span and span.path else None) or main_path, []).append(diag)
+    files = [FileResult(path, "recipe", found, main_text if path == main_path else _read(path))
+             for path, found in groups.items()]
+    stream.write(render(LintRun(files), "text", color=stream.isatty()))
+
+
+def render_simple(diagnostics: list, main_path: str, main_text: str | None) -> str:
+    """A plain rendering: header, `--> file:line:col`, the source line with a caret, help, notes."""
+    sources: dict[str, list[str] | None] = {}
+    out = []
+    for diag in diagnostics:
+        out.append(f"{diag.severity.value}[{diag.code}]: {diag.message}")
+        for location, label in ((diag.location, None), *((r, r.label) for r in diag.related)):
+            span = location.span
+            if span is None:
+                continue
+            path = span.path or main_path
+            if path not in sources:
+                text = main_text if path == main_path else _read(path)
+                sources[path] = text.split("\n") if text is not None else None
+            out.append(f"  --> {path}:{span.line}:{span.column}" + (f" ({label})" if label else ""))
+            lines = sources[path]
+            if lines and 1 <= span.line <= len(lines):
+                line = lines[span.line - 1].rstrip("\r")
+                width = (span.end_column - span.column) if span.end_line == span.line and span.end_column else 1
+                out.append(f"   | {line}")
+                out.append("   | " + " " * (span.column - 1) + "^" * max(width, 1))
+        if diag.help:
+            out.append(f"   = help: {diag.help}")
+        out.extend(f"   = note: {note}" for note in diag.notes)
+        out.append("")
+    return "\n".join(out)
+
+
+def _read(path: str) -> str | None:
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+# -- compile ------------------------------------------------------------------------------------
+def _compile_parser(sub) -> None:
+    parser = sub.add_parser(
+        "compile", help="compile a .comfy recipe to ComfyUI API JSON",
+        description="Compile a .comfy recipe into checked ComfyUI API-format workflow JSON. On errors, "
+                    "print every diagnostic and exit 1.")
+    parser.add_argument("recipe", metavar="RECIPE", help="the .comfy file")
+    parser.add_argument("-o", "--output", metavar="FILE", help="write the JSON to FILE (atomically); default stdout")
+    parser.add_argument("--set", action="append", metavar="NAME=VALUE", dest="set",
+                        help="give a recipe parameter a value (repeatable); `true`/`false` for bool")
+    parser.add_argument("--envelope", choices=ENVELOPES, default="none",
+                        help="none: the bare workflow; runpod: a RunPod request body with `input.images`; "
+                             "prompt: a ComfyUI /prompt body")
+    parser.add_argument("--body-limit", type=float, metavar="MB", default=20.0,
+                        help="request size over which attachments are an error (default 20, RunPod /runsync; "
+                             "over 10 MB is a warning)")
+    add_target_options(parser)
+    parser.set_defaults(handler=run_compile)
+
+
+def run_compile(args: argparse.Namespace) -> int:
+    """Compile a recipe; print diagnostics to stderr; exit 1 on errors."""
+    from ..dsl import Recipe
+
+    values = parse_sets(args.set)
+    if not args.body_limit > 0:
+        raise UsageError("--body-limit must be a positive number of MB")
+    target = load_target_for(args, args.recipe)
+    recipe = Recipe(args.recipe, target=target, envelope=args.envelope,
+                    body_limit=int(args.body_limit * 1_000_000))
+    graph, diagnostics = recipe.build(values)
+    report(diagnostics, args.recipe, recipe.text)
+    if graph is None or any(d.is_error for d in diagnostics):
+        return 1
+    write_output(args.output, dump_json(graph.envelope(graph.to_workflow(), args.envelope)))
+    return 0
+
+
+# -- params -----------------------------------------------------------------------------------
+def _params_parser(sub) -> None:
+    parser = sub.add_parser("params", help="list a recipe's parameters",
+                            description="List the parameters of a .comfy recipe: names, types and defaults.")
+    parser.add_argument("recipe", metavar="RECIPE", help="the .comfy file")
+    parser.add_argument("--format", choices=("text", "json"), default="text")
+    parser.set_defaults(handler=run_params)
+
+
+def run_params(args: argparse.Namespace) -> int:
+    """Print the parameters; exit 1 (with the diagnostic) when the recipe does not parse."""
+    from ..dsl import Recipe
+    from ..dsl.recipe import syntax_diagnostic
+    from ..errors import ParseError
+
+    recipe = Recipe(args.recipe)
+    try:
+        params = recipe.params
+    except ParseError as exc:
+        report([syntax_diagnostic(exc)], args.recipe, recipe.text)
+        return 1
+    if args.format == "json":
+        sys.stdout.write(dump_json({"recipe": args.recipe, "params": [p.to_dict() for p in params]}))
+        return 0
+    if not params:
+        print("the recipe has no parameters")
+        return 0
+    width = max(len(p.name) for p in params)
+    for p in params:
+        shown = "(required)" if p.required else "= " + (
+            json.dumps(p.default, ensure_ascii=False) if p.default is not None else p.default_text or "")
+        print(f"{p.name.ljust(width)}  {p.type.ljust(5)}  {shown}")
+    return 0
+
+
+#: The recipe commands, in `--help` order: (name, function that adds its subparser).
+COMMANDS: list[tuple[str, Callable]] = [
+    ("compile", _compile_parser),
+    ("params", _params_parser),
+]
+
+
+def register(subparsers) -> None:
+    """Add the recipe commands to the `comfydsl` parser."""
+    for _, build in COMMANDS:
+        build(subparsers)

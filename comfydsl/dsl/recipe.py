@@ -1,0 +1,390 @@
+"""Recipes as objects: load a `.comfy` file with its imports, read its parameters, check
+and compile it.
+
+```python
+from comfydsl import load_recipe
+
+recipe = load_recipe("recipes/flux.comfy")
+[p.name for p in recipe.params]           # ['prompt', 'seed', ...]
+workflow = recipe.compile(seed=7)         # API dict, or CompileError with every diagnostic
+```
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping
+
+from ..diagnostics import Diagnostic, Location, Severity, Span, sort_diagnostics
+from ..errors import CompileError, ParseError, RecipeError
+from . import ast
+from . import rules as R
+
+#: RunPod's request body limits: `/run` takes 10 MB, `/runsync` 20 MB.
+RUN_BODY_LIMIT = 10_000_000
+RUNSYNC_BODY_LIMIT = 20_000_000
+ENVELOPES = ("none", "runpod", "prompt")
+
+
+@dataclass(frozen=True)
+class RecipeParam:
+    """A recipe parameter: `required` when it has no default; `default` is its value when
+    that is a constant (else None, and `default_text` shows the expression)."""
+
+    name: str
+    type: str
+    default: Any
+    required: bool
+    default_text: str | None
+    span: Span
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "type": self.type, "required": self.required, "default": self.default,
+                "default_text": self.default_text}
+
+
+def parse_param_value(text: str, type_name: str) -> Any:
+    """A `--set` value read as the parameter's type; ValueError says why it does not fit."""
+    if type_name == "str":
+        return text
+    if type_name == "bool":
+        lowered = text.strip().lower()
+        if lowered in ("true", "false"):
+            return lowered == "true"
+        raise ValueError("expected `true` or `false`")
+    if type_name == "int":
+        if re.fullmatch(r"\s*[+-]?[0-9]+\s*", text):
+            return int(text)
+        raise ValueError("expected a whole number")
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError("expected a number") from None
+    if not math.isfinite(value):
+        raise ValueError("expected a finite number")
+    return value
+
+
+class Recipe:
+    """A `.comfy` recipe file (and the files it imports).
+
+    `target` is the `comfydsl.target.Target` (node catalogue and models) to check against;
+    the built-in catalogue by default. `envelope` wraps compiled output (`None`, `"runpod"`
+    with `input.images` attachments, `"prompt"`). `body_limit` is the request body size, in
+    bytes, over which attachments are an error (a warning from 10 MB on).
+    """
+
+    def __init__(self, path: str | os.PathLike, text: str | None = None, *, target=None,
+                 envelope: str | None = None, body_limit: int = RUNSYNC_BODY_LIMIT) -> None:
+        self.path = str(path)
+        self._text = text
+        self.target = target
+        self.envelope = envelope
+        self.body_limit = body_limit
+        self._module: ast.Module | None = None
+
+    @property
+    def text(self) -> str:
+        if self._text is None:
+            self._text = _read_text(self.path)
+        return self._text
+
+    @property
+    def module(self) -> ast.Module:
+        """The parsed recipe; raises ParseError."""
+        if self._module is None:
+            from .parser import parse
+
+            self._module = parse(self.text, self.path)
+        return self._module
+
+    @property
+    def params(self) -> list[RecipeParam]:
+        """The declared parameters, in file order."""
+        from .lower import constant
+
+        found = []
+        for stmt in self.module.params:
+            default = constant(stmt.default)
+            text = None
+            if stmt.default is not None:
+                span = stmt.default.span
+                text = self.text[span.start:span.end] if span.start is not None else None
+            found.append(RecipeParam(stmt.name.name, stmt.type, default, stmt.default is None, text, stmt.span))
+        return found
+
+    # -- checking and compiling ---------------------------------------------------------------
+    def check(self, params: Mapping[str, Any] | None = None, /, **kwargs: Any) -> list[Diagnostic]:
+        """Every diagnostic of the recipe with these parameter values, sorted and located."""
+        return self.build({**(params or {}), **kwargs})[1]
+
+    def graph(self, params: Mapping[str, Any] | None = None, /, **kwargs: Any):
+        """The lowered Graph; raises CompileError when the recipe itself has errors."""
+        graph, diagnostics = self.build({**(params or {}), **kwargs}, run_checks=False)
+        if graph is None or any(d.is_error for d in diagnostics):
+            raise CompileError(diagnostics)
+        return graph
+
+    def compile(self, params: Mapping[str, Any] | None = None, /, **kwargs: Any) -> dict[str, Any]:
+        """The checked workflow (in `self.envelope`); raises CompileError with every diagnostic."""
+        graph, diagnostics = self.build({**(params or {}), **kwargs})
+        if graph is None or any(d.is_error for d in diagnostics):
+            raise CompileError(diagnostics)
+        return graph.envelope(graph.to_workflow(), self.envelope)
+
+    def lint(self) -> list[Diagnostic]:
+        """Diagnostics for CI: like `check()` with default values, but required parameters
+        without a value are not errors (inputs fed by them are not judged)."""
+        return self.build({}, lint=True)[1]
+
+    # -- internals ---------------------------------------------------------------------------------
+    def build(self, given: Mapping[str, Any], *, run_checks: bool = True, lint: bool = False):
+        """`(graph, diagnostics)`: the lowered graph (None when the recipe does not parse) and
+        every diagnostic; `run_checks=False` skips the workflow checks, `lint=True` forgives
+        required parameters without a value."""
+        if self.envelope not in (None, *ENVELOPES):
+            raise ValueError(f"unknown envelope `{self.envelope}`; use none, runpod or prompt")
+        try:
+            module = self.module
+        except ParseError as exc:
+            return None, [syntax_diagnostic(exc)]
+        program = _Program(self.path, module)
+        values, diagnostics = self._param_values(module, given)
+        lowered = program.lower(values, self._target())
+        diagnostics += program.diagnostics + lowered.diagnostics
+        if lint:
+            diagnostics = [d for d in diagnostics if d.code != R.MISSING_REQUIRED_PARAMETER.code]
+        graph = lowered.graph
+        if run_checks:
+            diagnostics += _graph_checks(lowered, self._target())
+        diagnostics += self._body_size(graph, program.attachments)
+        return graph, sort_diagnostics(diagnostics)
+
+    def _target(self):
+        if self.target is None:
+            from ..target import load_target
+
+            self.target = load_target()
+        return self.target
+
+    def _param_values(self, module: ast.Module, given: Mapping[str, Any]):
+        declared = {p.name.name: p for p in module.params}
+        values: dict[str, Any] = {}
+        diagnostics: list[Diagnostic] = []
+        for name, value in given.items():
+            stmt = declared.get(name)
+            if stmt is None:
+                import difflib
+
+                close = difflib.get_close_matches(name, list(declared), n=2)
+                hint = ("a parameter with a similar name exists: " + " or ".join(f"`{c}`" for c in close)
+                        if close else "its parameters are " + (", ".join(f"`{n}`" for n in declared) or "none"))
+                diagnostics.append(R.UNKNOWN_PARAMETER.at(Span(self.path, 1, 1, 1, 1, 0, 0),
+                                                          f"the recipe has no parameter `{name}`", help=hint,
+                                                          name=name))
+                continue
+            try:
+                values[name] = _typed_value(value, stmt.type)
+            except ValueError as exc:
+                diagnostics.append(R.INVALID_PARAMETER_VALUE.at(
+                    stmt.span, f"bad value {_show(value)} for parameter `{name}` of type `{stmt.type}`: {exc}",
+                    help=f"give `--set {name}=...` a value of type `{stmt.type}`", name=name))
+        return values, diagnostics
+
+    def _body_size(self, graph, attachments) -> list[Diagnostic]:
+        if graph is None or not attachments.data:
+            return []
+        body = graph.envelope(graph.to_workflow(), "runpod")
+        size = len(json.dumps(body, separators=(",", ":")).encode("utf-8"))
+        warn_at = min(RUN_BODY_LIMIT, self.body_limit)
+        if size <= warn_at:
+            return []
+        largest = max(attachments.data, key=lambda n: len(attachments.data[n]))
+        span = attachments.spans.get(largest)
+        mb = f"{size / 1_000_000:.1f} MB"
+        if size > self.body_limit:
+            return [R.REQUEST_BODY_TOO_LARGE.at(
+                span, f"the request body with attachments is {mb}, over the limit of "
+                      f"{self.body_limit / 1_000_000:g} MB", severity=Severity.ERROR,
+                help="shrink the attachments (the largest is `" + largest + "`), or raise the limit",
+                size=size, limit=self.body_limit)]
+        return [R.REQUEST_BODY_TOO_LARGE.at(
+            span, f"the request body with attachments is {mb}; RunPod's `/run` takes at most 10 MB",
+            help="use `/runsync` (20 MB), or shrink the attachments", size=size, limit=self.body_limit)]
+
+
+def load_recipe(path: str | os.PathLike, *, target=None, envelope: str | None = None,
+                body_limit: int = RUNSYNC_BODY_LIMIT) -> Recipe:
+    """Read a `.comfy` recipe. Raises RecipeError when the file cannot be read and ParseError
+    when it is not valid syntax; everything else is reported by `check()`/`compile()`."""
+    recipe = Recipe(path, target=target, envelope=envelope, body_limit=body_limit)
+    recipe.module  # noqa: B018 - parse now, so syntax errors surface at load time
+    return recipe
+
+
+def lint_recipe(path: str, text: str, target) -> list[Diagnostic]:
+    """Every diagnostic of a recipe, parse errors included, for `comfydsl lint`."""
+    return Recipe(path, text, target=target).lint()
+
+
+def syntax_diagnostic(exc: ParseError) -> Diagnostic:
+    """A ParseError as a CD010 diagnostic."""
+    expected = tuple(exc.expected or ())
+    return R.SYNTAX_ERROR.at(exc.span, str(exc), expected=list(expected))
+
+
+# -- loading a program: the recipe and its imports --------------------------------------------------
+class _Program:
+    def __init__(self, path: str, module: ast.Module) -> None:
+        from .lower import Attachments
+
+        self.root_path = Path(path).resolve()
+        self.root_dir = self.root_path.parent
+        self.root = module
+        self.diagnostics: list[Diagnostic] = []
+        self.modules: dict[Path, ast.Module | None] = {self.root_path: module}
+        self.scopes: dict[Path, dict] = {}
+        self.attachments = Attachments(self.root_dir)
+
+    def lower(self, values: dict[str, Any], target):
+        from .lower import lower, pinned_ids
+
+        scope = self.scope(self.root_path, self.root, (self.root_path,))
+        modules = [m for m in self.modules.values() if m is not None]
+        return lower(self.root, values, catalog=target.catalog, models=target.models, fragments=scope,
+                     attachments=self.attachments, pinned=pinned_ids(modules))
+
+    def scope(self, resolved: Path, module: ast.Module, chain: tuple[Path, ...]) -> dict:
+        from .lower import fragment_scope
+
+        imported: dict[str, tuple[Any, Span]] = {}
+        for stmt in module.imports:
+            for name, fdef in self._import(stmt, module, chain):
+                previous = imported.get(name)
+                if previous is not None and previous[0] is not fdef:
+                    self.diagnostics.append(R.REDEFINED_NAME.at(
+                        stmt.span, f"fragment `{name}` is imported twice from different files",
+                        related=(Location(span=previous[1], label="first imported here"),)))
+                    continue
+                imported.setdefault(name, (fdef, stmt.span))
+        scope = fragment_scope(module, imported, self.diagnostics)
+        self.scopes[resolved] = scope
+        return scope
+
+    def _import(self, stmt, module: ast.Module, chain: tuple[Path, ...]):
+        relative = stmt.path.value
+        base = Path(module.path).parent if module.path else Path.cwd()
+        target = (base / relative).resolve()
+        display = os.path.normpath(os.path.join(os.path.dirname(module.path or ""), relative))
+        if not target.is_relative_to(self.root_dir):
+            self.diagnostics.append(R.PATH_OUTSIDE_TREE.at(
+                stmt.path.span, f"import `{relative}` is outside the recipe's folder",
+                help=f"imports must be inside `{self.root_dir}`"))
+            return []
+        if target in chain:
+            names = " -> ".join(f"`{_display(p, self.root_dir)}`" for p in (*chain[chain.index(target):], target))
+            self.diagnostics.append(R.IMPORT_CYCLE.at(stmt.path.span, f"import cycle: {names}",
+                                                      help="move the shared fragments into a file both import"))
+            return []
+        sub = self._load(target, display, stmt)
+        if sub is None:
+            return []
+        scope = self.scopes.get(target)
+        if scope is None:
+            scope = self.scope(target, sub, (*chain, target))
+        own = {f.name.name for f in sub.fragments}
+        if isinstance(stmt, ast.ImportAll):
+            return [(name, scope[name]) for name in sorted(own) if name in scope]
+        found = []
+        for ident in stmt.names:
+            if ident.name in own and ident.name in scope:
+                found.append((ident.name, scope[ident.name]))
+                continue
+            import difflib
+
+            close = difflib.get_close_matches(ident.name, sorted(own), n=2)
+            hint = ("a fragment with a similar name exists: " + " or ".join(f"`{c}`" for c in close) if close
+                    else "its fragments are " + (", ".join(f"`{n}`" for n in sorted(own)) or "none"))
+            self.diagnostics.append(R.BAD_IMPORT.at(ident.span, f"`{relative}` has no fragment `{ident.name}`",
+                                                    help=hint))
+        return found
+
+    def _load(self, target: Path, display: str, stmt) -> ast.Module | None:
+        if target in self.modules:
+            return self.modules[target]
+        from .parser import parse
+
+        module = None
+        try:
+            text = target.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = "it does not exist" if isinstance(exc, FileNotFoundError) else getattr(exc, "strerror", None) or str(exc)
+            self.diagnostics.append(R.BAD_IMPORT.at(stmt.path.span, f"cannot import `{stmt.path.value}`: {reason}",
+                                                    help="import paths are relative to the importing file"))
+        else:
+            try:
+                module = parse(text, display)
+            except ParseError as exc:
+                self.diagnostics.append(syntax_diagnostic(exc))
+            else:
+                stray = [s for s in module.statements if not isinstance(s, (ast.Fragment, ast.ImportAll, ast.ImportFrom))]
+                if stray:
+                    self.diagnostics.append(R.BAD_IMPORT.at(
+                        stray[0].span, f"`{display}` is imported, so it may hold only fragments and imports",
+                        related=(Location(span=stmt.span, label="imported here"),),
+                        help="move parameters and node statements into the recipe that imports this file"))
+        self.modules[target] = module
+        return module
+
+
+def _graph_checks(lowered, target) -> list[Diagnostic]:
+    graph = lowered.graph
+    found = []
+    for diag in graph.check(models=target.models):
+        if (diag.node_id, diag.input) in lowered.tainted or (diag.node_id, None) in lowered.tainted:
+            continue
+        site = lowered.call_sites.get(diag.node_id or "")
+        if site is not None:
+            diag.related = (*diag.related, Location(span=site, label="in the fragment called here"))
+        found.append(diag)
+    return found
+
+
+def _typed_value(value: Any, type_name: str) -> Any:
+    if isinstance(value, str) and type_name != "str":
+        return parse_param_value(value, type_name)
+    if type_name == "float" and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    expected = {"str": str, "int": int, "bool": bool, "float": float}[type_name]
+    if isinstance(value, expected) and not (type_name == "int" and isinstance(value, bool)):
+        return value
+    raise ValueError(f"expected a value of type `{type_name}`")
+
+
+def _show(value: Any) -> str:
+    text = json.dumps(value) if isinstance(value, (str, int, float, bool)) else repr(value)
+    return "`" + (text if len(text) <= 40 else text[:39] + "…") + "`"
+
+
+def _display(path: Path, root: Path) -> str:
+    try:
+        return str(path.relative_to(root))
+    except ValueError:  # pragma: no cover - cycles stay inside the tree
+        return str(path)
+
+
+def _read_text(path: str) -> str:
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return fh.read()
+    except FileNotFoundError:
+        raise RecipeError(f"{path}: no such recipe file") from None
+    except UnicodeDecodeError:
+        raise RecipeError(f"{path}: the recipe is not UTF-8 text") from None
+    except OSError as exc:
+        raise RecipeError(f"{path}: cannot read the recipe: {exc.strerror or exc}") from None

@@ -1,0 +1,311 @@
+"""Recipe-level rules: problems found while parsing and lowering a `.comfy` file.
+
+Codes: `CD01x` syntax, `CD11x` names and references, `CD12x` warnings, `CD13x` recipe
+parameters, `CD14x` expressions. Once a recipe is lowered to a graph, the workflow rules
+(`CD1xx`-`CD6xx` of `comfydsl.checks`) run on it too, located at recipe spans.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from ..diagnostics import Diagnostic, Severity, Span
+from ..diagnostics import Rule as _Rule
+
+
+class RecipeRule(_Rule):
+    """A rule reported while reading a recipe; every finding carries a span."""
+
+    lenient_when_unused: ClassVar[bool] = False
+
+    def at(self, span: Span | None, message: str, **kwargs: Any) -> Diagnostic:
+        """A diagnostic of this rule at a recipe span."""
+        return self.report(message, span=span, **kwargs)
+
+
+class InvalidSyntax(RecipeRule):
+    """The recipe is not valid syntax.
+
+    **Why is this bad?** Nothing can be compiled until the file parses.
+
+    **Example:** `ckpt = CheckpointLoaderSimple(ckpt_name="x.safetensors"` (no closing `)`).
+
+    **Use instead:** what the message says is expected at that point.
+    """
+
+    code = "CD010"
+    name = "syntax-error"
+
+
+class InvalidDecorator(RecipeRule):
+    """A decorator is unknown, has the wrong arguments, sits on a statement it cannot
+    apply to, or pins a node id twice.
+
+    Only `@id("9")` (pins the node id) and `@title("text")` (sets `_meta.title`) exist, and
+    they apply to a statement whose value is a node call.
+
+    **Why is this bad?** Two nodes with one id would overwrite each other in the workflow.
+
+    **Example:** `@id(3)` on two statements; `@colour("red")`.
+
+    **Use instead:** one `@id` per id, and only `@id` / `@title`.
+    """
+
+    code = "CD011"
+    name = "invalid-decorator"
+
+
+class UndefinedName(RecipeRule):
+    """A name is used that no parameter, variable, fragment or import defines.
+
+    **Why is this bad?** The value of the input is unknown, so the workflow cannot be built.
+
+    **Example:** `pos = CLIPTextEncode(text=promt, clip=ckpt.CLIP)`.
+
+    **Use instead:** the defined name; the help names close matches.
+    """
+
+    code = "CD110"
+    name = "undefined-name"
+
+
+class RedefinedName(RecipeRule):
+    """A name is defined twice (two assignments, a variable with a parameter's name, two
+    fragments of one name, a fragment clashing with an imported one).
+
+    **Why is this bad?** Every use of the name would be ambiguous; variables are
+    single-assignment so that a recipe reads top to bottom as a graph.
+
+    **Example:** `img = VAEDecode(...)` and later `img = ImageScale(...)`.
+
+    **Use instead:** a new name for the new value (`scaled = ImageScale(image=img, ...)`).
+    """
+
+    code = "CD111"
+    name = "redefined-name"
+
+
+class NameUsedBeforeDefinition(RecipeRule):
+    """A parameter or variable is used above the statement that defines it.
+
+    Fragments may be used anywhere in their file; parameters and variables only below
+    their definition, so that node ids follow the order of the file.
+
+    **Example:** `pos = CLIPTextEncode(clip=ckpt.CLIP, text="x")` before `ckpt = ...`.
+
+    **Use instead:** move the definition up.
+    """
+
+    code = "CD112"
+    name = "name-used-before-definition"
+
+
+class UnknownOutput(RecipeRule):
+    """An output is picked by a name or index that the node class does not have.
+
+    **Why is this bad?** ComfyUI would reject the link (or link the wrong output).
+
+    **Example:** `ckpt.MODLE`, `ckpt[3]` on `CheckpointLoaderSimple` (outputs MODEL, CLIP, VAE).
+
+    **Use instead:** one of the listed outputs.
+    """
+
+    code = "CD113"
+    name = "unknown-output"
+    comfy_error = "bad_linked_input"
+
+
+class AmbiguousOutput(RecipeRule):
+    """A node with several outputs is used as a value without picking one.
+
+    **Example:** `model=ckpt` where `ckpt` is a `CheckpointLoaderSimple`.
+
+    **Use instead:** `ckpt.MODEL` or `ckpt[0]`.
+    """
+
+    code = "CD114"
+    name = "ambiguous-output"
+
+
+class WrongFragmentArguments(RecipeRule):
+    """A fragment is called with too many, too few, unknown, duplicated or mistyped
+    arguments, or its results are unpacked into the wrong number of names.
+
+    **Example:** `lora(ckpt.MODEL)` when `lora(model, clip, name: str)` needs `clip` and `name`.
+
+    **Use instead:** the fragment's parameters, as the help lists them.
+    """
+
+    code = "CD115"
+    name = "wrong-fragment-arguments"
+
+
+class BadImport(RecipeRule):
+    """An import names a file that does not exist or cannot be read, a name that file does
+    not define as a fragment, or a file that holds more than fragments and imports.
+
+    **Example:** `from "parts/lora.comfy" import lroa`.
+
+    **Use instead:** a `.comfy` file below the recipe's folder and the names of its fragments.
+    """
+
+    code = "CD116"
+    name = "bad-import"
+
+
+class PathOutsideTree(RecipeRule):
+    """An import or an attachment (`file(...)`) points outside the folder of the recipe
+    being compiled (absolute paths, `..` climbing above it, symlinks leading out).
+
+    **Why is this bad?** A recipe should not read files it does not ship with; CI and the
+    worker see only the recipe's tree.
+
+    **Use instead:** copy the file below the recipe's folder.
+    """
+
+    code = "CD117"
+    name = "path-outside-tree"
+
+
+class ImportCycle(RecipeRule):
+    """Recipe files import each other in a circle.
+
+    **Example:** `a.comfy` imports `b.comfy`, which imports `a.comfy`.
+
+    **Use instead:** move the shared fragments into a third file both import.
+    """
+
+    code = "CD118"
+    name = "import-cycle"
+
+
+class AttachmentNotFound(RecipeRule):
+    """A `file("...")` attachment names a file that does not exist or cannot be read.
+
+    **Why is this bad?** The file is uploaded with the job; without it ComfyUI fails with
+    "Invalid image file".
+
+    **Use instead:** a path relative to the recipe file.
+    """
+
+    code = "CD119"
+    name = "attachment-not-found"
+    comfy_error = "custom_validation_failed"
+
+
+class UnusedParameter(RecipeRule):
+    """A recipe or fragment parameter is never used.
+
+    **Why is this bad?** `--set` on it changes nothing, which usually means a typo or a
+    forgotten wire. Names starting with `_` are exempt.
+    """
+
+    code = "CD120"
+    name = "unused-parameter"
+    severity = Severity.WARNING
+
+
+class UnusedVariable(RecipeRule):
+    """A variable is assigned but never used (output nodes and `_` names are exempt).
+
+    **Why is this bad?** The node it holds feeds nothing, so ComfyUI never runs it.
+    """
+
+    code = "CD121"
+    name = "unused-variable"
+    severity = Severity.WARNING
+
+
+class RequestBodyTooLarge(RecipeRule):
+    """The RunPod request body, with the attachments base64-encoded, nears or passes the
+    hosted API's size limits: over 10 MB (`/run`) it is a warning, over the configured limit
+    (20 MB, `/runsync`, by default) an error.
+
+    **Why is this bad?** RunPod refuses bodies over its limits.
+
+    **Use instead:** smaller (or fewer) attachments, or upload them elsewhere and pass URLs.
+    """
+
+    code = "CD122"
+    name = "request-body-too-large"
+    severity = Severity.WARNING
+
+
+class UnknownParameter(RecipeRule):
+    """A value is given (`--set name=...`, or a keyword of `compile`) for a parameter the
+    recipe does not declare.
+    """
+
+    code = "CD130"
+    name = "unknown-parameter"
+
+
+class MissingRequiredParameter(RecipeRule):
+    """A parameter without a default is not given a value.
+
+    **Use instead:** `--set name=value`, or give the parameter a default.
+    """
+
+    code = "CD131"
+    name = "missing-required-parameter"
+
+
+class InvalidParameterValue(RecipeRule):
+    """A parameter's value (from `--set`, `compile` or its default) does not fit its type.
+
+    `int` takes whole numbers, `float` numbers, `bool` `true` or `false`, `str` anything.
+    """
+
+    code = "CD132"
+    name = "invalid-parameter-value"
+
+
+class InvalidExpression(RecipeRule):
+    """An expression cannot be evaluated at compile time: arithmetic on node outputs or on
+    mismatched types, division by zero, calling a variable, using a fragment without
+    calling it, picking an output of something that is not a node, or passing positional
+    arguments to a node class.
+
+    **Example:** `steps = sampler.LATENT * 2`.
+
+    **Use instead:** arithmetic on literals and parameters only; nodes take keyword arguments.
+    """
+
+    code = "CD140"
+    name = "invalid-expression"
+
+
+class RecursiveFragment(RecipeRule):
+    """A fragment calls itself, directly or through other fragments.
+
+    **Why is this bad?** Expansion would never end.
+    """
+
+    code = "CD141"
+    name = "recursive-fragment"
+
+
+SYNTAX_ERROR = InvalidSyntax()
+INVALID_DECORATOR = InvalidDecorator()
+UNDEFINED_NAME = UndefinedName()
+REDEFINED_NAME = RedefinedName()
+USED_BEFORE_DEFINITION = NameUsedBeforeDefinition()
+UNKNOWN_OUTPUT = UnknownOutput()
+AMBIGUOUS_OUTPUT = AmbiguousOutput()
+WRONG_FRAGMENT_ARGUMENTS = WrongFragmentArguments()
+BAD_IMPORT = BadImport()
+PATH_OUTSIDE_TREE = PathOutsideTree()
+IMPORT_CYCLE = ImportCycle()
+ATTACHMENT_NOT_FOUND = AttachmentNotFound()
+UNUSED_PARAMETER = UnusedParameter()
+UNUSED_VARIABLE = UnusedVariable()
+REQUEST_BODY_TOO_LARGE = RequestBodyTooLarge()
+UNKNOWN_PARAMETER = UnknownParameter()
+MISSING_REQUIRED_PARAMETER = MissingRequiredParameter()
+INVALID_PARAMETER_VALUE = InvalidParameterValue()
+INVALID_EXPRESSION = InvalidExpression()
+RECURSIVE_FRAGMENT = RecursiveFragment()
+
+#: Every recipe rule, by code; `comfydsl rules` lists them with the workflow rules.
+RULES: list[RecipeRule] = sorted(
+    (v for v in list(globals().values()) if isinstance(v, RecipeRule)), key=lambda r: r.code)

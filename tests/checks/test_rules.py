@@ -1,0 +1,228 @@
+"""One test (at least) per rule: a small defect in a valid workflow gives exactly that code."""
+
+from __future__ import annotations
+
+import copy
+import json
+
+import pytest
+
+from comfydsl.catalog import ModelCatalog
+from comfydsl.checks import RULES, all_rules
+from comfydsl.diagnostics import Severity
+from comfydsl.document import read_document
+from comfydsl.validate import check_document, check_workflow
+
+BASE = {
+    "4": {"class_type": "CheckpointLoaderSimple", "inputs": {"ckpt_name": "v1-5-pruned-emaonly.safetensors"}},
+    "6": {"class_type": "CLIPTextEncode", "inputs": {"text": "a lighthouse", "clip": ["4", 1]}},
+    "7": {"class_type": "CLIPTextEncode", "inputs": {"text": "blurry", "clip": ["4", 1]}},
+    "5": {"class_type": "EmptyLatentImage", "inputs": {"width": 512, "height": 512, "batch_size": 1}},
+    "3": {"class_type": "KSampler", "inputs": {
+        "seed": 1, "steps": 20, "cfg": 7.0, "sampler_name": "euler", "scheduler": "normal", "denoise": 1.0,
+        "model": ["4", 0], "positive": ["6", 0], "negative": ["7", 0], "latent_image": ["5", 0]}},
+    "8": {"class_type": "VAEDecode", "inputs": {"samples": ["3", 0], "vae": ["4", 2]}},
+    "9": {"class_type": "SaveImage", "inputs": {"filename_prefix": "out", "images": ["8", 0]}},
+}
+MODELS = ModelCatalog({"checkpoints": ["v1-5-pruned-emaonly.safetensors", "sd_xl_base_1.0.safetensors"]})
+
+
+def codes(workflow, **options):
+    return [d.code for d in check_workflow(workflow, **options)]
+
+
+def mutate(fn):
+    wf = copy.deepcopy(BASE)
+    fn(wf)
+    return wf
+
+
+def test_base_is_clean():
+    assert codes(BASE, models=MODELS) == []
+
+
+@pytest.mark.parametrize("change, expected", [
+    (lambda w: w.__setitem__("5", ["EmptyLatentImage"]), ["CD005"]),
+    (lambda w: w["5"].pop("inputs"), ["CD006"]),
+    (lambda w: w["5"].__setitem__("inputs", ["width", "height"]), ["CD006"]),
+    (lambda w: w["5"].__setitem__("inputs", None), ["CD006"]),
+    (lambda w: w["3"]["inputs"].__setitem__("model", [4, 0]), ["CD007"]),
+    (lambda w: w["3"]["inputs"].__setitem__("model", ["4", "0"]), ["CD007"]),
+    (lambda w: w["3"]["inputs"].__setitem__("model", ["4", 0, 0]), ["CD007"]),
+    (lambda w: w["3"]["inputs"].__setitem__("cfg", [1.0, 2.0]), ["CD007"]),
+    (lambda w: w.__setitem__("", w.pop("5")) or w["3"]["inputs"].__setitem__("latent_image", ["", 0]), ["CD008"]),
+    (lambda w: w["3"].__setitem__("class_type", "KSamplr"), ["CD101"]),
+    (lambda w: w["3"].pop("class_type"), ["CD102"]),
+    (lambda w: w["3"].__setitem__("class_type", 3), ["CD102"]),
+    (lambda w: w["8"]["inputs"].__setitem__("vae", ["40", 2]), ["CD103"]),
+    (lambda w: w["8"]["inputs"].__setitem__("vae", ["4", 3]), ["CD104"]),
+    (lambda w: w["8"]["inputs"].__setitem__("vae", ["4", -4]), ["CD104", "CD105"]),
+    (lambda w: w["8"]["inputs"].__setitem__("vae", ["4", -1]), ["CD105"]),
+    (lambda w: w["3"]["inputs"].pop("seed"), ["CD201"]),
+    (lambda w: w["3"]["inputs"].pop("model"), ["CD201"]),
+    (lambda w: w["3"]["inputs"].__setitem__("sead", 5), ["CD202"]),
+    (lambda w: w["3"]["inputs"].__setitem__("model", 0), ["CD203"]),
+    (lambda w: w["3"]["inputs"].__setitem__("model", ["4", 1]), ["CD301"]),
+    (lambda w: w["3"]["inputs"].__setitem__("steps", "abc"), ["CD401"]),
+    (lambda w: w["3"]["inputs"].__setitem__("steps", None), ["CD401"]),
+    (lambda w: w["9"]["inputs"].__setitem__("filename_prefix", {"text": "x"}), ["CD401"]),
+    (lambda w: w["3"]["inputs"].__setitem__("steps", "20"), ["CD402"]),
+    (lambda w: w["3"]["inputs"].__setitem__("steps", 20.7), ["CD402"]),
+    (lambda w: w["3"]["inputs"].__setitem__("steps", True), ["CD402"]),
+    (lambda w: w["3"]["inputs"].__setitem__("denoise", "0.5"), ["CD402"]),
+    (lambda w: w["3"]["inputs"].__setitem__("steps", 0), ["CD403"]),
+    (lambda w: w["3"]["inputs"].__setitem__("denoise", -0.5), ["CD403"]),
+    (lambda w: w["3"]["inputs"].__setitem__("steps", "0"), ["CD402", "CD403"]),
+    (lambda w: w["3"]["inputs"].__setitem__("cfg", 101), ["CD404"]),
+    (lambda w: w["3"]["inputs"].__setitem__("sampler_name", "euler_a"), ["CD405"]),
+    (lambda w: w["4"]["inputs"].__setitem__("ckpt_name", "sdxl.safetensors"), ["CD501"]),
+    (lambda w: w["3"]["inputs"].__setitem__("latent_image", ["8", 0]), ["CD301", "CD601", "CD603"]),
+    (lambda w: w.pop("9"), ["CD602"]),
+    (lambda w: w.__setitem__("20", {"class_type": "EmptyLatentImage",
+                                    "inputs": {"width": 64, "height": 64, "batch_size": 1}}), ["CD603"]),
+])
+def test_rule(change, expected):
+    assert sorted(set(codes(mutate(change), models=MODELS))) == expected
+
+
+def test_every_check_rule_is_tested_here():
+    source = open(__file__).read()
+    untested = [r.code for r in RULES if f'"{r.code}"' not in source]
+    assert untested == []
+
+
+def test_value_in_dict_wrapper_is_unwrapped():
+    wf = mutate(lambda w: w["3"]["inputs"].__setitem__("steps", {"__value__": 0}))
+    assert codes(wf) == ["CD403"]
+
+
+def test_int_conversion_truncates_before_range_check():
+    # ComfyUI runs int(0.5) == 0, which is below the minimum 1 of `steps`.
+    wf = mutate(lambda w: w["3"]["inputs"].__setitem__("steps", 0.5))
+    assert sorted(codes(wf)) == ["CD402", "CD403"]
+
+
+def test_non_finite_numbers_are_errors():
+    wf = mutate(lambda w: w["3"]["inputs"].__setitem__("cfg", float("nan")))
+    assert codes(wf) == ["CD401"]
+
+
+def test_unused_node_problems_are_warnings():
+    wf = mutate(lambda w: w.__setitem__("20", {"class_type": "EmptyLatentImage",
+                                               "inputs": {"width": 0, "height": 64, "batch_size": 1}}))
+    found = {d.code: d for d in check_workflow(wf)}
+    assert found["CD403"].severity is Severity.WARNING
+    assert found["CD603"].severity is Severity.WARNING
+    assert "feeds no output" in found["CD403"].notes[0]
+
+
+def test_unknown_class_is_an_error_even_in_an_unused_node():
+    wf = mutate(lambda w: w.__setitem__("20", {"class_type": "NoSuchNode", "inputs": {}}))
+    found = [d for d in check_workflow(wf) if d.code == "CD101"]
+    assert found and found[0].severity is Severity.ERROR
+
+
+def test_one_broken_output_branch_is_an_error():
+    wf = mutate(lambda w: w.update({
+        "30": {"class_type": "ImageScaleBy", "inputs": {"image": ["8", 0], "upscale_method": "nearest-exact",
+                                                        "scale_by": 100}},
+        "31": {"class_type": "PreviewImage", "inputs": {"images": ["30", 0]}}}))
+    found = [d for d in check_workflow(wf) if d.is_error]
+    assert [(d.code, d.node_id) for d in found] == [("CD404", "30")]
+
+
+def test_comboform_options_are_checked():
+    wf = mutate(lambda w: w.update({
+        "30": {"class_type": "UpscaleModelLoader", "inputs": {"model_name": "4x-UltraSharp.pth"}}}))
+    assert "CD405" not in codes(wf)
+
+
+def test_model_files_unchecked_without_inventory():
+    wf = mutate(lambda w: w["4"]["inputs"].__setitem__("ckpt_name", "anything.safetensors"))
+    assert codes(wf) == []
+
+
+def test_model_suggestion_lists_close_names():
+    wf = mutate(lambda w: w["4"]["inputs"].__setitem__("ckpt_name", "v1-5-pruned.safetensors"))
+    (diag,) = check_workflow(wf, models=MODELS)
+    assert "v1-5-pruned-emaonly.safetensors" in diag.help
+
+
+def test_virtual_model_names_pass():
+    wf = mutate(lambda w: w.update({"30": {"class_type": "VAELoader", "inputs": {"vae_name": "pixel_space"}}}))
+    assert "CD501" not in codes(wf, models=MODELS)
+
+
+def test_upload_checks_runpod_images():
+    wf = mutate(lambda w: w.update({
+        "30": {"class_type": "LoadImage", "inputs": {"image": "face.png"}},
+        "31": {"class_type": "PreviewImage", "inputs": {"images": ["30", 0]}}}))
+    assert codes(wf, input_files=[]) == ["CD502"]
+    assert codes(wf, input_files=["face.png"]) == []
+    body = {"input": {"workflow": wf, "images": [{"name": "face.png", "image": "aGVsbG8="}]}}
+    doc = read_document(json.dumps(body))
+    assert doc.kind == "runpod" and [d.code for d in check_document(doc)] == []
+    inputs_on_volume = ModelCatalog({"input": ["face.png"], **MODELS.folders})
+    assert codes(wf, models=inputs_on_volume) == []
+
+
+def test_unknown_class_suggestions():
+    wf = mutate(lambda w: w["3"].__setitem__("class_type", "ksampler"))
+    (diag,) = [d for d in check_workflow(wf) if d.code == "CD101"]
+    assert "`KSampler`" in diag.help
+    wf = mutate(lambda w: w["4"].__setitem__("class_type", "Load Checkpoint"))
+    (diag,) = [d for d in check_workflow(wf) if d.code == "CD101"]
+    assert "CheckpointLoaderSimple" in diag.help
+
+
+def test_link_type_union_and_wildcard():
+    wf = mutate(lambda w: w.update({"30": {"class_type": "PreviewAny", "inputs": {"source": ["4", 0]}}}))
+    assert codes(wf) == []
+
+
+def test_duplicate_ids_found_in_raw_text():
+    text = ('{"1": {"class_type": "EmptyImage", "inputs": {"width": 64, "height": 64, "batch_size": 1, "color": 0}},'
+            ' "2": {"class_type": "PreviewImage", "inputs": {"images": ["1", 0]}},'
+            ' "1": {"class_type": "EmptyImage", "inputs": {"width": 64, "height": 64, "batch_size": 1, "color": 0}}}')
+    doc = read_document(text, "dup.json")
+    assert [d.code for d in check_document(doc)] == ["CD004"]
+
+
+@pytest.mark.parametrize("text, code", [
+    ("{", "CD001"),
+    ("[1, 2]", "CD002"),
+    ('{"name": "x", "version": 1}', "CD002"),
+    ('{"nodes": [], "links": []}', "CD003"),
+    ('{"input": {"workflow": 5}}', "CD002"),
+])
+def test_reading_problems(text, code):
+    doc = read_document(text, "f.json")
+    assert [d.code for d in check_document(doc)] == [code]
+
+
+def test_invalid_json_is_located():
+    doc = read_document('{\n  "1": {,\n}', "f.json")
+    (diag,) = doc.diagnostics
+    assert (diag.span.line, diag.span.column) == (2, 9)
+
+
+def test_prompt_envelope():
+    doc = read_document(json.dumps({"prompt": BASE, "client_id": "x"}))
+    assert doc.kind == "prompt" and check_document(doc) == []
+
+
+def test_rules_are_documented_and_unique():
+    rules = all_rules()
+    assert len({r.code for r in rules}) == len(rules)
+    assert len({r.name for r in rules}) == len(rules)
+    for rule in rules:
+        assert rule.code[:2] == "CD" and len(rule.code) == 5
+        assert rule.name == rule.name.lower() and " " not in rule.name
+        for section in ("**Why is this bad?**", "**Example:**", "**Use instead:**"):
+            assert section in rule.doc(), (rule.code, section)
+
+
+def test_select_and_ignore():
+    wf = mutate(lambda w: (w["3"]["inputs"].__setitem__("steps", 0), w["3"]["inputs"].__setitem__("sead", 1)))
+    assert codes(wf, select=["CD4"]) == ["CD403"]
+    assert codes(wf, ignore=["unknown-input"]) == ["CD403"]
