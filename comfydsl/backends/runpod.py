@@ -233,14 +233,16 @@ def _images(images: Mapping[str, bytes | str] | Iterable[Mapping[str, str]]) -> 
 def _policy(execution_timeout: float | None, ttl: float | None, low_priority: bool | None) -> dict[str, Any]:
     week = 7 * 24 * 3600
     policy: dict[str, Any] = {}
+    # The hosted API takes 5 s to 7 days (executionTimeout) and 10 s to 7 days (ttl); the
+    # lower bounds are left to the server, which answers 400 with its own limits.
     if execution_timeout is not None:
-        if not 5 <= execution_timeout <= week:
-            raise ValueError("execution_timeout must be between 5 seconds and 7 days")
-        policy["executionTimeout"] = int(execution_timeout * 1000)
+        if not 0 < execution_timeout <= week:
+            raise ValueError("execution_timeout must be positive and at most 7 days")
+        policy["executionTimeout"] = max(1, int(execution_timeout * 1000))
     if ttl is not None:
-        if not 10 <= ttl <= week:
-            raise ValueError("ttl must be between 10 seconds and 7 days")
-        policy["ttl"] = int(ttl * 1000)
+        if not 0 < ttl <= week:
+            raise ValueError("ttl must be positive and at most 7 days")
+        policy["ttl"] = max(1, int(ttl * 1000))
     if low_priority is not None:
         policy["lowPriority"] = bool(low_priority)
     return policy

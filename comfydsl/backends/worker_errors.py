@@ -48,6 +48,8 @@ class WorkerRejectedWorkflow(Rule):
 
 
 REJECTED = WorkerRejectedWorkflow()
+_HELP = ("check against the worker's own catalogue and model files (`--catalog http://worker:8188`, "
+         "`--models`) so that such errors show before submitting")
 
 
 def is_validation_failure(text: str | None) -> bool:
@@ -76,10 +78,12 @@ def parse_worker_error(text: str | None) -> list[Diagnostic]:
     found: list[Diagnostic] = []
     for node_id in order:
         found.extend(_node_diagnostics(node_id, nodes[node_id], tuple(notes)))
+    for diag in found:
+        diag.help = _HELP
     if not found:
         first = text.splitlines()[0].strip().rstrip(":")
         found.append(REJECTED.report(f"the worker refused the workflow: {first[0].lower() + first[1:]}",
-                                     notes=tuple(notes)))
+                                     notes=tuple(notes), help=_HELP))
     return found
 
 

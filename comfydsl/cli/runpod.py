@@ -211,37 +211,27 @@ class _Spec:
 
 
 def _load_recipe(path: str, target):
-    """Load a recipe with the recipe language (from the `dsl` package)."""
-    from ..errors import ComfyDSLError
+    """Load a recipe with the recipe language; ParseError becomes a located diagnostic later."""
+    from ..dsl.recipe import load_recipe
 
-    try:
-        from .. import dsl
-    except ImportError:
-        raise ComfyDSLError(f"{path}: recipes need the recipe language (comfydsl.dsl), which is not installed") \
-            from None
-    loader = getattr(dsl, "load_recipe", None)
-    if loader is None:
-        raise ComfyDSLError(f"{path}: this comfydsl has no recipe loader")
-    try:
-        return loader(path, target=target)
-    except TypeError:
-        return loader(path)
+    return load_recipe(path, target=target)
 
 
 def _recipe_specs(path: str, combos: list[dict[str, str]], target, check: bool, diagnostics: list) -> list:
-    from ..errors import CompileError
+    from ..dsl.recipe import Recipe, syntax_diagnostic
+    from ..errors import ParseError
 
-    recipe = _load_recipe(path, target)
+    recipe = Recipe(path, target=target)
+    try:
+        recipe.module  # noqa: B018 - parse once, report syntax errors located
+    except ParseError as exc:
+        diagnostics.append(syntax_diagnostic(exc))
+        return []
     specs = []
     for params in combos:
-        try:
-            graph = recipe.graph(**params)
-        except CompileError as exc:
-            diagnostics.extend(exc.diagnostics)
-            continue
-        found = graph.check(models=target.models)
+        graph, found = recipe.build(params)
         diagnostics.extend(found)
-        if check and any(d.is_error for d in found):
+        if graph is None or (check and any(d.is_error for d in found)):
             continue
         body = graph.envelope(graph.to_workflow(), "runpod")
         label = path + "".join(f" {k}={v}" for k, v in params.items())
