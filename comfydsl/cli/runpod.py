@@ -33,6 +33,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     run.add_argument("--sync", action="store_true", help="use /runsync (one request per job) instead of /run")
     run.add_argument("--timeout", type=float, default=None, metavar="S",
                      help="stop waiting for a job after S seconds (it keeps running)")
+    run.add_argument("--poll-interval", type=float, default=1.0, metavar="S",
+                     help="first status poll after S seconds (default 1; grows to 5)")
     run.add_argument("--no-wait", action="store_true", help="submit, save the job records and exit")
     run.add_argument("--detach", action="store_true", help="on Ctrl-C leave the jobs running (default: cancel)")
     run.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
@@ -59,6 +61,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     status.add_argument("job", metavar="JOB", help="job id")
     status.add_argument("--wait", action="store_true", help="wait until the job is final")
     status.add_argument("--timeout", type=float, default=None, metavar="S", help="stop waiting after S seconds")
+    status.add_argument("--poll-interval", type=float, default=1.0, metavar="S",
+                        help="first status poll after S seconds (default 1; grows to 5)")
     status.add_argument("--out", default=None, metavar="DIR", help=f"folder of the job record and images "
                                                                   f"(default: {DEFAULT_OUT})")
     status.add_argument("--json", action="store_true", help="print the job record as JSON on stdout")
@@ -89,6 +93,8 @@ def _connection_options(parser: argparse.ArgumentParser) -> None:
                              "or https://api.runpod.ai/v2)")
     parser.add_argument("--api-key", default=None, metavar="KEY",
                         help="API key (prefer the RUNPOD_API_KEY environment variable: options show in `ps`)")
+    parser.add_argument("--retries", type=int, default=4, metavar="N",
+                        help="retries of a request after 429/502/503/504 or a connection error (default 4)")
 
 
 # -- shared ------------------------------------------------------------------------------
@@ -133,6 +139,15 @@ def _connection(args: argparse.Namespace, settings, record=None) -> tuple[str, s
     return endpoint, key, base.rstrip("/")
 
 
+def _retry(args: argparse.Namespace):
+    from ..backends.runpod import RetryPolicy
+    from . import UsageError
+
+    if args.retries < 0:
+        raise UsageError("--retries cannot be negative")
+    return RetryPolicy(attempts=args.retries + 1)
+
+
 def _out_dir(args: argparse.Namespace, settings) -> str:
     return args.out or settings.runpod.get("out") or DEFAULT_OUT
 
@@ -148,17 +163,20 @@ def _seconds(ms: int | None) -> str:
     return "?" if ms is None else f"{ms / 1000:.1f}s"
 
 
-def render_diagnostics(diagnostics: list, stream=None) -> None:
-    """Print diagnostics one per line (`path:line:col: CODE message`), with their help."""
+def render_diagnostics(diagnostics: list, stream=None, path: str | None = None) -> None:
+    """Print diagnostics one per line (`path:line:col: CODE message`), with their help.
+
+    Diagnostics without a span are shown at `path` (the workflow file) and their node.
+    """
     stream = stream or sys.stderr
     for diag in diagnostics:
         span = diag.location.span
         if span is not None:
-            where = f"{span.path or '<recipe>'}:{span.line}:{span.column}: "
-        elif diag.location.node_id is not None:
-            where = f"node {diag.location.node_id}: "
+            where = f"{span.path or path or '<recipe>'}:{span.line}:{span.column}: "
         else:
-            where = ""
+            where = f"{path}: " if path else ""
+            if diag.location.node_id is not None:
+                where += f"node {diag.location.node_id}: "
         print(f"{where}{diag.severity.value}[{diag.code}]: {diag.message}", file=stream)
         if diag.help:
             print(f"  = help: {diag.help}", file=stream)
@@ -225,12 +243,12 @@ def _recipe_specs(path: str, combos: list[dict[str, str]], target, check: bool, 
     try:
         recipe.module  # noqa: B018 - parse once, report syntax errors located
     except ParseError as exc:
-        diagnostics.append(syntax_diagnostic(exc))
+        diagnostics.append((path, syntax_diagnostic(exc)))
         return []
     specs = []
     for params in combos:
         graph, found = recipe.build(params)
-        diagnostics.extend(found)
+        diagnostics.extend((path, d) for d in found)
         if graph is None or (check and any(d.is_error for d in found)):
             continue
         body = graph.envelope(graph.to_workflow(), "runpod")
@@ -253,7 +271,7 @@ def _workflow_spec(path: str, target, check: bool, diagnostics: list):
         raise WorkflowError(f"{path}: not UTF-8 text") from None
     doc = read_document(text, path)
     found = check_document(doc, catalog=target.catalog, models=target.models)
-    diagnostics.extend(found)
+    diagnostics.extend((path, d) for d in found)
     if doc.workflow is None or (check and any(d.is_error for d in found)):
         return None
     body_input: dict[str, Any] = {"workflow": doc.workflow}
@@ -285,10 +303,10 @@ def _prepare(args: argparse.Namespace, settings) -> list[_Spec]:
             spec = _workflow_spec(path, target, check, diagnostics)
             if spec is not None:
                 specs.append(spec)
-    if diagnostics:
-        render_diagnostics(diagnostics)
+    for path, diag in diagnostics:
+        render_diagnostics([diag], path=path)
     if len(specs) < len(args.inputs) * len(combos):
-        errors = [d for d in diagnostics if d.is_error]
+        errors = [d for _, d in diagnostics if d.is_error]
         raise CompileError(errors, message=f"{len(errors)} error(s): nothing was submitted"
                                            + ("" if check else " (--no-check cannot send what cannot be read)"))
     options = {}
@@ -331,6 +349,8 @@ def run_jobs(args: argparse.Namespace) -> int:
                          "--no-wait or --detach")
     if args.timeout is not None and args.timeout <= 0:
         raise UsageError("--timeout must be positive")
+    if args.poll_interval <= 0:
+        raise UsageError("--poll-interval must be positive")
     connection = _connection(args, settings)
     out = _out_dir(args, settings)
     specs = _prepare(args, settings)
@@ -448,7 +468,11 @@ class _Batch:
 
         from ..backends.runpod import AsyncRunPodClient
 
-        client = AsyncRunPodClient(self.endpoint, self.key, base_url=self.base, check=False,
+        from ..backends.runpod import PollPolicy
+
+        poll = PollPolicy(initial=self.args.poll_interval, maximum=max(5.0, self.args.poll_interval))
+        client = AsyncRunPodClient(self.endpoint, self.key, base_url=self.base, check=False, poll=poll,
+                                   retry=_retry(self.args),
                                    on_retry=self._on_retry, max_connections=max(10, self.args.concurrency * 2))
         self.client = client
         gate = asyncio.Semaphore(self.args.concurrency)
@@ -576,7 +600,7 @@ class _Batch:
             self.progress.line(f"  warning: {warning}")
         if outcome.diagnostics:
             self.progress.close()
-            render_diagnostics(outcome.diagnostics)
+            render_diagnostics(outcome.diagnostics, path=outcome.spec.source)
 
     def _save_record(self, record) -> None:
         try:
@@ -664,12 +688,14 @@ def _recipe_graph(record):
 
 def show_status(args: argparse.Namespace) -> int:
     """The `status` command: show (and with --wait, wait for) a job; save a completed job's images."""
-    from ..backends.runpod import RunPodClient
+    from ..backends.runpod import PollPolicy, RunPodClient
     from ..jobs import JobRecord, now, save_new_file
     from . import UsageError
 
     if args.timeout is not None and args.timeout <= 0:
         raise UsageError("--timeout must be positive")
+    if args.poll_interval <= 0:
+        raise UsageError("--poll-interval must be positive")
     settings = _settings()
     out = _out_dir(args, settings)
     record = _load_record(out, args.job)
@@ -677,7 +703,8 @@ def show_status(args: argparse.Namespace) -> int:
     if record is None or record.endpoint != endpoint:
         record = JobRecord(job_id=args.job, endpoint=endpoint, base_url=base, status="UNKNOWN")
     tty = sys.stderr.isatty() and not args.json
-    with RunPodClient(endpoint, key, base_url=base, check=False) as client:
+    poll = PollPolicy(initial=args.poll_interval, maximum=max(5.0, args.poll_interval))
+    with RunPodClient(endpoint, key, base_url=base, check=False, poll=poll, retry=_retry(args)) as client:
         state = client.status(args.job)
         if args.wait and not state.is_final:
             print(f"{args.job}: {state.status.value}, waiting", file=sys.stderr)
@@ -715,7 +742,7 @@ def show_status(args: argparse.Namespace) -> int:
                         record.warnings.append(f"image `{image.filename}` not saved: {exc}")
                         ok = False
             if diagnostics:
-                render_diagnostics(diagnostics)
+                render_diagnostics(diagnostics, path=record.source)
         record.save(out)
     _print_status(record, out, args.json)
     return 0 if ok else 1
@@ -750,7 +777,7 @@ def cancel_job(args: argparse.Namespace) -> int:
     out = _out_dir(args, settings)
     record = _load_record(out, args.job)
     endpoint, key, base = _connection(args, settings, record)
-    with RunPodClient(endpoint, key, base_url=base, check=False) as client:
+    with RunPodClient(endpoint, key, base_url=base, check=False, retry=_retry(args)) as client:
         state = client.cancel(args.job)
     if record is not None:
         record.status = state.status.value
@@ -768,7 +795,7 @@ def show_health(args: argparse.Namespace) -> int:
 
     settings = _settings()
     endpoint, key, base = _connection(args, settings)
-    with RunPodClient(endpoint, key, base_url=base, check=False) as client:
+    with RunPodClient(endpoint, key, base_url=base, check=False, retry=_retry(args)) as client:
         health = client.health()
     if args.json:
         _print_json(health.model_dump(by_alias=True))
