@@ -118,15 +118,18 @@ class PollPolicy:
 
     def first(self) -> float:
         if self.adaptive and self._seen:
-            guess = statistics.median(self._seen[-50:]) * 1.1
+            guess = statistics.median(self._seen[-50:]) * 1.2
             return self._jittered(min(self.initial, max(self.floor, guess)))
         return self._jittered(self.initial)
 
     def next(self, previous: float) -> float:
         return self._jittered(min(self.maximum, max(previous, self.floor) * self.factor))
 
-    def observe(self, seconds: float) -> None:
-        """Record how long a finished job took from submission to its final state."""
+    def observe(self, seconds: float, state: JobState | None = None) -> None:
+        """Record how long a finished job took: the server's queue + run time when it says,
+        else the `seconds` measured here (which polling itself rounds up)."""
+        if state is not None and state.status is JobStatus.COMPLETED and state.execution_time is not None:
+            seconds = ((state.delay_time or 0) + state.execution_time) / 1000
         self._seen.append(seconds)
 
     def _jittered(self, seconds: float) -> float:
@@ -515,7 +518,7 @@ class RunPodClient(_Core):
                           read_timeout=(wait or 90.0) + self._read_timeout)
         state = self._state(data, "runsync")
         if state.is_final:
-            self.poll.observe(time.monotonic() - started)
+            self.poll.observe(time.monotonic() - started, state)
             return self._result(state)
         left = None if timeout is None else max(0.0, timeout - (time.monotonic() - started))
         return self.wait(state.id, timeout=left, _started=started)
@@ -566,7 +569,7 @@ class RunPodClient(_Core):
                 on_update(state)
             last = state
             if state.is_final:
-                self.poll.observe(time.monotonic() - started)
+                self.poll.observe(time.monotonic() - started, state)
                 return self._result(state)
             if deadline is not None and time.monotonic() >= deadline:
                 raise _gave_up(job_id, state, timeout)
@@ -649,7 +652,7 @@ class AsyncRunPodClient(_Core):
                                 read_timeout=(wait or 90.0) + self._read_timeout)
         state = self._state(data, "runsync")
         if state.is_final:
-            self.poll.observe(time.monotonic() - started)
+            self.poll.observe(time.monotonic() - started, state)
             return self._result(state)
         left = None if timeout is None else max(0.0, timeout - (time.monotonic() - started))
         return await self.wait(state.id, timeout=left, _started=started)
@@ -698,7 +701,7 @@ class AsyncRunPodClient(_Core):
                 on_update(state)
             last = state
             if state.is_final:
-                self.poll.observe(time.monotonic() - started)
+                self.poll.observe(time.monotonic() - started, state)
                 return self._result(state)
             if deadline is not None and time.monotonic() >= deadline:
                 raise _gave_up(job_id, state, timeout)

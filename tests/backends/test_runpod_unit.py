@@ -245,7 +245,12 @@ def test_poll_policy_grows_and_adapts():
     policy = PollPolicy(initial=1.0, maximum=5.0, factor=2.0, jitter=0.0)
     assert policy.first() == 1.0 and policy.next(1.0) == 2.0 and policy.next(4.0) == 5.0
     policy.observe(0.2)
-    assert policy.first() == pytest.approx(0.22)
+    assert policy.first() == pytest.approx(0.24)
+    from comfydsl.backends.results import JobState
+
+    timed = PollPolicy(initial=1.0, jitter=0.0)
+    timed.observe(3.0, JobState(id="j", status="COMPLETED", delayTime=100, executionTime=200))
+    assert timed.first() == pytest.approx(0.36)
     policy.observe(30)
     policy.observe(30)
     assert policy.first() == 1.0
