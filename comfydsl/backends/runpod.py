@@ -103,9 +103,9 @@ class RetryPolicy:
 class PollPolicy:
     """How often `wait` asks for a job's status: from `initial` growing by `factor` to `maximum`.
 
-    With `adaptive`, the first poll of a job comes after about as long as finished jobs of
-    this client took (never sooner than `floor`, never later than `initial`), so batches of
-    short jobs need about one status request per job.
+    With `adaptive`, the first poll of a job comes a little after finished jobs of this
+    client took (their queue + run time as the server reports it; between `floor` and
+    `maximum`), so batches of similar jobs need about one status request per job.
     """
 
     initial: float = 1.0
@@ -118,8 +118,10 @@ class PollPolicy:
 
     def first(self) -> float:
         if self.adaptive and self._seen:
-            guess = statistics.median(self._seen[-50:]) * 1.2
-            return self._jittered(min(self.initial, max(self.floor, guess)))
+            # a little after jobs usually finish, and never before: an early poll costs a
+            # request and then a whole backoff step
+            guess = min(self.maximum, max(self.floor, statistics.median(self._seen[-50:]) * 1.1))
+            return guess * random.uniform(1.0, 1.0 + self.jitter)
         return self._jittered(self.initial)
 
     def next(self, previous: float) -> float:

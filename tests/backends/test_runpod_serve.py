@@ -95,7 +95,7 @@ def test_failed_validation_text_becomes_node_diagnostics(client):
     assert [(d.node_id, d.input) for d in result.diagnostics] == [("4", "ckpt_name")]
     with pytest.raises(JobFailed) as info:
         result.raise_for_status()
-    assert "missing.safetensors" in str(info.value)
+    assert "missing.safetensors" in str(info.value) and info.value.diagnostics == result.diagnostics
 
 
 def test_timed_out_by_execution_timeout(workflow):
@@ -294,3 +294,70 @@ def test_injected_http_client_is_not_closed(server):
         assert c.health().workers.idle + c.health().workers.running >= 1
     assert not http.is_closed
     http.close()
+
+
+class _Recorder:
+    """A loopback HTTP server that records requests and answers with fixed bytes."""
+
+    def __init__(self, body: bytes = b"ok") -> None:
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        seen = self.seen = []
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def _answer(self):
+                length = int(self.headers.get("content-length") or 0)
+                seen.append((self.command, self.path, dict(self.headers), self.rfile.read(length)))
+                self.send_response(200)
+                self.send_header("content-length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            do_GET = do_POST = _answer
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05})
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        self.thread.join(5)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.httpd.server_address[1]}"
+
+
+def test_s3_url_images_downloaded_over_http_without_the_key(client):
+    from comfydsl.backends.results import JobResult, JobState
+
+    with _Recorder(b"\x89PNG\r\n\x1a\nS3") as bucket:
+        state = JobState.model_validate({"id": "j", "status": "COMPLETED", "output": {"images": [
+            {"filename": "a.png", "type": "s3_url", "data": f"{bucket.url}/j/abc123.png?X-Amz-Signature=x"}]}})
+        result = JobResult.from_state("ep", state)
+        assert client.image_bytes(result.images[0]) == b"\x89PNG\r\n\x1a\nS3"
+    [(method, path, headers, _)] = bucket.seen
+    assert method == "GET" and path.startswith("/j/abc123.png")
+    assert not any(k.lower() == "authorization" for k in headers) and KEY not in str(headers)
+
+
+def test_webhook_is_posted_the_final_job(client, workflow):
+    import json
+    import time
+
+    with _Recorder() as receiver:
+        job = client.run(workflow, webhook=f"{receiver.url}/hook")
+        assert client.wait(job.id).ok
+        deadline = time.monotonic() + 5
+        while not receiver.seen and time.monotonic() < deadline:
+            time.sleep(0.02)
+    [(method, path, _, body)] = receiver.seen
+    assert method == "POST" and path == "/hook" and json.loads(body)["id"] == job.id

@@ -245,15 +245,20 @@ def test_poll_policy_grows_and_adapts():
     policy = PollPolicy(initial=1.0, maximum=5.0, factor=2.0, jitter=0.0)
     assert policy.first() == 1.0 and policy.next(1.0) == 2.0 and policy.next(4.0) == 5.0
     policy.observe(0.2)
-    assert policy.first() == pytest.approx(0.24)
+    assert policy.first() == pytest.approx(0.22)
     from comfydsl.backends.results import JobState
 
     timed = PollPolicy(initial=1.0, jitter=0.0)
     timed.observe(3.0, JobState(id="j", status="COMPLETED", delayTime=100, executionTime=200))
-    assert timed.first() == pytest.approx(0.36)
+    assert timed.first() == pytest.approx(0.33)
+    timed.observe(2.0)
+    assert timed.first() == pytest.approx(1.1 * 1.15)
     policy.observe(30)
     policy.observe(30)
-    assert policy.first() == 1.0
+    assert policy.first() == 5.0
+    jittered = PollPolicy(jitter=0.5)
+    jittered.observe(1.0)
+    assert all(1.1 <= jittered.first() <= 1.65 for _ in range(50))
 
 
 def test_async_client_retries_and_parses(workflow):

@@ -232,3 +232,42 @@ def test_unreachable_endpoint_is_a_clear_error(files):
     proc = cli(["health", "--endpoint", "ep", "--base-url", url, "--retries", "1"], cwd=files, timeout=90)
     assert proc.returncode == 1 and "cannot talk to" in proc.stderr and "Traceback" not in proc.stderr
     assert "after 2 attempts" in proc.stderr
+
+
+@pytest.mark.skipif(os.name == "nt", reason="pseudo-terminals are POSIX")
+def test_terminal_progress_is_one_live_line(files):
+    import pty
+
+    with serve_in_thread(executor="dry", api_key=KEY, run_seconds=0.6) as srv:
+        master, slave = pty.openpty()
+        env = {k: v for k, v in os.environ.items() if not k.startswith("RUNPOD_")}
+        env.update(RUNPOD_API_KEY=KEY, RUNPOD_API_BASE=srv.url, RUNPOD_ENDPOINT_ID="ep")
+        proc = subprocess.Popen([*comfydsl_command(), "run", "wf.json", "--out", "out", "--poll-interval", "0.1"],
+                                cwd=files, env=env, stderr=slave, stdout=subprocess.PIPE)
+        os.close(slave)
+        seen = b""
+        while True:
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            seen += chunk
+        proc.wait(timeout=30)
+        os.close(master)
+    text = seen.decode(errors="replace")
+    assert proc.returncode == 0, text
+    assert "\r\x1b[K" in text and ("in queue" in text or "in progress" in text)
+    assert "COMPLETED (queue" in text
+
+
+def test_timeout_leaves_the_job_running_and_says_how_to_resume(files):
+    with serve_in_thread(executor="dry", api_key=KEY, run_seconds=5, workers=1) as srv:
+        proc = cli(["run", "wf.json", "--out", "out", "--timeout", "0.3", "--poll-interval", "0.05"], srv,
+                   cwd=files)
+        assert proc.returncode == 1
+        assert "gave up waiting" in proc.stderr and "resume with: comfydsl status" in proc.stderr
+        assert srv.requests["cancel"] == 0
+        [record] = records(files / "out")
+        assert record["status"] in ("IN_QUEUE", "IN_PROGRESS")
