@@ -51,10 +51,14 @@ def run_cli(srv, jobs: int, concurrency: int, extra: list[str]) -> tuple[float, 
                                str(concurrency), "--out", "out", "--json", *extra],
                               cwd=tmp, env=env, capture_output=True, text=True)
         wall = time.monotonic() - started
-        if proc.returncode != 0:
-            raise SystemExit(f"comfydsl run failed ({proc.returncode}):\n{proc.stderr[-2000:]}")
-        done = sum(1 for job in json.loads(proc.stdout)["jobs"] if job["status"] == "COMPLETED")
-        return wall, srv.requests.total, done
+        try:
+            summary = json.loads(proc.stdout)
+        except ValueError:
+            raise SystemExit(f"comfydsl run failed ({proc.returncode}):\n{proc.stderr[-2000:]}") from None
+        failed = [job for job in summary["jobs"] if not job["ok"]]
+        for job in failed[:5]:
+            print(f"failed: {job.get('job_id')}: {job.get('status')}: {job.get('message')}", file=sys.stderr)
+        return wall, srv.requests.total, len(summary["jobs"]) - len(failed)
 
 
 def import_sdk():
