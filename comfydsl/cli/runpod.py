@@ -118,14 +118,15 @@ def _env(name: str) -> str | None:
 
 
 def _connection(args: argparse.Namespace, settings, record=None) -> tuple[str, str, str]:
-    """Endpoint id, API key and base URL from options, the job record, env and configuration."""
+    """Endpoint id, API key and base URL: options, then the job's record (it knows where the
+    job went), then the environment, then the configuration."""
     from . import UsageError
 
     conf = settings.runpod
     endpoint = (args.endpoint or (record.endpoint if record else None) or _env("RUNPOD_ENDPOINT_ID")
                 or conf.get("endpoint"))
     key = args.api_key or _env("RUNPOD_API_KEY") or conf.get("api-key")
-    base = (args.base_url or _env("RUNPOD_API_BASE") or (record.base_url if record else None)
+    base = (args.base_url or (record.base_url if record else None) or _env("RUNPOD_API_BASE")
             or conf.get("base-url") or "https://api.runpod.ai/v2")
     if not endpoint:
         raise UsageError("no endpoint: give --endpoint ID, set RUNPOD_ENDPOINT_ID, or set `endpoint` "
@@ -460,7 +461,8 @@ class _Batch:
         self.specs = specs
         self.outcomes = [_Outcome(spec) for spec in specs]
         self.live: dict[str, int] = {}
-        self.submitting: set = set()
+        self.submitting: dict = {}
+        self.started: dict[int, float] = {}
         self.progress = _Progress(len(specs), sys.stderr.isatty() and not args.json)
 
     async def main(self) -> int:
@@ -504,7 +506,7 @@ class _Batch:
         async with gate:
             try:
                 await self._one(index)
-            except ComfyDSLError as exc:
+            except (ComfyDSLError, ValueError) as exc:
                 outcome.ok = False
                 outcome.message = str(exc)
                 record = outcome.record
@@ -522,30 +524,23 @@ class _Batch:
     async def _one(self, index: int) -> None:
         import asyncio
 
-        from ..jobs import JobRecord, now
+        from ..jobs import now
 
         spec, outcome = self.specs[index], self.outcomes[index]
-        record = JobRecord(job_id="", endpoint=self.endpoint, base_url=self.base, status="SUBMITTING",
-                           source=os.path.abspath(spec.source), params=dict(spec.params), submitted_at=now())
+        self.started[index] = now()
         if self.args.sync:
             result = await self.client.runsync(spec.body, wait=90, timeout=self.args.timeout)
-            record.job_id = result.job_id
-            outcome.record = record
+            self._submitted(index, result.state, quiet=True)
             await self._complete(index, result)
             return
         submit = asyncio.ensure_future(self.client.run(spec.body))
-        self.submitting.add(submit)
+        self.submitting[submit] = index
         try:
             state = await asyncio.shield(submit)
         finally:
             if submit.done():
-                self.submitting.discard(submit)
-        record.job_id = state.id
-        record.status = state.status.value
-        outcome.record = record
-        self.live[state.id] = index
-        self._save_record(record)
-        self.progress.line(f"submitted {spec.label} as job {state.id}")
+                self.submitting.pop(submit, None)
+        self._submitted(index, state)
         if self.args.no_wait:
             outcome.ok = True
             self.live.pop(state.id, None)
@@ -557,6 +552,21 @@ class _Batch:
                                         on_update=lambda s: self.progress.state(index, spec.label, s.id, s))
         self.live.pop(state.id, None)
         await self._complete(index, result)
+
+    def _submitted(self, index: int, state, quiet: bool = False) -> None:
+        """A job exists now: write its record (before anything else can go wrong)."""
+        from ..jobs import JobRecord, now
+
+        spec = self.specs[index]
+        record = JobRecord(job_id=state.id, endpoint=self.endpoint, base_url=self.base, status=state.status.value,
+                           source=os.path.abspath(spec.source), params=dict(spec.params),
+                           submitted_at=self.started.get(index) or now())
+        self.outcomes[index].record = record
+        if not state.is_final:
+            self.live[state.id] = index
+            self._save_record(record)
+        if not quiet:
+            self.progress.line(f"submitted {spec.label} as job {state.id}")
 
     async def _complete(self, index: int, result) -> None:
         from ..errors import BackendError
@@ -612,11 +622,10 @@ class _Batch:
         import asyncio
 
         if self.submitting:
-            done, _ = await asyncio.wait(self.submitting, timeout=30)
+            done, _ = await asyncio.wait(list(self.submitting), timeout=30)
             for task in done:
                 if not task.cancelled() and task.exception() is None:
-                    state = task.result()
-                    self.live.setdefault(state.id, -1)
+                    self._submitted(self.submitting[task], task.result())
         self.progress.close()
         if self.args.sync:
             print("interrupted: jobs sent with /runsync keep running; their ids are not known", file=sys.stderr)
@@ -638,8 +647,7 @@ class _Batch:
 
     async def _cancel(self, job_id: str) -> str:
         state = await self.client.cancel(job_id)
-        index = self.live.get(job_id, -1)
-        record = self.outcomes[index].record if index >= 0 else None
+        record = self.outcomes[self.live[job_id]].record
         if record is not None:
             record.status = state.status.value
             self._save_record(record)
