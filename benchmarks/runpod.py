@@ -45,6 +45,7 @@ def run_cli(srv, jobs: int, concurrency: int, extra: list[str]) -> tuple[float, 
     with tempfile.TemporaryDirectory() as tmp:
         Path(tmp, "wf.json").write_text(json.dumps(WORKFLOW))
         env = dict(os.environ, RUNPOD_API_KEY=KEY, RUNPOD_API_BASE=srv.url, RUNPOD_ENDPOINT_ID="bench")
+        env.pop("PYTHONDONTWRITEBYTECODE", None)  # start like an installed tool, from cached bytecode
         srv.requests.reset()
         started = time.monotonic()
         proc = subprocess.run([*comfydsl_command(), "run", "wf.json", "--repeat", str(jobs), "--concurrency",

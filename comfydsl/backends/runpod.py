@@ -33,7 +33,7 @@ import random
 import statistics
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Callable, Iterable, Iterator, Mapping
 
 import httpx
 
@@ -103,9 +103,10 @@ class RetryPolicy:
 class PollPolicy:
     """How often `wait` asks for a job's status: from `initial` growing by `factor` to `maximum`.
 
-    With `adaptive`, the first poll of a job comes a little after finished jobs of this
-    client took (their queue + run time as the server reports it; between `floor` and
-    `maximum`), so batches of similar jobs need about one status request per job.
+    With `adaptive`, the first poll of a job comes just after finished jobs of this client
+    took (their queue + run time as the server reports it; between `floor` and `maximum`),
+    and a job that is late after all is looked at again after a quarter of that, then with
+    the usual backoff; batches of similar jobs need about one status request per job.
     """
 
     initial: float = 1.0
@@ -116,16 +117,18 @@ class PollPolicy:
     floor: float = 0.1
     _seen: list[float] = field(default_factory=list, repr=False)
 
-    def first(self) -> float:
+    def delays(self) -> Iterator[float]:
+        """The waits before each status poll of one job."""
+        delay = self.initial
         if self.adaptive and self._seen:
-            # a little after jobs usually finish, and never before: an early poll costs a
-            # request and then a whole backoff step
-            guess = min(self.maximum, max(self.floor, statistics.median(self._seen[-50:]) * 1.1))
-            return guess * random.uniform(1.0, 1.0 + self.jitter)
-        return self._jittered(self.initial)
-
-    def next(self, previous: float) -> float:
-        return self._jittered(min(self.maximum, max(previous, self.floor) * self.factor))
+            # just after jobs usually finish, never before: an early poll costs a request;
+            # if the job is late after all, look again soon, then back off as usual
+            guess = min(self.maximum, max(self.floor, statistics.median(self._seen[-50:]) * 1.05))
+            yield guess * random.uniform(1.0, 1.0 + self.jitter / 2)
+            delay = max(self.floor, guess * 0.25)
+        while True:
+            yield self._jittered(delay)
+            delay = min(self.maximum, max(delay, self.floor) * self.factor)
 
     def observe(self, seconds: float, state: JobState | None = None) -> None:
         """Record how long a finished job took: the server's queue + run time when it says,
@@ -560,9 +563,10 @@ class RunPodClient(_Core):
         """
         started = _started if _started is not None else time.monotonic()
         deadline = None if timeout is None else time.monotonic() + timeout
-        delay = self.poll.first()
+        delays = self.poll.delays()
         last: JobState | None = None
         while True:
+            delay = next(delays)
             if deadline is not None:
                 delay = min(delay, max(0.0, deadline - time.monotonic()))
             time.sleep(delay)
@@ -575,7 +579,6 @@ class RunPodClient(_Core):
                 return self._result(state)
             if deadline is not None and time.monotonic() >= deadline:
                 raise _gave_up(job_id, state, timeout)
-            delay = self.poll.next(delay)
 
     def image_bytes(self, image: OutputImage) -> bytes:
         """The bytes of an output image: decoded base64, or downloaded from its URL without the API key."""
@@ -692,9 +695,10 @@ class AsyncRunPodClient(_Core):
         """Poll until the job is final; see RunPodClient.wait."""
         started = _started if _started is not None else time.monotonic()
         deadline = None if timeout is None else time.monotonic() + timeout
-        delay = self.poll.first()
+        delays = self.poll.delays()
         last: JobState | None = None
         while True:
+            delay = next(delays)
             if deadline is not None:
                 delay = min(delay, max(0.0, deadline - time.monotonic()))
             await asyncio.sleep(delay)
@@ -707,7 +711,6 @@ class AsyncRunPodClient(_Core):
                 return self._result(state)
             if deadline is not None and time.monotonic() >= deadline:
                 raise _gave_up(job_id, state, timeout)
-            delay = self.poll.next(delay)
 
     async def image_bytes(self, image: OutputImage) -> bytes:
         """The bytes of an output image; URLs are fetched without the API key."""

@@ -475,7 +475,7 @@ class _Batch:
         poll = PollPolicy(initial=self.args.poll_interval, maximum=max(5.0, self.args.poll_interval))
         client = AsyncRunPodClient(self.endpoint, self.key, base_url=self.base, check=False, poll=poll,
                                    retry=_retry(self.args),
-                                   on_retry=self._on_retry, max_connections=max(10, self.args.concurrency * 2))
+                                   on_retry=self._on_retry, max_connections=self.args.concurrency + 4)
         self.client = client
         gate = asyncio.Semaphore(self.args.concurrency)
         ticker = asyncio.ensure_future(self.progress.tick()) if self.progress.tty else None

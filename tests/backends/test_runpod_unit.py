@@ -241,24 +241,28 @@ def test_missing_key_and_bad_urls(monkeypatch):
         client_for(lambda r: httpx.Response(200)).status("../health")
 
 
+def first_delays(policy, n=4):
+    delays = policy.delays()
+    return [next(delays) for _ in range(n)]
+
+
 def test_poll_policy_grows_and_adapts():
-    policy = PollPolicy(initial=1.0, maximum=5.0, factor=2.0, jitter=0.0)
-    assert policy.first() == 1.0 and policy.next(1.0) == 2.0 and policy.next(4.0) == 5.0
-    policy.observe(0.2)
-    assert policy.first() == pytest.approx(0.22)
     from comfydsl.backends.results import JobState
 
+    policy = PollPolicy(initial=1.0, maximum=5.0, factor=2.0, jitter=0.0)
+    assert first_delays(policy) == [1.0, 2.0, 4.0, 5.0]
+    policy.observe(0.2)
+    assert first_delays(policy, 3) == pytest.approx([0.21, 0.1, 0.2])
     timed = PollPolicy(initial=1.0, jitter=0.0)
     timed.observe(3.0, JobState(id="j", status="COMPLETED", delayTime=100, executionTime=200))
-    assert timed.first() == pytest.approx(0.33)
-    timed.observe(2.0)
-    assert timed.first() == pytest.approx(1.1 * 1.15)
-    policy.observe(30)
-    policy.observe(30)
-    assert policy.first() == 5.0
+    assert first_delays(timed, 1) == pytest.approx([0.315])
+    slow = PollPolicy(jitter=0.0)
+    slow.observe(30)
+    assert first_delays(slow, 3) == [5.0, 1.25, 1.875]
     jittered = PollPolicy(jitter=0.5)
+    assert all(0.5 <= first_delays(jittered, 1)[0] <= 1.5 for _ in range(50))
     jittered.observe(1.0)
-    assert all(1.1 <= jittered.first() <= 1.65 for _ in range(50))
+    assert all(1.05 <= first_delays(jittered, 1)[0] <= 1.32 for _ in range(50))
 
 
 def test_async_client_retries_and_parses(workflow):
