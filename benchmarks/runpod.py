@@ -8,7 +8,7 @@ Prints wall time and HTTP requests per job (counted by the server) for:
 * the SDK: K threads, each `job = runpod.Endpoint(id).run(...)` then `job.output(timeout=...)`,
   the loop the SDK documents (a status poll every second, then one more fetch)
 
-Usage: python benchmarks/runpod.py [--jobs 200] [--concurrency 16] [--run-time 1.5] [--skip-sdk]
+Usage: python benchmarks/runpod.py [--jobs 200] [--concurrency 16] [--run-time 1.5 [3 ...]] [--skip-sdk]
 """
 
 from __future__ import annotations
@@ -98,29 +98,38 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--jobs", type=int, default=200)
     parser.add_argument("--concurrency", type=int, default=16)
-    parser.add_argument("--run-time", type=float, default=1.5, help="seconds each dry job runs")
+    parser.add_argument("--run-time", type=float, nargs="+", default=[1.5],
+                        help="seconds each dry job runs (several values: one table each)")
     parser.add_argument("--skip-sdk", action="store_true")
     args = parser.parse_args()
 
+    for run_time in args.run_time:
+        compare(args, run_time)
+    return 0
+
+
+def compare(args: argparse.Namespace, run_time: float) -> None:
     from comfydsl.serve import serve_in_thread
 
     rows = []
-    with serve_in_thread(executor="dry", api_key=KEY, run_seconds=args.run_time, workers=args.concurrency,
+    with serve_in_thread(executor="dry", api_key=KEY, run_seconds=run_time, workers=args.concurrency,
                          rate_limits=None) as srv:
         rows.append(("comfydsl run (/run + polling)", *run_cli(srv, args.jobs, args.concurrency, [])))
         rows.append(("comfydsl run --sync (/runsync)", *run_cli(srv, args.jobs, args.concurrency, ["--sync"])))
         if not args.skip_sdk:
             rows.append(("runpod SDK run + job.output()", *run_sdk(srv, args.jobs, args.concurrency)))
 
-    print(f"{args.jobs} jobs, concurrency {args.concurrency}, dry executor with {args.run_time:g} s per job, "
+    print(f"\n{args.jobs} jobs, concurrency {args.concurrency}, dry executor with {run_time:g} s per job, "
           f"{args.concurrency} server workers")
     print(f"{'client':34} {'wall s':>8} {'requests':>9} {'req/job':>8} {'completed':>10}")
     for name, wall, requests, done in rows:
         print(f"{name:34} {wall:8.2f} {requests:9d} {requests / args.jobs:8.2f} {done:10d}")
     if not args.skip_sdk:
-        ours, sdk = rows[0], rows[-1]
-        print(f"comfydsl run vs SDK: {ours[2] / sdk[2]:.2f}x the requests, {ours[1] / sdk[1]:.2f}x the wall time")
-    return 0
+        sdk = rows[-1]
+        for ours in rows[:-1]:
+            print(f"{ours[0]} vs SDK: {ours[2] / sdk[2]:.2f}x the requests per job, "
+                  f"{ours[1] / sdk[1]:.2f}x the wall time")
+    sys.stdout.flush()
 
 
 if __name__ == "__main__":

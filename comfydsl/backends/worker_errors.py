@@ -38,6 +38,10 @@ class WorkerRejectedWorkflow(Rule):
     **Why is this bad?** The job failed before running: the worker's node catalogue or
     model files differ from the ones the workflow was checked against.
 
+    **Example:** `ckpt_name="missing.safetensors"` checked without `--models` (so model
+    files were not checked), sent to a worker that has only `sd_xl_base_1.0.safetensors`:
+    ComfyUI answers `value_not_in_list`.
+
     **Use instead:** check against the worker's real catalogue and models
     (`--catalog http://worker:8188`, `--models`), then submit again.
     """

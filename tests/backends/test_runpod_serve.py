@@ -147,13 +147,13 @@ def test_unknown_job_is_404_with_a_clear_message(client):
 
 
 def test_expired_result_is_404(workflow):
-    with serve_in_thread(executor="dry", api_key=KEY, retention=0.05) as srv:
+    with serve_in_thread(executor="dry", api_key=KEY, retention=0.4) as srv:
         with RunPodClient("ep", KEY, base_url=srv.url, poll=FAST_POLL) as c:
             job = c.run(workflow)
-            c.wait(job.id)
+            assert c.wait(job.id).ok
             import time
 
-            time.sleep(0.3)
+            time.sleep(0.8)
             with pytest.raises(BackendStatusError, match="expired"):
                 c.status(job.id)
 
