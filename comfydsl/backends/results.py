@@ -174,7 +174,8 @@ def parse_output(output: Any) -> JobOutput:
 
 
 def _parse_v5(output: dict[str, Any]) -> JobOutput:
-    result = JobOutput(warnings=[_text(e) for e in output.get("errors") or []])
+    errors = output.get("errors") or []
+    result = JobOutput(warnings=[_text(e) for e in (errors if isinstance(errors, list) else [errors])])
     raw = output.get("images") or []
     if not isinstance(raw, list):
         result.warnings.append("`images` in the job output is not a list")

@@ -117,3 +117,34 @@ def test_validation_failure_with_unreadable_value_keeps_text():
 def test_failed_job_result_carries_diagnostics():
     result = JobResult.from_state("ep", state(status="FAILED", error=VALIDATION))
     assert len(result.diagnostics) == 3 and result.error == VALIDATION
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+                    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner,
+                                                                                max_size=4),
+                    max_leaves=20)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.one_of(JSON, st.fixed_dictionaries({"images": JSON, "errors": JSON}),
+                 st.fixed_dictionaries({"status": st.sampled_from(["success", "error"]), "message": JSON})))
+def test_any_output_is_read_without_crashing(output):
+    result = JobResult.from_state("ep", state(status="COMPLETED", output=output))
+    assert isinstance(result.warnings, list) and all(isinstance(w, str) for w in result.warnings)
+    assert result.ok == (result.error is None)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.text(max_size=300))
+def test_any_error_text_is_parsed_without_crashing(text):
+    diags = parse_worker_error("Workflow validation failed:\n" + text)
+    assert diags and all(d.code == "CD901" for d in diags)
+
+
+@pytest.mark.parametrize("errors", [5, "one problem", {"a": 1}])
+def test_errors_that_are_not_a_list_become_one_warning(errors):
+    out = parse_output({"images": [], "errors": errors})
+    assert len(out.warnings) == 1
