@@ -63,7 +63,8 @@ def find_config(start: str | os.PathLike | None = None) -> Path | None:
         if candidate.is_file():
             return candidate
         pyproject = folder / "pyproject.toml"
-        if pyproject.is_file() and "tool" in (data := _read_toml(pyproject)) and "comfydsl" in data["tool"]:
+        if pyproject.is_file() and isinstance(tool := _read_toml(pyproject).get("tool"), dict) \
+                and "comfydsl" in tool:
             return pyproject
     return None
 
@@ -75,7 +76,10 @@ def load_settings(path: str | os.PathLike | None = None, *, start: str | os.Path
         return Settings()
     data = _read_toml(config)
     if config.name == "pyproject.toml":
-        data = data.get("tool", {}).get("comfydsl", {})
+        tool = data.get("tool", {})
+        data = tool.get("comfydsl", {}) if isinstance(tool, dict) else {}
+        if not isinstance(data, dict):
+            raise ConfigError(f"{config}: `tool.comfydsl` must be a table")
     unknown = sorted(set(data) - _KNOWN)
     if unknown:
         raise ConfigError(f"{config}: unknown setting(s): {', '.join(unknown)}")
@@ -88,12 +92,12 @@ def load_settings(path: str | os.PathLike | None = None, *, start: str | os.Path
         catalog=[_resolve(root, c, config, "catalog") for c in _strings(catalog, config, "catalog")],
         models=_resolve(root, data["models"], config, "models") if "models" in data else None,
         no_builtin=_bool(data.get("no-builtin", False), config, "no-builtin"),
-        format=data.get("format"),
+        format=_string(data.get("format"), config, "format"),
         strict=_bool(data.get("strict", False), config, "strict"),
         select=_strings(data.get("select", []), config, "select"),
         ignore=_strings(data.get("ignore", []), config, "ignore"),
         exclude=_strings(data.get("exclude", []), config, "exclude"),
-        runpod=dict(data.get("runpod", {})),
+        runpod=_table(data.get("runpod", {}), config, "runpod"),
     )
     return settings
 
@@ -120,6 +124,18 @@ def _strings(value: Any, config: Path, key: str) -> list[str]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise ConfigError(f"{config}: `{key}` must be a list of strings")
     return list(value)
+
+
+def _string(value: Any, config: Path, key: str) -> str | None:
+    if value is not None and not isinstance(value, str):
+        raise ConfigError(f"{config}: `{key}` must be a string")
+    return value
+
+
+def _table(value: Any, config: Path, key: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise ConfigError(f"{config}: `{key}` must be a table")
+    return dict(value)
 
 
 def _bool(value: Any, config: Path, key: str) -> bool:

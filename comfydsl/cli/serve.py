@@ -22,6 +22,8 @@ def register(subparsers) -> None:
     parser.add_argument("--executor", choices=("dry", "comfyui"), default="dry",
                         help="dry: validate and return placeholder images; comfyui: drive a ComfyUI server")
     parser.add_argument("--comfyui-url", metavar="URL", help="ComfyUI server of the comfyui executor")
+    parser.add_argument("--worker-version", choices=("5", "3"), default="5",
+                        help="worker-comfyui output shape: 5 (images list, default) or 3 (one image as message)")
     keys = parser.add_mutually_exclusive_group()
     keys.add_argument("--api-key", metavar="K",
                       help=f"the one API key accepted (default: ${API_KEY_ENV}; without either, any key)")
@@ -38,7 +40,7 @@ def register(subparsers) -> None:
     parser.add_argument("--models", metavar="DIR|FILE", help="the worker's models root or manifest (dry executor)")
     parser.add_argument("--fault", action="append", default=[], metavar="SPEC",
                         help="inject a fault, e.g. op=status,status=429,times=2,retry_after=1 (repeatable)")
-    parser.add_argument("--no-rate-limits", action="store_true", help="do not apply RunPod's documented rate limits")
+    parser.add_argument("--no-rate-limits", action="store_true", help="do not apply RunPod's documented rate and in-flight limits")
     parser.add_argument("--quiet", action="store_true", help="do not log each request")
     parser.set_defaults(handler=run)
 
@@ -59,26 +61,38 @@ def run(args: argparse.Namespace) -> int:
     if args.comfyui_url and not args.comfyui_url.startswith(("http://", "https://")):
         raise UsageError("--comfyui-url must start with http:// or https://")
     server = _build(args)
+    import signal
+
+    def request_stop(signum, frame) -> None:
+        print("\nstopping...", file=sys.stderr, flush=True)
+        server.stopping.set()
+
+    # Set both handlers explicitly: a shell starts background jobs with SIGINT ignored.
+    previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        _serve(server, args)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    print("stopped", file=sys.stderr)
+    return 0
+
+
+def _serve(server, args: argparse.Namespace) -> None:
+    """Start the server, print how to reach it, and run until a signal asks to stop."""
+    from ..errors import ComfyDSLError
+
     try:
         server.start()
     except OSError as exc:
         server.executor.close()
-        from ..errors import ComfyDSLError
-
         raise ComfyDSLError(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}") from None
-    _banner(server, args)
-    import signal
-
-    previous = signal.signal(signal.SIGTERM, lambda *_: server.stopping.set())
     try:
-        server.stopping.wait()
-    except KeyboardInterrupt:
-        print("\nstopping...", file=sys.stderr)
+        _banner(server, args)
+        while not server.stopping.wait(0.5):
+            pass
     finally:
         server.stop()
-        signal.signal(signal.SIGTERM, previous)
-    print("stopped", file=sys.stderr)
-    return 0
 
 
 def _build(args: argparse.Namespace):
@@ -97,7 +111,7 @@ def _build(args: argparse.Namespace):
     if args.retention is not None:
         config.retention = config.sync_retention = args.retention
     if args.no_rate_limits:
-        config.rate_limits = None
+        config.rate_limits = config.concurrency_limits = None
     catalog = models = None
     if args.executor == "dry":
         from ..target import load_target
@@ -105,7 +119,7 @@ def _build(args: argparse.Namespace):
         target = load_target(args.catalog, args.models, builtin=not args.no_builtin)
         catalog, models = target.catalog, target.models
     executor = make_executor(args.executor, run_seconds=args.run_time, catalog=catalog, models=models,
-                             comfyui_url=args.comfyui_url)
+                             comfyui_url=args.comfyui_url, worker_version=args.worker_version)
     log = None if args.quiet else (lambda line: print(line, file=sys.stderr, flush=True))
     server = EndpointServer(executor, host=args.host, port=args.port, workers=args.workers, config=config, log=log)
     for fault in faults:

@@ -16,7 +16,7 @@ import json
 import math
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -155,14 +155,26 @@ class Recipe:
             return None, [syntax_diagnostic(exc)]
         program = _Program(self.path, module)
         values, diagnostics = self._param_values(module, given)
-        lowered = program.lower(values, self._target())
+        try:
+            lowered = program.lower(values, self._target())
+        except RecursionError:
+            return None, [R.INVALID_EXPRESSION.at(module.span, "the recipe nests too deeply to compile",
+                                                  help="split deep expressions into variables")]
         diagnostics += program.diagnostics + lowered.diagnostics
         if lint:
             diagnostics = [d for d in diagnostics if d.code != R.MISSING_REQUIRED_PARAMETER.code]
         graph = lowered.graph
         if run_checks:
-            diagnostics += _graph_checks(lowered, self._target())
+            found = _graph_checks(lowered, self._target())
+            if any(d.is_error for d in diagnostics):
+                # nodes left without a consumer by a recipe error are not news
+                found = [d for d in found if d.code not in _CASCADES]
+            diagnostics += found
         diagnostics += self._body_size(graph, program.attachments)
+        start = Span(self.path, 1, 1, 1, 1, 0, 0)
+        for diag in diagnostics:  # whole-workflow findings (no output node...) point at the file
+            if diag.location.span is None:
+                diag.location = replace(diag.location, span=start)
         return graph, sort_diagnostics(diagnostics)
 
     def _target(self):
@@ -235,7 +247,7 @@ def lint_recipe(path: str, text: str, target) -> list[Diagnostic]:
 def syntax_diagnostic(exc: ParseError) -> Diagnostic:
     """A ParseError as a CD010 diagnostic."""
     expected = tuple(exc.expected or ())
-    return R.SYNTAX_ERROR.at(exc.span, str(exc), expected=list(expected))
+    return R.SYNTAX_ERROR.at(exc.span, getattr(exc, "detail", str(exc)), expected=list(expected))
 
 
 # -- loading a program: the recipe and its imports --------------------------------------------------
@@ -277,9 +289,15 @@ class _Program:
         return scope
 
     def _import(self, stmt, module: ast.Module, chain: tuple[Path, ...]):
+        from .lower import resolve_path
+
         relative = stmt.path.value
         base = Path(module.path).parent if module.path else Path.cwd()
-        target = (base / relative).resolve()
+        target = resolve_path(base, relative)
+        if target is None:
+            self.diagnostics.append(R.BAD_IMPORT.at(stmt.path.span, "the import path is not a usable file path",
+                                                    help="import paths are relative to the importing file"))
+            return []
         display = os.path.normpath(os.path.join(os.path.dirname(module.path or ""), relative))
         if not target.is_relative_to(self.root_dir):
             self.diagnostics.append(R.PATH_OUTSIDE_TREE.at(
@@ -321,7 +339,7 @@ class _Program:
 
         module = None
         try:
-            text = target.read_text(encoding="utf-8")
+            text = target.read_text(encoding="utf-8-sig")
         except (OSError, UnicodeDecodeError) as exc:
             reason = "it does not exist" if isinstance(exc, FileNotFoundError) else getattr(exc, "strerror", None) or str(exc)
             self.diagnostics.append(R.BAD_IMPORT.at(stmt.path.span, f"cannot import `{stmt.path.value}`: {reason}",
@@ -340,6 +358,11 @@ class _Program:
                         help="move parameters and node statements into the recipe that imports this file"))
         self.modules[target] = module
         return module
+
+
+#: Workflow findings that recipe errors cause as a side effect (a value that failed leaves
+#: its source node without a consumer).
+_CASCADES = {"CD602", "CD603"}
 
 
 def _graph_checks(lowered, target) -> list[Diagnostic]:
@@ -380,7 +403,7 @@ def _display(path: Path, root: Path) -> str:
 
 def _read_text(path: str) -> str:
     try:
-        with open(path, encoding="utf-8") as fh:
+        with open(path, encoding="utf-8-sig") as fh:
             return fh.read()
     except FileNotFoundError:
         raise RecipeError(f"{path}: no such recipe file") from None

@@ -42,8 +42,12 @@ __all__ = [
 
 def make_executor(executor: str | Executor = "dry", *, run_seconds: float = 0.0, catalog=None, models=None,
                   comfyui_url: str | None = None, **options: Any) -> Executor:
-    """An executor by name (`dry` or `comfyui`), or the given one unchanged."""
-    if isinstance(executor, Executor):
+    """An executor by name (`dry` or `comfyui`), or the given one unchanged.
+
+    Any object with `run(job_input, cancelled) -> dict` (the handler's result) and
+    `close()` can serve as an executor.
+    """
+    if not isinstance(executor, str):
         return executor
     if executor == "dry":
         return DryExecutor(catalog=catalog, models=models, run_seconds=run_seconds, **options)
@@ -57,16 +61,18 @@ def make_executor(executor: str | Executor = "dry", *, run_seconds: float = 0.0,
 @contextmanager
 def serve_in_thread(executor: str | Executor = "dry", *, host: str = "127.0.0.1", port: int = 0,
                     workers: int = 1, api_key: str | None = None, run_seconds: float = 0.0,
-                    catalog=None, models=None, comfyui_url: str | None = None,
+                    catalog=None, models=None, comfyui_url: str | None = None, worker_version: str = "5",
                     executor_options: dict[str, Any] | None = None, **config: Any) -> Iterator[EndpointServer]:
     """Run an endpoint on background threads for the duration of the `with` block.
 
     `config` takes any `ServeConfig` field (`retention`, `sync_retention`, `min_wait_ms`,
     `enforce_policy_limits`, `rate_limits`, `webhook_retry_delay`, ...). `api_key=None`
-    accepts any key (an `Authorization` header is still required).
+    accepts any key (an `Authorization` header is still required). `worker_version="3"`
+    answers in worker-comfyui 2.0-4.0's output shape.
     """
+    options = {"worker_version": worker_version, **(executor_options or {})}
     built = make_executor(executor, run_seconds=run_seconds, catalog=catalog, models=models,
-                          comfyui_url=comfyui_url, **(executor_options or {}))
+                          comfyui_url=comfyui_url, **options)
     server = EndpointServer(built, host=host, port=port, workers=workers,
                             config=ServeConfig(api_key=api_key, **config))
     server.start()

@@ -26,13 +26,15 @@ class Executor:
     """Base of executors: `run(job_input, cancelled)` returns the handler's result dict."""
 
     name = "executor"
+    #: The worker-comfyui output shape: "5" (default) or "3" (see `worker.handle_job`).
+    worker_version = "5"
 
     def session(self):
         raise NotImplementedError
 
     def run(self, job_input: Any, cancelled: threading.Event) -> dict[str, Any]:
         """Run one job the worker-comfyui way; never raises for bad input."""
-        return handle_job(job_input, self.session(), cancelled)
+        return handle_job(job_input, self.session(), cancelled, worker_version=self.worker_version)
 
     def close(self) -> None:
         """Release connections; the executor is not used afterwards."""
@@ -49,9 +51,14 @@ class DryExecutor(Executor):
 
     name = "dry"
 
-    def __init__(self, *, catalog=None, models=None, run_seconds: float = 0.0, image_size: int = 8) -> None:
+    def __init__(self, *, catalog=None, models=None, run_seconds: float = 0.0, image_size: int = 8,
+                 worker_version: str = "5") -> None:
         from ..catalog import builtin_catalog
+        from .worker import WORKER_VERSIONS
 
+        if worker_version not in WORKER_VERSIONS:
+            raise ValueError(f"unknown worker-comfyui version `{worker_version}`; use one of {WORKER_VERSIONS}")
+        self.worker_version = worker_version
         self.catalog = catalog if catalog is not None else builtin_catalog()
         self.models = models
         self.run_seconds = run_seconds
@@ -71,6 +78,8 @@ class DryExecutor(Executor):
 
 class DrySession:
     """One job on the dry executor."""
+
+    host = "127.0.0.1:8188"
 
     def __init__(self, executor: DryExecutor) -> None:
         self.executor = executor
@@ -160,15 +169,24 @@ def batch_size(workflow: Mapping[str, Any], node_id: str) -> int:
 
 
 class ComfyUIExecutor(Executor):
-    """Drive a real ComfyUI server: upload, `POST /prompt`, poll `/history`, fetch `/view`."""
+    """Drive a real ComfyUI server: upload, `POST /prompt`, poll `/history`, fetch `/view`.
+
+    Before each job it waits for `GET /` to answer 200, trying `startup_retries` times
+    `startup_interval` seconds apart (worker-comfyui 5.7's 500 x 50 ms by default).
+    """
 
     name = "comfyui"
 
     def __init__(self, url: str, *, poll_interval: float = 0.25, timeout: float = 30.0,
-                 startup_retries: int = 20, startup_interval: float = 0.05,
-                 comfy_org_api_key: str | None = None) -> None:
+                 startup_retries: int = 500, startup_interval: float = 0.05,
+                 comfy_org_api_key: str | None = None, worker_version: str = "5") -> None:
         import httpx
 
+        from .worker import WORKER_VERSIONS
+
+        if worker_version not in WORKER_VERSIONS:
+            raise ValueError(f"unknown worker-comfyui version `{worker_version}`; use one of {WORKER_VERSIONS}")
+        self.worker_version = worker_version
         self.url = url.rstrip("/")
         self.poll_interval = poll_interval
         self.startup_retries = startup_retries
@@ -187,8 +205,11 @@ class ComfyUISession:
     """One job's conversation with a ComfyUI server."""
 
     def __init__(self, executor: ComfyUIExecutor) -> None:
+        from urllib.parse import urlsplit
+
         self.ex = executor
         self.client = executor.client
+        self.host = urlsplit(executor.url).netloc
 
     def _request(self, method: str, path: str, **kwargs: Any):
         import httpx

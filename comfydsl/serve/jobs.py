@@ -91,7 +91,7 @@ class JobManager:
     """Holds the jobs and runs them on `workers` threads with `executor.run`."""
 
     def __init__(self, executor, *, workers: int = 1, retention: float = 1800.0, sync_retention: float = 60.0,
-                 on_final: Callable[[Job, dict[str, Any]], None] | None = None,
+                 on_final: Callable[[Job, dict[str, Any]], None] | None = None, echo_input: bool = True,
                  clock: Callable[[], float] = time.monotonic) -> None:
         if workers < 1:
             raise ValueError("workers must be at least 1")
@@ -99,6 +99,7 @@ class JobManager:
         self.retention = retention
         self.sync_retention = sync_retention
         self.on_final = on_final
+        self.echo_input = echo_input
         self.clock = clock
         self.jobs: dict[str, Job] = {}
         self.queue: deque[str] = deque()
@@ -152,7 +153,7 @@ class JobManager:
         with self.cond:
             self._expire(self.clock())
             job = self.jobs.get(job_id)
-            return job.view() if job is not None else None
+            return job.view(echo_input=self.echo_input) if job is not None else None
 
     def wait(self, job_id: str, timeout: float) -> dict[str, Any] | None:
         """Wait up to `timeout` seconds for the job to reach a final state; return its view."""
@@ -163,7 +164,7 @@ class JobManager:
                 job = self.jobs.get(job_id)
                 remaining = deadline - time.monotonic()
                 if job is None or job.status in FINAL_STATES or remaining <= 0 or self._stopping:
-                    return job.view() if job is not None else None
+                    return job.view(echo_input=self.echo_input) if job is not None else None
                 self.cond.wait(min(remaining, 0.5))
 
     def cancel(self, job_id: str) -> dict[str, Any] | None:
@@ -233,7 +234,7 @@ class JobManager:
             if status == TIMED_OUT:
                 self.counters.timed_out += 1
         if self.on_final is not None and job.webhook:
-            self.on_final(job, job.view())
+            self.on_final(job, job.view(echo_input=self.echo_input))
         self.cond.notify_all()
 
     def _expire(self, now: float) -> None:

@@ -14,6 +14,7 @@ succeeds) where ComfyUI would, with the error types and texts ComfyUI uses.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Mapping
 
 #: ComfyUI's message per error type; `{}` fields are filled from the diagnostic.
@@ -77,7 +78,8 @@ def prompt_verdict(workflow: Mapping[str, Any], diagnostics: list, catalog, mode
         if _comfy_type(diag) == "prompt_outputs_failed_validation":
             unplaced.append(diag)  # ComfyUI names no node for these (a dependency cycle)
         elif diag.node_id is not None and diag.node_id in ctx.nodes:
-            by_node.setdefault(diag.node_id, []).append(node_error(diag, workflow, catalog, models))
+            by_node.setdefault(diag.node_id, []).append(
+                node_error(diag, workflow, catalog, models, is_output=diag.node_id in ctx.output_nodes))
         else:
             unplaced.append(diag)
     verdict = PromptVerdict()
@@ -94,14 +96,19 @@ def prompt_verdict(workflow: Mapping[str, Any], diagnostics: list, catalog, mode
                 "class_type": workflow[node_id].get("class_type")})
             entry["dependent_outputs"].append(out)
     if not verdict.outputs:
+        failed_details += [d.message for d in unplaced if _comfy_type(d) != "prompt_outputs_failed_validation"]
         verdict.error = {"type": "prompt_outputs_failed_validation", "message": "Prompt outputs failed validation",
                          "details": "\n".join(failed_details), "extra_info": {}}
     verdict.node_errors = dict(sorted(verdict.node_errors.items(), key=lambda kv: _id_key(kv[0])))
     return verdict
 
 
-def node_error(diag, workflow: Mapping[str, Any], catalog, models=None) -> dict[str, Any]:
-    """One entry of ComfyUI's `node_errors[id]["errors"]` for a diagnostic."""
+def node_error(diag, workflow: Mapping[str, Any], catalog, models=None, *, is_output: bool = False) -> dict[str, Any]:
+    """One entry of ComfyUI's `node_errors[id]["errors"]` for a diagnostic.
+
+    ComfyUI reports an exception raised while validating an output node itself as
+    `exception_during_validation`, and one raised below it as `..._inner_validation`.
+    """
     kind = _comfy_type(diag)
     name = diag.input
     message = MESSAGES.get(kind, diag.message)
@@ -130,22 +137,30 @@ def node_error(diag, workflow: Mapping[str, Any], catalog, models=None) -> dict[
     elif diag.code == "CD006":
         raw = workflow.get(diag.node_id)
         inputs = raw.get("inputs", KeyError) if isinstance(raw, dict) else None
+        kind = "exception_during_inner_validation"
         details = "'inputs'" if inputs is KeyError else \
-            f"{type(inputs).__name__} indices must be integers, not 'str'" if isinstance(inputs, (str, list)) else ""
+            "string indices must be integers, not 'str'" if isinstance(inputs, str) else ""
     elif kind not in MESSAGES:
         message = diag.message
+    if kind == "exception_during_inner_validation" and is_output:
+        kind = "exception_during_validation"
+    message = MESSAGES.get(kind, message) if kind.startswith("exception_during") else message
     return {"type": kind, "message": message, "details": details,
             "extra_info": {"input_name": name} if name else {}}
 
 
-def _comfy_type(diag) -> str:
+@lru_cache(maxsize=1)
+def _comfy_errors() -> dict[str, str | None]:
     from ..checks.registry import all_rules
 
-    for rule in all_rules():
-        if rule.code == diag.code:
-            if rule.comfy_error and rule.comfy_error != "invalid_prompt":
-                return rule.comfy_error
-            break
+    return {rule.code: rule.comfy_error for rule in all_rules()}
+
+
+def _comfy_type(diag) -> str:
+    """ComfyUI's error type for a diagnostic, or the rule's name for comfydsl-only rules."""
+    comfy = _comfy_errors().get(diag.code)
+    if comfy and comfy != "invalid_prompt":
+        return comfy
     return diag.name.replace("-", "_")
 
 

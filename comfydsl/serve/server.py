@@ -25,7 +25,7 @@ from .faults import Fault, FaultPlan, parse_fault
 from .jobs import JobManager
 
 MB = 1024 * 1024
-#: (method, operation, takes a job id) for each route.
+#: Operation -> (HTTP method, whether the path ends in a job id).
 ROUTES = {
     "run": ("POST", False), "runsync": ("POST", False), "status": ("GET", True), "cancel": ("POST", True),
     "retry": ("POST", True), "health": ("GET", False), "purge-queue": ("POST", False),
@@ -33,6 +33,8 @@ ROUTES = {
 #: Requests per 10 s per operation, as RunPod documents them.
 DOCUMENTED_RATE_LIMITS = {"runsync": 2000, "run": 1000, "status": 2000, "stream": 2000, "cancel": 100,
                           "purge-queue": 2}
+#: Requests in flight at once per operation, as RunPod documents them.
+DOCUMENTED_CONCURRENCY_LIMITS = {"runsync": 400, "run": 200, "status": 400, "stream": 400, "cancel": 20}
 _PATH = re.compile(r"^/v2/(?P<endpoint>[^/]+)/(?P<op>[a-z-]+)(?:/(?P<job>[^/]+))?/?$")
 _DAY_MS = 86_400_000
 
@@ -55,6 +57,7 @@ class ServeConfig:
     enforce_policy_limits: bool = True
     rate_limits: dict[str, int] | None = field(default_factory=lambda: dict(DOCUMENTED_RATE_LIMITS))
     rate_window: float = 10.0
+    concurrency_limits: dict[str, int] | None = field(default_factory=lambda: dict(DOCUMENTED_CONCURRENCY_LIMITS))
     echo_input: bool = True
     webhook_attempts: int = 3
     webhook_retry_delay: float = 10.0
@@ -98,13 +101,29 @@ class RequestCounter:
 
 
 class RateLimiter:
-    """A sliding-window count of calls per operation."""
+    """A sliding-window count of calls per operation, and a cap on calls in flight."""
 
-    def __init__(self, limits: dict[str, int] | None, window: float) -> None:
+    def __init__(self, limits: dict[str, int] | None, window: float,
+                 concurrency: dict[str, int] | None = None) -> None:
         self.limits = limits or {}
         self.window = window
+        self.concurrency = concurrency or {}
         self._calls: dict[str, deque[float]] = {}
+        self._in_flight: Counter[str] = Counter()
         self._lock = threading.Lock()
+
+    def enter(self, op: str) -> bool:
+        """Count a call as in flight; False (and not counted) when the cap is reached."""
+        cap = self.concurrency.get(op)
+        with self._lock:
+            if cap is not None and self._in_flight[op] >= cap:
+                return False
+            self._in_flight[op] += 1
+            return True
+
+    def leave(self, op: str) -> None:
+        with self._lock:
+            self._in_flight[op] -= 1
 
     def allow(self, op: str) -> bool:
         limit = self.limits.get(op)
@@ -151,6 +170,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def setup(self) -> None:
         super().setup()
+        # Headers and body go out in two writes; without this, Nagle's algorithm and the
+        # peer's delayed ACK hold the body back ~40 ms on every keep-alive answer.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         with self.server.connections_lock:
             self.server.connections.add(self.connection)
 
@@ -214,7 +236,10 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             size = int(length)
         except ValueError:
-            raise BadRequest(400, "Content-Length is not a number") from None
+            size = -1
+        if size < 0:
+            self.close_connection = True
+            raise BadRequest(400, "Content-Length is not a number")
         if size > limit:
             self._drain(size)
             return None
@@ -282,6 +307,17 @@ class _Handler(BaseHTTPRequestHandler):
             self._error(exc.status, str(exc))
         except (ConnectionError, socket.timeout):
             self.close_connection = True
+        except Exception as exc:  # a bug here must not kill the connection silently
+            self.close_connection = True
+            import sys
+            import traceback
+
+            print(f"comfydsl serve: internal error on {method} {url.path}:", file=sys.stderr)
+            traceback.print_exc(file=sys.stderr)
+            try:
+                self._send(500, "500 Internal Server Error")
+            except OSError:
+                pass
 
     def _operation(self, method: str, expected: str, op: str, job_id: str | None, query: dict) -> None:
         endpoint: EndpointServer = self.server.endpoint
@@ -301,13 +337,17 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(429, "429 Too Many Requests", op=op)
             return
         if body is None:
-            self._send(413, {"error": f"request body is larger than the {op} limit of {limit // MB} MB"}, op=op)
+            self._send(413, {"error": f"request body is larger than the {op} limit of {limit / MB:g} MB"}, op=op)
+            return
+        if not endpoint.limiter.enter(op):
+            self._send(429, "429 Too Many Requests", op=op)
             return
         try:
             status, answer = endpoint.handle(op, job_id, body, query)
         except BadRequest as exc:
-            self._send(exc.status, {"error": str(exc)}, op=op)
-            return
+            status, answer = exc.status, {"error": str(exc)}
+        finally:
+            endpoint.limiter.leave(op)
         self._send(status, answer, op=op)
 
     def _apply_fault(self, fault: Fault, op: str) -> bool:
@@ -381,13 +421,14 @@ class EndpointServer:
         self.log = log
         self.faults = FaultPlan()
         self.requests = RequestCounter()
-        self.limiter = RateLimiter(self.config.rate_limits, self.config.rate_window)
+        self.limiter = RateLimiter(self.config.rate_limits, self.config.rate_window, self.config.concurrency_limits)
         self.stopping = threading.Event()
         from .webhooks import WebhookSender
 
         self.webhooks = WebhookSender(self.config, self.stopping)
         self.jobs = JobManager(executor, workers=workers, retention=self.config.retention,
-                               sync_retention=self.config.sync_retention, on_final=self.webhooks.enqueue)
+                               sync_retention=self.config.sync_retention, on_final=self.webhooks.enqueue,
+                               echo_input=self.config.echo_input)
         self._httpd: _Server | None = None
         self._thread: threading.Thread | None = None
 

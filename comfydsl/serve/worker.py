@@ -45,7 +45,10 @@ class PromptResult:
 
 
 class ComfySession(Protocol):
-    """One job's conversation with a ComfyUI server (real or simulated)."""
+    """One job's conversation with a ComfyUI server (real or simulated); `host` is its
+    `host:port` as worker-comfyui names it in errors."""
+
+    host: str
 
     def reachable(self) -> bool: ...
 
@@ -139,13 +142,43 @@ def _checkpoint_hint(session: ComfySession, lead: str) -> str:
     return f"{lead}{sep}No checkpoint models appear to be available. Please check your model installation."
 
 
-def handle_job(job_input: Any, session: ComfySession, cancelled: threading.Event) -> dict[str, Any]:
-    """Run one job the way worker-comfyui's `handler` does and return its result dict."""
+#: Output shapes: worker-comfyui 5.x (`images` list), or 2.0-4.0 (one image as `message`).
+WORKER_VERSIONS = ("5", "3")
+
+
+def handle_job(job_input: Any, session: ComfySession, cancelled: threading.Event, *,
+               worker_version: str = "5") -> dict[str, Any]:
+    """Run one job the way worker-comfyui's `handler` does and return its result dict.
+
+    `worker_version="3"` answers as worker-comfyui 2.0-4.0 did: `{"status": "success",
+    "message": "<base64>"}` with the last image, `{"status": "error", "message": ...}` when
+    there is none, and "Error queuing workflow: HTTP Error 400: Bad Request" for a rejected
+    workflow.
+    """
+    if worker_version not in WORKER_VERSIONS:
+        raise ValueError(f"unknown worker-comfyui version `{worker_version}`; use one of {WORKER_VERSIONS}")
+    legacy = worker_version == "3"
+    result = _handle(job_input, session, cancelled, legacy)
+    return legacy_output(result) if legacy else result
+
+
+def legacy_output(result: dict[str, Any]) -> dict[str, Any]:
+    """A 5.x result in the 2.0-4.0 shape; failures stay as they are."""
+    if "error" in result:
+        return result
+    images = result.get("images") or []
+    if images:
+        return {"status": "success", "message": images[-1]["data"]}
+    return {"status": "error", "message": "the image does not exist in the specified output folder: /comfyui/output"}
+
+
+def _handle(job_input: Any, session: ComfySession, cancelled: threading.Event, legacy: bool) -> dict[str, Any]:
     validated, problem = validate_input(job_input)
     if problem:
         return {"error": problem}
     if not session.reachable():
-        return {"error": "ComfyUI server (127.0.0.1:8188) not reachable after multiple retries."}
+        host = getattr(session, "host", "127.0.0.1:8188")
+        return {"error": f"ComfyUI server ({host}) not reachable after multiple retries."}
     upload_errors = _upload(validated["images"] or [], session)
     if upload_errors:
         return {"error": "Failed to upload one or more input images", "details": upload_errors}
@@ -153,6 +186,9 @@ def handle_job(job_input: Any, session: ComfySession, cancelled: threading.Event
         prompt_id = session.queue_prompt(validated["workflow"], str(uuid.uuid4()),
                                          validated["comfy_org_api_key"] or None)
     except QueueRejected as rejected:
+        if legacy:
+            return {"error": f"Error queuing workflow: HTTP Error {rejected.status_code}: "
+                             f"{_reason(rejected.status_code)}"}
         if rejected.status_code == 400:
             return {"error": validation_failure_text(rejected, session)}
         reason = "Client Error" if rejected.status_code < 500 else "Server Error"

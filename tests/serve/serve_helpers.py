@@ -5,14 +5,9 @@ from __future__ import annotations
 import base64
 import json
 import time
-from pathlib import Path
-
 import httpx
 
-#: ../shared beside the repository, as tests/conftest.py finds it.
-SHARED = Path(__file__).resolve().parents[2].parent / "shared"
-CONFORMANCE = SHARED / "conformance"
-OBJECT_INFO = SHARED / "comfyui" / "object_info.json"
+from support import CONFORMANCE, OBJECT_INFO, SHARED  # noqa: F401  (../shared beside the repository)
 
 #: A valid workflow that needs no model files: an empty 2-image batch, saved.
 SAVE_TWO = {

@@ -1,0 +1,456 @@
+"""`comfydsl lint`, `comfydsl rules` and `comfydsl schema`.
+
+Module level imports stay light (the standard library only): the catalogue, the checks
+and the renderers are imported inside the handlers, so `comfydsl lint` starts fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import fnmatch
+import glob
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable
+
+from . import UsageError
+
+FORMATS = ("text", "concise", "json", "github", "sarif")
+SUFFIXES = (".json", ".comfy")
+#: Directories a recursive search never enters.
+SKIP_DIRS = {"node_modules", "__pycache__"}
+STDIN = "-"
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add the `lint`, `rules` and `schema` commands."""
+    lint = sub.add_parser(
+        "lint", help="check workflow JSON files and recipes",
+        description="Check ComfyUI workflow JSON (API format, RunPod and /prompt bodies) and .comfy "
+                    "recipes against a node catalogue and, if given, the worker's model files.")
+    lint.add_argument("paths", nargs="*", metavar="PATH",
+                      help="files, directories (searched for *.json and *.comfy) or globs; `-` reads "
+                           "standard input; default: the current directory")
+    _target_options(lint)
+    lint.add_argument("--models", metavar="DIR|FILE",
+                      help="the worker's models root (e.g. a network volume's models/) or a manifest")
+    lint.add_argument("--format", choices=FORMATS, help="output format (default: text)")
+    lint.add_argument("--output-file", "-o", metavar="FILE", help="write the report to FILE")
+    lint.add_argument("--strict", action="store_true", default=None, help="fail on warnings too")
+    lint.add_argument("--select", action="append", metavar="CODES",
+                      help="only these rules (comma-separated code prefixes or names; repeatable)")
+    lint.add_argument("--ignore", action="append", metavar="CODES",
+                      help="skip these rules (comma-separated code prefixes or names; repeatable)")
+    lint.add_argument("--exclude", action="append", metavar="GLOB", default=[],
+                      help="skip files matching GLOB (repeatable)")
+    lint.add_argument("--stdin-filename", metavar="NAME",
+                      help="the name to report standard input under (its ending picks JSON or recipe)")
+    lint.set_defaults(handler=run_lint)
+
+    rules = sub.add_parser("rules", help="list the rules, or explain one",
+                           description="List every rule, or print one rule's documentation.")
+    rules.add_argument("rule", nargs="?", metavar="CODE|NAME", help="a rule code or name")
+    rules.add_argument("--format", choices=("text", "json"), default="text")
+    rules.set_defaults(handler=run_rules)
+
+    schema = sub.add_parser(
+        "schema", help="print a JSON Schema of workflows for the active catalogue",
+        description="Write a JSON Schema (draft 2020-12) of API-format workflows, specialised to "
+                    "the node catalogue, for editors and other validators.")
+    _target_options(schema)
+    schema.add_argument("-o", "--output", metavar="FILE", help="write the schema to FILE")
+    schema.set_defaults(handler=run_schema)
+
+
+def _target_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--catalog", action="append", metavar="FILE|URL",
+                        help="an object_info file or ComfyUI server, merged over the built-in "
+                             "catalogue (repeatable, later ones win)")
+    parser.add_argument("--no-builtin", action="store_true", default=None,
+                        help="do not start from the built-in catalogue")
+    parser.add_argument("--config", metavar="FILE",
+                        help="settings file (default: the nearest comfydsl.toml or pyproject.toml "
+                             "with [tool.comfydsl])")
+
+
+# -- options ---------------------------------------------------------------------------
+
+
+@dataclass
+class Options:
+    """The settings of one lint run: configuration file merged with the command line."""
+
+    catalogs: list[str]
+    models: str | None
+    builtin: bool
+    format: str
+    strict: bool
+    select: list[str]
+    ignore: list[str]
+    exclude: list[tuple[str, Path]]  # (pattern, folder it is relative to)
+    config: Path | None = None  # the settings file, if any
+
+    def origin(self, key: str, args: argparse.Namespace) -> str:
+        """Where a setting came from, for messages: `--select`, or `comfydsl.toml: select`."""
+        return f"--{key}" if getattr(args, key, None) or self.config is None else f"{self.config}: `{key}`"
+
+
+def resolve_options(args: argparse.Namespace) -> Options:
+    """Read the configuration file and let the command line override it."""
+    from ..config import load_settings
+    from ..errors import ConfigError
+
+    if args.config and not os.path.isfile(args.config):
+        raise UsageError(f"{args.config}: no such configuration file")
+    try:
+        settings = load_settings(args.config)
+    except ConfigError as exc:
+        raise UsageError(str(exc)) from None
+    fmt = getattr(args, "format", None) or settings.format or "text"
+    if fmt not in FORMATS:
+        raise UsageError(f"{settings.path}: `format` must be one of {', '.join(FORMATS)}, not {fmt!r}")
+    cwd = Path.cwd()
+    return Options(
+        catalogs=list(args.catalog) if args.catalog else list(settings.catalog),
+        models=getattr(args, "models", None) or settings.models,
+        builtin=not (args.no_builtin if args.no_builtin is not None else settings.no_builtin),
+        format=fmt,
+        strict=bool(getattr(args, "strict", None)) or settings.strict,
+        select=_split(getattr(args, "select", None) or settings.select),
+        ignore=_split(getattr(args, "ignore", None) or settings.ignore),
+        exclude=[(p, cwd) for p in getattr(args, "exclude", None) or ()]
+        + [(p, settings.root) for p in settings.exclude],
+        config=settings.path,
+    )
+
+
+def _split(values: Iterable[str]) -> list[str]:
+    """Comma-separated selectors, codes in upper case (`cd2` -> `CD2`)."""
+    parts = (part.strip() for value in values for part in value.split(","))
+    return [p.upper() if p[:2].lower() == "cd" and p[2:].isdigit() else p for p in parts if p]
+
+
+def check_selectors(selectors: Iterable[str], rules: list[Any], option: str) -> None:
+    """Every selector must name a rule or be a prefix of some rule's code."""
+    codes = [rule.code for rule in rules]
+    names = {rule.name for rule in rules}
+    for item in selectors:
+        if item in names or (item.startswith("CD") and any(code.startswith(item) for code in codes)):
+            continue
+        import difflib
+
+        close = difflib.get_close_matches(item, [*names, *codes], n=1)
+        hint = f" (a rule with a similar name exists: `{close[0]}`)" if close else ""
+        raise UsageError(f"{option}: `{item}` matches no rule code or name{hint}; see `comfydsl rules`")
+
+
+def load_target_or_exit(options: Options):
+    """The target worker's catalogues; a bad catalogue or manifest is a usage error."""
+    from ..errors import CatalogError
+    from ..target import load_target
+
+    try:
+        return load_target(options.catalogs, options.models, builtin=options.builtin)
+    except CatalogError as exc:
+        raise UsageError(str(exc)) from None
+
+
+# -- finding files ---------------------------------------------------------------------
+
+
+def collect_files(paths: list[str], exclude: list[tuple[str, Path]]) -> list[str]:
+    """The files to lint, in a stable order, without duplicates or excluded ones.
+
+    A directory is searched recursively for `*.json` and `*.comfy` (hidden folders,
+    `node_modules` and `__pycache__` are skipped); a path that does not exist but holds
+    glob characters is expanded here (also for shells that do not).
+    """
+    found: list[str] = []
+    for arg in paths or ["."]:
+        if arg == STDIN:
+            found.append(STDIN)
+        elif os.path.isdir(arg):
+            found += _walk(arg, exclude)
+        elif os.path.exists(arg):
+            found.append(arg)
+        elif glob.has_magic(arg):
+            matches = sorted(glob.glob(arg, recursive=True))
+            if not matches:
+                raise UsageError(f"{arg}: no file matches this pattern")
+            for match in matches:
+                if os.path.isdir(match):
+                    found += _walk(match, exclude)
+                elif match.endswith(SUFFIXES):
+                    found.append(match)
+        else:
+            raise UsageError(f"{arg}: no such file or directory")
+    seen: set[str] = set()
+    unique = []
+    for path in found:
+        key = path if path == STDIN else os.path.realpath(path)
+        if key not in seen and (path == STDIN or not excluded(path, exclude)):
+            seen.add(key)
+            unique.append(path)
+    return unique
+
+
+def _walk(root: str, exclude: list[tuple[str, Path]]) -> list[str]:
+    out = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and d not in SKIP_DIRS
+                             and not excluded(os.path.join(dirpath, d), exclude, folder=True))
+        for name in sorted(filenames):
+            if name.endswith(SUFFIXES):
+                out.append(os.path.normpath(os.path.join(dirpath, name)))
+    return out
+
+
+def excluded(path: str, exclude: list[tuple[str, Path]], *, folder: bool = False) -> bool:
+    """Whether `path` matches an exclude pattern, taken relative to the pattern's folder.
+
+    A pattern matches the path relative to that folder, or the file's name alone
+    (`*.ui.json`); `dir/**` also matches the folder `dir` itself.
+    """
+    if not exclude:
+        return False
+    absolute = Path(os.path.abspath(path))
+    for pattern, base in exclude:
+        pattern = pattern.replace(os.sep, "/").removeprefix("./")
+        try:
+            rel = absolute.relative_to(base.resolve() if base.exists() else base).as_posix()
+        except ValueError:
+            rel = absolute.as_posix()
+        candidates = [rel, absolute.name]
+        if folder:
+            candidates.append(rel + "/")
+        if any(fnmatch.fnmatchcase(c, pattern) for c in candidates):
+            return True
+    return False
+
+
+# -- linting ---------------------------------------------------------------------------
+
+
+def lint_file(path: str, text: str, target, options: Options, display: str | None = None):
+    """The FileResult of one file's text."""
+    from ..render import FileResult
+
+    shown = display or path
+    if shown.endswith(".comfy"):
+        diagnostics = lint_recipe_text(shown, text, target)
+        from ..validate import filter_codes
+
+        return FileResult(shown, "recipe", filter_codes(diagnostics, options.select, options.ignore), text)
+    from ..document import read_document
+    from ..jsonpos import attach_spans
+    from ..validate import check_document
+
+    doc = read_document(text, shown)
+    diagnostics = check_document(doc, catalog=target.catalog, models=target.models,
+                                 select=options.select, ignore=options.ignore)
+    if diagnostics:
+        attach_spans(diagnostics, text, path=shown, envelope=doc.envelope)
+        from ..diagnostics import sort_diagnostics
+
+        diagnostics = sort_diagnostics(diagnostics)
+    return FileResult(shown, doc.kind, diagnostics, text)
+
+
+def lint_recipe_text(path: str, text: str, target) -> list:
+    """Diagnostics of a `.comfy` recipe, from the recipe language's own linter."""
+    from ..diagnostics import Diagnostic, Location, Severity, Span, sort_diagnostics
+    from ..errors import RecipeError
+
+    try:
+        from ..dsl import lint_recipe
+    except ImportError as exc:
+        return [Diagnostic("CD000", "recipes-unavailable", Severity.ERROR,
+                           f"cannot check recipes: the recipe language is not available ({exc})",
+                           Location(span=Span(path, 1, 1)),
+                           help="install a comfydsl release that includes `comfydsl.dsl`")]
+    try:
+        found = list(lint_recipe(path, text, target))
+    except RecipeError as exc:  # a recipe linter should return diagnostics; keep going if it raised
+        span = getattr(exc, "span", None)
+        found = [Diagnostic("CD000", "recipe-error", Severity.ERROR, str(exc),
+                            Location(span=span if isinstance(span, Span) else Span(path, 1, 1)))]
+    return sort_diagnostics(found)
+
+
+def read_input(path: str) -> tuple[str | None, str | None]:
+    """The text of a file (or of standard input), or why it cannot be read."""
+    try:
+        if path == STDIN:
+            return sys.stdin.buffer.read().decode("utf-8"), None
+        with open(path, encoding="utf-8", newline="") as fh:
+            return fh.read(), None
+    except UnicodeDecodeError as exc:
+        return None, f"not UTF-8 text (byte {exc.start})"
+    except OSError as exc:
+        return None, f"cannot read: {exc.strerror or exc}"
+
+
+def unreadable(path: str, reason: str):
+    """A FileResult for a file that could not be read at all."""
+    from ..diagnostics import Span
+    from ..document import READ_RULES
+    from ..render import FileResult
+
+    diag = READ_RULES[0].report(reason, span=Span(path, 1, 1))
+    return FileResult(path, "invalid", [diag], None)
+
+
+def run_lint(args: argparse.Namespace) -> int:
+    """The `lint` command."""
+    options = resolve_options(args)
+    files = collect_files(args.paths, options.exclude)
+    if args.output_file:
+        _check_output(args.output_file, files)
+    target = load_target_or_exit(options)
+    rules = None
+    if options.select or options.ignore or options.format == "sarif":
+        from ..checks import all_rules  # the recipe rules come along: only when needed
+
+        rules = all_rules()
+        check_selectors(options.select, rules, options.origin("select", args))
+        check_selectors(options.ignore, rules, options.origin("ignore", args))
+    from ..render import LintRun
+
+    results = []
+    for path in files:
+        display = (args.stdin_filename or "<stdin>") if path == STDIN else path
+        text, problem = read_input(path)
+        if text is None:
+            results.append(unreadable(display, problem))
+        else:
+            results.append(lint_file(path, text, target, options, display))
+    run = LintRun(results, models_checked=target.models_checked, rules=rules)
+    report(run, options, args.output_file)
+    return exit_status(run, options.strict)
+
+
+def exit_status(run, strict: bool) -> int:
+    """1 if the run has errors (or warnings, when strict), else 0."""
+    summary = run.summary()
+    return 1 if summary["errors"] or (strict and summary["warnings"]) else 0
+
+
+def report(run, options: Options, output_file: str | None) -> None:
+    """Write the rendered run, and the once-per-run note about model files."""
+    from ..render import MODELS_NOT_CHECKED, render
+
+    if not run.files:
+        print("note: no .json or .comfy file to check", file=sys.stderr)
+    elif not run.models_checked and options.format in ("text", "concise", "github"):
+        print(f"note: {MODELS_NOT_CHECKED}", file=sys.stderr)
+    color = (output_file is None and options.format == "text" and sys.stdout.isatty()
+             and not os.environ.get("NO_COLOR"))
+    text = render(run, options.format, color=color)
+    if output_file:
+        write_file(output_file, text)
+    else:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+
+
+def _check_output(output: str, files: list[str]) -> None:
+    real = os.path.realpath(output)
+    if any(f != STDIN and os.path.realpath(f) == real for f in files):
+        raise UsageError(f"{output}: the output file is one of the files to check; choose another")
+    if os.path.isdir(output):
+        raise UsageError(f"{output}: the output file is a directory")
+    folder = os.path.dirname(output) or "."
+    if not os.path.isdir(folder):
+        raise UsageError(f"{output}: folder `{folder}` does not exist")
+
+
+def write_file(path: str, text: str) -> None:
+    """Write `text` to `path` through a temporary file (the recipe commands' writer), so a
+    failed write leaves no half file; a write error is a usage error."""
+    from .recipe import write_output
+
+    try:
+        write_output(path, text)
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot write: {exc.strerror or exc}") from None
+
+
+# -- rules -----------------------------------------------------------------------------
+
+
+def run_rules(args: argparse.Namespace) -> int:
+    """The `rules` command."""
+    import json
+
+    from ..checks import all_rules
+
+    rules = all_rules()
+    if args.rule:
+        rule = find_rule(args.rule, rules)
+        if args.format == "json":
+            print(json.dumps(rule_info(rule, full=True), indent=2, ensure_ascii=False))
+        else:
+            print(explain_rule(rule))
+        return 0
+    if args.format == "json":
+        print(json.dumps([rule_info(r) for r in rules], indent=2, ensure_ascii=False))
+        return 0
+    width = max(len(r.name) for r in rules)
+    for rule in rules:
+        print(f"{rule.code}  {rule.name.ljust(width)}  {rule.severity.value.ljust(7)}  {summary_of(rule)}")
+    return 0
+
+
+def find_rule(key: str, rules: list[Any]) -> Any:
+    """A rule by code (any case) or name; a usage error naming close ones otherwise."""
+    for rule in rules:
+        if rule.code == key.upper() or rule.name == key:
+            return rule
+    import difflib
+
+    close = difflib.get_close_matches(key, [r.name for r in rules] + [r.code for r in rules], n=2)
+    hint = "; similar: " + ", ".join(f"`{c}`" for c in close) if close else ""
+    raise UsageError(f"no rule `{key}`{hint}; `comfydsl rules` lists them all")
+
+
+def summary_of(rule: Any) -> str:
+    """The first sentence of a rule's docstring, on one line."""
+    return rule.doc().split("\n\n", 1)[0].replace("\n", " ").strip()
+
+
+def explain_rule(rule: Any) -> str:
+    """A rule's full documentation, as `comfydsl rules CODE` prints it."""
+    lines = [f"{rule.code} {rule.name} (default severity: {rule.severity.value})", "", rule.doc()]
+    if rule.comfy_error:
+        lines += ["", f"ComfyUI error it heads off: `{rule.comfy_error}`"]
+    return "\n".join(lines)
+
+
+def rule_info(rule: Any, *, full: bool = False) -> dict[str, Any]:
+    """A rule as JSON: code, name, severity, summary (and the docstring, with `full`)."""
+    info = {"code": rule.code, "name": rule.name, "severity": rule.severity.value,
+            "summary": summary_of(rule), "comfy_error": rule.comfy_error}
+    if full:
+        info["doc"] = rule.doc()
+    return info
+
+
+# -- schema ----------------------------------------------------------------------------
+
+
+def run_schema(args: argparse.Namespace) -> int:
+    """The `schema` command."""
+    import json
+
+    from ..emit.schema import workflow_schema
+
+    options = resolve_options(args)
+    target = load_target_or_exit(options)
+    text = json.dumps(workflow_schema(target.catalog), indent=2, ensure_ascii=False) + "\n"
+    if args.output:
+        write_file(args.output, text)
+    else:
+        sys.stdout.write(text)
+    return 0

@@ -1,0 +1,1 @@
+"""Emitters: what comfydsl writes for other tools (the workflow JSON Schema, ...)."""

@@ -1,0 +1,258 @@
+"""Positions in JSON text: where a node, one of its inputs, or a value sits in the file.
+
+The checks work on decoded workflows and locate findings by JSON path
+(`$['5'].inputs.seed`). This module maps such paths back to the text, so that every
+output format can show `file:line:column`.
+
+The index is built lazily and one container at a time: the first lookup scans the
+members of the workflow object once (each member's value is skipped by the C scanner of
+the `json` module), and a node's own members are scanned only when a finding points into
+that node. So the cost is linear in the size of the file, and files without findings are
+never scanned. Duplicate keys are kept: lookups point at the last copy (the one every JSON
+reader keeps), and the earlier copies remain available (`occurrences`).
+
+Only the standard library is used.
+"""
+
+from __future__ import annotations
+
+import bisect
+import json
+import re
+from dataclasses import dataclass, replace
+from typing import Any, Iterable
+
+from .diagnostics import Diagnostic, Location, Span
+
+_WS = re.compile(r"[ \t\n\r]*")
+_PATH_PART = re.compile(r"\.([^.[]+)|\['((?:[^'\\]|\\.)*)'\]|\[(-?\d+)\]")
+_DECODER = json.JSONDecoder()
+_scanstring = json.decoder.scanstring
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    """One member of a JSON object (or one element of an array): offsets into the text.
+
+    `key_start`/`key_end` cover the quoted key (for array elements they equal the value's);
+    `value_start`/`value_end` cover the value. Ends are exclusive.
+    """
+
+    key_start: int
+    key_end: int
+    value_start: int
+    value_end: int
+
+
+class JsonPositions:
+    """A lazy index of member positions in one JSON text.
+
+    `root` is the key path of the object that paths are relative to (a document's envelope,
+    such as `("input", "workflow")`); lookups take paths below it.
+    """
+
+    def __init__(self, text: str, root: Iterable[str | int] = (), path: str | None = None) -> None:
+        self.text = text
+        self.path = path
+        self.root = tuple(root)
+        self._containers: dict[tuple, dict[Any, list[Member]] | None] = {}
+        self._lines: list[int] | None = None
+        self._top: Member | bool | None = None
+
+    # -- lines and columns -------------------------------------------------------------
+
+    def line_col(self, offset: int) -> tuple[int, int]:
+        """1-based line and column (in characters) of a 0-based offset."""
+        if self._lines is None:
+            self._lines = [0] + [m.end() for m in re.finditer("\n", self.text)]
+        line = bisect.bisect_right(self._lines, offset) - 1
+        return line + 1, offset - self._lines[line] + 1
+
+    def span(self, start: int, end: int) -> Span:
+        """A Span over `text[start:end]`."""
+        line, column = self.line_col(start)
+        end_line, end_column = self.line_col(max(start, end))
+        return Span(self.path, line, column, end_line, end_column, start, end)
+
+    # -- members -----------------------------------------------------------------------
+
+    def member(self, path: Iterable[str | int]) -> Member | None:
+        """The member at `path` below the root (last copy of a duplicate key), or None."""
+        found = self.occurrences(path)
+        return found[-1] if found else None
+
+    def occurrences(self, path: Iterable[str | int]) -> list[Member]:
+        """Every copy of the member at `path` below the root, in text order."""
+        return self.absolute(self.root + tuple(path))
+
+    def absolute(self, path: tuple[str | int, ...]) -> list[Member]:
+        """Every copy of the member at `path` from the top of the document (not the root)."""
+        if not path:
+            whole = self._whole()
+            return [whole] if whole else []
+        members = self._members(path[:-1])
+        return list(members.get(path[-1], ())) if members is not None else []
+
+    def _whole(self) -> Member | None:
+        # The text decoded as a whole, so the top value runs to its last non-blank character.
+        if self._top is None:
+            start = _WS.match(self.text, 0).end()
+            end = len(self.text.rstrip(" \t\n\r"))
+            self._top = Member(start, start, start, end) if start < len(self.text) else False
+        return self._top or None
+
+    def _members(self, container: tuple) -> dict[Any, list[Member]] | None:
+        if container in self._containers:
+            return self._containers[container]
+        if container:
+            parent = self._members(container[:-1])
+            copies = parent.get(container[-1]) if parent is not None else None
+            start = copies[-1].value_start if copies else None
+        else:
+            whole = self._whole()
+            start = whole.value_start if whole else None
+        members = self._scan(start) if start is not None else None
+        self._containers[container] = members
+        return members
+
+    def _scan(self, start: int) -> dict[Any, list[Member]] | None:
+        opener = self.text[start]
+        try:
+            if opener == "{":
+                return self._scan_object(start)
+            if opener == "[":
+                return self._scan_array(start)
+        except ValueError:  # not JSON after all: keep no positions rather than fail
+            return None
+        return None
+
+    def _scan_object(self, start: int) -> dict[Any, list[Member]] | None:
+        text, out = self.text, {}
+        pos = _WS.match(text, start + 1).end()
+        if text.startswith("}", pos):
+            return out
+        while pos < len(text) and text[pos] == '"':
+            key_start = pos
+            key, key_end = _scanstring(text, pos + 1)
+            pos = _WS.match(text, key_end).end()
+            if not text.startswith(":", pos):
+                return out
+            value_start = _WS.match(text, pos + 1).end()
+            value_end = self._skip(value_start)
+            if value_end is None:
+                return out
+            out.setdefault(key, []).append(Member(key_start, key_end, value_start, value_end))
+            pos = _WS.match(text, value_end).end()
+            if not text.startswith(",", pos):
+                break
+            pos = _WS.match(text, pos + 1).end()
+        return out
+
+    def _scan_array(self, start: int) -> dict[Any, list[Member]] | None:
+        text, out, index = self.text, {}, 0
+        pos = _WS.match(text, start + 1).end()
+        if text.startswith("]", pos):
+            return out
+        while pos < len(text):
+            end = self._skip(pos)
+            if end is None:
+                return out
+            member = Member(pos, end, pos, end)
+            out[index] = [member]
+            index += 1
+            pos = _WS.match(text, end).end()
+            if not text.startswith(",", pos):
+                break
+            pos = _WS.match(text, pos + 1).end()
+        for i, members in list(out.items()):
+            out[i - index] = members  # negative indexes, as Python and JSONPath allow
+        return out
+
+    def _skip(self, start: int) -> int | None:
+        try:
+            return _DECODER.raw_decode(self.text, start)[1]
+        except (ValueError, RecursionError):
+            return None
+
+
+def parse_json_path(path: str) -> tuple[str | int, ...] | None:
+    """The keys of a JSONPath in the form `json_path()` writes (`$['5'].inputs.seed`)."""
+    if not path.startswith("$"):
+        return None
+    parts: list[str | int] = []
+    pos = 1
+    while pos < len(path):
+        match = _PATH_PART.match(path, pos)
+        if match is None:
+            return None
+        name, quoted, index = match.groups()
+        if name is not None:
+            parts.append(name)
+        elif quoted is not None:
+            parts.append(re.sub(r"\\(.)", r"\1", quoted) if "\\" in quoted else quoted)
+        else:
+            parts.append(int(index))
+        pos = match.end()
+    return tuple(parts)
+
+
+def locate(positions: JsonPositions, keys: tuple[str | int, ...]) -> Span | None:
+    """The span a finding at `keys` points at.
+
+    A node (or any key whose value runs over several lines) is shown by its key; an input
+    whose value sits on the key's line by the key and the value together. A path that goes
+    further than the text does (a missing input, `inputs` that is not an object) falls back
+    to the deepest part that exists.
+    """
+    for depth in range(len(keys), 0, -1):
+        member = positions.member(keys[:depth])
+        if member is None:
+            continue
+        text = positions.text
+        one_line = "\n" not in text[member.key_start:member.value_end]
+        end = member.value_end if one_line and depth > 1 else member.key_end
+        return positions.span(member.key_start, end)
+    return root_span(positions)
+
+
+def root_span(positions: JsonPositions) -> Span | None:
+    """The workflow as a whole: its envelope key, or the first character of the document."""
+    found = positions.absolute(positions.root)
+    if not found:
+        found = positions.absolute(())
+    if not found:
+        return None
+    member = found[-1]
+    if member.key_end > member.key_start:
+        return positions.span(member.key_start, member.key_end)
+    return positions.span(member.value_start, member.value_start + 1)
+
+
+def attach_spans(diagnostics: list[Diagnostic], text: str, *, path: str | None,
+                 envelope: tuple[str, ...] = ()) -> list[Diagnostic]:
+    """Give every diagnostic of a JSON document (and its related locations) a span.
+
+    Diagnostics that already carry a span keep it. A `duplicate-node-id` finding points at
+    the last copy of the node and gains the earlier copies as related locations.
+    """
+    positions = JsonPositions(text, envelope, path)
+
+    def where(location: Location) -> Location:
+        if location.span is not None:
+            return location
+        keys = parse_json_path(location.json_path) if location.json_path else ()
+        span = locate(positions, keys or ()) if keys is not None else root_span(positions)
+        return replace(location, span=span)
+
+    for diag in diagnostics:
+        diag.location = where(diag.location)
+        related = tuple(where(loc) for loc in diag.related)
+        if diag.code == "CD004" and diag.node_id is not None:
+            earlier = positions.occurrences((diag.node_id,))[:-1]
+            related += tuple(
+                Location(node_id=diag.node_id, class_type=diag.class_type,
+                         json_path=diag.json_path, label="an earlier copy, dropped by JSON readers",
+                         span=positions.span(m.key_start, m.key_end))
+                for m in earlier)
+        diag.related = related
+    return diagnostics

@@ -1,0 +1,70 @@
+"""Helpers for CLI tests: run the installed `comfydsl` console script in a subprocess."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SHARED = ROOT.parent / "shared"
+CONFORMANCE = SHARED / "conformance"
+
+
+def comfydsl_script() -> str:
+    """The installed console script: next to the running interpreter, else on PATH."""
+    beside = Path(sys.executable).with_name("comfydsl")
+    if beside.exists():
+        return str(beside)
+    found = shutil.which("comfydsl")
+    if found is None:
+        pytest.skip("the comfydsl console script is not installed")
+    return found
+
+
+def run(*args: str, cwd: str | os.PathLike | None = None, stdin: str | None = None,
+        env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """Run `comfydsl ARGS...` and capture its output as text."""
+    full_env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
+    full_env.update(env or {})
+    return subprocess.run([comfydsl_script(), *args], cwd=cwd, input=stdin, capture_output=True,
+                          text=True, env=full_env, timeout=60)
+
+
+def assert_clean_usage_error(result: subprocess.CompletedProcess, *fragments: str) -> None:
+    """Exit 2, a one-line message naming the problem, and no traceback."""
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    assert "Traceback" not in result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert lines, "no message on stderr"
+    for fragment in fragments:
+        assert fragment in result.stderr, result.stderr
+
+
+#: A small valid workflow of built-in nodes (no model files).
+CLEAN = {
+    "1": {"class_type": "EmptyImage", "inputs": {"width": 64, "height": 64, "batch_size": 1, "color": 0}},
+    "2": {"class_type": "SaveImage", "inputs": {"images": ["1", 0], "filename_prefix": "out"}},
+}
+
+
+def workflow(**changes: dict) -> dict:
+    """CLEAN with some nodes' inputs changed: `workflow(n1={"width": 0})`."""
+    import copy
+
+    wf = copy.deepcopy(CLEAN)
+    for key, inputs in changes.items():
+        wf[key.removeprefix("n")]["inputs"].update(inputs)
+    return wf
+
+
+def write_json(path: Path, data, indent: int | None = 2) -> Path:
+    import json
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, indent=indent) + "\n", encoding="utf-8")
+    return path

@@ -1,0 +1,45 @@
+"""`.pre-commit-hooks.yaml`: other repositories run `comfydsl lint` as a pre-commit hook."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from clitools import ROOT
+
+HOOKS = ROOT / ".pre-commit-hooks.yaml"
+
+
+def _hooks_by_text() -> list[dict[str, str]]:
+    """The hook list read as plain text: `- id: x` starts a hook, `key: value` lines follow."""
+    hooks: list[dict[str, str]] = []
+    for line in HOOKS.read_text().splitlines():
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        match = re.match(r"^(- )?\s*([a-z_]+):\s*(.*)$", line)
+        assert match, f"unexpected line: {line!r}"
+        if match.group(1):
+            hooks.append({})
+        hooks[-1][match.group(2)] = match.group(3).strip().strip("'\"")
+    return hooks
+
+
+def test_hook_definition():
+    (hook,) = _hooks_by_text()
+    assert hook["id"] == "comfydsl-lint"
+    assert hook["entry"] == "comfydsl lint"
+    assert hook["language"] == "python"
+    files = re.compile(hook["files"])
+    for name in ("wf.json", "recipes/portrait.comfy", "a/b/api.json"):
+        assert files.search(name), name
+    for name in ("wf.json.bak", "notes.comfyx", "README.md"):
+        assert not files.search(name), name
+
+
+def test_hook_is_valid_yaml_when_a_parser_is_installed():
+    yaml = pytest.importorskip("yaml")
+    data = yaml.safe_load(HOOKS.read_text())
+    assert isinstance(data, list) and data[0]["id"] == "comfydsl-lint"
+    assert data == [{k: (v == "true" if v in ("true", "false") else v) for k, v in h.items()}
+                    for h in _hooks_by_text()]

@@ -1,0 +1,139 @@
+"""The parser: AST shapes, spans, literals, and located parse errors in words."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from comfydsl.dsl import ast, parse
+from comfydsl.errors import ParseError
+
+
+def stmt(text: str):
+    return parse(text, "t.comfy").statements[0]
+
+
+def value(text: str):
+    return stmt(f"x = {text}").value
+
+
+def test_statements_and_spans():
+    module = parse('param seed: int = 42\nckpt = CheckpointLoaderSimple(ckpt_name="a")\n', "r.comfy")
+    param, assign = module.statements
+    assert isinstance(param, ast.Param) and param.type == "int" and param.default.value == 42
+    assert (param.name.span.line, param.name.span.column) == (1, 7)
+    assert isinstance(assign, ast.Assign) and assign.targets[0].name == "ckpt"
+    call = assign.value
+    assert call.func.name == "CheckpointLoaderSimple"
+    assert (call.func.span.line, call.func.span.column, call.func.span.end_column) == (2, 8, 30)
+    kw = call.keywords[0]
+    assert (kw.span.line, kw.span.column) == (2, 31) and kw.span.path == "r.comfy"
+    assert module.source.count("\n") == 2
+
+
+@pytest.mark.parametrize("text, expected", [
+    ('"a\\"b"', 'a"b'),
+    ("'it\\'s'", "it's"),
+    ('"tab\\tnew\\nline"', "tab\tnew\nline"),
+    ('"\\u00e9\\x41\\\\"', "éA\\"),
+    ('"""multi\nline "quoted" text"""', 'multi\nline "quoted" text'),
+    ("'''one\n'two'\n'''", "one\n'two'\n"),
+    ('"ünïcödé ✓"', "ünïcödé ✓"),
+])
+def test_strings(text, expected):
+    assert value(text).value == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("42", 42), ("4.5", 4.5), ("1e3", 1000.0), (".5", 0.5), ("2.5E-2", 0.025), ("true", True), ("false", False),
+])
+def test_numbers_and_booleans(text, expected):
+    literal = value(text)
+    assert literal.value == expected and type(literal.value) is type(expected)
+
+
+def test_expressions():
+    expr = value("-(a + 2) * 3 // b % 4 - 1.5")
+    assert isinstance(expr, ast.BinOp) and expr.op == "-"
+    assert isinstance(value("ckpt.MODEL"), ast.Attr)
+    assert value("ckpt[1]").index == 1
+    assert isinstance(value("[1, 'a', [2],]"), ast.ListExpr)
+    obj = value('{"k": 1, "n": {"m": [true]}}')
+    assert [p.key.value for p in obj.pairs] == ["k", "n"]
+    inline = value("SaveImage(images=VAEDecode(samples=s, vae=c.VAE))")
+    assert isinstance(inline.keywords[0].value, ast.Call)
+    frag = value("lora(ckpt.MODEL, clip=ckpt.CLIP)")
+    assert len(frag.positional) == 1 and len(frag.keywords) == 1
+
+
+def test_fragments_imports_decorators_and_comments():
+    module = parse('''# a recipe
+import "parts/a.comfy"            # all fragments
+from "parts/b.comfy" import x, y
+fragment lora(model, clip, name: str, strength: float = 1.0) {
+    l = LoraLoader(model=model, clip=clip)   # inside
+    return l.MODEL, l.CLIP
+}
+fragment side(image) {
+    SaveImage(images=image)
+}
+@id("9") @title("Save")
+SaveImage(images=img)
+''', "r.comfy")
+    imp_all, imp_from, lora, side, save = module.statements
+    assert imp_all.path.value == "parts/a.comfy"
+    assert [n.name for n in imp_from.names] == ["x", "y"]
+    assert [(p.name.name, p.type, p.default is not None) for p in lora.params] == [
+        ("model", None, False), ("clip", None, False), ("name", "str", False), ("strength", "float", True)]
+    assert len(lora.returns.values) == 2 and side.returns is None
+    assert [d.name.name for d in save.decorators] == ["id", "title"]
+    assert isinstance(save, ast.CallStmt)
+
+
+def test_keywords_are_still_usable_as_output_names_but_types_only_after_colons():
+    assert value("x.str").attr.name == "str"
+    assert stmt("param int_value: int = 1").name.name == "int_value"
+
+
+def error(text: str) -> ParseError:
+    with pytest.raises(ParseError) as info:
+        parse(text, "bad.comfy")
+    return info.value
+
+
+@pytest.mark.parametrize("text, line, column, words", [
+    ('x = Foo(a=1\ny = 2', 2, 1, ["`)`", "`,`"]),
+    ("x = \n\n", 3, 1, ["an expression"]),
+    ("param x: strng", 1, 10, ["a type"]),
+    ("fragment f( {", 1, 13, ["`)`", "a name"]),
+    ("x = 1 y = 2", 1, 7, ["a new line"]),
+    ("ckpt = X()\n  $", 2, 3, []),
+    ('s = "open', 1, 5, []),
+])
+def test_parse_errors_are_located_and_worded(text, line, column, words):
+    exc = error(text)
+    assert (exc.span.line, exc.span.column) == (line, column)
+    assert exc.span.path == "bad.comfy"
+    for word in words:
+        assert word in str(exc)
+    assert not re.search(r"\b(RPAR|LPAR|COMMA|NAME|__ANON|\$END)\b", str(exc)), str(exc)
+
+
+def test_unclosed_string_message_explains():
+    assert "not closed" in str(error('s = "open\nmore"'))
+
+
+def test_parentheses_do_not_nest_the_tree():
+    assert value("(" * 5000 + "1" + ")" * 5000).value == 1
+
+
+@pytest.mark.parametrize("text", ["[" * 5000 + "]" * 5000, "F(a=" * 3000 + "1" + ")" * 3000, "-" * 5000 + "1"])
+def test_deep_nesting_is_a_parse_error_not_a_crash(text):
+    exc = error("x = " + text)
+    assert (exc.span.line, exc.span.column) == (1, 1) and "deeply" in str(exc)
+
+
+def test_parse_error_text_starts_with_the_location():
+    exc = error("x = 1\ny = (\n")
+    assert str(exc).startswith("bad.comfy:3:1: unexpected end of file") and exc.detail.startswith("unexpected")
