@@ -361,3 +361,11 @@ def test_webhook_is_posted_the_final_job(client, workflow):
             time.sleep(0.02)
     [(method, path, _, body)] = receiver.seen
     assert method == "POST" and path == "/hook" and json.loads(body)["id"] == job.id
+
+
+def test_legacy_worker_output_shape(workflow):
+    with serve_in_thread(executor="dry", api_key=KEY, worker_version="3") as srv:
+        with RunPodClient("ep", KEY, base_url=srv.url, poll=FAST_POLL) as c:
+            result = c.runsync(workflow)
+    assert result.ok and len(result.images) == 1
+    assert c.image_bytes(result.images[0]).startswith(PNG_MAGIC)
