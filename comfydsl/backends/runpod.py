@@ -111,7 +111,7 @@ class PollPolicy:
 
     initial: float = 1.0
     maximum: float = 5.0
-    factor: float = 1.5
+    factor: float = 1.25
     jitter: float = 0.1
     adaptive: bool = True
     floor: float = 0.1
@@ -123,8 +123,8 @@ class PollPolicy:
         if self.adaptive and self._seen:
             # just after jobs usually finish, never before: an early poll costs a request;
             # if the job is late after all, look again soon, then back off as usual
-            guess = min(self.maximum, max(self.floor, statistics.median(self._seen[-50:]) * 1.05))
-            yield guess * random.uniform(1.0, 1.0 + self.jitter / 2)
+            guess = min(self.maximum, max(self.floor, statistics.median(self._seen[-50:]) * 1.03))
+            yield guess * random.uniform(1.0, 1.0 + self.jitter / 4)
             delay = max(self.floor, guess * 0.25)
         while True:
             yield self._jittered(delay)
