@@ -187,7 +187,8 @@ def build_request(
     """The request body for `run`/`runsync` from a workflow, checked with comfydsl.
 
     `payload` is an API workflow, a RunPod body (`{"input": {"workflow": ..., "images": ...}}`,
-    e.g. a recipe compiled with `envelope="runpod"`) or a `/prompt` body. `images` adds
+    e.g. a recipe compiled with `envelope="runpod"`; its `policy` and `webhook` are kept
+    unless overridden) or a `/prompt` body. `images` adds
     uploads (name -> bytes or base64 text). Times are seconds; the API gets milliseconds.
     Raises CompileError (with every diagnostic) when the check finds errors.
     """
@@ -211,9 +212,12 @@ def build_request(
     if comfy_org_api_key:
         body_input["comfy_org_api_key"] = comfy_org_api_key
     body: dict[str, Any] = {"input": body_input}
-    policy = _policy(execution_timeout, ttl, low_priority)
+    given = payload.get("policy") if doc.kind == "runpod" else None
+    policy = {**(given if isinstance(given, Mapping) else {}), **make_policy(execution_timeout, ttl, low_priority)}
     if policy:
         body["policy"] = policy
+    if webhook is None and doc.kind == "runpod" and isinstance(payload.get("webhook"), str):
+        webhook = payload["webhook"]
     if webhook:
         if not webhook.startswith(("http://", "https://")):
             raise ValueError(f"the webhook must be an http(s) URL, not `{webhook}`")
@@ -238,7 +242,8 @@ def _images(images: Mapping[str, bytes | str] | Iterable[Mapping[str, str]]) -> 
     return found
 
 
-def _policy(execution_timeout: float | None, ttl: float | None, low_priority: bool | None) -> dict[str, Any]:
+def make_policy(execution_timeout: float | None, ttl: float | None, low_priority: bool | None) -> dict[str, Any]:
+    """The request's `policy` object from seconds (the API takes milliseconds); {} when all unset."""
     week = 7 * 24 * 3600
     policy: dict[str, Any] = {}
     # The hosted API takes 5 s to 7 days (executionTimeout) and 10 s to 7 days (ttl); the
@@ -402,7 +407,7 @@ class _Core:
         elif code == 413:
             message = f"{op}: the request is too large for the API (HTTP 413)"
         elif code == 429:
-            message = f"{op}: rate limited by the API (HTTP 429) after {self.retry_policy.attempts} retries"
+            message = f"{op}: rate limited by the API (HTTP 429), still after {self.retry_policy.attempts} attempts"
         elif code == 400 and op == "retry":
             message = f"retry: job `{job_id}` cannot be retried (only FAILED or TIMED_OUT jobs can): {excerpt}"
         else:

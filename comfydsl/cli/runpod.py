@@ -310,26 +310,28 @@ def _prepare(args: argparse.Namespace, settings) -> list[_Spec]:
         errors = [d for _, d in diagnostics if d.is_error]
         raise CompileError(errors, message=f"{len(errors)} error(s): nothing was submitted"
                                            + ("" if check else " (--no-check cannot send what cannot be read)"))
-    options = {}
-    if args.execution_timeout is not None or args.ttl is not None or args.low_priority or args.webhook:
-        from ..backends.runpod import _policy
-
-        try:
-            policy = _policy(args.execution_timeout, args.ttl, args.low_priority or None)
-        except ValueError as exc:
-            raise UsageError(str(exc)) from None
-        if args.webhook and not args.webhook.startswith(("http://", "https://")):
-            raise UsageError(f"--webhook must be an http(s) URL, not `{args.webhook}`")
-        options = {"policy": policy} if policy else {}
-        if args.webhook:
-            options["webhook"] = args.webhook
     expanded = []
     for spec in specs:
-        spec.body.update(options)
         for n in range(args.repeat):
             label = spec.label + (f" #{n + 1}" if args.repeat > 1 else "")
             expanded.append(_Spec(label, spec.source, spec.params, spec.body, spec.graph))
     return expanded
+
+
+def _request_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The `policy` and `webhook` options of every request, checked."""
+    from ..backends.runpod import make_policy
+    from . import UsageError
+
+    try:
+        make_policy(args.execution_timeout, args.ttl, args.low_priority or None)
+    except ValueError as exc:
+        raise UsageError(str(exc).replace("execution_timeout", "--execution-timeout")
+                         .replace("ttl", "--ttl")) from None
+    if args.webhook and not args.webhook.startswith(("http://", "https://")):
+        raise UsageError(f"--webhook must be an http(s) URL, not `{args.webhook}`")
+    return {"execution_timeout": args.execution_timeout, "ttl": args.ttl,
+            "low_priority": True if args.low_priority else None, "webhook": args.webhook}
 
 
 def run_jobs(args: argparse.Namespace) -> int:
@@ -340,6 +342,7 @@ def run_jobs(args: argparse.Namespace) -> int:
 
     if args.repeat < 1:
         raise UsageError("--repeat must be at least 1")
+    request_options = _request_options(args)
     settings = _settings()
     if args.concurrency is None:
         args.concurrency = settings.runpod.get("concurrency", 4)
@@ -355,7 +358,7 @@ def run_jobs(args: argparse.Namespace) -> int:
     connection = _connection(args, settings)
     out = _out_dir(args, settings)
     specs = _prepare(args, settings)
-    batch = _Batch(args, connection, out, specs)
+    batch = _Batch(args, connection, out, specs, request_options)
     return asyncio.run(batch.main())
 
 
@@ -454,8 +457,9 @@ class _Batch:
     """Runs every spec under `--concurrency`, keeps every result, cancels on Ctrl-C."""
 
     def __init__(self, args: argparse.Namespace, connection: tuple[str, str, str], out: str,
-                 specs: list[_Spec]) -> None:
+                 specs: list[_Spec], request_options: dict[str, Any]) -> None:
         self.args = args
+        self.request_options = request_options
         self.endpoint, self.key, self.base = connection
         self.out = out
         self.specs = specs
@@ -529,11 +533,12 @@ class _Batch:
         spec, outcome = self.specs[index], self.outcomes[index]
         self.started[index] = now()
         if self.args.sync:
-            result = await self.client.runsync(spec.body, wait=90, timeout=self.args.timeout)
+            result = await self.client.runsync(spec.body, wait=90, timeout=self.args.timeout,
+                                               **self.request_options)
             self._submitted(index, result.state, quiet=True)
             await self._complete(index, result)
             return
-        submit = asyncio.ensure_future(self.client.run(spec.body))
+        submit = asyncio.ensure_future(self.client.run(spec.body, **self.request_options))
         self.submitting[submit] = index
         try:
             state = await asyncio.shield(submit)

@@ -288,3 +288,11 @@ def test_async_client_retries_and_parses(workflow):
 
     result, data = asyncio.run(go())
     assert result.ok and data == b"hi"
+
+
+def test_runpod_body_keeps_its_policy_and_webhook(workflow):
+    payload = {"input": {"workflow": workflow}, "policy": {"ttl": 60000}, "webhook": "https://h.test/x"}
+    body = build_request(payload)
+    assert body["policy"] == {"ttl": 60000} and body["webhook"] == "https://h.test/x"
+    body = build_request(payload, ttl=120, webhook="https://h.test/y")
+    assert body["policy"] == {"ttl": 120000} and body["webhook"] == "https://h.test/y"

@@ -271,3 +271,12 @@ def test_timeout_leaves_the_job_running_and_says_how_to_resume(files):
         assert srv.requests["cancel"] == 0
         [record] = records(files / "out")
         assert record["status"] in ("IN_QUEUE", "IN_PROGRESS")
+
+
+def test_policy_options_reach_the_endpoint(server, files):
+    ok = cli(["run", "wf.json", "--out", "out", "--sync", "--execution-timeout", "60", "--ttl", "3600",
+              "--low-priority"], server, cwd=files)
+    assert ok.returncode == 0, ok.stderr
+    refused = cli(["run", "wf.json", "--out", "out", "--sync", "--execution-timeout", "1"], server, cwd=files)
+    assert refused.returncode == 1 and "executionTimeout" in refused.stderr and "HTTP 400" in refused.stderr
+    assert cli(["run", "wf.json", "--webhook", "ftp://x"], server, cwd=files).returncode == 2
