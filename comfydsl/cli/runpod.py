@@ -150,7 +150,24 @@ def _retry(args: argparse.Namespace):
 
 
 def _out_dir(args: argparse.Namespace, settings) -> str:
-    return args.out or settings.runpod.get("out") or DEFAULT_OUT
+    from . import UsageError
+
+    out = args.out or settings.runpod.get("out") or DEFAULT_OUT
+    if not isinstance(out, str):
+        raise UsageError("the output folder must be a path")
+    if os.path.exists(out) and not os.path.isdir(out):
+        raise UsageError(f"`{out}` is not a folder; give --out a folder for images and job records")
+    return out
+
+
+def _save(record, out: str) -> None:
+    from ..errors import ComfyDSLError
+
+    try:
+        record.save(out)
+    except OSError as exc:
+        raise ComfyDSLError(f"cannot write the job record of {record.job_id} into {out}: "
+                            f"{exc.strerror or exc}") from None
 
 
 def _print_json(data: Any) -> None:
@@ -756,7 +773,7 @@ def show_status(args: argparse.Namespace) -> int:
                         ok = False
             if diagnostics:
                 render_diagnostics(diagnostics, path=record.source)
-        record.save(out)
+        _save(record, out)
     _print_status(record, out, args.json)
     return 0 if ok else 1
 
@@ -794,7 +811,7 @@ def cancel_job(args: argparse.Namespace) -> int:
         state = client.cancel(args.job)
     if record is not None:
         record.status = state.status.value
-        record.save(out)
+        _save(record, out)
     if args.json:
         _print_json({"id": state.id, "status": state.status.value})
     else:

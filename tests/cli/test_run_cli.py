@@ -280,3 +280,10 @@ def test_policy_options_reach_the_endpoint(server, files):
     refused = cli(["run", "wf.json", "--out", "out", "--sync", "--execution-timeout", "1"], server, cwd=files)
     assert refused.returncode == 1 and "executionTimeout" in refused.stderr and "HTTP 400" in refused.stderr
     assert cli(["run", "wf.json", "--webhook", "ftp://x"], server, cwd=files).returncode == 2
+
+
+def test_out_that_is_a_file_is_a_usage_error(server, files):
+    (files / "taken").write_text("mine")
+    proc = cli(["run", "wf.json", "--out", "taken"], server, cwd=files)
+    assert proc.returncode == 2 and "not a folder" in proc.stderr
+    assert (files / "taken").read_text() == "mine" and server.requests.total == 0
