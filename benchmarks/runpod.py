@@ -8,7 +8,7 @@ Prints wall time and HTTP requests per job (counted by the server) for:
 * the SDK: K threads, each `job = runpod.Endpoint(id).run(...)` then `job.output(timeout=...)`,
   the loop the SDK documents (a status poll every second, then one more fetch)
 
-Usage: python benchmarks/runpod.py [--jobs 200] [--concurrency 16] [--run-time 1.5 [3 ...]] [--skip-sdk]
+Usage: python benchmarks/runpod.py [--jobs 200] [--concurrency 16] [--run-time 2.5 [0.2 1.5 ...]] [--skip-sdk]
 """
 
 from __future__ import annotations
@@ -98,7 +98,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--jobs", type=int, default=200)
     parser.add_argument("--concurrency", type=int, default=16)
-    parser.add_argument("--run-time", type=float, nargs="+", default=[1.5],
+    parser.add_argument("--run-time", type=float, nargs="+", default=[2.5],
                         help="seconds each dry job runs (several values: one table each)")
     parser.add_argument("--skip-sdk", action="store_true")
     args = parser.parse_args()
