@@ -149,7 +149,7 @@ def classify(data: Any, *, path: str | None = None, text: str = "") -> Document:
     """Find the workflow inside a decoded document and say what kind of document it is."""
     if not isinstance(data, dict):
         diag = _NOT_WORKFLOW.report(
-            f"expected a JSON object of nodes, found {_json_type(data)}",
+            f"expected a JSON object of nodes, found {json_kind(data)}",
             help='an API workflow looks like {"3": {"class_type": "KSampler", "inputs": {...}}}')
         return Document(path, text, "invalid", diagnostics=[diag], body=data)
     if "nodes" in data and "links" in data:
@@ -181,7 +181,7 @@ def classify(data: Any, *, path: str | None = None, text: str = "") -> Document:
 def _workflow_doc(workflow: Any, path, text, kind, envelope, body) -> Document:
     if not isinstance(workflow, dict):
         where = ".".join(envelope)
-        diag = _NOT_WORKFLOW.report(f"`{where}` must be an object of nodes, found {_json_type(workflow)}")
+        diag = _NOT_WORKFLOW.report(f"`{where}` must be an object of nodes, found {json_kind(workflow)}")
         return Document(path, text, "invalid", envelope=envelope, diagnostics=[diag], body=body)
     dups = dict(getattr(workflow, "dups", None) or {})
     doc = Document(path, text, kind, workflow=workflow, envelope=envelope, duplicates=dups, body=body)
@@ -206,7 +206,8 @@ def _images_ok(images: Any) -> bool:
         for img in images)
 
 
-def _json_type(value: Any) -> str:
+def json_kind(value: Any) -> str:
+    """The JSON type of a value with its article, for messages: `an object`, `null`."""
     if value is None:
         return "null"
     if isinstance(value, bool):
