@@ -56,7 +56,7 @@ class UiFormatWorkflow(Rule):
 
     **Example:** the file ComfyUI's "Save" writes: `{"last_node_id": 9, "nodes": [...], "links": [...]}`.
 
-    **Use instead:** export with ComfyUI's "Export (API)", or convert the file.
+    **Use instead:** export the workflow with ComfyUI's "Export (API)" menu entry.
     """
 
     code = "CD003"
@@ -155,7 +155,7 @@ def classify(data: Any, *, path: str | None = None, text: str = "") -> Document:
     if "nodes" in data and "links" in data:
         diag = _UI_FORMAT.report(
             "this is a UI-format workflow (it has `nodes` and `links`); workers take API format",
-            help='export it from ComfyUI with "Export (API)", or convert it with `comfydsl convert`')
+            help='export it from ComfyUI with "Export (API)"; workers and `POST /prompt` take API format only')
         return Document(path, text, "ui", diagnostics=[diag], body=data)
     inner = data.get("input")
     if isinstance(inner, dict) and "workflow" in inner:
