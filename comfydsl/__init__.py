@@ -16,6 +16,7 @@ from .diagnostics import Diagnostic as Diagnostic
 from .diagnostics import Location as Location
 from .diagnostics import Severity as Severity
 from .diagnostics import Span as Span
+from .dsl import load_recipe as load_recipe
 from .errors import CompileError as CompileError
 from .errors import ComfyDSLError as ComfyDSLError
 from .graph import Graph as Graph
@@ -38,4 +39,5 @@ __all__ = [
     "__version__",
     "builtin_catalog",
     "check_workflow",
+    "load_recipe",
 ]

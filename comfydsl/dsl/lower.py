@@ -129,7 +129,10 @@ class Attachments:
     def add(self, base: str | None, relative: str, span: Span) -> str | Diagnostic:
         """The upload name of a file, or the diagnostic that says why it cannot be attached."""
         folder = Path(base).parent if base else Path.cwd()
-        target = (folder / relative).resolve()
+        target = resolve_path(folder, relative)
+        if target is None:
+            return R.ATTACHMENT_NOT_FOUND.at(span, f"`{_short(relative)}` is not a usable file path",
+                                             help="give a path relative to the recipe file")
         if not target.is_relative_to(self.root):
             return R.PATH_OUTSIDE_TREE.at(span, f"attachment `{relative}` is outside the recipe's folder",
                                           help=f"attachments must be inside `{self.root}`")
@@ -157,6 +160,22 @@ class Attachments:
         while f"{stem}-{n}{dot}{ext}" in self.data:
             n += 1
         return f"{stem}-{n}{dot}{ext}"
+
+
+def resolve_path(folder: Path, relative: str) -> Path | None:
+    """`folder / relative` with symlinks resolved, or None when it cannot be a path
+    (a NUL character, a symlink loop)."""
+    if "\0" in relative:
+        return None
+    try:
+        return (folder / relative).resolve()
+    except (OSError, RuntimeError, ValueError):
+        return None
+
+
+def _short(text: str, limit: int = 60) -> str:
+    text = text.encode("unicode_escape").decode("ascii")
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def lower(module: ast.Module, params: Mapping[str, Any] | None = None, *, catalog=None, models=None,
@@ -317,10 +336,9 @@ class _Lowerer:
             self.redefined(ident, frame.fragments[name].fragment.name.span, what="a fragment")
         key = ("use", ident.span.path, ident.span.start, ident.span.line, ident.span.column)
         rule = R.UNUSED_VARIABLE if kind == "var" else R.UNUSED_PARAMETER
-        entry = self.usage.setdefault(key, [rule, name, ident.span, False])
+        self.usage.setdefault(key, [rule, name, ident.span, False])
         if isinstance(value, Node) and value.spec is not None and value.spec.output_node:
             self.exempt.add(key)
-        del entry
         frame.values[name] = _Binding(value, ident.span, kind, key)
 
     def redefined(self, ident: ast.Ident, first: Span, what: str = "") -> None:
@@ -407,6 +425,8 @@ class _Lowerer:
         known = [*frame.values, *frame.fragments, *frame.later]
         close = difflib.get_close_matches(name, known, n=2)
         hint = ("a name with a similar spelling exists: " + " or ".join(f"`{c}`" for c in close)) if close else None
+        if hint is None and frame.stack:
+            hint = "a fragment sees only its parameters and its own variables; pass the value as an argument"
         return self.error(R.UNDEFINED_NAME, expr.span, f"name `{name}` is not defined", help=hint, name=name)
 
     def plain(self, value: Any, span: Span) -> Any:
@@ -592,6 +612,7 @@ class _Lowerer:
         inner = _Frame({}, fdef.scope, {}, label if frame.prefix is None else f"{frame.prefix}.{label}",
                        fragment.span.path, (*frame.stack, fdef), frame.call_span or call.span)
         if not self.bind_arguments(fdef, call, frame, inner):
+            self.early.update(b.key for b in inner.values.values())  # the body was not run: no unused warnings
             return BAD
         later = {i.name: i.span for s in fragment.body for i in _defined_names(s)}
         inner.later = later
@@ -613,6 +634,13 @@ class _Lowerer:
         given: dict[str, tuple[Any, Span]] = {}
         ok = True
         positional = call.positional
+        first_keyword = next((i for i, a in enumerate(call.args) if isinstance(a, ast.KeywordArgument)), None)
+        late = [a for a in call.args[first_keyword:] if not isinstance(a, ast.KeywordArgument)] \
+            if first_keyword is not None else []
+        if late:
+            self.error(R.WRONG_FRAGMENT_ARGUMENTS, late[0].span, "a positional argument follows keyword arguments",
+                       help="put positional arguments first")
+            ok = False
         if len(positional) > len(params):
             self.error(R.WRONG_FRAGMENT_ARGUMENTS, positional[len(params)].span,
                        f"fragment `{fdef.name}` takes {len(params)} argument(s), got {len(positional)}",

@@ -64,7 +64,7 @@ def parse(text: str, path: str | None = None) -> ast.Module:
         raise _parse_error(exc, text, path) from None
     except (VisitError, RecursionError) as exc:
         if isinstance(getattr(exc, "orig_exc", exc), RecursionError):
-            raise ParseError("the recipe nests too deeply", span=Span(path, 1, 1), source=text) from None
+            raise located("the recipe nests too deeply", Span(path, 1, 1), text) from None
         raise  # pragma: no cover - a transformer bug, not a user error
     _check_one_per_line(module.statements, text)
     for fragment in module.fragments:
@@ -75,8 +75,7 @@ def parse(text: str, path: str | None = None) -> ast.Module:
 def _check_one_per_line(statements, text: str) -> None:
     for before, after in zip(statements, statements[1:]):
         if after.span.line <= (before.span.end_line or before.span.line):
-            raise ParseError("expected a new line before the next statement", span=after.span, source=text,
-                             expected=("a new line",))
+            raise located("expected a new line before the next statement", after.span, text, ("a new line",))
 
 
 def _parse_error(exc, text: str, path: str | None) -> ParseError:
@@ -105,7 +104,15 @@ def _parse_error(exc, text: str, path: str | None) -> ParseError:
     message = f"unexpected {found}"
     if expected:
         message += "; expected " + _join(expected)
-    return ParseError(message, span=span, source=text, expected=expected)
+    return located(message, span, text, expected)
+
+
+def located(message: str, span: Span, source: str, expected: tuple[str, ...] = ()) -> ParseError:
+    """A ParseError whose text starts with `file:line:col`; `.detail` holds the bare message."""
+    where = f"{span.path or '<recipe>'}:{span.line}:{span.column}"
+    exc = ParseError(f"{where}: {message}", span=span, source=source, expected=expected)
+    exc.detail = message
+    return exc
 
 
 #: Terminals that can start an expression; when all the main ones are expected, say "an expression".
@@ -149,8 +156,7 @@ def _character(text: str, pos: int) -> str:
 
 
 def _end_span(text: str, path: str | None) -> Span:
-    """Just after the last thing written (not after trailing blank lines and comments' newlines)."""
-    end = len(text.rstrip())
-    line = text.count("\n", 0, end) + 1
-    column = end - (text.rfind("\n", 0, end) + 1) + 1
-    return Span(path, line, column, line, column, end, end)
+    """The end of the text (where the missing thing was due)."""
+    line = text.count("\n") + 1
+    column = len(text) - (text.rfind("\n") + 1) + 1
+    return Span(path, line, column, line, column, len(text), len(text))

@@ -247,7 +247,7 @@ def lint_recipe(path: str, text: str, target) -> list[Diagnostic]:
 def syntax_diagnostic(exc: ParseError) -> Diagnostic:
     """A ParseError as a CD010 diagnostic."""
     expected = tuple(exc.expected or ())
-    return R.SYNTAX_ERROR.at(exc.span, str(exc), expected=list(expected))
+    return R.SYNTAX_ERROR.at(exc.span, getattr(exc, "detail", str(exc)), expected=list(expected))
 
 
 # -- loading a program: the recipe and its imports --------------------------------------------------
@@ -289,9 +289,15 @@ class _Program:
         return scope
 
     def _import(self, stmt, module: ast.Module, chain: tuple[Path, ...]):
+        from .lower import resolve_path
+
         relative = stmt.path.value
         base = Path(module.path).parent if module.path else Path.cwd()
-        target = (base / relative).resolve()
+        target = resolve_path(base, relative)
+        if target is None:
+            self.diagnostics.append(R.BAD_IMPORT.at(stmt.path.span, "the import path is not a usable file path",
+                                                    help="import paths are relative to the importing file"))
+            return []
         display = os.path.normpath(os.path.join(os.path.dirname(module.path or ""), relative))
         if not target.is_relative_to(self.root_dir):
             self.diagnostics.append(R.PATH_OUTSIDE_TREE.at(
@@ -333,7 +339,7 @@ class _Program:
 
         module = None
         try:
-            text = target.read_text(encoding="utf-8")
+            text = target.read_text(encoding="utf-8-sig")
         except (OSError, UnicodeDecodeError) as exc:
             reason = "it does not exist" if isinstance(exc, FileNotFoundError) else getattr(exc, "strerror", None) or str(exc)
             self.diagnostics.append(R.BAD_IMPORT.at(stmt.path.span, f"cannot import `{stmt.path.value}`: {reason}",
@@ -397,7 +403,7 @@ def _display(path: Path, root: Path) -> str:
 
 def _read_text(path: str) -> str:
     try:
-        with open(path, encoding="utf-8") as fh:
+        with open(path, encoding="utf-8-sig") as fh:
             return fh.read()
     except FileNotFoundError:
         raise RecipeError(f"{path}: no such recipe file") from None

@@ -28,9 +28,10 @@ class InvalidSyntax(RecipeRule):
 
     **Why is this bad?** Nothing can be compiled until the file parses.
 
-    **Example:** `ckpt = CheckpointLoaderSimple(ckpt_name="x.safetensors"` (no closing `)`).
+    **Example:** `ckpt = CheckpointLoaderSimple(ckpt_name="x.safetensors"` (no closing `)`),
+    or two statements on one line.
 
-    **Use instead:** what the message says is expected at that point.
+    **Use instead:** what the message says is expected at that point; one statement per line.
     """
 
     code = "CD010"
@@ -38,17 +39,16 @@ class InvalidSyntax(RecipeRule):
 
 
 class InvalidDecorator(RecipeRule):
-    """A decorator is unknown, has the wrong arguments, sits on a statement it cannot
-    apply to, or pins a node id twice.
+    """A decorator is unknown, has the wrong arguments, sits on a statement that is not a
+    node call, or pins a node id twice.
 
-    Only `@id("9")` (pins the node id) and `@title("text")` (sets `_meta.title`) exist, and
-    they apply to a statement whose value is a node call.
+    Only `@id("9")` (pins the node id) and `@title("text")` (sets `_meta.title`) exist.
 
     **Why is this bad?** Two nodes with one id would overwrite each other in the workflow.
 
-    **Example:** `@id(3)` on two statements; `@colour("red")`.
+    **Example:** `@id(3)` on two statements; `@colour("red")`; `@id("1")` on a fragment call.
 
-    **Use instead:** one `@id` per id, and only `@id` / `@title`.
+    **Use instead:** one `@id` per id, only `@id` and `@title`, and only on node calls.
     """
 
     code = "CD011"
@@ -70,13 +70,13 @@ class UndefinedName(RecipeRule):
 
 
 class RedefinedName(RecipeRule):
-    """A name is defined twice (two assignments, a variable with a parameter's name, two
-    fragments of one name, a fragment clashing with an imported one).
+    """A name is defined twice: two assignments, a variable with a parameter's or a
+    fragment's name, two fragments of one name, a fragment clashing with an imported one.
 
-    **Why is this bad?** Every use of the name would be ambiguous; variables are
-    single-assignment so that a recipe reads top to bottom as a graph.
+    **Why is this bad?** Every use of the name would be ambiguous; variables are assigned
+    once so that a recipe reads top to bottom as a graph.
 
-    **Example:** `img = VAEDecode(...)` and later `img = ImageScale(...)`.
+    **Example:** `img = VAEDecode(...)` and later `img = ImageScale(image=img, ...)`.
 
     **Use instead:** a new name for the new value (`scaled = ImageScale(image=img, ...)`).
     """
@@ -91,7 +91,9 @@ class NameUsedBeforeDefinition(RecipeRule):
     Fragments may be used anywhere in their file; parameters and variables only below
     their definition, so that node ids follow the order of the file.
 
-    **Example:** `pos = CLIPTextEncode(clip=ckpt.CLIP, text="x")` before `ckpt = ...`.
+    **Why is this bad?** The value does not exist yet at that point of the recipe.
+
+    **Example:** `pos = CLIPTextEncode(clip=ckpt.CLIP, text="x")` above `ckpt = ...`.
 
     **Use instead:** move the definition up.
     """
@@ -103,11 +105,11 @@ class NameUsedBeforeDefinition(RecipeRule):
 class UnknownOutput(RecipeRule):
     """An output is picked by a name or index that the node class does not have.
 
-    **Why is this bad?** ComfyUI would reject the link (or link the wrong output).
+    **Why is this bad?** ComfyUI would reject the link (or feed the wrong output).
 
-    **Example:** `ckpt.MODLE`, `ckpt[3]` on `CheckpointLoaderSimple` (outputs MODEL, CLIP, VAE).
+    **Example:** `ckpt.MODLE` or `ckpt[3]` on `CheckpointLoaderSimple` (outputs MODEL, CLIP, VAE).
 
-    **Use instead:** one of the listed outputs.
+    **Use instead:** one of the outputs the help lists.
     """
 
     code = "CD113"
@@ -117,6 +119,9 @@ class UnknownOutput(RecipeRule):
 
 class AmbiguousOutput(RecipeRule):
     """A node with several outputs is used as a value without picking one.
+
+    **Why is this bad?** It is unclear which output is meant; guessing would wire the
+    graph wrongly.
 
     **Example:** `model=ckpt` where `ckpt` is a `CheckpointLoaderSimple`.
 
@@ -131,9 +136,12 @@ class WrongFragmentArguments(RecipeRule):
     """A fragment is called with too many, too few, unknown, duplicated or mistyped
     arguments, or its results are unpacked into the wrong number of names.
 
-    **Example:** `lora(ckpt.MODEL)` when `lora(model, clip, name: str)` needs `clip` and `name`.
+    **Why is this bad?** The fragment's body cannot be expanded with those values.
 
-    **Use instead:** the fragment's parameters, as the help lists them.
+    **Example:** `lora(ckpt.MODEL)` when `lora(model, clip, name: str)` also needs `clip`
+    and `name`; `a = two_results(...)`.
+
+    **Use instead:** the fragment's parameters, as the help's signature shows.
     """
 
     code = "CD115"
@@ -141,12 +149,15 @@ class WrongFragmentArguments(RecipeRule):
 
 
 class BadImport(RecipeRule):
-    """An import names a file that does not exist or cannot be read, a name that file does
-    not define as a fragment, or a file that holds more than fragments and imports.
+    """An import names a file that does not exist or cannot be read, a name that the file
+    does not define as a fragment, or a file that holds more than fragments and imports.
+
+    **Why is this bad?** The imported fragments cannot be found, and parameters or nodes in
+    an imported file would silently be left out.
 
     **Example:** `from "parts/lora.comfy" import lroa`.
 
-    **Use instead:** a `.comfy` file below the recipe's folder and the names of its fragments.
+    **Use instead:** a `.comfy` file below the recipe's folder, and the names of its fragments.
     """
 
     code = "CD116"
@@ -155,10 +166,12 @@ class BadImport(RecipeRule):
 
 class PathOutsideTree(RecipeRule):
     """An import or an attachment (`file(...)`) points outside the folder of the recipe
-    being compiled (absolute paths, `..` climbing above it, symlinks leading out).
+    being compiled: an absolute path, `..` climbing above it, or a symlink leading out.
 
     **Why is this bad?** A recipe should not read files it does not ship with; CI and the
     worker see only the recipe's tree.
+
+    **Example:** `import "../../shared/parts.comfy"`, `file("/home/me/face.jpg")`.
 
     **Use instead:** copy the file below the recipe's folder.
     """
@@ -169,6 +182,8 @@ class PathOutsideTree(RecipeRule):
 
 class ImportCycle(RecipeRule):
     """Recipe files import each other in a circle.
+
+    **Why is this bad?** The files' fragments would depend on themselves.
 
     **Example:** `a.comfy` imports `b.comfy`, which imports `a.comfy`.
 
@@ -185,7 +200,9 @@ class AttachmentNotFound(RecipeRule):
     **Why is this bad?** The file is uploaded with the job; without it ComfyUI fails with
     "Invalid image file".
 
-    **Use instead:** a path relative to the recipe file.
+    **Example:** `LoadImage(image=file("faces/mee.jpg"))`.
+
+    **Use instead:** a path relative to the recipe file that holds the call.
     """
 
     code = "CD119"
@@ -197,7 +214,11 @@ class UnusedParameter(RecipeRule):
     """A recipe or fragment parameter is never used.
 
     **Why is this bad?** `--set` on it changes nothing, which usually means a typo or a
-    forgotten wire. Names starting with `_` are exempt.
+    forgotten wire.
+
+    **Example:** `param steps: int = 20` and a sampler with `steps=30`.
+
+    **Use instead:** use it, remove it, or start its name with `_`.
     """
 
     code = "CD120"
@@ -209,6 +230,10 @@ class UnusedVariable(RecipeRule):
     """A variable is assigned but never used (output nodes and `_` names are exempt).
 
     **Why is this bad?** The node it holds feeds nothing, so ComfyUI never runs it.
+
+    **Example:** `neg = CLIPTextEncode(...)` and a sampler with `negative=pos`.
+
+    **Use instead:** use it, remove it, or start its name with `_`.
     """
 
     code = "CD121"
@@ -217,13 +242,15 @@ class UnusedVariable(RecipeRule):
 
 
 class RequestBodyTooLarge(RecipeRule):
-    """The RunPod request body, with the attachments base64-encoded, nears or passes the
-    hosted API's size limits: over 10 MB (`/run`) it is a warning, over the configured limit
-    (20 MB, `/runsync`, by default) an error.
+    """The RunPod request body, attachments base64-encoded, nears or passes the hosted
+    API's size limits: over 10 MB (`/run`) it is a warning, over the limit (20 MB,
+    `/runsync`, unless set otherwise) an error.
 
     **Why is this bad?** RunPod refuses bodies over its limits.
 
-    **Use instead:** smaller (or fewer) attachments, or upload them elsewhere and pass URLs.
+    **Example:** `LoadImage(image=file("scan.tiff"))` with a 16 MB file.
+
+    **Use instead:** smaller (or fewer) attachments, e.g. JPEG instead of PNG or TIFF.
     """
 
     code = "CD122"
@@ -234,6 +261,12 @@ class RequestBodyTooLarge(RecipeRule):
 class UnknownParameter(RecipeRule):
     """A value is given (`--set name=...`, or a keyword of `compile`) for a parameter the
     recipe does not declare.
+
+    **Why is this bad?** The value would be ignored; usually the name is misspelt.
+
+    **Example:** `--set sede=7` for `param seed: int`.
+
+    **Use instead:** one of the parameters `comfydsl params` lists.
     """
 
     code = "CD130"
@@ -242,6 +275,10 @@ class UnknownParameter(RecipeRule):
 
 class MissingRequiredParameter(RecipeRule):
     """A parameter without a default is not given a value.
+
+    **Why is this bad?** The inputs it feeds have no value.
+
+    **Example:** `param face: str` compiled without `--set face=...`.
 
     **Use instead:** `--set name=value`, or give the parameter a default.
     """
@@ -254,6 +291,12 @@ class InvalidParameterValue(RecipeRule):
     """A parameter's value (from `--set`, `compile` or its default) does not fit its type.
 
     `int` takes whole numbers, `float` numbers, `bool` `true` or `false`, `str` anything.
+
+    **Why is this bad?** Nodes would receive values of the wrong type.
+
+    **Example:** `--set steps=many`; `param strength: float = "high"`.
+
+    **Use instead:** a value of the declared type.
     """
 
     code = "CD132"
@@ -263,12 +306,15 @@ class InvalidParameterValue(RecipeRule):
 class InvalidExpression(RecipeRule):
     """An expression cannot be evaluated at compile time: arithmetic on node outputs or on
     mismatched types, division by zero, calling a variable, using a fragment without
-    calling it, picking an output of something that is not a node, or passing positional
-    arguments to a node class.
+    calling it, picking an output of something that is not a node, links inside lists,
+    or positional arguments to a node class.
 
-    **Example:** `steps = sampler.LATENT * 2`.
+    **Why is this bad?** The recipe has no meaning at that point; ComfyUI workflows hold
+    only literal values and links.
 
-    **Use instead:** arithmetic on literals and parameters only; nodes take keyword arguments.
+    **Example:** `steps = sampler.LATENT * 2`; `"seed " + 3`; `ImageInvert(img)`.
+
+    **Use instead:** arithmetic on literals and parameters only; keyword arguments for nodes.
     """
 
     code = "CD140"
@@ -279,6 +325,10 @@ class RecursiveFragment(RecipeRule):
     """A fragment calls itself, directly or through other fragments.
 
     **Why is this bad?** Expansion would never end.
+
+    **Example:** `fragment up(x) { return up(ImageInvert(image=x)) }`.
+
+    **Use instead:** call the fragment several times from the recipe, or chain fragments.
     """
 
     code = "CD141"

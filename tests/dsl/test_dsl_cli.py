@@ -72,7 +72,7 @@ def test_parse_error_exit_1_with_location(tmp_path):
     path.write_text("x = Foo(a=1\n")
     result = run("compile", path)
     assert result.returncode == 1
-    assert "CD010" in result.stderr and "bad.comfy:1:12" in result.stderr and "Traceback" not in result.stderr
+    assert "CD010" in result.stderr and "bad.comfy:2:1" in result.stderr and "Traceback" not in result.stderr
 
 
 @pytest.mark.parametrize("args, code, text", [

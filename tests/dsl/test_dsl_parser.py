@@ -104,7 +104,7 @@ def error(text: str) -> ParseError:
 
 @pytest.mark.parametrize("text, line, column, words", [
     ('x = Foo(a=1\ny = 2', 2, 1, ["`)`", "`,`"]),
-    ("x = \n\n", 1, 4, ["an expression"]),
+    ("x = \n\n", 3, 1, ["an expression"]),
     ("param x: strng", 1, 10, ["a type"]),
     ("fragment f( {", 1, 13, ["`)`", "a name"]),
     ("x = 1 y = 2", 1, 7, ["a new line"]),
@@ -132,3 +132,8 @@ def test_parentheses_do_not_nest_the_tree():
 def test_deep_nesting_is_a_parse_error_not_a_crash(text):
     exc = error("x = " + text)
     assert (exc.span.line, exc.span.column) == (1, 1) and "deeply" in str(exc)
+
+
+def test_parse_error_text_starts_with_the_location():
+    exc = error("x = 1\ny = (\n")
+    assert str(exc).startswith("bad.comfy:3:1: unexpected end of file") and exc.detail.startswith("unexpected")

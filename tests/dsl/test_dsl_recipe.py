@@ -135,7 +135,7 @@ def test_missing_required_parameter_is_an_error_but_not_in_lint(tmp_path, target
 def test_lint_recipe_reports_parse_errors_as_diagnostics(target):
     found = lint_recipe("x.comfy", "img = EmptyImage(\n", target)
     assert codes(found) == ["CD010"]
-    assert (found[0].span.path, found[0].span.line) == ("x.comfy", 1)
+    assert (found[0].span.path, found[0].span.line) == ("x.comfy", 2)
     assert "expected" in found[0].message
 
 
@@ -302,3 +302,34 @@ def test_fixture_recipes_folder_has_parts_only_as_libraries():
     for part in (FIXTURES / "parts").glob("*.comfy"):
         if part.name != "not_a_library.comfy":
             assert "param" not in part.read_text()
+
+
+def test_positional_argument_after_keywords(tmp_path, target):
+    text = "fragment f(a, b) {\n return a\n}\n" + TAIL.replace("images=img", "images=f(b=1, img)")
+    found = recipe(tmp_path, text, target).check()
+    assert codes(found) == ["CD115"] and "follows keyword" in found[0].message
+
+
+def test_fragments_do_not_see_the_recipe_variables(tmp_path, target):
+    text = "param label: str = \"t\"\nfragment f(image) {\n return ImageInvert(image=label)\n}\n" \
+           + TAIL.replace("images=img", "images=f(img)").replace('"t"', "label")
+    found = recipe(tmp_path, text, target).check()
+    assert codes(found) == ["CD120", "CD110"]  # the fragment's `image` is unused; `label` is not visible
+    assert "pass the value as an argument" in found[1].help
+
+
+def test_importing_the_recipe_language_does_not_load_lark():
+    import subprocess
+    import sys
+
+    code = "import sys, comfydsl.dsl; print('lark' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "False"
+
+
+def test_byte_order_mark_and_crlf_are_accepted(tmp_path, target):
+    path = tmp_path / "win.comfy"
+    path.write_bytes(b"\xef\xbb\xbf# saved on Windows\r\n" + TAIL.replace("\n", "\r\n").encode())
+    nodes = Recipe(path, target=target).compile()
+    assert nodes["2"]["inputs"]["filename_prefix"] == "t"
+    found = Recipe(path, target=target).check()
+    assert found == []

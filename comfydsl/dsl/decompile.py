@@ -1,0 +1,465 @@
+"""Turn an API-format workflow back into a readable `.comfy` recipe.
+
+```python
+from comfydsl.dsl.decompile import decompile
+text = decompile(workflow, catalog, params=["seed", "text"])
+```
+
+Every node becomes one statement, in dependency order (a stable topological sort that
+follows the node ids). Variables are named after `_meta.title` (made into identifiers) or,
+without a title, after the class (`ksampler`, `ksampler_2`). `@id` is written only where
+the recipe's default numbering would give another id, `@title` only where the title is
+not the default one. Links read `ckpt.CLIP`, or just `ckpt` when the node has one output.
+
+What a recipe cannot say exactly (malformed links, cycles, `null` values, input names
+that are not identifiers, extra node keys...) is refused with a `DecompileError` listing
+every problem, rather than written as a recipe that would compile to something else.
+"""
+
+from __future__ import annotations
+
+import keyword
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Mapping
+
+from ..errors import RecipeError
+
+#: Words of the recipe language that cannot name a variable, an input or a parameter.
+RESERVED = frozenset({
+    "import", "from", "param", "fragment", "return", "true", "false",
+    "str", "int", "float", "bool", "file", "node", "id", "title",
+})
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+_BUILTINS = ("file", "node")
+_HEADER = "# Decompiled by comfydsl{source}."
+
+
+class DecompileError(RecipeError):
+    """A workflow holds something a recipe cannot express faithfully; `.problems` lists all."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = list(problems)
+        lines = "\n".join(f"  - {p}" for p in self.problems)
+        super().__init__(f"cannot write this workflow as a recipe without changing it:\n{lines}")
+
+
+@dataclass
+class _Stmt:
+    """One node as a statement of the recipe."""
+
+    node_id: str
+    class_type: str
+    inputs: dict[str, Any]
+    title: str | None
+    var: str | None = None
+    pin_id: bool = False
+    lifted: dict[str, str] = field(default_factory=dict)  # input -> parameter name
+
+
+def is_identifier(name: Any) -> bool:
+    """Whether `name` can be written as a bare name in a recipe."""
+    return isinstance(name, str) and bool(_NAME.match(name)) and name not in RESERVED
+
+
+def to_identifier(text: str) -> str:
+    """A snake_case identifier made from a title or a class name (may still need uniquifying)."""
+    text = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", text)
+    text = re.sub(r"([A-Z]{2,})([A-Z][a-z])", r"\1_\2", text)
+    text = re.sub(r"[^A-Za-z0-9]+", "_", text.encode("ascii", "ignore").decode()).strip("_").lower()
+    text = re.sub(r"_+", "_", text)
+    if not text:
+        return "unnamed"
+    if text[0].isdigit():
+        text = "n" + text
+    if text in RESERVED or keyword.iskeyword(text):
+        text += "_"
+    return text
+
+
+# -- literals ------------------------------------------------------------------------------
+def quote(text: str) -> str:
+    """A double-quoted recipe string literal for `text`."""
+    out = ['"']
+    for ch in text:
+        code = ord(ch)
+        if ch == '"':
+            out.append('\\"')
+        elif ch == "\\":
+            out.append("\\\\")
+        elif ch == "\n":
+            out.append("\\n")
+        elif ch == "\r":
+            out.append("\\r")
+        elif ch == "\t":
+            out.append("\\t")
+        elif code < 0x20 or code == 0x7F or 0xD800 <= code <= 0xDFFF:
+            out.append(f"\\u{code:04x}")
+        else:
+            out.append(ch)
+    out.append('"')
+    return "".join(out)
+
+
+def literal(value: Any, where: str, problems: list[str]) -> str:
+    """The recipe text of a JSON value (no links); appends to `problems` what it cannot write."""
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if math.isnan(value) or math.isinf(value):
+            problems.append(f"{where} is {value!r}, which a recipe cannot write")
+            return "0"
+        return repr(value)
+    if isinstance(value, str):
+        return quote(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(literal(v, where, problems) for v in value) + "]"
+    if isinstance(value, Mapping):
+        parts = []
+        for key, item in value.items():
+            parts.append(f"{quote(str(key))}: {literal(item, where, problems)}")
+        return "{" + ", ".join(parts) + "}"
+    if value is None:
+        problems.append(f"{where} is null, which a recipe cannot write")
+    else:
+        problems.append(f"{where} holds a {type(value).__name__}, which a recipe cannot write")
+    return "0"
+
+
+# -- the decompiler -----------------------------------------------------------------------
+def decompile(workflow: Mapping[str, Any], catalog: Any = None, *, params: Iterable[str] = (),
+              source: str | None = None, verify: bool = True) -> str:
+    """The recipe text of an API workflow (or a RunPod / `/prompt` body).
+
+    `params` names inputs to lift into `param` declarations, their values becoming the
+    defaults. Raises DecompileError when the recipe could not reproduce the workflow:
+    with `verify` (the default) the recipe is lowered again and compared with the input.
+    """
+    from ..document import classify
+
+    doc = classify(dict(workflow))
+    if doc.workflow is None:
+        raise DecompileError([d.message for d in doc.diagnostics] or ["not a workflow"])
+    if catalog is None:
+        from ..catalog import builtin_catalog
+
+        catalog = builtin_catalog()
+    problems: list[str] = []
+    stmts = _read_nodes(doc.workflow, catalog, problems)
+    if not problems:
+        stmts = _order(stmts, problems)
+    if problems:
+        raise DecompileError(problems)
+    _name_variables(stmts, catalog, list(params))
+    declarations = _lift_params(stmts, list(params), problems)
+    _pin_ids(stmts)
+    lines = _emit(stmts, declarations, catalog, problems)
+    if problems:
+        raise DecompileError(problems)
+    header = _HEADER.format(source=f" from {source}" if source else "")
+    from .fmt import format_source
+
+    text = format_source(header + "\n\n" + "\n".join(lines) + "\n")
+    if verify:
+        _verify(text, doc.workflow, catalog)
+    return text
+
+
+def _read_nodes(workflow: Mapping[str, Any], catalog: Any, problems: list[str]) -> dict[str, _Stmt]:
+    stmts: dict[str, _Stmt] = {}
+    for node_id, raw in workflow.items():
+        where = f"node `{node_id}`"
+        if not node_id:
+            problems.append("a node has an empty id")
+            continue
+        if not isinstance(raw, Mapping):
+            problems.append(f"{where} is not an object")
+            continue
+        extra = sorted(set(raw) - {"class_type", "inputs", "_meta"})
+        if extra:
+            problems.append(f"{where} has key(s) a recipe cannot carry: {', '.join(extra)}")
+        cls = raw.get("class_type")
+        inputs = raw.get("inputs", {})
+        meta = raw.get("_meta", {})
+        if not isinstance(cls, str) or not cls:
+            problems.append(f"{where} has no `class_type` string")
+            continue
+        if not isinstance(inputs, Mapping):
+            problems.append(f"{where}: `inputs` is not an object")
+            inputs = {}
+        title = None
+        if not isinstance(meta, Mapping):
+            problems.append(f"{where}: `_meta` is not an object")
+        else:
+            if set(meta) - {"title"}:
+                problems.append(f"{where}: `_meta` holds key(s) a recipe cannot carry: "
+                                f"{', '.join(sorted(set(meta) - {'title'}))}")
+            title = meta.get("title")
+            if title is not None and not isinstance(title, str):
+                problems.append(f"{where}: `_meta.title` is not a string")
+                title = None
+            elif title == "":
+                problems.append(f"{where}: `_meta.title` is empty, which `@title` cannot write")
+        for name in inputs:
+            if not is_identifier(name):
+                problems.append(f"{where}: input name `{name}` is not an identifier, so a recipe cannot set it")
+        stmts[str(node_id)] = _Stmt(str(node_id), cls, dict(inputs), title)
+    for stmt in stmts.values():
+        for name, value in stmt.inputs.items():
+            if type(value) is list:
+                _check_link(stmt, name, value, stmts, catalog, problems)
+            else:
+                literal(value, f"node `{stmt.node_id}` input `{name}`", problems)
+    return stmts
+
+
+def _check_link(stmt: _Stmt, name: str, value: list, stmts: Mapping[str, _Stmt], catalog: Any,
+                problems: list[str]) -> None:
+    where = f"node `{stmt.node_id}` input `{name}`"
+    if not (len(value) == 2 and isinstance(value[0], str) and type(value[1]) is int):
+        problems.append(f"{where}: {value!r} is a malformed link (ComfyUI reads every list input as "
+                        f"a link `[\"<node id>\", <output index>]`)")
+        return
+    source, index = value
+    if source not in stmts:
+        problems.append(f"{where} links to node `{source}`, which does not exist")
+        return
+    spec = catalog.get(stmts[source].class_type)
+    if index < 0 or (spec is not None and index >= len(spec.outputs)):
+        problems.append(f"{where} links to output {index} of node `{source}` "
+                        f"(`{stmts[source].class_type}`), which has no such output")
+
+
+def _links(stmt: _Stmt) -> Iterable[tuple[str, str, int]]:
+    for name, value in stmt.inputs.items():
+        if type(value) is list and len(value) == 2:
+            yield name, value[0], value[1]
+
+
+def _order(stmts: dict[str, _Stmt], problems: list[str]) -> dict[str, _Stmt]:
+    import networkx as nx
+
+    from ..graph.model import id_sort_key
+
+    position = {node_id: i for i, node_id in enumerate(sorted(stmts, key=id_sort_key))}
+    graph = nx.DiGraph()
+    graph.add_nodes_from(stmts)
+    for stmt in stmts.values():
+        for _, source, _ in _links(stmt):
+            graph.add_edge(source, stmt.node_id)
+    try:
+        order = list(nx.lexicographical_topological_sort(graph, key=position.__getitem__))
+    except nx.NetworkXUnfeasible:
+        cycle = nx.find_cycle(graph)
+        path = " -> ".join(f"`{a}`" for a, _ in cycle) + f" -> `{cycle[0][0]}`"
+        problems.append(f"the links form a cycle ({path}); recipe statements can only use earlier nodes")
+        return stmts
+    return {node_id: stmts[node_id] for node_id in order}
+
+
+def _name_variables(stmts: dict[str, _Stmt], catalog: Any, params: list[str]) -> None:
+    used = set(RESERVED) | set(params) | set(catalog)
+    consumed = {source for stmt in stmts.values() for _, source, _ in _links(stmt)}
+    for stmt in stmts.values():
+        if stmt.node_id not in consumed:
+            continue  # a bare call: nothing refers to it
+        base = to_identifier(stmt.title) if stmt.title else to_identifier(stmt.class_type)
+        name, n = base, 1
+        while name in used:
+            n += 1
+            name = f"{base}_{n}"
+        used.add(name)
+        stmt.var = name
+
+
+def _lift_params(stmts: dict[str, _Stmt], params: list[str], problems: list[str]) -> list[str]:
+    """Replace the named inputs by parameters; returns the `param` lines."""
+    lines: list[str] = []
+    taken = {s.var for s in stmts.values() if s.var}
+    for input_name in params:
+        if not is_identifier(input_name):
+            problems.append(f"--params: `{input_name}` is not a valid parameter name")
+            continue
+        values: list[Any] = []
+        names: list[str] = []
+        found = False
+        for stmt in stmts.values():
+            if input_name not in stmt.inputs:
+                continue
+            value = stmt.inputs[input_name]
+            found = True
+            if isinstance(value, (list, Mapping)) or value is None:
+                continue  # links and objects stay where they are
+            for i, seen in enumerate(values):
+                if type(seen) is type(value) and seen == value:
+                    stmt.lifted[input_name] = names[i]
+                    break
+            else:
+                name, n = input_name, 1
+                while name in taken:
+                    n += 1
+                    name = f"{input_name}_{n}"
+                taken.add(name)
+                values.append(value)
+                names.append(name)
+                stmt.lifted[input_name] = name
+                kind = {bool: "bool", int: "int", float: "float", str: "str"}[type(value)]
+                lines.append(f"param {name}: {kind} = {literal(value, f'--params {input_name}', problems)}")
+        if not found:
+            problems.append(f"--params: no node has an input `{input_name}`")
+        elif not names:
+            problems.append(f"--params: input `{input_name}` is never a plain value (only links or objects)")
+    return lines
+
+
+def _pin_ids(stmts: dict[str, _Stmt]) -> None:
+    """Pin (`@id`) exactly the nodes whose default id would differ.
+
+    Walks the statements once, numbering the unpinned ones as the recipe would; a node
+    whose number would not be its id gets pinned. A pin added later never changes an
+    earlier number (ids are unique), which the final check confirms.
+    """
+    pinned: set[str] = set()
+    counter = 1
+    for stmt in stmts.values():
+        while str(counter) in pinned:
+            counter += 1
+        if str(counter) == stmt.node_id:
+            counter += 1
+        else:
+            stmt.pin_id = True
+            pinned.add(stmt.node_id)
+    order = list(stmts.values())
+    if [s.node_id for s in order] != default_ids(order, pinned):  # pragma: no cover - see above
+        for stmt in order:
+            stmt.pin_id = True
+
+
+def default_ids(stmts: list[_Stmt], pinned: set[str]) -> list[str]:
+    """The ids a recipe gives its statements: pinned ones as written, others 1, 2, 3...
+    in statement order, skipping every pinned id."""
+    out: list[str] = []
+    counter = 1
+    for stmt in stmts:
+        if stmt.node_id in pinned:
+            out.append(stmt.node_id)
+            continue
+        while str(counter) in pinned:
+            counter += 1
+        out.append(str(counter))
+        counter += 1
+    return out
+
+
+def _emit(stmts: dict[str, _Stmt], declarations: list[str], catalog: Any, problems: list[str]) -> list[str]:
+    lines = list(declarations)
+    if declarations:
+        lines.append("")
+    for stmt in stmts.values():
+        decorators = []
+        if stmt.pin_id:
+            decorators.append(f"@id({quote(stmt.node_id)})")
+        if stmt.title is not None and stmt.title != default_title(stmt.var, stmt.class_type):
+            decorators.append(f"@title({quote(stmt.title)})")
+        if decorators:
+            lines.append(" ".join(decorators))
+        args = _arguments(stmt, stmts, catalog, problems)
+        if is_identifier(stmt.class_type) and stmt.class_type not in _BUILTINS:
+            call = f"{stmt.class_type}({', '.join(args)})"
+        else:  # a class name that is not an identifier: the `node("Class Name", ...)` built-in
+            call = f"node({', '.join([quote(stmt.class_type), *args])})"
+        lines.append(f"{stmt.var} = {call}" if stmt.var else call)
+    return lines
+
+
+def default_title(var: str | None, class_type: str) -> str | None:
+    """The title a recipe gives a node when it has no `@title`: its variable name, if any."""
+    return var
+
+
+def _arguments(stmt: _Stmt, stmts: Mapping[str, _Stmt], catalog: Any, problems: list[str]) -> list[str]:
+    spec = catalog.get(stmt.class_type)
+    order = [n for n in (spec.inputs if spec else ()) if n in stmt.inputs]
+    order += [n for n in stmt.inputs if n not in order]
+    args = []
+    for name in order:
+        value = stmt.inputs[name]
+        if name in stmt.lifted:
+            text = stmt.lifted[name]
+        elif type(value) is list:
+            text = _reference(stmts[value[0]], value[1], catalog)
+        else:
+            text = literal(value, f"node `{stmt.node_id}` input `{name}`", problems)
+        args.append(f"{name}={text}")
+    return args
+
+
+def _reference(source: _Stmt, index: int, catalog: Any) -> str:
+    spec = catalog.get(source.class_type)
+    if spec is None:  # an unknown class: its outputs are known by index only
+        return f"{source.var}[{index}]"
+    outputs = spec.outputs
+    if len(outputs) == 1:
+        return source.var or ""
+    name = outputs[index].name if index < len(outputs) else None
+    names = [o.name for o in outputs]
+    if name and _NAME.match(name) and names.count(name) == 1 and spec.output(name).index == index:
+        return f"{source.var}.{name}"
+    return f"{source.var}[{index}]"
+
+
+def _verify(text: str, workflow: Mapping[str, Any], catalog: Any) -> None:
+    """Lower the recipe again and compare it with the workflow it came from."""
+    from ..errors import CompileError
+    from ..target import Target
+    from .recipe import Recipe
+
+    try:
+        graph = Recipe("decompiled.comfy", text, target=Target(catalog, None)).graph()
+    except CompileError as exc:
+        errors = [f"[{d.code}] {d.message}" for d in exc.diagnostics if d.is_error]
+        raise DecompileError([f"the recipe written for this workflow does not compile: {e}" for e in errors]) from None
+    problems = compare_workflows(workflow, graph.to_workflow())
+    if problems:
+        raise DecompileError(problems)
+
+
+def compare_workflows(original: Mapping[str, Any], rebuilt: Mapping[str, Any]) -> list[str]:
+    """Where `rebuilt` differs from `original`: ids, classes, inputs (type-strict) and titles.
+
+    A node without `_meta.title` may gain one (a recipe names every node it refers to).
+    """
+    problems = []
+    if set(original) != set(rebuilt):
+        missing = sorted(set(original) - set(rebuilt))
+        extra = sorted(set(rebuilt) - set(original))
+        problems.append(f"the recipe would give node ids {extra} instead of {missing}")
+        return problems
+    for node_id, node in original.items():
+        other = rebuilt[node_id]
+        if node.get("class_type") != other.get("class_type"):
+            problems.append(f"node `{node_id}` would become a `{other.get('class_type')}`")
+        if not same_value(node.get("inputs", {}), other.get("inputs", {})):
+            problems.append(f"node `{node_id}` would get other inputs: {other.get('inputs')!r}")
+        title = (node.get("_meta") or {}).get("title")
+        if title is not None and title != (other.get("_meta") or {}).get("title"):
+            problems.append(f"node `{node_id}` would get another title")
+    return problems
+
+
+def same_value(a: Any, b: Any) -> bool:
+    """Equality that tells 1 from 1.0 and from true, as JSON does."""
+    if isinstance(a, Mapping) and isinstance(b, Mapping):
+        return a.keys() == b.keys() and all(same_value(a[k], b[k]) for k in a)
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, list):
+        return len(a) == len(b) and all(same_value(x, y) for x, y in zip(a, b))
+    if isinstance(a, float) and math.isnan(a):
+        return math.isnan(b)
+    return a == b

@@ -1,0 +1,598 @@
+"""The recipe formatter: one canonical layout for `.comfy` files, comments kept.
+
+The layout:
+
+- 4-space indentation inside fragment bodies; one statement per line; decorators on
+  their own line just above the statement they decorate.
+- Spaces around `=` in assignments, parameters and annotated fragment parameters, none
+  around `=` of keyword arguments (`f(x=1)`); one space after `,` and `:`; spaces around
+  binary operators, none after a unary minus, none around `.` and before `(`/`[` of a
+  call or index.
+- A statement longer than 100 columns has its last bracket group (call arguments, list,
+  object, fragment parameters) wrapped one item per line, each item ending with a comma;
+  items that are still too long are wrapped the same way. A bracket group that holds a
+  comment is always wrapped.
+- Sections (imports, parameters, each fragment, node statements) are separated by one
+  blank line; inside a section at most one blank line is kept where the source had one.
+- Short strings use double quotes with the escapes `\\" \\\\ \\n \\r \\t \\uXXXX`;
+  triple-quoted strings and numbers are kept as written.
+- Comments stay where they were: own-line comments before the statement (or item) that
+  follows them, end-of-line comments after the statement (or item), two spaces before `#`.
+
+The formatter re-lexes the source itself (so the parser may drop comments) and checks
+that its output holds the same tokens, with the same string values, as its input.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Iterator
+
+from ..diagnostics import Span
+from ..errors import ParseError, RecipeError
+
+#: Lines longer than this are wrapped.
+LINE_LENGTH = 100
+INDENT = "    "
+
+KEYWORDS = frozenset({"import", "from", "param", "fragment", "return"})
+_OPEN = {"(": ")", "[": "]", "{": "}"}
+_CLOSE = {v: k for k, v in _OPEN.items()}
+_BINARY = frozenset({"+", "-", "*", "/", "//", "%"})
+_ESCAPE = r"""\\([\\'"nrtbf0/]|u[0-9a-fA-F]{4}|x[0-9a-fA-F]{2})"""
+_TOKEN = re.compile(
+    rf'''(?P<ws>[ \t\f\r]+)
+    |(?P<nl>\n)
+    |(?P<comment>\#[^\n]*)
+    |(?P<long>"""([^"\\]|"(?!"")|\\([\\'"nrtbf0/\n]|u[0-9a-fA-F]{{4}}|x[0-9a-fA-F]{{2}}))*"""
+             |\'\'\'([^'\\]|'(?!'')|\\([\\'"nrtbf0/\n]|u[0-9a-fA-F]{{4}}|x[0-9a-fA-F]{{2}}))*\'\'\')
+    |(?P<string>"([^"\\\n]|{_ESCAPE})*"|'([^'\\\n]|{_ESCAPE})*')
+    |(?P<float>[0-9]+\.[0-9]*([eE][+-]?[0-9]+)?|\.[0-9]+([eE][+-]?[0-9]+)?|[0-9]+[eE][+-]?[0-9]+)
+    |(?P<int>[0-9]+)
+    |(?P<name>[A-Za-z_][A-Za-z0-9_]*)
+    |(?P<op>//|[()\[\]{{}},:=.+\-*/%@])''',
+    re.VERBOSE,
+)
+_SIMPLE_ESCAPES = {"\\": "\\", "'": "'", '"': '"', "n": "\n", "r": "\r", "t": "\t", "b": "\b",
+                   "f": "\f", "0": "\0", "/": "/"}
+
+
+class FormatError(ParseError):
+    """A recipe could not be formatted (it is not valid syntax)."""
+
+
+class UnsafeFormat(RecipeError):
+    """The formatter's output would not hold the same tokens as its input (a formatter bug);
+    nothing is written."""
+
+
+@dataclass(slots=True)
+class Token:
+    """One lexical token with its position; `own_line` marks the first token of a line."""
+
+    kind: str
+    text: str
+    line: int
+    column: int
+    start: int
+    own_line: bool = False
+    unary: bool = False
+
+    @property
+    def is_comment(self) -> bool:
+        return self.kind == "comment"
+
+
+def tokenize(text: str, path: str | None = None) -> list[Token]:
+    """The tokens of a recipe, comments included, whitespace and newlines left out."""
+    tokens: list[Token] = []
+    pos, line, line_start, fresh = 0, 1, 0, True
+    while pos < len(text):
+        match = _TOKEN.match(text, pos)
+        if match is None:
+            column = pos - line_start + 1
+            raise FormatError(f"{path or '<recipe>'}:{line}:{column}: unexpected character {text[pos]!r}",
+                              span=Span(path, line, column, start=pos, end=pos + 1), source=text)
+        kind = match.lastgroup or ""
+        value = match.group()
+        if kind == "nl":
+            line, line_start, fresh = line + 1, match.end(), True
+        elif kind != "ws":
+            tokens.append(Token(kind, value, line, pos - line_start + 1, pos, own_line=fresh))
+            fresh = False
+            newlines = value.count("\n")
+            if newlines:
+                line += newlines
+                line_start = pos + value.rindex("\n") + 1
+        pos = match.end()
+    return tokens
+
+
+def decode_string(token_text: str) -> str:
+    """The value of a short string literal (either quote style)."""
+    body = token_text[1:-1]
+    out: list[str] = []
+    i = 0
+    while i < len(body):
+        ch = body[i]
+        if ch != "\\":
+            out.append(ch)
+            i += 1
+            continue
+        nxt = body[i + 1]
+        if nxt in _SIMPLE_ESCAPES:
+            out.append(_SIMPLE_ESCAPES[nxt])
+            i += 2
+        elif nxt == "u":
+            out.append(chr(int(body[i + 2:i + 6], 16)))
+            i += 6
+        else:  # \xHH
+            out.append(chr(int(body[i + 2:i + 4], 16)))
+            i += 4
+    return "".join(out)
+
+
+def normalize_string(token: Token) -> str:
+    """Short strings in double quotes with canonical escapes; triple-quoted ones as written."""
+    if token.kind != "string":
+        return token.text
+    from .decompile import quote
+
+    return quote(decode_string(token.text))
+
+
+# -- structure ---------------------------------------------------------------------------
+@dataclass
+class Group:
+    """A bracket pair and the comma-separated items inside it."""
+
+    open: Token
+    close: Token | None
+    items: list[Item] = field(default_factory=list)
+    dangling: list[Token] = field(default_factory=list)
+    wrappable: bool = True
+
+    @property
+    def first(self) -> Token:
+        return self.open
+
+    @property
+    def last(self) -> Token:
+        return self.close or self.open
+
+
+@dataclass
+class Item:
+    """One element of a bracket group, with the comments that belong to it."""
+
+    elems: list = field(default_factory=list)
+    leading: list[Token] = field(default_factory=list)
+    trailing: list[Token] = field(default_factory=list)
+    annotated: bool = False
+
+
+@dataclass
+class Entry:
+    """A line-level piece of a block: a statement, a comment, or a fragment with its body."""
+
+    kind: str  # "stmt", "comment", "fragment"
+    tokens: list[Token] = field(default_factory=list)
+    blank_before: bool = False
+    trailing: list[Token] = field(default_factory=list)
+    body: list[Entry] = field(default_factory=list)
+    close_trailing: list[Token] = field(default_factory=list)
+
+    @property
+    def section(self) -> str:
+        if self.kind == "fragment":
+            return "fragment"
+        head = self.tokens[0].text if self.tokens else ""
+        if head in ("import", "from"):
+            return "imports"
+        if head == "param":
+            return "params"
+        return "body"
+
+
+def _ends_expression(tok: Token | None) -> bool:
+    if tok is None:
+        return False
+    if tok.kind in ("name",):
+        return tok.text not in KEYWORDS
+    return tok.kind in ("string", "long", "int", "float") or tok.text in (")", "]", "}")
+
+
+def split_entries(tokens: list[Token], path: str | None = None, text: str = "") -> list[Entry]:
+    """Group tokens into top-level entries (fragments hold their own entries)."""
+    root: list[Entry] = []
+    stack: list[list[Entry]] = [root]
+    frames: list[Entry] = []
+    current: list[Token] = []
+    pending: list[Token] = []  # own-line comments at depth 0 not yet placed
+    depth = 0
+    last_sig: Token | None = None
+    decorators_only = False
+    last_end_line = 0
+
+    def blank(first_line: int) -> bool:
+        return last_end_line > 0 and first_line > last_end_line + 1
+
+    def flush() -> None:
+        nonlocal current, last_end_line
+        if current:
+            sig = [t for t in current if not t.is_comment]
+            entry = Entry("stmt", current, blank_before=blank(current[0].line))
+            stack[-1].append(entry)
+            last_end_line = max(last_end_line, sig[-1].line + sig[-1].text.count("\n") if sig else 0)
+            current = []
+
+    def place_pending(inside: bool) -> None:
+        nonlocal pending, last_end_line
+        if inside:
+            current.extend(pending)
+        else:
+            for com in pending:
+                stack[-1].append(Entry("comment", [com], blank_before=blank(com.line)))
+                last_end_line = com.line
+        pending = []
+
+    for tok in tokens:
+        if tok.is_comment:
+            if tok.own_line and depth == 0:
+                pending.append(tok)
+            elif current or depth:
+                current.append(tok)
+            elif frames and last_sig is not None and last_sig.text == "{" and not stack[-1]:
+                frames[-1].trailing.append(tok)  # after the `{` of a fragment header
+            elif stack[-1] and not pending:
+                _attach_after(stack[-1][-1], tok)
+            else:
+                pending.append(tok)
+            continue
+        if depth == 0:
+            if tok.text == "}" and len(stack) > 1:
+                flush()
+                place_pending(False)
+                frame = frames.pop()
+                stack.pop()
+                last_end_line = tok.line
+                last_sig = tok
+                continue
+            # a name or `@` first on its line, after a complete expression, starts a statement
+            starts = (tok.own_line and (tok.kind == "name" or tok.text == "@") and _ends_expression(last_sig)
+                      and not decorators_only)
+            if current and starts:
+                flush()
+            place_pending(inside=bool(current))
+            if not current:
+                decorators_only = tok.text == "@"
+            elif decorators_only and tok.kind == "name" and last_sig is not None and last_sig.text == ")":
+                decorators_only = False
+            if tok.text == "{" and current and current[0].text == "fragment":
+                frame = Entry("fragment", current, blank_before=blank(current[0].line))
+                stack[-1].append(frame)
+                frames.append(frame)
+                stack.append(frame.body)
+                last_end_line = tok.line
+                current = []
+                last_sig = tok
+                continue
+        if tok.text in _OPEN:
+            depth += 1
+        elif tok.text in _CLOSE:
+            if depth == 0:
+                raise _syntax(tok, f"unmatched `{tok.text}`", path, text)
+            depth -= 1
+        current.append(tok)
+        last_sig = tok
+    if depth or frames:
+        where = frames[-1].tokens[0] if frames and not depth else (current[0] if current else tokens[-1])
+        raise _syntax(where, "unclosed bracket or fragment body", path, text)
+    flush()
+    place_pending(False)
+    return root
+
+
+def _attach_after(entry: Entry, tok: Token) -> None:
+    if entry.kind == "fragment":
+        entry.close_trailing.append(tok)
+    else:
+        entry.trailing.append(tok)
+
+
+def _syntax(tok: Token, message: str, path: str | None, text: str) -> FormatError:
+    return FormatError(f"{path or '<recipe>'}:{tok.line}:{tok.column}: {message}",
+                       span=Span(path, tok.line, tok.column, start=tok.start, end=tok.start + len(tok.text)),
+                       source=text)
+
+
+def build(tokens: list[Token]) -> tuple[list, list[Token], list[Token]]:
+    """The element tree of one statement: tokens and Groups; plus its leading and trailing comments."""
+    leading: list[Token] = []
+    trailing: list[Token] = []
+    elems: list = []
+    prev: Token | None = None
+    it = iter(tokens)
+    for tok in it:
+        if tok.is_comment:
+            (leading if tok.own_line and not elems else trailing).append(tok)
+            continue
+        _mark_unary(tok, prev)
+        if tok.text in _OPEN:
+            group, prev = _build_group(tok, it, elems[-1] if elems else None)
+            elems.append(group)
+            continue
+        elems.append(tok)
+        prev = tok
+    return elems, leading, trailing
+
+
+def _mark_unary(tok: Token, prev: Token | None) -> None:
+    if tok.text == "-":
+        tok.unary = prev is None or prev.text in _BINARY or prev.text in "=,:([{@" or prev.text == "return"
+
+
+def _build_group(open_tok: Token, it: Iterator[Token], before) -> tuple[Group, Token]:
+    before_tok = before.last if isinstance(before, Group) else before
+    group = Group(open_tok, None)
+    if open_tok.text == "(":
+        group.wrappable = before_tok is not None and before_tok.kind == "name" and before_tok.text not in KEYWORDS
+    elif open_tok.text == "[":
+        group.wrappable = not (before_tok is not None and (before_tok.kind == "name" or before_tok.text in ")]"))
+        if before_tok is not None and before_tok.kind == "name" and before_tok.text in KEYWORDS:
+            group.wrappable = True
+    item = Item()
+    pending: list[Token] = []
+    prev: Token = open_tok
+    last_item: Item | None = None
+    for tok in it:
+        if tok.is_comment:
+            if tok.own_line:
+                pending.append(tok)
+            elif item.elems:
+                item.trailing.append(tok)
+            elif last_item is not None:
+                last_item.trailing.append(tok)
+            else:
+                pending.append(tok)
+            continue
+        _mark_unary(tok, prev)
+        if tok.text == _OPEN[open_tok.text]:
+            group.close = tok
+            if item.elems:
+                group.items.append(item)
+                item.leading = pending + item.leading
+                pending = []
+            group.dangling = pending
+            return group, tok
+        if tok.text == ",":
+            group.items.append(item)
+            last_item, item = item, Item()
+            prev = tok
+            continue
+        if not item.elems and pending:
+            item.leading, pending = pending, []
+        if tok.text == ":" and open_tok.text == "(":
+            item.annotated = True
+        if tok.text in _OPEN:
+            sub, prev = _build_group(tok, it, item.elems[-1] if item.elems else None)
+            item.elems.append(sub)
+            continue
+        item.elems.append(tok)
+        prev = tok
+    raise ValueError("unbalanced brackets")  # split_entries has checked the balance
+
+
+# -- rendering ---------------------------------------------------------------------------
+def _space(prev, nxt, tight_eq: bool) -> str:
+    a = prev.last if isinstance(prev, Group) else prev
+    b = nxt.first if isinstance(nxt, Group) else nxt
+    if b.text in (",", ":") or a.text in (".", "@") or b.text == ".":
+        return ""
+    if a.unary:
+        return ""
+    if b.text == "=" or a.text == "=":
+        return "" if tight_eq else " "
+    if b.text == "(" and isinstance(nxt, Group):
+        return "" if a.kind == "name" and a.text not in KEYWORDS else " "
+    if b.text == "[" and isinstance(nxt, Group) and not nxt.wrappable:
+        return ""
+    return " "
+
+
+def _flat(elems: list, tight_eq: bool, hoisted: list[Token]) -> str:
+    out: list[str] = []
+    prev = None
+    for elem in elems:
+        if prev is not None:
+            out.append(_space(prev, elem, tight_eq))
+        out.append(_flat_group(elem, hoisted) if isinstance(elem, Group) else _tok_text(elem))
+        prev = elem
+    return "".join(out)
+
+
+def _tok_text(tok: Token) -> str:
+    return normalize_string(tok)
+
+
+def _flat_group(group: Group, hoisted: list[Token]) -> str:
+    tight = group.open.text == "("
+    parts = []
+    for item in group.items:
+        hoisted.extend(item.leading)
+        hoisted.extend(item.trailing)
+        parts.append(_flat(item.elems, tight and not item.annotated, hoisted))
+    hoisted.extend(group.dangling)
+    return group.open.text + ", ".join(parts) + _OPEN[group.open.text]
+
+
+def _has_comments(elems: list) -> bool:
+    for elem in elems:
+        if isinstance(elem, Group):
+            if elem.dangling or any(i.leading or i.trailing or _has_comments(i.elems) for i in elem.items):
+                return True
+    return False
+
+
+def render_elems(elems: list, indent: str, tight_eq: bool, suffix: str = "") -> tuple[list[str], list[Token]]:
+    """Lines for a sequence of elements at `indent`, wrapping as needed; plus comments to hoist."""
+    hoisted: list[Token] = []
+    flat = _flat(elems, tight_eq, hoisted)
+    comments = _has_comments(elems)
+    if len(indent) + len(flat) + len(suffix) <= LINE_LENGTH and not comments:
+        return [indent + flat + suffix], hoisted
+    candidates = [i for i, e in enumerate(elems) if isinstance(e, Group) and e.wrappable]
+    with_comments = [i for i in candidates if _has_comments([elems[i]])]
+    wrap_at = (with_comments or candidates or [None])[-1]
+    if wrap_at is None:
+        return [indent + flat + suffix], hoisted
+    hoisted = []
+    head_elems, group, tail_elems = elems[:wrap_at], elems[wrap_at], elems[wrap_at + 1:]
+    head = _flat(head_elems, tight_eq, hoisted)
+    if head_elems:
+        head += _space(head_elems[-1], group, tight_eq)
+    lines = [indent + head + group.open.text]
+    inner = indent + INDENT
+    tight = group.open.text == "("
+    for item in group.items:
+        lines += [inner + c.text.rstrip() for c in item.leading]
+        item_lines, sub_hoisted = render_elems(item.elems, inner, tight and not item.annotated, ",")
+        lines += [inner + c.text.rstrip() for c in sub_hoisted]
+        if item.trailing:
+            item_lines[-1] += "  " + item.trailing[0].text.rstrip()
+            item_lines += [inner + c.text.rstrip() for c in item.trailing[1:]]
+        lines += item_lines
+    lines += [inner + c.text.rstrip() for c in group.dangling]
+    tail = _OPEN[group.open.text]
+    if tail_elems:
+        tail += _space(group, tail_elems[0], tight_eq) + _flat(tail_elems, tight_eq, hoisted)
+    lines.append(indent + tail + suffix)
+    return lines, hoisted
+
+
+def _split_decorators(elems: list) -> tuple[list[list], list]:
+    decorators: list[list] = []
+    i = 0
+    while i < len(elems) and isinstance(elems[i], Token) and elems[i].text == "@":
+        end = i + 2
+        if end < len(elems) and isinstance(elems[end], Group):
+            end += 1
+        decorators.append(elems[i:end])
+        i = end
+    return decorators, elems[i:]
+
+
+def render_stmt(tokens: list[Token], indent: str, suffix: str = "") -> list[str]:
+    """The lines of one statement (decorators, the statement, its comments)."""
+    elems, leading, trailing = build(tokens)
+    decorators, rest = _split_decorators(elems)
+    out = [indent + c.text.rstrip() for c in leading]
+    body: list[str] = []
+    hoisted: list[Token] = []
+    if decorators:
+        texts = [_flat(d, True, hoisted) for d in decorators]
+        joined = " ".join(texts)
+        if len(indent) + len(joined) <= LINE_LENGTH:
+            body.append(indent + joined)
+        else:
+            body += [indent + t for t in texts]
+    lines, more = render_elems(rest, indent, False, suffix)
+    hoisted += more
+    body += lines
+    out += [indent + c.text.rstrip() for c in hoisted]
+    if trailing:
+        body[-1] += "  " + trailing[0].text.rstrip()
+        body += [indent + c.text.rstrip() for c in trailing[1:]]
+    return out + body
+
+
+def render_entries(entries: list[Entry], indent: str) -> list[str]:
+    """The lines of a block: sections apart, comments in place."""
+    lines: list[str] = []
+    groups: list[list[Entry]] = []
+    current: list[Entry] = []
+    for entry in entries:
+        current.append(entry)
+        if entry.kind != "comment":
+            groups.append(current)
+            current = []
+    if current:
+        groups.append(current)
+    prev_group: list[Entry] | None = None
+    for group in groups:
+        head = group[-1]
+        if prev_group is not None:
+            prev_head = prev_group[-1]
+            apart = (head.kind != "comment" and prev_head.kind != "comment"
+                     and (head.section != prev_head.section or "fragment" in (head.kind, prev_head.kind)))
+            if apart or group[0].blank_before:
+                lines.append("")
+        for i, entry in enumerate(group):
+            if i and entry.blank_before:
+                lines.append("")
+            lines += _render_entry(entry, indent)
+        prev_group = group
+    return lines
+
+
+def _render_entry(entry: Entry, indent: str) -> list[str]:
+    if entry.kind == "comment":
+        return [indent + entry.tokens[0].text.rstrip()]
+    if entry.kind == "stmt":
+        tokens = entry.tokens + entry.trailing
+        return render_stmt(tokens, indent)
+    lines = render_stmt(entry.tokens + [t for t in entry.trailing], indent, " {")
+    body = entry.body
+    if body:
+        body[0].blank_before = False
+    lines += render_entries(body, indent + INDENT)
+    close = indent + "}"
+    if entry.close_trailing:
+        close += "  " + entry.close_trailing[0].text.rstrip()
+        lines.append(close)
+        lines += [indent + c.text.rstrip() for c in entry.close_trailing[1:]]
+    else:
+        lines.append(close)
+    return lines
+
+
+# -- entry points ------------------------------------------------------------------------
+def format_source(text: str, path: str | None = None) -> str:
+    """The canonical layout of a recipe. Raises ParseError (with a span) on bad syntax."""
+    from .parser import parse
+
+    text = text.removeprefix("\ufeff")  # a byte order mark is not part of the recipe
+    parse(text, path)
+    tokens = tokenize(text, path)
+    if not tokens:
+        return ""
+    entries = split_entries(tokens, path, text)
+    if entries:
+        entries[0].blank_before = False
+    result = "\n".join(line.rstrip() for line in render_entries(entries, "")) + "\n"
+    _check_same(tokens, tokenize(result, path), path)
+    return result
+
+
+def _signature(tokens: list[Token]) -> list[tuple[str, str]]:
+    sig = []
+    sig_tokens = [t for t in tokens if not t.is_comment]
+    for i, tok in enumerate(sig_tokens):
+        if tok.text == "," and i + 1 < len(sig_tokens) and sig_tokens[i + 1].text in _CLOSE:
+            continue  # trailing commas come and go with wrapping
+        sig.append(("string", decode_string(tok.text)) if tok.kind == "string" else (tok.kind, tok.text))
+    return sig
+
+
+def _check_same(before: list[Token], after: list[Token], path: str | None) -> None:
+    comments_before = sorted(t.text.rstrip() for t in before if t.is_comment)
+    comments_after = sorted(t.text.rstrip() for t in after if t.is_comment)
+    if _signature(before) != _signature(after) or comments_before != comments_after:
+        raise UnsafeFormat(f"{path or '<recipe>'}: the formatter would change what the recipe says, so the "
+                           "file is left as it is; this is a bug in comfydsl fmt, please report it with the file")
+
+
+def check_formatted(text: str, path: str | None = None) -> bool:
+    """Whether `text` is already in the canonical layout."""
+    return format_source(text, path) == text
