@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .diagnostics import Diagnostic, Rule, Severity, Span
+from .gcpause import gc_paused
 
 
 class InvalidJson(Rule):
@@ -133,7 +134,8 @@ def parse_json(text: str) -> Any:
 def read_document(text: str, path: str | None = None) -> Document:
     """Read a workflow document from JSON text."""
     try:
-        data = parse_json(text)
+        with gc_paused():
+            data = parse_json(text)
     except json.JSONDecodeError as exc:
         span = Span(path, exc.lineno, exc.colno, start=exc.pos, end=exc.pos)
         diag = _INVALID_JSON.report(f"not valid JSON: {exc.msg.lower()}", span=span,
