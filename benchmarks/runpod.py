@@ -108,24 +108,9 @@ def main() -> int:
     return 0
 
 
-def deepen_backlog() -> None:
-    """Give the local server a listen backlog of 128 instead of the standard library's 5.
-
-    With 5, a burst of 16 new connections (every client's first wave) overflows the accept
-    queue and now and then a connection is reset after the request was sent: `run` then
-    fails (it is never resent, as it may have reached the server). The benchmark measures
-    clients, so the server gets the backlog a real one has (reported to `serve`).
-    """
-    from comfydsl.serve import server
-
-    if getattr(server._Server, "request_queue_size", 128) < 128:
-        server._Server.request_queue_size = 128
-
-
 def compare(args: argparse.Namespace, run_time: float) -> None:
     from comfydsl.serve import serve_in_thread
 
-    deepen_backlog()
     rows = []
     with serve_in_thread(executor="dry", api_key=KEY, run_seconds=run_time, workers=args.concurrency,
                          rate_limits=None) as srv:

@@ -281,6 +281,5 @@ class JobResult:
         if self.status is JobStatus.TIMED_OUT:
             raise JobTimedOut(f"job `{job}` timed out on the endpoint" + (f": {self.error}" if self.error else ""),
                               job_id=job, status=self.status.value, error=self.error)
-        exc = JobFailed(f"job `{job}` failed: {self.error}", job_id=job, status=self.status.value, error=self.error)
-        exc.diagnostics = list(self.diagnostics)
-        raise exc
+        raise JobFailed(f"job `{job}` failed: {self.error}", job_id=job, status=self.status.value, error=self.error,
+                        diagnostics=self.diagnostics)

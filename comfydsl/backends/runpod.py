@@ -38,7 +38,7 @@ from typing import Any, Callable, Iterable, Iterator, Mapping
 import httpx
 
 from ..errors import (AuthenticationError, BackendConnectionError, BackendError, BackendStatusError,
-                      CompileError, JobTimedOut)
+                      CompileError, JobTimedOut, RequestTooLarge)
 from .results import (FINAL_STATES, Health, JobOutput, JobResult, JobState, JobStatus, OutputImage,
                       PurgeResult, parse_model, parse_output)
 
@@ -70,15 +70,6 @@ RUNSYNC_LIMIT = 20 * 1024 * 1024
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 #: operations that change nothing when repeated: any transient failure may be retried
 _SAFE_OPS = frozenset({"status", "health", "cancel", "purge-queue"})
-
-
-class RequestTooLarge(BackendError):
-    """The request body is larger than the API accepts for the operation."""
-
-    def __init__(self, message: str, *, size: int, limit: int) -> None:
-        super().__init__(message)
-        self.size = size
-        self.limit = limit
 
 
 @dataclass(frozen=True)
