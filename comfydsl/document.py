@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .diagnostics import Diagnostic, Rule, Severity, Span
+from .gcpause import gc_paused
 
 
 class InvalidJson(Rule):
@@ -56,7 +57,7 @@ class UiFormatWorkflow(Rule):
 
     **Example:** the file ComfyUI's "Save" writes: `{"last_node_id": 9, "nodes": [...], "links": [...]}`.
 
-    **Use instead:** export with ComfyUI's "Export (API)", or convert the file.
+    **Use instead:** export the workflow with ComfyUI's "Export (API)" menu entry.
     """
 
     code = "CD003"
@@ -133,7 +134,8 @@ def parse_json(text: str) -> Any:
 def read_document(text: str, path: str | None = None) -> Document:
     """Read a workflow document from JSON text."""
     try:
-        data = parse_json(text)
+        with gc_paused():
+            data = parse_json(text)
     except json.JSONDecodeError as exc:
         span = Span(path, exc.lineno, exc.colno, start=exc.pos, end=exc.pos)
         diag = _INVALID_JSON.report(f"not valid JSON: {exc.msg.lower()}", span=span,
@@ -149,13 +151,13 @@ def classify(data: Any, *, path: str | None = None, text: str = "") -> Document:
     """Find the workflow inside a decoded document and say what kind of document it is."""
     if not isinstance(data, dict):
         diag = _NOT_WORKFLOW.report(
-            f"expected a JSON object of nodes, found {_json_type(data)}",
+            f"expected a JSON object of nodes, found {json_kind(data)}",
             help='an API workflow looks like {"3": {"class_type": "KSampler", "inputs": {...}}}')
         return Document(path, text, "invalid", diagnostics=[diag], body=data)
     if "nodes" in data and "links" in data:
         diag = _UI_FORMAT.report(
             "this is a UI-format workflow (it has `nodes` and `links`); workers take API format",
-            help='export it from ComfyUI with "Export (API)", or convert it with `comfydsl convert`')
+            help='export it from ComfyUI with "Export (API)"; workers and `POST /prompt` take API format only')
         return Document(path, text, "ui", diagnostics=[diag], body=data)
     inner = data.get("input")
     if isinstance(inner, dict) and "workflow" in inner:
@@ -181,7 +183,7 @@ def classify(data: Any, *, path: str | None = None, text: str = "") -> Document:
 def _workflow_doc(workflow: Any, path, text, kind, envelope, body) -> Document:
     if not isinstance(workflow, dict):
         where = ".".join(envelope)
-        diag = _NOT_WORKFLOW.report(f"`{where}` must be an object of nodes, found {_json_type(workflow)}")
+        diag = _NOT_WORKFLOW.report(f"`{where}` must be an object of nodes, found {json_kind(workflow)}")
         return Document(path, text, "invalid", envelope=envelope, diagnostics=[diag], body=body)
     dups = dict(getattr(workflow, "dups", None) or {})
     doc = Document(path, text, kind, workflow=workflow, envelope=envelope, duplicates=dups, body=body)
@@ -206,7 +208,8 @@ def _images_ok(images: Any) -> bool:
         for img in images)
 
 
-def _json_type(value: Any) -> str:
+def json_kind(value: Any) -> str:
+    """The JSON type of a value with its article, for messages: `an object`, `null`."""
     if value is None:
         return "null"
     if isinstance(value, bool):

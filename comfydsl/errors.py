@@ -12,7 +12,8 @@ ComfyDSLError
     ├── BackendConnectionError     transport errors, timeouts
     ├── BackendStatusError         .status_code .response
     │   └── AuthenticationError
-    └── JobError                   .job_id .status
+    ├── RequestTooLarge            .size .limit
+    └── JobError                   .job_id .status .error .diagnostics
         ├── JobFailed
         ├── JobCancelled
         └── JobTimedOut
@@ -90,14 +91,25 @@ class AuthenticationError(BackendStatusError):
     """The API key was missing or refused (HTTP 401)."""
 
 
-class JobError(BackendError):
-    """A job ended without success."""
+class RequestTooLarge(BackendError):
+    """The request body is larger than the API accepts for the operation."""
 
-    def __init__(self, message: str, *, job_id: str, status: str, error: Any = None) -> None:
+    def __init__(self, message: str, *, size: int, limit: int) -> None:
+        super().__init__(message)
+        self.size = size
+        self.limit = limit
+
+
+class JobError(BackendError):
+    """A job ended without success. `diagnostics` holds the worker's per-node errors, if any."""
+
+    def __init__(self, message: str, *, job_id: str, status: str, error: Any = None,
+                 diagnostics: list[Any] | None = None) -> None:
         super().__init__(message)
         self.job_id = job_id
         self.status = status
         self.error = error
+        self.diagnostics = list(diagnostics or [])
 
 
 class JobFailed(JobError):

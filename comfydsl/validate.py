@@ -9,6 +9,7 @@ from typing import Any, Iterable
 from .catalog.models import ModelCatalog
 from .catalog.nodes import NodeCatalog
 from .diagnostics import Diagnostic, sort_diagnostics
+from .gcpause import gc_paused
 
 
 def default_catalog() -> NodeCatalog:
@@ -35,10 +36,11 @@ def check_workflow(
     """
     from .checks import CheckContext, run_checks
 
-    ctx = CheckContext.build(
-        workflow, catalog if catalog is not None else default_catalog(), models=models,
-        input_files=set(input_files) if input_files is not None else None, duplicates=duplicates)
-    return filter_codes(sort_diagnostics(run_checks(ctx)), select, ignore)
+    with gc_paused():
+        ctx = CheckContext.build(
+            workflow, catalog if catalog is not None else default_catalog(), models=models,
+            input_files=set(input_files) if input_files is not None else None, duplicates=duplicates)
+        return filter_codes(sort_diagnostics(run_checks(ctx)), select, ignore)
 
 
 def check_document(doc, **options: Any) -> list[Diagnostic]:

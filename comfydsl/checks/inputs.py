@@ -36,7 +36,7 @@ class MissingRequiredInput(CheckRule):
                 if spec.is_primitive and not spec.force_input:
                     default = spec.default
                     hint = f"set `{spec.name}=`" + (f" (the default is {show(default)})" if default is not None else "")
-                    hint += f" or link an `{spec.type}` output to it"
+                    hint += f" or link an output of type `{spec.type}` to it"
                 elif spec.is_combo:
                     hint = f"set `{spec.name}` to one of its options"
                 else:

@@ -6,6 +6,7 @@ import difflib
 from typing import Iterator
 
 from ..diagnostics import Diagnostic, Severity
+from ..document import json_kind
 from .context import CheckContext, is_link
 from .registry import CheckRule, node_location, register, show
 
@@ -30,7 +31,7 @@ class MalformedNode(CheckRule):
     def check(self, ctx: CheckContext) -> Iterator[Diagnostic]:
         for node in ctx.iter_nodes():
             if not node.is_object:
-                yield self.at(node, f"node `{node.id}` is {_kind(node.raw)}, not an object",
+                yield self.at(node, f"node `{node.id}` is {json_kind(node.raw)}, not an object",
                               help='write the node as {"class_type": "...", "inputs": {...}}')
 
 
@@ -59,7 +60,7 @@ class MalformedInputs(CheckRule):
                 yield self.at(node, f"node `{node.id}` has no `inputs`", path=(),
                               help='add "inputs": {} (an object, even when empty)')
             else:
-                yield self.at(node, f"`inputs` of node `{node.id}` is {_kind(node.raw['inputs'])}, not an object",
+                yield self.at(node, f"`inputs` of node `{node.id}` is {json_kind(node.raw['inputs'])}, not an object",
                               path=("inputs",), help='write the inputs as an object: {"name": value, ...}')
 
 
@@ -98,7 +99,7 @@ def _link_problem(value: list, name: str) -> str:
         return f"input `{name}` holds a list of {len(value)} items; a link is `[node id, output index]`"
     source, index = value
     if not isinstance(source, str):
-        return f"link in `{name}` names node {show(source)} as a {_kind(source, article=False)}; node ids are strings"
+        return f"link in `{name}` names node {show(source)}, which is {json_kind(source)}; node ids are strings"
     return f"link in `{name}` has output index {show(index)}; an output index is a whole number"
 
 
@@ -205,7 +206,7 @@ class MissingClassType(CheckRule):
             if not node.is_object or node.class_type is not None:
                 continue
             if "class_type" in node.raw:
-                msg = f"`class_type` of node `{node.id}` is {_kind(node.raw['class_type'])}, not a string"
+                msg = f"`class_type` of node `{node.id}` is {json_kind(node.raw['class_type'])}, not a string"
             else:
                 msg = f"node `{node.id}` has no `class_type`"
             yield self.at(node, msg, path=("class_type",), help='set "class_type" to a node class name')
@@ -316,13 +317,3 @@ def _outputs_help(spec) -> str:
         return f"`{spec.name}` has no outputs to link from"
     listed = ", ".join(f"{o.index} `{o.name}` ({o.type})" for o in spec.outputs)
     return f"the outputs of `{spec.name}` are: {listed}"
-
-
-def _kind(value, article: bool = True) -> str:
-    if value is None:
-        return "null"
-    names = {bool: "boolean", int: "number", float: "number", str: "string", list: "list", dict: "object"}
-    name = names.get(type(value), type(value).__name__)
-    if isinstance(value, dict):
-        name = "object"
-    return (("an " if name[0] in "aeiou" else "a ") + name) if article else name

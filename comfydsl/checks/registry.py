@@ -29,16 +29,13 @@ def register(cls: type[CheckRule]) -> type[CheckRule]:
 
 
 def all_rules() -> list[Rule]:
-    """Every rule, reading rules and recipe rules included, sorted by code."""
+    """Every rule, sorted by code: reading rules, workflow checks, recipe rules, and the
+    rule that carries a worker's own rejection of a workflow."""
     from .. import document
+    from ..backends.worker_errors import REJECTED
+    from ..dsl import rules as dsl_rules
 
-    rules: dict[str, Rule] = {r.code: r for r in (*document.READ_RULES, *RULES)}
-    try:
-        from ..dsl import rules as dsl_rules
-    except ImportError:  # pragma: no cover - the recipe language is optional at import time
-        dsl_rules = None
-    if dsl_rules is not None:
-        rules.update({r.code: r for r in dsl_rules.RULES})
+    rules: dict[str, Rule] = {r.code: r for r in (*document.READ_RULES, *RULES, *dsl_rules.RULES, REJECTED)}
     return [rules[code] for code in sorted(rules)]
 
 

@@ -260,23 +260,10 @@ def lint_file(path: str, text: str, target, options: Options, display: str | Non
 
 def lint_recipe_text(path: str, text: str, target) -> list:
     """Diagnostics of a `.comfy` recipe, from the recipe language's own linter."""
-    from ..diagnostics import Diagnostic, Location, Severity, Span, sort_diagnostics
-    from ..errors import RecipeError
+    from ..diagnostics import sort_diagnostics
+    from ..dsl import lint_recipe
 
-    try:
-        from ..dsl import lint_recipe
-    except ImportError as exc:
-        return [Diagnostic("CD000", "recipes-unavailable", Severity.ERROR,
-                           f"cannot check recipes: the recipe language is not available ({exc})",
-                           Location(span=Span(path, 1, 1)),
-                           help="install a comfydsl release that includes `comfydsl.dsl`")]
-    try:
-        found = list(lint_recipe(path, text, target))
-    except RecipeError as exc:  # a recipe linter should return diagnostics; keep going if it raised
-        span = getattr(exc, "span", None)
-        found = [Diagnostic("CD000", "recipe-error", Severity.ERROR, str(exc),
-                            Location(span=span if isinstance(span, Span) else Span(path, 1, 1)))]
-    return sort_diagnostics(found)
+    return sort_diagnostics(list(lint_recipe(path, text, target)))
 
 
 def read_input(path: str) -> tuple[str | None, str | None]:

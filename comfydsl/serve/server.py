@@ -152,6 +152,10 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = False
     block_on_close = True
     allow_reuse_address = True
+    # The standard library's listen backlog of 5 overflows on a burst of new connections
+    # (a client's first wave of concurrent jobs), and a reset after the request was sent
+    # makes a `run` fail that must not be resent.
+    request_queue_size = 128
 
     def __init__(self, address, handler, endpoint: EndpointServer) -> None:
         self.endpoint = endpoint

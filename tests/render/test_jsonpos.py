@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -192,3 +193,36 @@ def test_large_file_lookups_are_correct():
     member = pos.member(("19999", "inputs", "width"))
     assert text[member.value_start:member.value_end] == "19999"
     assert pos.line_col(member.key_start)[0] == text.count("\n", 0, member.key_start) + 1
+
+
+# -- every finding of the real checks lands on its key -----------------------------------
+
+CASES = sorted((Path(__file__).resolve().parents[2].parent / "shared" / "conformance" / "cases").glob("*.json"))
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.sampled_from(CASES), layouts, st.booleans())
+def test_findings_of_conformance_cases_point_at_their_keys(case, layout, envelope):
+    from comfydsl.catalog import builtin_catalog
+    from comfydsl.validate import check_document
+
+    data = json.loads(case.read_text())
+    if "workflow" not in data:
+        return
+    body = {"input": {"workflow": data["workflow"]}} if envelope else data["workflow"]
+    text = json.dumps(body, **layout)
+    doc = read_document(text, "case.json")
+    found = check_document(doc, catalog=builtin_catalog())
+    attach_spans(found, text, path="case.json", envelope=doc.envelope)
+    pos = JsonPositions(text, doc.envelope)
+    for diag in found:
+        span = diag.span
+        assert span is not None and span.path == "case.json"
+        keys = parse_json_path(diag.json_path) if diag.json_path else ()
+        if not keys:  # a workflow-level finding: the envelope key, or the document's first character
+            assert span.start == (text.index('"workflow"') if envelope else 0)
+            continue
+        existing = next(keys[:n] for n in range(len(keys), 0, -1) if pos.member(keys[:n]) is not None)
+        assert text[span.start] == '"'
+        assert json.decoder.scanstring(text, span.start + 1)[0] == existing[-1]
+        assert (span.line, span.column) == pos.line_col(span.start)

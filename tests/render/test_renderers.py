@@ -61,7 +61,7 @@ error[CD201]: node `2` (`SaveImage`) is missing required input `filename_prefix`
   |
 8 |     "inputs": {"images": ["1", 0]}
   |     ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
-  = help: set `filename_prefix=` (the default is "ComfyUI") or link an `STRING` output to it
+  = help: set `filename_prefix=` (the default is "ComfyUI") or link an output of type `STRING` to it
 
 found 2 errors and 1 warning in 1 file
 """
@@ -84,7 +84,7 @@ def test_github_snapshot(snap_run):
         "`EmptyImage` has no input `colour`; ComfyUI ignores it%0Ahelp: an input with a similar name exists: `color`",
         "::error file=snap.json,line=8,col=5,endLine=8,endColumn=35,title=CD201 missing-required-input::"
         "node `2` (`SaveImage`) is missing required input `filename_prefix`%0Ahelp: set `filename_prefix=` "
-        '(the default is "ComfyUI") or link an `STRING` output to it',
+        '(the default is "ComfyUI") or link an output of type `STRING` to it',
     ]
 
 

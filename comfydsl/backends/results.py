@@ -1,0 +1,285 @@
+"""What RunPod Serverless and worker-comfyui send back: job states, health, job outputs.
+
+`JobStatus` is the one list of job states and of which of them are final. `JobState` is
+one answer of `run`/`runsync`/`status`/`cancel`/`retry`; `JobResult` is a final state with
+the worker-comfyui output read: images, warnings (`errors`), the failure text and, for
+"Workflow validation failed" failures, per-node diagnostics.
+
+Output shapes understood (worker-comfyui):
+
+* 5.x: `{"images": [{"filename", "type": "base64"|"s3_url", "data"}], "errors": [...]}`;
+  `{"status": "success_no_images", "images": []}`. Base64 data may carry a `data:` prefix.
+* 2.x-4.x (legacy): `{"status": "success", "message": "<base64 or URL>"}`, and
+  `{"status": "error", "message": "..."}`, which is a failure even though the job is
+  COMPLETED.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import enum
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from ..diagnostics import Diagnostic
+from ..errors import BackendError, JobCancelled, JobFailed, JobTimedOut
+
+
+class JobStatus(str, enum.Enum):
+    """A RunPod job status. `is_final` is the only definition of which states are final."""
+
+    IN_QUEUE = "IN_QUEUE"
+    IN_PROGRESS = "IN_PROGRESS"
+    #: listed on the job-states page only; treated as running
+    RUNNING = "RUNNING"
+    COMPLETED = "COMPLETED"
+    FAILED = "FAILED"
+    CANCELLED = "CANCELLED"
+    TIMED_OUT = "TIMED_OUT"
+
+    @property
+    def is_final(self) -> bool:
+        """Whether the job can no longer change (COMPLETED, FAILED, CANCELLED, TIMED_OUT)."""
+        return self in FINAL_STATES
+
+    @classmethod
+    def final_states(cls) -> frozenset[JobStatus]:
+        return FINAL_STATES
+
+
+FINAL_STATES = frozenset({JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED, JobStatus.TIMED_OUT})
+
+
+class JobState(BaseModel):
+    """One job object as the API returns it. Times are milliseconds, as sent.
+
+    The echoed `input` of IN_PROGRESS answers is dropped (it can hold the whole workflow
+    and every uploaded image).
+    """
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True, frozen=True)
+
+    id: str
+    status: JobStatus
+    delay_time: int | None = Field(default=None, alias="delayTime")
+    execution_time: int | None = Field(default=None, alias="executionTime")
+    worker_id: str | None = Field(default=None, alias="workerId")
+    output: Any = None
+    error: Any = None
+
+    @property
+    def is_final(self) -> bool:
+        return self.status.is_final
+
+
+class HealthJobs(BaseModel):
+    """Job counts of an endpoint."""
+
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+    completed: int = 0
+    failed: int = 0
+    in_progress: int = Field(default=0, alias="inProgress")
+    in_queue: int = Field(default=0, alias="inQueue")
+    retried: int = 0
+
+
+class HealthWorkers(BaseModel):
+    """Worker counts of an endpoint (other counts the API adds are kept as extras)."""
+
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+    idle: int = 0
+    running: int = 0
+
+
+class Health(BaseModel):
+    """The answer of `GET /health`."""
+
+    model_config = ConfigDict(extra="allow")
+
+    jobs: HealthJobs = Field(default_factory=HealthJobs)
+    workers: HealthWorkers = Field(default_factory=HealthWorkers)
+
+
+class PurgeResult(BaseModel):
+    """The answer of `POST /purge-queue`."""
+
+    model_config = ConfigDict(extra="allow")
+
+    removed: int = 0
+    status: str | None = None
+
+
+def parse_model(model: type[BaseModel], data: Any, what: str) -> Any:
+    """Validate an API answer into a model; a shape we do not understand is a BackendError."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "answer"
+        raise BackendError(f"unexpected answer to {what}: `{where}`: {first['msg'].lower()}") from None
+
+
+@dataclass
+class OutputImage:
+    """One image of a job's output: base64 data or a URL to download (`s3_url`)."""
+
+    filename: str
+    type: str
+    data: str
+
+    @property
+    def is_url(self) -> bool:
+        return self.type == "s3_url"
+
+    def decode(self) -> bytes:
+        """The image bytes of a base64 image (a `data:...;base64,` prefix is allowed)."""
+        if self.is_url:
+            raise ValueError("an s3_url image must be downloaded")
+        text = self.data.split(",", 1)[1] if self.data.startswith("data:") else self.data
+        try:
+            return base64.b64decode("".join(text.split()), validate=True)
+        except (binascii.Error, ValueError):
+            raise BackendError(f"image `{self.filename}` in the job output is not valid base64") from None
+
+
+@dataclass
+class JobOutput:
+    """A worker-comfyui output, read."""
+
+    images: list[OutputImage] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    #: a failure the worker reported inside a COMPLETED output (legacy `status: error`)
+    error: str | None = None
+    no_images: bool = False
+
+
+def parse_output(output: Any) -> JobOutput:
+    """Read a worker-comfyui output (5.x, or the legacy 2.x-4.x shape)."""
+    if output is None:
+        return JobOutput(no_images=True)
+    if not isinstance(output, dict):
+        return JobOutput(warnings=[f"the job output is not an object: {_short(output)}"], no_images=True)
+    if "images" in output or output.get("status") == "success_no_images":
+        return _parse_v5(output)
+    if "message" in output and output.get("status") in ("success", "error"):
+        return _parse_legacy(output)
+    if "error" in output:
+        return JobOutput(error=_text(output["error"]), no_images=True)
+    return JobOutput(warnings=[f"the job output has no images: {_short(output)}"], no_images=True)
+
+
+def _parse_v5(output: dict[str, Any]) -> JobOutput:
+    errors = output.get("errors") or []
+    result = JobOutput(warnings=[_text(e) for e in (errors if isinstance(errors, list) else [errors])])
+    raw = output.get("images") or []
+    if not isinstance(raw, list):
+        result.warnings.append("`images` in the job output is not a list")
+        raw = []
+    for index, item in enumerate(raw):
+        if not isinstance(item, dict) or not isinstance(item.get("data"), str):
+            result.warnings.append(f"image {index} in the job output has no `data`")
+            continue
+        kind = item.get("type") or ("s3_url" if item["data"].startswith(("http://", "https://")) else "base64")
+        name = item.get("filename") if isinstance(item.get("filename"), str) else f"image_{index + 1}.png"
+        result.images.append(OutputImage(name, kind, item["data"]))
+    result.no_images = not result.images
+    return result
+
+
+def _parse_legacy(output: dict[str, Any]) -> JobOutput:
+    message = output.get("message")
+    if output.get("status") == "error":
+        return JobOutput(error=_text(message), no_images=True)
+    if not isinstance(message, str) or not message:
+        return JobOutput(warnings=["the legacy job output has an empty `message`"], no_images=True)
+    kind = "s3_url" if message.startswith(("http://", "https://")) else "base64"
+    return JobOutput(images=[OutputImage("output.png", kind, message)])
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else _short(value, 2000)
+
+
+def _short(value: Any, limit: int = 200) -> str:
+    import json
+
+    try:
+        text = json.dumps(value, ensure_ascii=False)
+    except (TypeError, ValueError):
+        text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+@dataclass
+class JobResult:
+    """A job in a final state, with its output read.
+
+    `error` is the failure text (FAILED jobs, or a failure inside a COMPLETED output); it
+    is never dropped. `diagnostics` holds per-node errors parsed from worker-comfyui's
+    "Workflow validation failed" text.
+    """
+
+    endpoint_id: str
+    state: JobState
+    images: list[OutputImage] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    error: str | None = None
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    no_images: bool = False
+
+    @property
+    def job_id(self) -> str:
+        return self.state.id
+
+    @property
+    def status(self) -> JobStatus:
+        return self.state.status
+
+    @property
+    def ok(self) -> bool:
+        """COMPLETED with no failure in the output."""
+        return self.status is JobStatus.COMPLETED and self.error is None
+
+    @property
+    def delay_seconds(self) -> float | None:
+        return None if self.state.delay_time is None else self.state.delay_time / 1000
+
+    @property
+    def execution_seconds(self) -> float | None:
+        return None if self.state.execution_time is None else self.state.execution_time / 1000
+
+    @classmethod
+    def from_state(cls, endpoint_id: str, state: JobState) -> JobResult:
+        """Read the output (or error) of a final job state."""
+        from .worker_errors import parse_worker_error
+
+        if state.status is JobStatus.COMPLETED:
+            out = parse_output(state.output)
+            error = out.error
+            if error is None and state.error:
+                error = _text(state.error)
+            return cls(endpoint_id, state, out.images, out.warnings, error,
+                       parse_worker_error(error) if error else [], out.no_images)
+        error = _text(state.error) if state.error not in (None, "") else None
+        if state.status is JobStatus.FAILED and error is None:
+            error = "the job failed and the API gave no error text"
+        warnings = parse_output(state.output).warnings if isinstance(state.output, dict) else []
+        return cls(endpoint_id, state, [], warnings, error, parse_worker_error(error) if error else [], True)
+
+    def raise_for_status(self) -> JobResult:
+        """Raise JobFailed / JobCancelled / JobTimedOut unless the job succeeded; returns self."""
+        if self.ok:
+            return self
+        job = self.job_id
+        if self.status is JobStatus.CANCELLED:
+            raise JobCancelled(f"job `{job}` was cancelled", job_id=job, status=self.status.value)
+        if self.status is JobStatus.TIMED_OUT:
+            raise JobTimedOut(f"job `{job}` timed out on the endpoint" + (f": {self.error}" if self.error else ""),
+                              job_id=job, status=self.status.value, error=self.error)
+        raise JobFailed(f"job `{job}` failed: {self.error}", job_id=job, status=self.status.value, error=self.error,
+                        diagnostics=self.diagnostics)

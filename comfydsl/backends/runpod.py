@@ -1,0 +1,732 @@
+"""RunPod Serverless clients for worker-comfyui endpoints, on httpx.
+
+```python
+from comfydsl.backends.runpod import RunPodClient
+
+with RunPodClient("my-endpoint", api_key) as client:
+    job = client.run(workflow, images={"face.png": png_bytes})
+    result = client.wait(job.id, timeout=600).raise_for_status()
+    for image in result.images:
+        data = client.image_bytes(image)
+```
+
+* URLs are `{base}/{endpoint_id}/{op}`; the base defaults to `https://api.runpod.ai/v2`,
+  or the `RUNPOD_API_BASE` environment variable, or the `base_url=` argument.
+* Every workflow is checked with comfydsl before it is sent (`check=False` to skip); a
+  workflow with errors raises `CompileError` and is not sent. Bodies over the documented
+  limits (10 MB `run`, 20 MB `runsync`) raise `RequestTooLarge`.
+* 429, 502, 503, 504 and transport errors are retried with exponential backoff and jitter,
+  honouring `Retry-After`. A submission (`run`, `runsync`, `retry`) is retried only when it
+  provably did not reach the server (connect errors) or on 429, so a job is never
+  submitted twice behind your back.
+* The API key is sent as `Authorization: Bearer ...` to the RunPod API only (never to the
+  URLs of `s3_url` images) and never appears in messages or reprs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import json
+import os
+import random
+import statistics
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, Iterator, Mapping
+
+import httpx
+
+from ..errors import (AuthenticationError, BackendConnectionError, BackendError, BackendStatusError,
+                      CompileError, JobTimedOut, RequestTooLarge)
+from .results import (FINAL_STATES, Health, JobOutput, JobResult, JobState, JobStatus, OutputImage,
+                      PurgeResult, parse_model, parse_output)
+
+__all__ = [
+    "AsyncRunPodClient",
+    "DEFAULT_BASE_URL",
+    "FINAL_STATES",
+    "Health",
+    "JobOutput",
+    "JobResult",
+    "JobState",
+    "JobStatus",
+    "OutputImage",
+    "PollPolicy",
+    "RequestTooLarge",
+    "RetryPolicy",
+    "RunPodClient",
+    "build_request",
+    "parse_output",
+]
+
+DEFAULT_BASE_URL = "https://api.runpod.ai/v2"
+#: environment variable that overrides the API base URL
+BASE_URL_ENV = "RUNPOD_API_BASE"
+#: documented body limits per operation, in bytes
+RUN_LIMIT = 10 * 1024 * 1024
+RUNSYNC_LIMIT = 20 * 1024 * 1024
+#: statuses worth retrying (429 also for submissions; the rest only for safe operations)
+RETRY_STATUSES = frozenset({429, 502, 503, 504})
+#: operations that change nothing when repeated: any transient failure may be retried
+_SAFE_OPS = frozenset({"status", "health", "cancel", "purge-queue"})
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Bounded exponential backoff with full jitter for transient HTTP failures."""
+
+    attempts: int = 5
+    base: float = 0.5
+    cap: float = 20.0
+    #: the longest `Retry-After` honoured; longer ones are cut to this
+    max_retry_after: float = 60.0
+
+    def delay(self, attempt: int, retry_after: float | None = None) -> float:
+        """Seconds to wait before retry number `attempt` (1-based)."""
+        if retry_after is not None:
+            return min(max(retry_after, 0.0), self.max_retry_after)
+        ceiling = min(self.cap, self.base * 2 ** (attempt - 1))
+        return random.uniform(ceiling / 2, ceiling)
+
+
+@dataclass
+class PollPolicy:
+    """How often `wait` asks for a job's status: from `initial` growing by `factor` to `maximum`.
+
+    With `adaptive`, the first poll of a job comes just after finished jobs of this client
+    took (their queue + run time as the server reports it; between `floor` and `maximum`),
+    and a job that is late after all is looked at again after a quarter of that, then with
+    the usual backoff; batches of similar jobs need about one status request per job.
+    """
+
+    initial: float = 1.0
+    maximum: float = 5.0
+    factor: float = 1.25
+    jitter: float = 0.1
+    adaptive: bool = True
+    floor: float = 0.1
+    _seen: list[float] = field(default_factory=list, repr=False)
+
+    def delays(self) -> Iterator[float]:
+        """The waits before each status poll of one job."""
+        delay = self.initial
+        if self.adaptive and self._seen:
+            # just after jobs usually finish, never before: an early poll costs a request;
+            # if the job is late after all, look again soon, then back off as usual
+            guess = min(self.maximum, max(self.floor, statistics.median(self._seen[-50:]) * 1.03))
+            yield guess * random.uniform(1.0, 1.0 + self.jitter / 4)
+            delay = max(self.floor, guess * 0.25)
+        while True:
+            yield self._jittered(delay)
+            delay = min(self.maximum, max(delay, self.floor) * self.factor)
+
+    def observe(self, seconds: float, state: JobState | None = None) -> None:
+        """Record how long a finished job took: the server's queue + run time when it says,
+        else the `seconds` measured here (which polling itself rounds up)."""
+        if state is not None and state.status is JobStatus.COMPLETED and state.execution_time is not None:
+            seconds = ((state.delay_time or 0) + state.execution_time) / 1000
+        self._seen.append(seconds)
+
+    def _jittered(self, seconds: float) -> float:
+        return max(0.0, seconds * random.uniform(1 - self.jitter, 1 + self.jitter))
+
+
+class _Secret:
+    """Holds the API key; its str and repr never show it."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "'***'"
+
+    __str__ = __repr__
+
+    def __reduce__(self):
+        raise TypeError("the API key cannot be pickled")
+
+
+def resolve_base_url(base_url: str | None = None) -> str:
+    """The API base: the argument, else `RUNPOD_API_BASE`, else `https://api.runpod.ai/v2`."""
+    base = base_url or os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL
+    if not base.startswith(("http://", "https://")):
+        raise ValueError(f"the RunPod API base URL must start with http:// or https://, not `{base}`")
+    return base.rstrip("/")
+
+
+# -- building requests -----------------------------------------------------------------
+
+def build_request(
+    payload: Mapping[str, Any],
+    *,
+    images: Mapping[str, bytes | str] | Iterable[Mapping[str, str]] | None = None,
+    comfy_org_api_key: str | None = None,
+    execution_timeout: float | None = None,
+    ttl: float | None = None,
+    low_priority: bool | None = None,
+    webhook: str | None = None,
+    check: bool = True,
+    catalog: Any = None,
+    models: Any = None,
+) -> dict[str, Any]:
+    """The request body for `run`/`runsync` from a workflow, checked with comfydsl.
+
+    `payload` is an API workflow, a RunPod body (`{"input": {"workflow": ..., "images": ...}}`,
+    e.g. a recipe compiled with `envelope="runpod"`; its `policy` and `webhook` are kept
+    unless overridden) or a `/prompt` body. `images` adds
+    uploads (name -> bytes or base64 text). Times are seconds; the API gets milliseconds.
+    Raises CompileError (with every diagnostic) when the check finds errors.
+    """
+    from ..document import classify
+
+    doc = classify(dict(payload))
+    if doc.workflow is None:
+        raise CompileError(doc.diagnostics, message=doc.diagnostics[0].message if doc.diagnostics else None)
+    uploads = _images(doc.images or [])
+    uploads.update(_images(images or []))
+    if check:
+        from ..validate import check_workflow
+
+        found = list(doc.diagnostics) + check_workflow(
+            doc.workflow, catalog=catalog, models=models, input_files=set(uploads), duplicates=doc.duplicates)
+        if any(d.is_error for d in found):
+            raise CompileError(found)
+    body_input: dict[str, Any] = {"workflow": doc.workflow}
+    if uploads:
+        body_input["images"] = [{"name": name, "image": data} for name, data in uploads.items()]
+    if comfy_org_api_key:
+        body_input["comfy_org_api_key"] = comfy_org_api_key
+    body: dict[str, Any] = {"input": body_input}
+    given = payload.get("policy") if doc.kind == "runpod" else None
+    policy = {**(given if isinstance(given, Mapping) else {}), **make_policy(execution_timeout, ttl, low_priority)}
+    if policy:
+        body["policy"] = policy
+    if webhook is None and doc.kind == "runpod" and isinstance(payload.get("webhook"), str):
+        webhook = payload["webhook"]
+    if webhook:
+        if not webhook.startswith(("http://", "https://")):
+            raise ValueError(f"the webhook must be an http(s) URL, not `{webhook}`")
+        body["webhook"] = webhook
+    return body
+
+
+def _images(images: Mapping[str, bytes | str] | Iterable[Mapping[str, str]]) -> dict[str, str]:
+    import base64
+
+    items = images.items() if isinstance(images, Mapping) else (
+        (img.get("name"), img.get("image")) for img in images if isinstance(img, Mapping))
+    found: dict[str, str] = {}
+    for name, data in items:
+        if not isinstance(name, str) or not name:
+            raise ValueError("every uploaded image needs a name")
+        if isinstance(data, (bytes, bytearray)):
+            data = base64.b64encode(bytes(data)).decode("ascii")
+        if not isinstance(data, str):
+            raise ValueError(f"image `{name}`: expected bytes or base64 text")
+        found[name] = data
+    return found
+
+
+def make_policy(execution_timeout: float | None, ttl: float | None, low_priority: bool | None) -> dict[str, Any]:
+    """The request's `policy` object from seconds (the API takes milliseconds); {} when all unset."""
+    week = 7 * 24 * 3600
+    policy: dict[str, Any] = {}
+    # The hosted API takes 5 s to 7 days (executionTimeout) and 10 s to 7 days (ttl); the
+    # lower bounds are left to the server, which answers 400 with its own limits.
+    if execution_timeout is not None:
+        if not 0 < execution_timeout <= week:
+            raise ValueError("execution_timeout must be positive and at most 7 days")
+        policy["executionTimeout"] = max(1, int(execution_timeout * 1000))
+    if ttl is not None:
+        if not 0 < ttl <= week:
+            raise ValueError("ttl must be positive and at most 7 days")
+        policy["ttl"] = max(1, int(ttl * 1000))
+    if low_priority is not None:
+        policy["lowPriority"] = bool(low_priority)
+    return policy
+
+
+def encode_body(body: Mapping[str, Any], op: str) -> bytes:
+    """The JSON bytes to send, checked against the documented limit of `op`."""
+    data = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    limit = RUNSYNC_LIMIT if op == "runsync" else RUN_LIMIT
+    if len(data) > limit:
+        raise RequestTooLarge(
+            f"the {op} request is {len(data) / 1e6:.1f} MB; RunPod accepts at most {limit // (1024 * 1024)} MB "
+            f"for /{op} (uploaded images count): use smaller images, or host them and load them by URL",
+            size=len(data), limit=limit)
+    return data
+
+
+# -- answers -----------------------------------------------------------------------------
+
+def _retry_after(response: httpx.Response) -> float | None:
+    value = response.headers.get("retry-after")
+    if not value:
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def _not_sent(exc: httpx.TransportError) -> bool:
+    """Whether a transport error proves the request never reached the server."""
+    return isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout))
+
+
+class _Core:
+    """Everything the sync and async clients share: URLs, headers, answers, errors."""
+
+    def __init__(self, endpoint_id: str, api_key: str | None, base_url: str | None, retry: RetryPolicy | None,
+                 poll: PollPolicy | None, check: bool, catalog: Any, models: Any,
+                 on_retry: Callable[[str, int, float, str], None] | None) -> None:
+        if not endpoint_id or "/" in endpoint_id:
+            raise ValueError("an endpoint id is required (and has no `/`)")
+        if api_key is None:
+            api_key = os.environ.get("RUNPOD_API_KEY")
+        if not api_key:
+            raise AuthenticationError("no RunPod API key: set RUNPOD_API_KEY or pass api_key=", status_code=401)
+        self.endpoint_id = endpoint_id
+        self.base_url = resolve_base_url(base_url)
+        self._key = _Secret(api_key)
+        self.retry_policy = retry or RetryPolicy()
+        self.poll = poll or PollPolicy()
+        self.check = check
+        self.catalog = catalog
+        self.models = models
+        self.on_retry = on_retry
+        #: HTTP requests sent to the API, by operation (retries included)
+        self.requests: dict[str, int] = {}
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(endpoint_id={self.endpoint_id!r}, base_url={self.base_url!r}, api_key='***')"
+
+    def _url(self, op: str, job_id: str | None = None) -> str:
+        if job_id is not None:
+            if not job_id or "/" in job_id or job_id in (".", ".."):
+                raise ValueError(f"`{job_id}` is not a job id")
+            return f"{self.base_url}/{self.endpoint_id}/{op}/{job_id}"
+        return f"{self.base_url}/{self.endpoint_id}/{op}"
+
+    def _headers(self, has_body: bool) -> dict[str, str]:
+        headers = {"Authorization": f"Bearer {self._key.reveal()}", "Accept": "application/json"}
+        if has_body:
+            headers["Content-Type"] = "application/json"
+        return headers
+
+    def _redact(self, text: str) -> str:
+        key = self._key.reveal()
+        return text.replace(key, "***") if key else text
+
+    def _body(self, payload: Mapping[str, Any], op: str, options: dict[str, Any]) -> bytes:
+        check = options.pop("check", None)
+        body = build_request(payload, check=self.check if check is None else check,
+                             catalog=self.catalog, models=self.models, **options)
+        return encode_body(body, op)
+
+    def _may_retry(self, op: str, attempt: int, *, exc: httpx.TransportError | None = None,
+                   response: httpx.Response | None = None) -> float | None:
+        """Seconds to wait before retrying, or None when the failure is not retried."""
+        if attempt >= self.retry_policy.attempts:
+            return None
+        if exc is not None:
+            ok = op in _SAFE_OPS or _not_sent(exc)
+            return self.retry_policy.delay(attempt) if ok else None
+        assert response is not None
+        code = response.status_code
+        if code not in RETRY_STATUSES or (code != 429 and op not in _SAFE_OPS):
+            return None
+        return self.retry_policy.delay(attempt, _retry_after(response))
+
+    def _notify(self, op: str, attempt: int, delay: float, why: str) -> None:
+        if self.on_retry is not None:
+            self.on_retry(op, attempt, delay, self._redact(why))
+
+    def _count(self, op: str) -> None:
+        self.requests[op] = self.requests.get(op, 0) + 1
+
+    def _transport_error(self, exc: httpx.TransportError, op: str, attempts: int) -> BackendConnectionError:
+        what = type(exc).__name__
+        detail = self._redact(str(exc)) or what
+        if attempts > 1:
+            detail += f" (after {attempts} attempts)"
+        if op in ("run", "runsync", "retry") and not _not_sent(exc):
+            detail += ("; the request may have reached the server, so it was not sent again: "
+                       "a job may have been created (see `comfydsl health`)")
+        return BackendConnectionError(f"{op}: cannot talk to {self.base_url}: {what}: {detail}")
+
+    def _answer(self, response: httpx.Response, op: str, job_id: str | None = None) -> dict[str, Any]:
+        """The JSON object of a successful answer; an error status raises BackendError."""
+        code = response.status_code
+        data = _json(response)
+        if code == 400 and isinstance(data, dict) and data.get("status") in JobStatus.__members__ and "id" in data:
+            return data  # a FAILED job object, as the public endpoints answer it
+        if 200 <= code < 300:
+            if not isinstance(data, dict):
+                raise BackendError(f"{op}: the API answered HTTP {code} with something that is not a JSON object: "
+                                   f"{self._excerpt(response)}")
+            return data
+        raise self._status_error(response, op, job_id)
+
+    def _status_error(self, response: httpx.Response, op: str, job_id: str | None) -> BackendStatusError:
+        code = response.status_code
+        excerpt = self._excerpt(response)
+        if code in (401, 403):
+            return AuthenticationError(
+                f"{op}: the RunPod API refused the API key (HTTP {code}): check RUNPOD_API_KEY "
+                f"(or `api-key` in the configuration) and that it may use endpoint `{self.endpoint_id}`",
+                status_code=code, response=response)
+        if code == 404 and job_id is not None:
+            message = (f"{op}: job `{job_id}` not found on endpoint `{self.endpoint_id}` (HTTP 404): its result "
+                       f"has expired (kept 30 min after /run, 1 min after /runsync, and deleted when its ttl "
+                       f"runs out) or the endpoint id is wrong")
+        elif code == 404:
+            message = (f"{op}: endpoint `{self.endpoint_id}` not found at {self.base_url} (HTTP 404): "
+                       f"check the endpoint id and the base URL")
+        elif code == 413:
+            message = f"{op}: the request is too large for the API (HTTP 413)"
+        elif code == 429:
+            message = f"{op}: rate limited by the API (HTTP 429), still after {self.retry_policy.attempts} attempts"
+        elif code == 400 and op == "retry":
+            message = f"retry: job `{job_id}` cannot be retried (only FAILED or TIMED_OUT jobs can): {excerpt}"
+        else:
+            message = f"{op}: the API answered HTTP {code}: {excerpt}"
+        return BackendStatusError(message, status_code=code, response=response)
+
+    def _excerpt(self, response: httpx.Response, limit: int = 300) -> str:
+        data = _json(response)
+        if isinstance(data, dict):
+            for key in ("error", "message", "detail"):
+                if data.get(key):
+                    value = data[key]
+                    text = value if isinstance(value, str) else json.dumps(value)[:limit]
+                    return self._redact(text)[:limit]
+        text = " ".join(response.text.split())
+        if not text:
+            return response.reason_phrase or "(empty body)"
+        text = self._redact(text)
+        return text if len(text) <= limit else text[: limit - 3] + "..."
+
+    def _state(self, data: dict[str, Any], op: str) -> JobState:
+        return parse_model(JobState, data, op)
+
+    def _result(self, state: JobState) -> JobResult:
+        return JobResult.from_state(self.endpoint_id, state)
+
+
+def _json(response: httpx.Response) -> Any:
+    try:
+        return response.json()
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
+def _timeout(read: float) -> httpx.Timeout:
+    return httpx.Timeout(read, connect=10.0)
+
+
+def _download_error(image: OutputImage, exc: Exception | None = None, code: int | None = None) -> BackendError:
+    why = f"HTTP {code}" if code is not None else type(exc).__name__
+    return BackendError(f"cannot download image `{image.filename}` from its s3_url: {why}")
+
+
+class RunPodClient(_Core):
+    """A synchronous RunPod Serverless client on an injected or owned `httpx.Client`.
+
+    `endpoint_id` names the endpoint; `api_key` defaults to `RUNPOD_API_KEY`; `base_url`
+    to `RUNPOD_API_BASE` or the hosted API. `catalog`/`models` are what workflows are
+    checked against (the built-in catalogue by default). `on_retry(op, attempt, delay,
+    why)` is told about each retry.
+    """
+
+    def __init__(self, endpoint_id: str, api_key: str | None = None, *, base_url: str | None = None,
+                 client: httpx.Client | None = None, timeout: float = 30.0, retry: RetryPolicy | None = None,
+                 poll: PollPolicy | None = None, check: bool = True, catalog: Any = None, models: Any = None,
+                 on_retry: Callable[[str, int, float, str], None] | None = None) -> None:
+        super().__init__(endpoint_id, api_key, base_url, retry, poll, check, catalog, models, on_retry)
+        self._owned = client is None
+        self._http = client if client is not None else httpx.Client(timeout=_timeout(timeout))
+        self._read_timeout = timeout
+
+    def __enter__(self) -> RunPodClient:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the HTTP client if this client created it."""
+        if self._owned:
+            self._http.close()
+
+    def _send(self, method: str, op: str, *, job_id: str | None = None, content: bytes | None = None,
+              params: dict[str, Any] | None = None, read_timeout: float | None = None) -> dict[str, Any]:
+        url = self._url(op, job_id)
+        attempt = 0
+        while True:
+            attempt += 1
+            self._count(op)
+            try:
+                response = self._http.request(method, url, content=content, params=params,
+                                              headers=self._headers(content is not None),
+                                              timeout=_timeout(read_timeout or self._read_timeout))
+            except httpx.TransportError as exc:
+                delay = self._may_retry(op, attempt, exc=exc)
+                if delay is None:
+                    raise self._transport_error(exc, op, attempt) from None
+                self._notify(op, attempt, delay, type(exc).__name__)
+                time.sleep(delay)
+                continue
+            delay = self._may_retry(op, attempt, response=response)
+            if delay is None:
+                return self._answer(response, op, job_id)
+            self._notify(op, attempt, delay, f"HTTP {response.status_code}")
+            time.sleep(delay)
+
+    # -- operations ---------------------------------------------------------------------
+    def run(self, payload: Mapping[str, Any], **options: Any) -> JobState:
+        """Submit a job (`POST /run`); returns its first state (normally IN_QUEUE).
+
+        Options: `images`, `comfy_org_api_key`, `execution_timeout`, `ttl`, `low_priority`,
+        `webhook`, `check` (see `build_request`).
+        """
+        content = self._body(payload, "run", options)
+        return self._state(self._send("POST", "run", content=content), "run")
+
+    def runsync(self, payload: Mapping[str, Any], *, wait: float | None = None, timeout: float | None = None,
+                **options: Any) -> JobResult:
+        """Submit and wait (`POST /runsync?wait=ms`); polls when the answer is not final yet.
+
+        `wait` (seconds, 1-300) is how long the API holds the request; `timeout` bounds
+        the whole wait, polling included.
+        """
+        content = self._body(payload, "runsync", options)
+        started = time.monotonic()
+        params = {"wait": _wait_ms(wait)} if wait is not None else None
+        data = self._send("POST", "runsync", content=content, params=params,
+                          read_timeout=(wait or 90.0) + self._read_timeout)
+        state = self._state(data, "runsync")
+        if state.is_final:
+            self.poll.observe(time.monotonic() - started, state)
+            return self._result(state)
+        left = None if timeout is None else max(0.0, timeout - (time.monotonic() - started))
+        return self.wait(state.id, timeout=left, _started=started)
+
+    def status(self, job_id: str) -> JobState:
+        """The job's current state (`GET /status/{id}`)."""
+        return self._state(self._send("GET", "status", job_id=job_id), "status")
+
+    def cancel(self, job_id: str) -> JobState:
+        """Cancel a job (`POST /cancel/{id}`)."""
+        return self._state(self._send("POST", "cancel", job_id=job_id), "cancel")
+
+    def retry(self, job_id: str) -> JobState:
+        """Run a FAILED or TIMED_OUT job again under the same id (`POST /retry/{id}`)."""
+        return self._state(self._send("POST", "retry", job_id=job_id), "retry")
+
+    def health(self) -> Health:
+        """Job and worker counts of the endpoint (`GET /health`)."""
+        return parse_model(Health, self._send("GET", "health"), "health")
+
+    def purge_queue(self) -> PurgeResult:
+        """Drop every queued (not running) job (`POST /purge-queue`)."""
+        return parse_model(PurgeResult, self._send("POST", "purge-queue"), "purge-queue")
+
+    def result(self, job_id: str) -> JobResult:
+        """The job's result if it is final; raises BackendError while it is still running."""
+        state = self.status(job_id)
+        if not state.is_final:
+            raise BackendError(f"job `{job_id}` is still {state.status.value}")
+        return self._result(state)
+
+    def wait(self, job_id: str, *, timeout: float | None = None,
+             on_update: Callable[[JobState], None] | None = None, _started: float | None = None) -> JobResult:
+        """Poll until the job is final and return its result (FAILED jobs too: see `raise_for_status`).
+
+        Raises JobTimedOut when `timeout` seconds pass first; the job keeps running.
+        """
+        started = _started if _started is not None else time.monotonic()
+        deadline = None if timeout is None else time.monotonic() + timeout
+        delays = self.poll.delays()
+        last: JobState | None = None
+        while True:
+            delay = next(delays)
+            if deadline is not None:
+                delay = min(delay, max(0.0, deadline - time.monotonic()))
+            time.sleep(delay)
+            state = self.status(job_id)
+            if on_update is not None and (last is None or state.status is not last.status):
+                on_update(state)
+            last = state
+            if state.is_final:
+                self.poll.observe(time.monotonic() - started, state)
+                return self._result(state)
+            if deadline is not None and time.monotonic() >= deadline:
+                raise _gave_up(job_id, state, timeout)
+
+    def image_bytes(self, image: OutputImage) -> bytes:
+        """The bytes of an output image: decoded base64, or downloaded from its URL without the API key."""
+        if not image.is_url:
+            return image.decode()
+        try:
+            response = self._http.get(image.data, timeout=_timeout(120.0))
+        except httpx.HTTPError as exc:
+            raise _download_error(image, exc) from None
+        if response.status_code != 200:
+            raise _download_error(image, code=response.status_code)
+        return response.content
+
+
+class AsyncRunPodClient(_Core):
+    """The asyncio twin of RunPodClient, on an injected or owned `httpx.AsyncClient`."""
+
+    def __init__(self, endpoint_id: str, api_key: str | None = None, *, base_url: str | None = None,
+                 client: httpx.AsyncClient | None = None, timeout: float = 30.0, retry: RetryPolicy | None = None,
+                 poll: PollPolicy | None = None, check: bool = True, catalog: Any = None, models: Any = None,
+                 on_retry: Callable[[str, int, float, str], None] | None = None,
+                 max_connections: int = 100) -> None:
+        super().__init__(endpoint_id, api_key, base_url, retry, poll, check, catalog, models, on_retry)
+        self._owned = client is None
+        limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
+        self._http = client if client is not None else httpx.AsyncClient(timeout=_timeout(timeout), limits=limits)
+        self._read_timeout = timeout
+
+    async def __aenter__(self) -> AsyncRunPodClient:
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the HTTP client if this client created it."""
+        if self._owned:
+            await self._http.aclose()
+
+    async def _send(self, method: str, op: str, *, job_id: str | None = None, content: bytes | None = None,
+                    params: dict[str, Any] | None = None, read_timeout: float | None = None) -> dict[str, Any]:
+        url = self._url(op, job_id)
+        attempt = 0
+        while True:
+            attempt += 1
+            self._count(op)
+            try:
+                response = await self._http.request(method, url, content=content, params=params,
+                                                    headers=self._headers(content is not None),
+                                                    timeout=_timeout(read_timeout or self._read_timeout))
+            except httpx.TransportError as exc:
+                delay = self._may_retry(op, attempt, exc=exc)
+                if delay is None:
+                    raise self._transport_error(exc, op, attempt) from None
+                self._notify(op, attempt, delay, type(exc).__name__)
+                await asyncio.sleep(delay)
+                continue
+            delay = self._may_retry(op, attempt, response=response)
+            if delay is None:
+                return self._answer(response, op, job_id)
+            self._notify(op, attempt, delay, f"HTTP {response.status_code}")
+            await asyncio.sleep(delay)
+
+    async def run(self, payload: Mapping[str, Any], **options: Any) -> JobState:
+        """Submit a job (`POST /run`); see RunPodClient.run."""
+        content = self._body(payload, "run", options)
+        return self._state(await self._send("POST", "run", content=content), "run")
+
+    async def runsync(self, payload: Mapping[str, Any], *, wait: float | None = None,
+                      timeout: float | None = None, **options: Any) -> JobResult:
+        """Submit and wait (`POST /runsync`); see RunPodClient.runsync."""
+        content = self._body(payload, "runsync", options)
+        started = time.monotonic()
+        params = {"wait": _wait_ms(wait)} if wait is not None else None
+        data = await self._send("POST", "runsync", content=content, params=params,
+                                read_timeout=(wait or 90.0) + self._read_timeout)
+        state = self._state(data, "runsync")
+        if state.is_final:
+            self.poll.observe(time.monotonic() - started, state)
+            return self._result(state)
+        left = None if timeout is None else max(0.0, timeout - (time.monotonic() - started))
+        return await self.wait(state.id, timeout=left, _started=started)
+
+    async def status(self, job_id: str) -> JobState:
+        """The job's current state (`GET /status/{id}`)."""
+        return self._state(await self._send("GET", "status", job_id=job_id), "status")
+
+    async def cancel(self, job_id: str) -> JobState:
+        """Cancel a job (`POST /cancel/{id}`)."""
+        return self._state(await self._send("POST", "cancel", job_id=job_id), "cancel")
+
+    async def retry(self, job_id: str) -> JobState:
+        """Run a FAILED or TIMED_OUT job again (`POST /retry/{id}`)."""
+        return self._state(await self._send("POST", "retry", job_id=job_id), "retry")
+
+    async def health(self) -> Health:
+        """Job and worker counts of the endpoint (`GET /health`)."""
+        return parse_model(Health, await self._send("GET", "health"), "health")
+
+    async def purge_queue(self) -> PurgeResult:
+        """Drop every queued job (`POST /purge-queue`)."""
+        return parse_model(PurgeResult, await self._send("POST", "purge-queue"), "purge-queue")
+
+    async def result(self, job_id: str) -> JobResult:
+        """The job's result if it is final; raises BackendError while it is still running."""
+        state = await self.status(job_id)
+        if not state.is_final:
+            raise BackendError(f"job `{job_id}` is still {state.status.value}")
+        return self._result(state)
+
+    async def wait(self, job_id: str, *, timeout: float | None = None,
+                   on_update: Callable[[JobState], None] | None = None,
+                   _started: float | None = None) -> JobResult:
+        """Poll until the job is final; see RunPodClient.wait."""
+        started = _started if _started is not None else time.monotonic()
+        deadline = None if timeout is None else time.monotonic() + timeout
+        delays = self.poll.delays()
+        last: JobState | None = None
+        while True:
+            delay = next(delays)
+            if deadline is not None:
+                delay = min(delay, max(0.0, deadline - time.monotonic()))
+            await asyncio.sleep(delay)
+            state = await self.status(job_id)
+            if on_update is not None and (last is None or state.status is not last.status):
+                on_update(state)
+            last = state
+            if state.is_final:
+                self.poll.observe(time.monotonic() - started, state)
+                return self._result(state)
+            if deadline is not None and time.monotonic() >= deadline:
+                raise _gave_up(job_id, state, timeout)
+
+    async def image_bytes(self, image: OutputImage) -> bytes:
+        """The bytes of an output image; URLs are fetched without the API key."""
+        if not image.is_url:
+            return image.decode()
+        try:
+            response = await self._http.get(image.data, timeout=_timeout(120.0))
+        except httpx.HTTPError as exc:
+            raise _download_error(image, exc) from None
+        if response.status_code != 200:
+            raise _download_error(image, code=response.status_code)
+        return response.content
+
+
+def _wait_ms(wait: float) -> int:
+    if not 1 <= wait <= 300:
+        raise ValueError("runsync wait must be between 1 and 300 seconds")
+    return int(wait * 1000)
+
+
+def _gave_up(job_id: str, state: JobState, timeout: float | None) -> JobTimedOut:
+    return JobTimedOut(f"gave up waiting for job `{job_id}` after {timeout:g} s; it is still "
+                       f"{state.status.value} and keeps running", job_id=job_id, status=state.status.value)

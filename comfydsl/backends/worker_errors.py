@@ -1,0 +1,122 @@
+"""Reading worker-comfyui's "Workflow validation failed" text back into per-node diagnostics.
+
+worker-comfyui (5.1 and later) flattens ComfyUI's `node_errors` into one string, the
+job's `error`:
+
+```
+Workflow validation failed:
+• Node 4 (errors): [{'type': 'value_not_in_list', 'message': 'Value not in list', 'details': "ckpt_name: ...", 'extra_info': {'input_name': 'ckpt_name'}}]
+• Node 4 (dependent_outputs): ['9']
+• Node 4 (class_type): CheckpointLoaderSimple
+
+Available checkpoint models: sd_xl_base_1.0.safetensors
+```
+
+The values are Python reprs; they are read with `ast.literal_eval` (never `eval`). Lines
+that cannot be read still give a diagnostic with the raw text, so nothing is lost.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from typing import Any
+
+from ..diagnostics import Diagnostic, Rule
+
+_HEAD = re.compile(r"^(?:Error queuing workflow: )?Workflow validation failed\b", re.M)
+_LINE = re.compile(r"^\s*[•*-]\s*Node (?P<id>[^\s(:]+)(?: \((?P<key>[^)]*)\))?: ?(?P<value>.*)$")
+
+
+class WorkerRejectedWorkflow(Rule):
+    """The worker's ComfyUI refused the workflow when it was queued.
+
+    **What it does:** reads worker-comfyui's "Workflow validation failed" job error back
+    into one diagnostic per node error, located at the node (and input) ComfyUI named, and
+    at the recipe line when the job came from a recipe.
+
+    **Why is this bad?** The job failed before running: the worker's node catalogue or
+    model files differ from the ones the workflow was checked against.
+
+    **Example:** `ckpt_name="missing.safetensors"` checked without `--models` (so model
+    files were not checked), sent to a worker that has only `sd_xl_base_1.0.safetensors`:
+    ComfyUI answers `value_not_in_list`.
+
+    **Use instead:** check against the worker's real catalogue and models
+    (`--catalog http://worker:8188`, `--models`), then submit again.
+    """
+
+    code = "CD901"
+    name = "worker-rejected-workflow"
+    lenient_when_unused = False
+
+
+REJECTED = WorkerRejectedWorkflow()
+_HELP = ("check against the worker's own catalogue and model files (`--catalog http://worker:8188`, "
+         "`--models`) so that such errors show before submitting")
+
+
+def is_validation_failure(text: str | None) -> bool:
+    """Whether a job error is worker-comfyui's validation-failure text."""
+    return bool(text) and _HEAD.search(text) is not None
+
+
+def parse_worker_error(text: str | None) -> list[Diagnostic]:
+    """Per-node diagnostics from a validation-failure text; [] for any other error."""
+    if not is_validation_failure(text):
+        return []
+    nodes: dict[str, dict[str, Any]] = {}
+    order: list[str] = []
+    notes: list[str] = []
+    for line in text.splitlines()[1:]:
+        match = _LINE.match(line)
+        if match is None:
+            if line.strip():
+                notes.append(line.strip())
+            continue
+        node_id, key, value = match["id"], match["key"] or "errors", match["value"]
+        if node_id not in nodes:
+            nodes[node_id] = {}
+            order.append(node_id)
+        nodes[node_id][key] = _literal(value)
+    found: list[Diagnostic] = []
+    for node_id in order:
+        found.extend(_node_diagnostics(node_id, nodes[node_id], tuple(notes)))
+    for diag in found:
+        diag.help = _HELP
+    if not found:
+        first = text.splitlines()[0].strip().rstrip(":")
+        found.append(REJECTED.report(f"the worker refused the workflow: {first[0].lower() + first[1:]}",
+                                     notes=tuple(notes), help=_HELP))
+    return found
+
+
+def _literal(value: str) -> Any:
+    try:
+        return ast.literal_eval(value)
+    except (ValueError, SyntaxError, MemoryError, RecursionError, TypeError):
+        return value
+
+
+def _node_diagnostics(node_id: str, data: dict[str, Any], notes: tuple[str, ...]) -> list[Diagnostic]:
+    class_type = data.get("class_type") if isinstance(data.get("class_type"), str) else None
+    label = f"node `{node_id}`" + (f" (`{class_type}`)" if class_type else "")
+    errors = data.get("errors")
+    if not isinstance(errors, list) or not errors:
+        text = errors if isinstance(errors, str) and errors else "refused by the worker"
+        return [REJECTED.report(f"{label}: {text}", node_id=node_id, class_type=class_type, notes=notes)]
+    found = []
+    for err in errors:
+        if not isinstance(err, dict):
+            found.append(REJECTED.report(f"{label}: {err}", node_id=node_id, class_type=class_type, notes=notes))
+            continue
+        extra = err.get("extra_info") if isinstance(err.get("extra_info"), dict) else {}
+        input_name = extra.get("input_name") if isinstance(extra.get("input_name"), str) else None
+        message = str(err.get("message") or err.get("type") or "error")
+        details = err.get("details")
+        text = f"{label}: {message[0].lower() + message[1:] if message else message}"
+        if details:
+            text += f": {details}"
+        found.append(REJECTED.report(text, node_id=node_id, class_type=class_type, input=input_name, notes=notes,
+                                     comfy_type=err.get("type"), comfy_details=details))
+    return found
