@@ -121,7 +121,9 @@ class Recipe:
     # -- checking and compiling ---------------------------------------------------------------
     def check(self, params: Mapping[str, Any] | None = None, /, **kwargs: Any) -> list[Diagnostic]:
         """Every diagnostic of the recipe with these parameter values, sorted and located."""
-        return self.build({**(params or {}), **kwargs})[1]
+        graph, diagnostics = self.build({**(params or {}), **kwargs})
+        _release(graph)
+        return diagnostics
 
     def graph(self, params: Mapping[str, Any] | None = None, /, **kwargs: Any):
         """The lowered Graph; raises CompileError when the recipe itself has errors."""
@@ -132,15 +134,23 @@ class Recipe:
 
     def compile(self, params: Mapping[str, Any] | None = None, /, **kwargs: Any) -> dict[str, Any]:
         """The checked workflow (in `self.envelope`); raises CompileError with every diagnostic."""
-        graph, diagnostics = self.build({**(params or {}), **kwargs})
-        if graph is None or any(d.is_error for d in diagnostics):
-            raise CompileError(diagnostics)
-        return graph.envelope(graph.to_workflow(), self.envelope)
+        from .parser import gc_paused
+
+        with gc_paused():  # until the workflow is out, not just through `build` (see gc_paused)
+            graph, diagnostics = self.build({**(params or {}), **kwargs})
+            try:
+                if graph is None or any(d.is_error for d in diagnostics):
+                    raise CompileError(diagnostics)
+                return graph.envelope(graph.to_workflow(), self.envelope)
+            finally:
+                _release(graph)
 
     def lint(self) -> list[Diagnostic]:
         """Diagnostics for CI: like `check()` with default values, but required parameters
         without a value are not errors (inputs fed by them are not judged)."""
-        return self.build({}, lint=True)[1]
+        graph, diagnostics = self.build({}, lint=True)
+        _release(graph)
+        return diagnostics
 
     # -- internals ---------------------------------------------------------------------------------
     def build(self, given: Mapping[str, Any], *, run_checks: bool = True, lint: bool = False):
@@ -382,6 +392,13 @@ def _graph_checks(lowered, target) -> list[Diagnostic]:
             diag.related = (*diag.related, Location(span=site, label="in the fragment called here"))
         found.append(diag)
     return found
+
+
+def _release(graph) -> None:
+    """Empty a graph that is not handed out. Its nodes and the graph point at each other, so
+    otherwise all of it (nodes, inputs, spans) would wait for the cyclic garbage collector."""
+    if graph is not None:
+        graph.nodes.clear()
 
 
 def _typed_value(value: Any, type_name: str) -> Any:

@@ -1,5 +1,5 @@
-"""Spans of the recipe AST (built while lark parses), the nesting bound, and the parser's
-shared state: the garbage-collector pause and concurrent parses."""
+"""Spans of the recipe AST (built while lark parses), the nesting bound, the parser's
+shared state (the garbage-collector pause, concurrent parses) and what a compile leaves behind."""
 
 from __future__ import annotations
 
@@ -187,3 +187,25 @@ def test_concurrent_parses_keep_their_own_paths():
         assert module.source == texts[path]
         assert {node.span.path for node in ast.walk(module)} == {path}
         assert module.statements[-1].value.args[1].value.items[0].value == int(path[1])
+
+
+def test_compile_check_and_lint_leave_no_reference_cycles(builtin):
+    """The graph (nodes and graph point at each other) is emptied once it is not needed, so a
+    compile's memory goes back at once instead of waiting for the cyclic collector."""
+    from comfydsl.dsl.recipe import Recipe
+    from comfydsl.target import Target
+
+    text = "\n".join([
+        'img = EmptyImage(width=64, height=64, batch_size=1, color=0)',
+        *(f"inv{i} = ImageInvert(image=img)\nSaveImage(images=inv{i}, filename_prefix=\"p{i}\")" for i in range(20)),
+    ]) + "\n"
+    recipe = Recipe("c.comfy", text, target=Target(builtin))
+    assert len(recipe.compile()) == 41  # warm: parser and catalogue caches are built
+    gc.collect()
+    gc.disable()
+    try:
+        assert len(recipe.compile()) == 41
+        assert not any(d.is_error for d in recipe.check()) and not any(d.is_error for d in recipe.lint())
+        assert gc.collect() == 0
+    finally:
+        gc.enable()
