@@ -6,14 +6,13 @@ it is read from the repository's `grammars/` folder.
 
 from __future__ import annotations
 
-import contextlib
 import functools
-import gc
 import threading
 from pathlib import Path
 
 from ..diagnostics import Span
 from ..errors import ParseError
+from ..gcpause import gc_paused
 from . import ast
 
 GRAMMAR = "comfy.lark"
@@ -126,24 +125,6 @@ def parse(text: str, path: str | None = None) -> ast.Module:
     for fragment in module.fragments:
         _check_one_per_line((*fragment.body, *((fragment.returns,) if fragment.returns else ())), text)
     return module
-
-
-@contextlib.contextmanager
-def gc_paused():
-    """Pause the cyclic garbage collector for a block (and restore its state afterwards).
-
-    Parsing and compiling allocate a great many small objects that are never part of a
-    reference cycle; each full collection on the way would walk all of them again, which
-    costs a large recipe about a third of its compile time. Cycles made meanwhile are
-    collected after the block, and nested use is harmless.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _check_depth(statements, text: str) -> None:

@@ -22,6 +22,7 @@ from typing import Any, Mapping
 
 from ..diagnostics import Diagnostic, Location, Severity, Span, sort_diagnostics
 from ..errors import CompileError, ParseError, RecipeError
+from ..gcpause import gc_paused
 from . import ast
 from . import rules as R
 
@@ -134,8 +135,6 @@ class Recipe:
 
     def compile(self, params: Mapping[str, Any] | None = None, /, **kwargs: Any) -> dict[str, Any]:
         """The checked workflow (in `self.envelope`); raises CompileError with every diagnostic."""
-        from .parser import gc_paused
-
         with gc_paused():  # until the workflow is out, not just through `build` (see gc_paused)
             graph, diagnostics = self.build({**(params or {}), **kwargs})
             try:
@@ -159,8 +158,6 @@ class Recipe:
         required parameters without a value."""
         if self.envelope not in (None, *ENVELOPES):
             raise ValueError(f"unknown envelope `{self.envelope}`; use none, runpod or prompt")
-        from .parser import gc_paused
-
         with gc_paused():
             return self._build(given, run_checks, lint)
 
