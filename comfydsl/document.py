@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from .diagnostics import Diagnostic, Rule, Severity, Span
+from .diagnostics import Diagnostic, Rule, Span
 from .gcpause import gc_paused
 
 

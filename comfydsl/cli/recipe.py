@@ -95,57 +95,16 @@ def dump_json(data: Any) -> str:
 
 
 def report(diagnostics: list, main_path: str, main_text: str | None, stream=None) -> None:
-    """Print diagnostics with source lines, through `comfydsl.render` when it is present."""
+    """Print diagnostics in the text format, with source lines (those of imported files too)."""
+    import os
+
+    from ..render import FileResult, LintRun, render
+
     stream = stream or sys.stderr
     if not diagnostics:
         return
-    try:
-        from ..render import FileResult, LintRun, render
-    except ImportError:
-        stream.write(render_simple(diagnostics, main_path, main_text))
-        return
-    groups: dict[str, list] = {}
-    for diag in diagnostics:
-        span = diag.location.span
-        groups.setdefault((span.path if span and span.path else None) or main_path, []).append(diag)
-    files = [FileResult(path, "recipe", found, main_text if path == main_path else _read(path))
-             for path, found in groups.items()]
-    stream.write(render(LintRun(files), "text", color=stream.isatty()))
-
-
-def render_simple(diagnostics: list, main_path: str, main_text: str | None) -> str:
-    """A plain rendering: header, `--> file:line:col`, the source line with a caret, help, notes."""
-    sources: dict[str, list[str] | None] = {}
-    out = []
-    for diag in diagnostics:
-        out.append(f"{diag.severity.value}[{diag.code}]: {diag.message}")
-        for location, label in ((diag.location, None), *((r, r.label) for r in diag.related)):
-            span = location.span
-            if span is None:
-                continue
-            path = span.path or main_path
-            if path not in sources:
-                text = main_text if path == main_path else _read(path)
-                sources[path] = text.split("\n") if text is not None else None
-            out.append(f"  --> {path}:{span.line}:{span.column}" + (f" ({label})" if label else ""))
-            lines = sources[path]
-            if lines and 1 <= span.line <= len(lines):
-                line = lines[span.line - 1].rstrip("\r")
-                width = (span.end_column - span.column) if span.end_line == span.line and span.end_column else 1
-                out.append(f"   | {line}")
-                out.append("   | " + " " * (span.column - 1) + "^" * max(width, 1))
-        if diag.help:
-            out.append(f"   = help: {diag.help}")
-        out.extend(f"   = note: {note}" for note in diag.notes)
-        out.append("")
-    return "\n".join(out)
-
-
-def _read(path: str) -> str | None:
-    try:
-        return Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        return None
+    color = stream.isatty() and not os.environ.get("NO_COLOR")
+    stream.write(render(LintRun([FileResult(main_path, "recipe", diagnostics, main_text)]), "text", color=color))
 
 
 # -- compile ------------------------------------------------------------------------------------

@@ -236,6 +236,12 @@ class Module:
     def fragments(self) -> tuple[Fragment, ...]:
         return tuple(s for s in self.statements if isinstance(s, Fragment))
 
+    @property
+    def is_library(self) -> bool:
+        """A file of fragments (and imports) only: nothing to run on its own."""
+        return bool(self.fragments) and all(
+            isinstance(s, (Fragment, ImportAll, ImportFrom)) for s in self.statements)
+
 
 def walk(node: Any):
     """Every AST node below (and including) `node`, depth first, in source order."""

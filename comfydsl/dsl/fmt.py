@@ -31,6 +31,7 @@ from typing import Iterator
 
 from ..diagnostics import Span
 from ..errors import ParseError, RecipeError
+from .transformer import decode_string
 
 #: Lines longer than this are wrapped.
 LINE_LENGTH = 100
@@ -54,8 +55,6 @@ _TOKEN = re.compile(
     |(?P<op>//|[()\[\]{{}},:=.+\-*/%@])''',
     re.VERBOSE,
 )
-_SIMPLE_ESCAPES = {"\\": "\\", "'": "'", '"': '"', "n": "\n", "r": "\r", "t": "\t", "b": "\b",
-                   "f": "\f", "0": "\0", "/": "/"}
 
 
 class FormatError(ParseError):
@@ -107,30 +106,6 @@ def tokenize(text: str, path: str | None = None) -> list[Token]:
                 line_start = pos + value.rindex("\n") + 1
         pos = match.end()
     return tokens
-
-
-def decode_string(token_text: str) -> str:
-    """The value of a short string literal (either quote style)."""
-    body = token_text[1:-1]
-    out: list[str] = []
-    i = 0
-    while i < len(body):
-        ch = body[i]
-        if ch != "\\":
-            out.append(ch)
-            i += 1
-            continue
-        nxt = body[i + 1]
-        if nxt in _SIMPLE_ESCAPES:
-            out.append(_SIMPLE_ESCAPES[nxt])
-            i += 2
-        elif nxt == "u":
-            out.append(chr(int(body[i + 2:i + 6], 16)))
-            i += 6
-        else:  # \xHH
-            out.append(chr(int(body[i + 2:i + 4], 16)))
-            i += 4
-    return "".join(out)
 
 
 def normalize_string(token: Token) -> str:

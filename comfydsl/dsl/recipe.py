@@ -177,6 +177,10 @@ class Recipe:
         if lint:
             diagnostics = [d for d in diagnostics if d.code != R.MISSING_REQUIRED_PARAMETER.code]
         graph = lowered.graph
+        if lint and module.is_library:
+            # A fragment library is checked through the recipes that import it; on its own
+            # it has no workflow to judge (no output node is not news there).
+            run_checks = False
         if run_checks:
             found = _graph_checks(lowered, self._target())
             if any(d.is_error for d in diagnostics):

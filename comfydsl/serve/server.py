@@ -311,7 +311,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._error(exc.status, str(exc))
         except (ConnectionError, socket.timeout):
             self.close_connection = True
-        except Exception as exc:  # a bug here must not kill the connection silently
+        except Exception:  # a bug here must not kill the connection silently
             self.close_connection = True
             import sys
             import traceback
