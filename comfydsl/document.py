@@ -91,7 +91,7 @@ class Document:
 
     path: str | None
     text: str
-    kind: str  # "api", "runpod", "prompt", "ui" or "invalid"
+    kind: str  # "api", "runpod", "prompt", "ui", "invalid", or "other" (JSON that is no workflow)
     workflow: dict[str, Any] | None = None
     images: list[Any] | None = None
     envelope: tuple[str, ...] = ()
@@ -153,7 +153,7 @@ def classify(data: Any, *, path: str | None = None, text: str = "") -> Document:
         diag = _NOT_WORKFLOW.report(
             f"expected a JSON object of nodes, found {json_kind(data)}",
             help='an API workflow looks like {"3": {"class_type": "KSampler", "inputs": {...}}}')
-        return Document(path, text, "invalid", diagnostics=[diag], body=data)
+        return Document(path, text, "other", diagnostics=[diag], body=data)
     if "nodes" in data and "links" in data:
         diag = _UI_FORMAT.report(
             "this is a UI-format workflow (it has `nodes` and `links`); workers take API format",
@@ -176,7 +176,7 @@ def classify(data: Any, *, path: str | None = None, text: str = "") -> Document:
         diag = _NOT_WORKFLOW.report(
             f"no node found: the top-level keys ({keys}) hold no `class_type` objects",
             help='an API workflow looks like {"3": {"class_type": "KSampler", "inputs": {...}}}')
-        return Document(path, text, "invalid", diagnostics=[diag], body=data)
+        return Document(path, text, "other", diagnostics=[diag], body=data)
     return _workflow_doc(data, path, text, "api", (), data)
 
 

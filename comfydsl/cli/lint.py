@@ -45,6 +45,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                       help="skip these rules (comma-separated code prefixes or names; repeatable)")
     lint.add_argument("--exclude", action="append", metavar="GLOB", default=[],
                       help="skip files matching GLOB (repeatable)")
+    lint.add_argument("--only-workflows", action="store_true",
+                      help="skip JSON files that are no workflow at all (package.json...) even when named; "
+                           "files found by searching a directory are always skipped so")
     lint.add_argument("--stdin-filename", metavar="NAME",
                       help="the name to report standard input under (its ending picks JSON or recipe)")
     lint.set_defaults(handler=run_lint)
@@ -305,15 +308,22 @@ def run_lint(args: argparse.Namespace) -> int:
         check_selectors(options.ignore, rules, options.origin("ignore", args))
     from ..render import LintRun
 
-    results = []
+    named = {os.path.realpath(p) for p in args.paths if os.path.isfile(p)}
+    results, skipped = [], 0
     for path in files:
         display = (args.stdin_filename or "<stdin>") if path == STDIN else path
         text, problem = read_input(path)
         if text is None:
             results.append(unreadable(display, problem))
-        else:
-            results.append(lint_file(path, text, target, options, display))
+            continue
+        result = lint_file(path, text, target, options, display)
+        if result.kind == "other" and (args.only_workflows or os.path.realpath(path) not in named):
+            skipped += 1
+            continue
+        results.append(result)
     run = LintRun(results, models_checked=target.models_checked, rules=rules)
+    if skipped:
+        print(f"note: skipped {skipped} JSON file(s) that hold no workflow", file=sys.stderr)
     report(run, options, args.output_file)
     return exit_status(run, options.strict)
 

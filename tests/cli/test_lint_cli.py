@@ -173,6 +173,20 @@ def test_document_kinds(tmp_path):
                      "runpod.json": "runpod", "ui.json": "ui"}
 
 
+def test_json_that_is_no_workflow(tmp_path):
+    write_json(tmp_path / "api.json", CLEAN)
+    write_json(tmp_path / "package.json", {"name": "x", "version": "1.0.0"})
+    write_json(tmp_path / "list.json", [1, 2])
+    found = run("lint", ".", cwd=tmp_path)  # found by searching: skipped, with a note
+    assert found.returncode == 0 and "skipped 2 JSON file(s)" in found.stderr
+    named = run("lint", "package.json", "api.json", "--format", "concise", cwd=tmp_path)
+    assert named.returncode == 1 and "package.json:1:1: CD002" in named.stdout
+    assert run("lint", "package.json", "api.json", "--only-workflows", cwd=tmp_path).returncode == 0
+    # A broken workflow is never skipped.
+    (tmp_path / "broken.json").write_text('{"1": {"class_type": "EmptyImage",}}')
+    assert run("lint", ".", "--only-workflows", cwd=tmp_path).returncode == 1
+
+
 def test_invalid_json_is_located(tmp_path):
     (tmp_path / "broken.json").write_text('{\n  "1": {"class_type": "EmptyImage",}\n}\n')
     result = run("lint", "--format", "concise", "broken.json", cwd=tmp_path)
