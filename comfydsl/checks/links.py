@@ -50,10 +50,11 @@ class LinkTypeMismatch(CheckRule):
                         f'["{link.source}", {o.index}] (`{o.name}`)' for o in fits)
                 else:
                     help = f"link an output of type `{spec.type}` to `{link.input}`"
+                what = f"of type `{out.type}`" if out.name == out.type else f"`{out.name}` of type `{out.type}`"
                 yield self.at(
                     node,
                     f"input `{link.input}` expects `{spec.type}`, but output {link.index} of node "
-                    f"`{link.source}` (`{source.class_type}`) is `{out.name}` of type `{out.type}`",
+                    f"`{link.source}` (`{source.class_type}`) is {what}",
                     input=link.input, help=help,
                     related=(node_location(ctx, link.source, f"`{out.type}` comes from here"),),
                     expected=spec.type, received=out.type)
