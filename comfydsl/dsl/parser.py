@@ -113,6 +113,8 @@ def parse(text: str, path: str | None = None) -> ast.Module:
     """Parse recipe text into a Module; raises ParseError (with a span) on bad syntax."""
     from lark.exceptions import UnexpectedInput
 
+    from .transformer import LiteralTooLong
+
     parser = _parser()
     try:
         with _LOCK, gc_paused():
@@ -120,6 +122,8 @@ def parse(text: str, path: str | None = None) -> ast.Module:
             module = parser.parse(text)
     except UnexpectedInput as exc:
         raise _parse_error(exc, text, path) from None
+    except LiteralTooLong as exc:
+        raise located(str(exc), exc.span, text) from None
     _check_depth(module.statements, text)
     _check_one_per_line(module.statements, text)
     for fragment in module.fragments:
