@@ -137,7 +137,8 @@ def _check_depth(statements, text: str) -> None:
     for stmt in statements:
         span = stmt.span
         if span.end - span.start > MAX_DEPTH and _depth(stmt) > MAX_DEPTH:
-            raise located("the recipe nests too deeply", Span(span.path, 1, 1), text)
+            raise located("the recipe nests too deeply",
+                          Span(span.path, span.line, span.column, start=span.start, end=span.start), text)
 
 
 def _depth(node) -> int:

@@ -148,3 +148,8 @@ def test_integer_longer_than_python_converts_is_a_located_parse_error():
     assert info.value.span.line == 1 and info.value.span.column == 13
     assert f"{len(digits)} digits" in info.value.detail
     assert parse(f"x = A(width={digits[:-1]})\n").statements  # at the limit it still reads
+
+
+def test_deep_nesting_points_at_the_statement_that_nests():
+    exc = error('param x: str = "a"\n\ny = ' + "+".join(["x"] * 1000) + "\n")
+    assert (exc.span.line, exc.span.column) == (3, 1) and "deeply" in str(exc)
