@@ -136,6 +136,8 @@ def _check_depth(statements, text: str) -> None:
     adds text, so only statements longer than MAX_DEPTH characters need counting."""
     for stmt in statements:
         span = stmt.span
+        if isinstance(stmt, ast.Fragment) and span.end - span.start > MAX_DEPTH:  # point inside it if it can
+            _check_depth((*stmt.body, *((stmt.returns,) if stmt.returns else ())), text)
         if span.end - span.start > MAX_DEPTH and _depth(stmt) > MAX_DEPTH:
             raise located("the recipe nests too deeply",
                           Span(span.path, span.line, span.column, start=span.start, end=span.start), text)
