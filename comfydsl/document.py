@@ -153,6 +153,10 @@ def read_document(text: str, path: str | None = None) -> Document:
             data = parse_json(text)
     except json.JSONDecodeError as exc:
         span = Span(path, exc.lineno, exc.colno, start=exc.pos, end=exc.pos)
+        if exc.msg.startswith("Unexpected UTF-8 BOM"):  # Python's wording names its own codec
+            diag = _INVALID_JSON.report("not valid JSON: the text starts with a byte order mark (U+FEFF)",
+                                        span=span, help="save the file as UTF-8 without a byte order mark")
+            return Document(path, text, "invalid", diagnostics=[diag])
         diag = _INVALID_JSON.report(f"not valid JSON: {exc.msg.lower()}", span=span,
                                     help="fix the JSON syntax at the position shown")
         return Document(path, text, "invalid", diagnostics=[diag])

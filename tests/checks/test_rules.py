@@ -240,3 +240,12 @@ def test_json_number_beyond_the_digit_limit_is_a_located_cd001():
     assert (span.path, span.line, span.column) == ("big.json", 3, 25)
     deep = read_document("[" * 100_000 + "]" * 100_000, "deep.json")
     assert deep.diagnostics[0].location.span.line == 1  # nested too deeply: still located
+
+
+def test_json_byte_order_mark_is_named_in_plain_words():
+    from comfydsl.document import read_document
+
+    doc = read_document('\ufeff{"1": {"class_type": "SaveImage", "inputs": {}}}', "bom.json")
+    (diag,) = doc.diagnostics
+    assert diag.code == "CD001" and "byte order mark" in diag.message and "utf-8-sig" not in diag.message
+    assert "without a byte order mark" in diag.help and diag.location.span.line == 1
