@@ -203,7 +203,12 @@ def run_fmt(args: argparse.Namespace) -> int:
     if "-" in args.files:
         if len(args.files) != 1:
             raise UsageError("`-` (standard input) cannot be mixed with files")
-        text = sys.stdin.read()
+        try:
+            text = sys.stdin.buffer.read().decode("utf-8")
+        except UnicodeDecodeError as exc:
+            print(f"error: <stdin>: not UTF-8 text (byte {exc.start})", file=sys.stderr)
+            return 1
+        text = text.replace("\r\n", "\n")  # as a file is read
         try:
             result = format_source(text, "<stdin>")
         except ParseError as exc:

@@ -433,3 +433,11 @@ def test_comments_among_decorators_stay_where_they_were():
     assert format_source('@title("t")\nSaveImage(images=x)  # c\n') == '@title("t")\nSaveImage(images=x)  # c\n'
     inside = 'fragment f(a) {\n    @title("t")  # c1\n    x = A(a=a)  # c2\n    return x\n}\n'
     assert format_source(inside) == inside
+
+
+def test_fmt_stdin_that_is_not_utf8_is_named_so():
+    done = subprocess.run([*comfydsl_command(), "fmt", "-"], input=b"\xff\xfex = A()\n", capture_output=True,
+                          timeout=60)
+    assert done.returncode == 1 and b"not UTF-8 text" in done.stderr and b"U+DCFF" not in done.stderr
+    crlf = subprocess.run([*comfydsl_command(), "fmt", "-"], input=b"x=A( )\r\n", capture_output=True, timeout=60)
+    assert crlf.returncode == 0 and crlf.stdout == b"x = A()\n"
