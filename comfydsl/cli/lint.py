@@ -205,8 +205,10 @@ def _walk(root: str, exclude: list[tuple[str, Path]]) -> list[str]:
         dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and d not in SKIP_DIRS
                              and not excluded(os.path.join(dirpath, d), exclude, folder=True))
         for name in sorted(filenames):
-            if name.endswith(SUFFIXES):
-                out.append(os.path.normpath(os.path.join(dirpath, name)))
+            path = os.path.join(dirpath, name)
+            if not name.endswith(SUFFIXES) or (os.path.exists(path) and not os.path.isfile(path)):
+                continue  # a pipe, socket or device found by searching is no file to check (it could block)
+            out.append(os.path.normpath(path))
     return out
 
 

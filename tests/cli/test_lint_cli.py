@@ -472,3 +472,12 @@ def test_binary_configuration_file_is_a_usage_error_not_a_traceback(tmp_path):
     write_json(tmp_path / "ok.json", CLEAN)
     (tmp_path / "comfydsl.toml").write_bytes(b"\xff\xfe\x00binary")
     assert_clean_usage_error(run("lint", "ok.json", cwd=tmp_path), "comfydsl.toml", "not UTF-8 text")
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
+def test_a_named_pipe_found_in_a_folder_is_skipped_not_read(tmp_path):
+    write_json(tmp_path / "ok.json", CLEAN)
+    os.mkfifo(tmp_path / "pipe.json")  # reading it would block until a writer came
+    result = subprocess.run([comfydsl_script(), "lint", "--format", "concise", "."], cwd=tmp_path,
+                            capture_output=True, text=True, timeout=20)
+    assert result.returncode == 0 and result.stdout == "no problems found in 1 file\n", result.stdout
