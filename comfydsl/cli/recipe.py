@@ -260,7 +260,8 @@ def _recipe_files(items: list[str]) -> tuple[list[str], int]:
         path = Path(item)
         if path.is_dir():
             found += sorted(str(p) for p in path.rglob("*.comfy")
-                            if not any(part.startswith(".") for part in p.relative_to(path).parts))
+                            if not any(part.startswith(".") for part in p.relative_to(path).parts)
+                            and (p.is_file() or not p.exists()))  # no pipe or device: reading it could block
         elif path.is_file():
             found.append(item)
         else:

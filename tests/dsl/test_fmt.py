@@ -441,3 +441,11 @@ def test_fmt_stdin_that_is_not_utf8_is_named_so():
     assert done.returncode == 1 and b"not UTF-8 text" in done.stderr and b"U+DCFF" not in done.stderr
     crlf = subprocess.run([*comfydsl_command(), "fmt", "-"], input=b"x=A( )\r\n", capture_output=True, timeout=60)
     assert crlf.returncode == 0 and crlf.stdout == b"x = A()\n"
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
+def test_fmt_skips_a_named_pipe_found_in_a_folder(tmp_path):
+    (tmp_path / "a.comfy").write_text("x=A( )\n")
+    os.mkfifo(tmp_path / "pipe.comfy")
+    done = subprocess.run([*comfydsl_command(), "fmt", str(tmp_path)], capture_output=True, text=True, timeout=20)
+    assert done.returncode == 0 and (tmp_path / "a.comfy").read_text() == "x = A()\n", done.stderr
