@@ -132,7 +132,7 @@ def run_compile(args: argparse.Namespace) -> int:
 
     values = parse_sets(args.set)
     refuse_input_as_output(args.output, args.recipe)
-    if not args.body_limit > 0:
+    if not 0 < args.body_limit < float("inf"):  # nan fails too
         raise UsageError("--body-limit must be a positive number of MB")
     target = load_target_for(args, args.recipe)
     recipe = Recipe(args.recipe, target=target, envelope=args.envelope,

@@ -11,6 +11,7 @@ commands.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 from typing import Any
@@ -387,10 +388,10 @@ def run_jobs(args: argparse.Namespace) -> int:
     if args.sync and (args.no_wait or args.detach):
         raise UsageError("--sync waits for each job in one request; it cannot be combined with "
                          "--no-wait or --detach")
-    if args.timeout is not None and args.timeout <= 0:
-        raise UsageError("--timeout must be positive")
-    if args.poll_interval <= 0:
-        raise UsageError("--poll-interval must be positive")
+    if args.timeout is not None and not 0 < args.timeout < math.inf:  # nan fails too
+        raise UsageError("--timeout must be a positive number of seconds")
+    if not 0 < args.poll_interval < math.inf:
+        raise UsageError("--poll-interval must be a positive number of seconds")
     connection = _connection(args, settings)
     out = _out_dir(args, settings)
     specs = _prepare(args, settings)
@@ -741,10 +742,10 @@ def show_status(args: argparse.Namespace) -> int:
     from ..jobs import JobRecord, now, save_new_file
     from . import UsageError
 
-    if args.timeout is not None and args.timeout <= 0:
-        raise UsageError("--timeout must be positive")
-    if args.poll_interval <= 0:
-        raise UsageError("--poll-interval must be positive")
+    if args.timeout is not None and not 0 < args.timeout < math.inf:  # nan fails too
+        raise UsageError("--timeout must be a positive number of seconds")
+    if not 0 < args.poll_interval < math.inf:
+        raise UsageError("--poll-interval must be a positive number of seconds")
     settings = _settings()
     out = _out_dir(args, settings)
     record = _load_record(out, _job_id(args.job))

@@ -50,9 +50,9 @@ def run(args: argparse.Namespace) -> int:
 
     if args.workers < 1:
         raise UsageError("--workers must be at least 1")
-    if args.run_time < 0:
-        raise UsageError("--run-time cannot be negative")
-    if args.retention is not None and args.retention <= 0:
+    if not 0 <= args.run_time < float("inf"):  # nan fails too
+        raise UsageError("--run-time must be a number of seconds, 0 or more")
+    if args.retention is not None and not 0 < args.retention < float("inf"):
         raise UsageError("--retention must be positive")
     if not 0 <= args.port <= 65535:
         raise UsageError("--port must be between 0 and 65535")

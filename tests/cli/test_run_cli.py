@@ -302,3 +302,11 @@ def test_malformed_base_url_is_a_usage_error(files, base):
     for args in (["health"], ["run", "wf.json"]):
         proc = cli([*args, "--endpoint", "ep", "--base-url", base, "--retries", "0"], cwd=files)
         assert proc.returncode == 2 and "base URL" in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
+
+
+@pytest.mark.parametrize("option", [["--timeout", "nan"], ["--timeout", "inf"], ["--poll-interval", "nan"],
+                                    ["--poll-interval", "inf"]])
+def test_wait_times_that_are_no_number_of_seconds_are_usage_errors(files, option):
+    for args in (["run", "wf.json"], ["status", "abc"]):
+        proc = cli([*args, *option, "--endpoint", "ep", "--base-url", "http://127.0.0.1:9/v2"], cwd=files)
+        assert proc.returncode == 2 and option[0] in proc.stderr and "Traceback" not in proc.stderr

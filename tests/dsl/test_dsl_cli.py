@@ -81,6 +81,8 @@ def test_parse_error_exit_1_with_location(tmp_path):
     (["--set", "nope=1"], 1, "CD130"),
     (["--set", "on=yes"], 1, "CD132"),
     (["--envelope", "zip"], 2, "invalid choice"),
+    (["--body-limit", "inf"], 2, "--body-limit"),
+    (["--body-limit", "nan"], 2, "--body-limit"),
 ])
 def test_bad_options(recipe, args, code, text):
     result = run("compile", recipe, *args)

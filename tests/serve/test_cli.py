@@ -95,6 +95,8 @@ def test_faults_and_catalogue_options():
     (["--executor", "comfyui"], "--comfyui-url"),
     (["--fault", "op=nope,status=500"], "unknown operation"),
     (["--run-time", "-1"], "--run-time"),
+    (["--run-time", "nan"], "--run-time"),
+    (["--retention", "inf"], "--retention"),
     (["--comfyui-url", "ftp://x", "--executor", "comfyui"], "http://"),
 ])
 def test_usage_errors_exit_2(args, fragment):
