@@ -358,9 +358,16 @@ class _Program:
         try:
             text = target.read_text(encoding="utf-8-sig")
         except (OSError, UnicodeDecodeError) as exc:
-            reason = "it does not exist" if isinstance(exc, FileNotFoundError) else getattr(exc, "strerror", None) or str(exc)
+            missing = isinstance(exc, FileNotFoundError)
+            if missing:
+                reason = "it does not exist"
+            elif isinstance(exc, UnicodeDecodeError):
+                reason = f"it is not UTF-8 text (byte {exc.start})"
+            else:
+                reason = getattr(exc, "strerror", None) or str(exc)
             self.diagnostics.append(R.BAD_IMPORT.at(stmt.path.span, f"cannot import `{stmt.path.value}`: {reason}",
-                                                    help="import paths are relative to the importing file"))
+                                                    help="import paths are relative to the importing file"
+                                                    if missing else None))
         else:
             try:
                 module = parse(text, display)

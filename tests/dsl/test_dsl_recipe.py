@@ -333,3 +333,11 @@ def test_byte_order_mark_and_crlf_are_accepted(tmp_path, target):
     assert nodes["2"]["inputs"]["filename_prefix"] == "t"
     found = Recipe(path, target=target).check()
     assert found == []
+
+
+def test_an_import_that_is_not_utf8_is_named_so(tmp_path, target):
+    (tmp_path / "bin.comfy").write_bytes(b"\xff\xfe fragment")
+    found = recipe(tmp_path, 'import "bin.comfy"\nimport "nope.comfy"\n' + TAIL, target).check()
+    bad, missing = [d for d in found if d.code == "CD116"]
+    assert bad.message == "cannot import `bin.comfy`: it is not UTF-8 text (byte 0)" and bad.help is None
+    assert missing.message.endswith("it does not exist") and "relative to the importing file" in missing.help
