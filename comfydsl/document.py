@@ -7,6 +7,7 @@ returned Document, located in the file.
 from __future__ import annotations
 
 import json
+import sys
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -131,6 +132,20 @@ def parse_json(text: str) -> Any:
     return json.loads(text, object_pairs_hook=_pairs_hook)
 
 
+def _long_number_span(text: str, path: str | None) -> Span:
+    """Where the first over-long run of digits starts (1:1 if none is found)."""
+    import re
+
+    found = re.search(r"\d{%d,}" % (sys.get_int_max_str_digits() + 1), text)
+    if found is None:
+        return Span(path, 1, 1, start=0, end=0)
+    start = found.start()
+    line = text.count("\n", 0, start) + 1
+    column = start - (text.rfind("\n", 0, start) + 1) + 1
+    return Span(path, line, column, end_line=line, end_column=column + found.end() - start, start=start,
+                end=found.end())
+
+
 def read_document(text: str, path: str | None = None) -> Document:
     """Read a workflow document from JSON text."""
     try:
@@ -138,11 +153,20 @@ def read_document(text: str, path: str | None = None) -> Document:
             data = parse_json(text)
     except json.JSONDecodeError as exc:
         span = Span(path, exc.lineno, exc.colno, start=exc.pos, end=exc.pos)
+        if exc.msg.startswith("Unexpected UTF-8 BOM"):  # Python's wording names its own codec
+            diag = _INVALID_JSON.report("not valid JSON: the text starts with a byte order mark (U+FEFF)",
+                                        span=span, help="save the file as UTF-8 without a byte order mark")
+            return Document(path, text, "invalid", diagnostics=[diag])
         diag = _INVALID_JSON.report(f"not valid JSON: {exc.msg.lower()}", span=span,
                                     help="fix the JSON syntax at the position shown")
         return Document(path, text, "invalid", diagnostics=[diag])
     except RecursionError:
-        diag = _INVALID_JSON.report("not readable JSON: nested too deeply")
+        diag = _INVALID_JSON.report("not readable JSON: nested too deeply", span=Span(path, 1, 1, start=0, end=0))
+        return Document(path, text, "invalid", diagnostics=[diag])
+    except ValueError:  # an integer literal longer than Python's digit limit (ComfyUI cannot read it either)
+        diag = _INVALID_JSON.report(f"not readable JSON: a number has more than {sys.get_int_max_str_digits()} digits",
+                                    span=_long_number_span(text, path),
+                                    help="write such a value as a string, or make it shorter")
         return Document(path, text, "invalid", diagnostics=[diag])
     return classify(data, path=path, text=text)
 

@@ -124,6 +124,8 @@ class ModelCatalog:
             text = path.read_text(encoding="utf-8")
         except OSError as exc:
             raise CatalogError(f"{path}: cannot read model manifest: {exc.strerror or exc}") from None
+        except UnicodeDecodeError as exc:
+            raise CatalogError(f"{path}: model manifest is not UTF-8 text (byte {exc.start})") from None
         if path.suffix.lower() == ".json":
             try:
                 data = json.loads(text)

@@ -270,6 +270,8 @@ class NodeCatalog(Mapping[str, NodeSpec]):
                 data = json.load(fh)
         except OSError as exc:
             raise CatalogError(f"{path}: cannot read catalogue: {exc.strerror or exc}") from None
+        except UnicodeDecodeError as exc:
+            raise CatalogError(f"{path}: catalogue is not UTF-8 text (byte {exc.start})") from None
         except json.JSONDecodeError as exc:
             raise CatalogError(f"{path}:{exc.lineno}:{exc.colno}: catalogue is not valid JSON: {exc.msg}") from None
         return cls(data, source=path, folders=folders)

@@ -242,6 +242,7 @@ def lint_file(path: str, text: str, target, options: Options, display: str | Non
 
     shown = display or path
     if shown.endswith(".comfy"):
+        text = text.removeprefix("\ufeff")  # as compile reads recipes: a byte order mark is not part of it
         diagnostics = lint_recipe_text(shown, text, target)
         from ..validate import filter_codes
 

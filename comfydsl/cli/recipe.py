@@ -76,17 +76,16 @@ def write_output(path: str | None, text: str) -> None:
     folder = target.parent if str(target.parent) else Path(".")
     if not folder.is_dir():
         raise UsageError(f"-o {path}: folder `{folder}` does not exist")
-    fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(temp, target)
-    except BaseException:
-        if os.path.exists(temp):
-            os.unlink(temp)
-        raise
+    _replace_file(path, text.encode("utf-8"))
+
+
+def refuse_input_as_output(output: str | None, *inputs: str) -> None:
+    """UsageError when `-o` names one of the command's input files (the input would be lost)."""
+    if not output or output == "-" or not os.path.exists(output):
+        return
+    for item in inputs:
+        if os.path.exists(item) and os.path.samefile(output, item):
+            raise UsageError(f"-o {output}: that is the input file {item}; choose another output file")
 
 
 def dump_json(data: Any) -> str:
@@ -132,6 +131,7 @@ def run_compile(args: argparse.Namespace) -> int:
     from ..dsl import Recipe
 
     values = parse_sets(args.set)
+    refuse_input_as_output(args.output, args.recipe)
     if not args.body_limit > 0:
         raise UsageError("--body-limit must be a positive number of MB")
     target = load_target_for(args, args.recipe)
@@ -215,8 +215,8 @@ def run_fmt(args: argparse.Namespace) -> int:
             return int(result != text)
         sys.stdout.write(result)
         return 0
-    paths, failed = _recipe_files(args.files)
-    changed = 0
+    paths, missing = _recipe_files(args.files)
+    changed = failed = 0
     for path in paths:
         try:
             text = Path(path).read_text(encoding="utf-8")
@@ -244,8 +244,8 @@ def run_fmt(args: argparse.Namespace) -> int:
             print(f"reformatted {path}", file=sys.stderr)
     verb = "would be reformatted" if args.check else "reformatted"
     print(f"{changed} file(s) {verb}, {len(paths) - changed - failed} unchanged"
-          + (f", {failed} with errors" if failed else ""), file=sys.stderr)
-    return int(bool(failed or (args.check and changed)))
+          + (f", {failed + missing} with errors" if failed + missing else ""), file=sys.stderr)
+    return int(bool(failed or missing or (args.check and changed)))
 
 
 def _recipe_files(items: list[str]) -> tuple[list[str], int]:
@@ -267,20 +267,26 @@ def _recipe_files(items: list[str]) -> tuple[list[str], int]:
 def _replace_file(path: str, data: bytes) -> None:
     """Write `data` over `path` atomically, keeping the file's permissions (and a symlink's target)."""
     real = Path(os.path.realpath(path))
-    mode = real.stat().st_mode & 0o7777 if real.exists() else None
+    mode = real.stat().st_mode & 0o7777 if real.exists() else 0o666 & ~_umask()
     fd, temp = tempfile.mkstemp(prefix=f".{real.name}.", suffix=".tmp", dir=real.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
-        if mode is not None:
-            os.chmod(temp, mode)
+        os.chmod(temp, mode)
         os.replace(temp, real)
     except BaseException:
         if os.path.exists(temp):
             os.unlink(temp)
         raise
+
+
+def _umask() -> int:
+    """The process's file creation mask (a new output file gets the mode any new file would)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def _decompile_parser(sub) -> None:
@@ -355,6 +361,7 @@ def run_graph(args: argparse.Namespace) -> int:
     fmt = args.format or _PICTURE_SUFFIXES.get(Path(args.output or "").suffix.lower(), "mermaid")
     if fmt == "png" and not args.output and sys.stdout.isatty():
         raise UsageError("PNG output is binary; give -o FILE or redirect standard output")
+    refuse_input_as_output(args.output, args.source)
     target = load_target_for(args, args.source)
     if args.source.endswith(".comfy"):
         workflow = _recipe_workflow(args, target)

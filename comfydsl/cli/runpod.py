@@ -137,7 +137,26 @@ def _connection(args: argparse.Namespace, settings, record=None) -> tuple[str, s
         raise UsageError("no API key: set RUNPOD_API_KEY (or `api-key` under [tool.comfydsl.runpod])")
     if not isinstance(base, str) or not base.startswith(("http://", "https://")):
         raise UsageError(f"the base URL must start with http:// or https://, not `{base}`")
+    from urllib.parse import urlsplit
+
+    try:
+        host = urlsplit(base).hostname
+        urlsplit(base).port  # noqa: B018 -- reading it checks the port is a number in 0-65535
+    except ValueError as exc:
+        raise UsageError(f"the base URL `{base}` is not valid: {exc}") from None
+    if not host:
+        raise UsageError(f"the base URL `{base}` names no host")
     return endpoint, key, base.rstrip("/")
+
+
+def _job_id(job_id: str) -> str:
+    """The job id given on the command line; a usage error when it cannot be one (it names a
+    file of --out and a path segment of the API URL)."""
+    from . import UsageError
+
+    if not job_id or "/" in job_id or "\\" in job_id or job_id in (".", ".."):
+        raise UsageError(f"`{job_id}` is not a job id")
+    return job_id
 
 
 def _retry(args: argparse.Namespace):
@@ -728,7 +747,7 @@ def show_status(args: argparse.Namespace) -> int:
         raise UsageError("--poll-interval must be positive")
     settings = _settings()
     out = _out_dir(args, settings)
-    record = _load_record(out, args.job)
+    record = _load_record(out, _job_id(args.job))
     endpoint, key, base = _connection(args, settings, record)
     if record is None or record.endpoint != endpoint:
         record = JobRecord(job_id=args.job, endpoint=endpoint, base_url=base, status="UNKNOWN")
@@ -805,7 +824,7 @@ def cancel_job(args: argparse.Namespace) -> int:
 
     settings = _settings()
     out = _out_dir(args, settings)
-    record = _load_record(out, args.job)
+    record = _load_record(out, _job_id(args.job))
     endpoint, key, base = _connection(args, settings, record)
     with RunPodClient(endpoint, key, base_url=base, check=False, retry=_retry(args)) as client:
         state = client.cancel(args.job)

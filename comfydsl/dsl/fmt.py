@@ -282,15 +282,22 @@ def _syntax(tok: Token, message: str, path: str | None, text: str) -> FormatErro
                        source=text)
 
 
-def build(tokens: list[Token]) -> tuple[list, list[Token], list[Token]]:
-    """The element tree of one statement: tokens and Groups; plus its leading and trailing comments."""
+def build(tokens: list[Token]) -> tuple[list, list[Token], list[Token], list[tuple[int, Token]]]:
+    """The element tree of one statement: tokens and Groups; plus its leading and trailing
+    comments, and the comments among its decorators (with how many decorators precede each)."""
     leading: list[Token] = []
     trailing: list[Token] = []
+    among_decorators: list[tuple[int, Token]] = []
     elems: list = []
     prev: Token | None = None
     it = iter(tokens)
     for tok in it:
         if tok.is_comment:
+            if elems:
+                decorators, rest = _split_decorators(elems)
+                if decorators and not rest:  # the statement itself has not started yet
+                    among_decorators.append((len(decorators), tok))
+                    continue
             (leading if tok.own_line and not elems else trailing).append(tok)
             continue
         _mark_unary(tok, prev)
@@ -300,7 +307,7 @@ def build(tokens: list[Token]) -> tuple[list, list[Token], list[Token]]:
             continue
         elems.append(tok)
         prev = tok
-    return elems, leading, trailing
+    return elems, leading, trailing, among_decorators
 
 
 def _mark_unary(tok: Token, prev: Token | None) -> None:
@@ -460,7 +467,7 @@ def _split_decorators(elems: list) -> tuple[list[list], list]:
 
 def render_stmt(tokens: list[Token], indent: str, suffix: str = "") -> list[str]:
     """The lines of one statement (decorators, the statement, its comments)."""
-    elems, leading, trailing = build(tokens)
+    elems, leading, trailing, among_decorators = build(tokens)
     decorators, rest = _split_decorators(elems)
     out = [indent + c.text.rstrip() for c in leading]
     body: list[str] = []
@@ -468,10 +475,16 @@ def render_stmt(tokens: list[Token], indent: str, suffix: str = "") -> list[str]
     if decorators:
         texts = [_flat(d, True, hoisted) for d in decorators]
         joined = " ".join(texts)
-        if len(indent) + len(joined) <= LINE_LENGTH:
+        if not among_decorators and len(indent) + len(joined) <= LINE_LENGTH:
             body.append(indent + joined)
-        else:
-            body += [indent + t for t in texts]
+        else:  # one per line, each comment staying after the decorator it followed
+            for number, text in enumerate(texts, 1):
+                body.append(indent + text)
+                for _, comment in (c for c in among_decorators if c[0] == number):
+                    if comment.own_line or body[-1].lstrip().startswith("#"):
+                        body.append(indent + comment.text.rstrip())
+                    else:
+                        body[-1] += "  " + comment.text.rstrip()
     lines, more = render_elems(rest, indent, False, suffix)
     hoisted += more
     body += lines

@@ -113,6 +113,8 @@ def parse(text: str, path: str | None = None) -> ast.Module:
     """Parse recipe text into a Module; raises ParseError (with a span) on bad syntax."""
     from lark.exceptions import UnexpectedInput
 
+    from .transformer import LiteralTooLong
+
     parser = _parser()
     try:
         with _LOCK, gc_paused():
@@ -120,6 +122,8 @@ def parse(text: str, path: str | None = None) -> ast.Module:
             module = parser.parse(text)
     except UnexpectedInput as exc:
         raise _parse_error(exc, text, path) from None
+    except LiteralTooLong as exc:
+        raise located(str(exc), exc.span, text) from None
     _check_depth(module.statements, text)
     _check_one_per_line(module.statements, text)
     for fragment in module.fragments:
@@ -132,8 +136,11 @@ def _check_depth(statements, text: str) -> None:
     adds text, so only statements longer than MAX_DEPTH characters need counting."""
     for stmt in statements:
         span = stmt.span
+        if isinstance(stmt, ast.Fragment) and span.end - span.start > MAX_DEPTH:  # point inside it if it can
+            _check_depth((*stmt.body, *((stmt.returns,) if stmt.returns else ())), text)
         if span.end - span.start > MAX_DEPTH and _depth(stmt) > MAX_DEPTH:
-            raise located("the recipe nests too deeply", Span(span.path, 1, 1), text)
+            raise located("the recipe nests too deeply",
+                          Span(span.path, span.line, span.column, start=span.start, end=span.start), text)
 
 
 def _depth(node) -> int:

@@ -9,15 +9,27 @@ which is what lark's `propagate_positions` computed: a parenthesised expression 
 own span, but counts with its parentheses when it starts or ends a larger construct.
 
 Methods never raise: anything that needs judging (types, names, arity) is left to
-`lower.py`, which reports diagnostics instead.
+`lower.py`, which reports diagnostics instead. The one exception is an integer literal
+longer than Python converts (`sys.get_int_max_str_digits()`): `LiteralTooLong`, which
+`parser.py` turns into a located syntax error.
 """
 
 from __future__ import annotations
+
+import sys
 
 from lark import Token
 
 from ..diagnostics import Span
 from . import ast
+
+class LiteralTooLong(ValueError):
+    """An integer literal with more digits than Python converts; carries the literal's span."""
+
+    def __init__(self, message: str, span: Span) -> None:
+        super().__init__(message)
+        self.span = span
+
 
 _ESCAPES = {"\\": "\\", "'": "'", '"': '"', "n": "\n", "r": "\r", "t": "\t", "b": "\b",
             "f": "\f", "0": "\0", "/": "/", "\n": ""}
@@ -177,7 +189,12 @@ class RecipeTransformer:
 
     def int(self, c):
         token = c[0]
-        return ast.Literal(int(token), self._tok(token))
+        try:
+            value = int(token)
+        except ValueError:
+            raise LiteralTooLong(f"the number has {len(token)} digits, more than a recipe can hold "
+                                 f"({sys.get_int_max_str_digits()})", self._tok(token)) from None
+        return ast.Literal(value, self._tok(token))
 
     def float(self, c):
         token = c[0]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 import socket
+import sys
 import threading
 import time
 from collections import Counter, deque
@@ -549,6 +550,11 @@ class EndpointServer:
             data = json.loads(body)
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise BadRequest(400, f"the request body is not valid JSON: {exc}") from None
+        except RecursionError:
+            raise BadRequest(400, "the request body is not readable JSON: nested too deeply") from None
+        except ValueError:  # an integer literal past Python's digit limit
+            raise BadRequest(400, "the request body is not readable JSON: a number has more than "
+                                  f"{sys.get_int_max_str_digits()} digits") from None
         if not isinstance(data, dict):
             raise BadRequest(400, "the request body must be a JSON object with an `input` field")
         if "input" not in data:

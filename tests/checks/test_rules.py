@@ -226,3 +226,26 @@ def test_select_and_ignore():
     wf = mutate(lambda w: (w["3"]["inputs"].__setitem__("steps", 0), w["3"]["inputs"].__setitem__("sead", 1)))
     assert codes(wf, select=["CD4"]) == ["CD403"]
     assert codes(wf, ignore=["unknown-input"]) == ["CD403"]
+
+
+def test_json_number_beyond_the_digit_limit_is_a_located_cd001():
+    import sys
+
+    from comfydsl.document import read_document
+
+    text = '{\n  "1": {"class_type": "EmptyImage",\n    "inputs": {"width": ' + "9" * (sys.get_int_max_str_digits() + 5) + "}}}"
+    doc = read_document(text, "big.json")
+    assert doc.kind == "invalid" and [d.code for d in doc.diagnostics] == ["CD001"]
+    span = doc.diagnostics[0].location.span
+    assert (span.path, span.line, span.column) == ("big.json", 3, 25)
+    deep = read_document("[" * 100_000 + "]" * 100_000, "deep.json")
+    assert deep.diagnostics[0].location.span.line == 1  # nested too deeply: still located
+
+
+def test_json_byte_order_mark_is_named_in_plain_words():
+    from comfydsl.document import read_document
+
+    doc = read_document('\ufeff{"1": {"class_type": "SaveImage", "inputs": {}}}', "bom.json")
+    (diag,) = doc.diagnostics
+    assert diag.code == "CD001" and "byte order mark" in diag.message and "utf-8-sig" not in diag.message
+    assert "without a byte order mark" in diag.help and diag.location.span.line == 1

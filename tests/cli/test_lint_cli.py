@@ -443,3 +443,32 @@ def test_the_lint_path_stays_light(tmp_path):
 def test_the_console_script_is_found():
     assert os.access(comfydsl_script(), os.X_OK)
     assert shutil.which(comfydsl_script())
+
+
+def test_recipe_with_a_byte_order_mark_lints_as_compile_reads_it(tmp_path):
+    (tmp_path / "bom.comfy").write_bytes(b"\xef\xbb\xbfimg = EmptyImage(width=64, height=64, batch_size=1, "
+                                         b"color=0)\r\nSaveImage(images=img, filename_prefix=\"x\")\r\n")
+    result = run("lint", "--format", "concise", "bom.comfy", cwd=tmp_path)
+    assert result.returncode == 0, result.stdout
+    assert "U+FEFF" not in result.stdout and "CD010" not in result.stdout
+    (tmp_path / "bad.comfy").write_bytes(b"\xef\xbb\xbfimg = EmptyImage(width=0, height=64, batch_size=1, "
+                                         b"color=0)\nSaveImage(images=img, filename_prefix=\"x\")\n")
+    bad = run("lint", "--format", "concise", "bad.comfy", cwd=tmp_path)
+    assert bad.returncode == 1 and bad.stdout.startswith("bad.comfy:1:18: CD403"), bad.stdout
+
+
+@pytest.mark.parametrize("option,name,fragment", [
+    ("--catalog", "info.json", "catalogue is not UTF-8 text"),
+    ("--models", "models.json", "model manifest is not UTF-8 text"),
+    ("--models", "models.toml", "model manifest is not UTF-8 text"),
+])
+def test_binary_catalogue_or_manifest_is_a_usage_error_not_a_traceback(tmp_path, option, name, fragment):
+    write_json(tmp_path / "ok.json", CLEAN)
+    (tmp_path / name).write_bytes(b"\xff\xfe\x00binary")
+    assert_clean_usage_error(run("lint", "ok.json", option, name, cwd=tmp_path), name, fragment)
+
+
+def test_binary_configuration_file_is_a_usage_error_not_a_traceback(tmp_path):
+    write_json(tmp_path / "ok.json", CLEAN)
+    (tmp_path / "comfydsl.toml").write_bytes(b"\xff\xfe\x00binary")
+    assert_clean_usage_error(run("lint", "ok.json", cwd=tmp_path), "comfydsl.toml", "not UTF-8 text")

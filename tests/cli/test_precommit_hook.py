@@ -33,8 +33,9 @@ def _hooks_by_text() -> list[dict[str, str | list[str]]]:
 def test_hook_definition():
     (hook,) = _hooks_by_text()
     assert hook["id"] == "comfydsl-lint"
-    assert hook["entry"] == "comfydsl lint"
-    assert hook["args"] == ["--only-workflows"]  # a repository's package.json is not a workflow
+    # in `entry`: a user's `args` replace the hook's args, and package.json must stay skipped
+    assert hook["entry"] == "comfydsl lint --only-workflows"
+    assert "args" not in hook
     assert hook["language"] == "python"
     files = re.compile(hook["files"])
     for name in ("wf.json", "recipes/portrait.comfy", "a/b/api.json"):

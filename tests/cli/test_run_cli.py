@@ -287,3 +287,18 @@ def test_out_that_is_a_file_is_a_usage_error(server, files):
     proc = cli(["run", "wf.json", "--out", "taken"], server, cwd=files)
     assert proc.returncode == 2 and "not a folder" in proc.stderr
     assert (files / "taken").read_text() == "mine" and server.requests.total == 0
+
+
+@pytest.mark.parametrize("command", [["status"], ["cancel"]])
+@pytest.mark.parametrize("job", ["../../etc/x", "..", ""])
+def test_job_id_that_cannot_be_one_is_a_usage_error(files, command, job):
+    proc = cli([*command, job, "--endpoint", "ep", "--base-url", "http://127.0.0.1:9/v2"], cwd=files)
+    assert proc.returncode == 2 and "is not a job id" in proc.stderr and "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize("base", ["http://127.0.0.1:99999/v2", "http://127.0.0.1:port/v2", "http:///v2",
+                                  "http://[::1/v2"])
+def test_malformed_base_url_is_a_usage_error(files, base):
+    for args in (["health"], ["run", "wf.json"]):
+        proc = cli([*args, "--endpoint", "ep", "--base-url", base, "--retries", "0"], cwd=files)
+        assert proc.returncode == 2 and "base URL" in proc.stderr and "Traceback" not in proc.stderr, proc.stderr

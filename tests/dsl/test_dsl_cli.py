@@ -140,3 +140,44 @@ def test_params_on_a_broken_recipe(tmp_path):
     path.write_text("param x: int =\n")
     result = run("params", path)
     assert result.returncode == 1 and "CD010" in result.stderr
+
+
+def test_output_naming_the_recipe_is_refused_and_the_recipe_kept(recipe, tmp_path):
+    result = run("compile", recipe, "-o", recipe)
+    assert result.returncode == 2 and "input file" in result.stderr, result.stderr
+    assert recipe.read_text() == RECIPE
+    link = tmp_path / "link.json"
+    link.symlink_to(recipe)
+    assert run("compile", recipe, "-o", link).returncode == 2
+    assert recipe.read_text() == RECIPE
+    assert run("graph", recipe, "-o", link).returncode == 2
+    assert recipe.read_text() == RECIPE
+
+
+def test_graph_output_naming_the_workflow_is_refused(recipe, tmp_path):
+    workflow = tmp_path / "w.json"
+    assert run("compile", recipe, "-o", workflow).returncode == 0
+    before = workflow.read_bytes()
+    result = run("graph", workflow, "-o", workflow)
+    assert result.returncode == 2 and "input file" in result.stderr
+    assert workflow.read_bytes() == before
+
+
+def test_output_file_gets_the_usual_mode_and_keeps_an_existing_one(recipe, tmp_path):
+    import os
+
+    fresh = tmp_path / "fresh.json"
+    done = subprocess.run(["sh", "-c", f"umask 022 && exec {comfydsl_exe()} compile {recipe} -o {fresh}"],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert oct(fresh.stat().st_mode & 0o777) == oct(0o644)  # not the temporary file's private 0600
+    kept = tmp_path / "kept.json"
+    kept.write_text("old\n")
+    os.chmod(kept, 0o640)
+    assert run("compile", recipe, "-o", kept).returncode == 0
+    assert oct(kept.stat().st_mode & 0o777) == oct(0o640)
+    target = tmp_path / "real.json"
+    target.write_text("old\n")
+    (tmp_path / "via.json").symlink_to(target)
+    assert run("compile", recipe, "-o", tmp_path / "via.json").returncode == 0
+    assert (tmp_path / "via.json").is_symlink() and json.loads(target.read_text())["1"]

@@ -137,3 +137,19 @@ def test_deep_nesting_is_a_parse_error_not_a_crash(text):
 def test_parse_error_text_starts_with_the_location():
     exc = error("x = 1\ny = (\n")
     assert str(exc).startswith("bad.comfy:3:1: unexpected end of file") and exc.detail.startswith("unexpected")
+
+
+def test_integer_longer_than_python_converts_is_a_located_parse_error():
+    import sys
+
+    digits = "9" * (sys.get_int_max_str_digits() + 1)
+    with pytest.raises(ParseError) as info:
+        parse(f"x = A(width={digits})\n", "r.comfy")
+    assert info.value.span.line == 1 and info.value.span.column == 13
+    assert f"{len(digits)} digits" in info.value.detail
+    assert parse(f"x = A(width={digits[:-1]})\n").statements  # at the limit it still reads
+
+
+def test_deep_nesting_points_at_the_statement_that_nests():
+    exc = error('param x: str = "a"\n\ny = ' + "+".join(["x"] * 1000) + "\n")
+    assert (exc.span.line, exc.span.column) == (3, 1) and "deeply" in str(exc)

@@ -103,16 +103,16 @@ def test_nesting_up_to_the_bound_parses():
     assert isinstance(module.statements[0].value, ast.ListExpr)
 
 
-@pytest.mark.parametrize("text", [
-    nested_lists(MAX_DEPTH + 1),
-    "x = 1\nfragment f() {\n  y = " + "-" * MAX_DEPTH + "1\n}",
-    "x = " + " + ".join(["1"] * (MAX_DEPTH + 1)),
+@pytest.mark.parametrize("text,line,column", [
+    (nested_lists(MAX_DEPTH + 1), 1, 1),
+    ("x = 1\nfragment f() {\n  y = " + "-" * MAX_DEPTH + "1\n}", 3, 3),  # the statement that nests
+    ("x = " + " + ".join(["1"] * (MAX_DEPTH + 1)), 1, 1),
 ])
-def test_nesting_past_the_bound_is_a_located_parse_error(text):
+def test_nesting_past_the_bound_is_a_located_parse_error(text, line, column):
     with pytest.raises(ParseError) as info:
         parse(text, "d.comfy")
     assert "nests too deeply" in str(info.value)
-    assert (info.value.span.path, info.value.span.line, info.value.span.column) == ("d.comfy", 1, 1)
+    assert (info.value.span.path, info.value.span.line, info.value.span.column) == ("d.comfy", line, column)
 
 
 def at_the_bound() -> str:

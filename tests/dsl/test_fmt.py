@@ -412,3 +412,24 @@ def test_random_recipes_format_stably_and_compile_the_same(data, tmp_path_factor
     assert Recipe(str(folder / "r.comfy"), once, target=target).compile() == compiled
     plain = data.draw(mangled(canonical, comments=False))
     assert _lines(format_source(plain)) == _lines(canonical)
+
+
+def test_fmt_counts_a_missing_file_as_an_error_not_a_negative_unchanged(tmp_path):
+    good = tmp_path / "good.comfy"
+    good.write_text(EXPECTED)
+    done = run("fmt", str(tmp_path / "missing.comfy"), str(good))
+    assert done.returncode == 1
+    assert "missing.comfy: no such file or folder" in done.stderr
+    assert "0 file(s) reformatted, 1 unchanged, 1 with errors" in done.stderr
+
+
+def test_comments_among_decorators_stay_where_they_were():
+    source = ('@id("4")   # the id\n# about the title\n@title("t") # the title\n'
+              'SaveImage(images=x, filename_prefix="a") # the node\n')
+    expected = ('@id("4")  # the id\n# about the title\n@title("t")  # the title\n'
+                'SaveImage(images=x, filename_prefix="a")  # the node\n')
+    assert format_source(source) == expected
+    assert format_source(expected) == expected
+    assert format_source('@title("t")\nSaveImage(images=x)  # c\n') == '@title("t")\nSaveImage(images=x)  # c\n'
+    inside = 'fragment f(a) {\n    @title("t")  # c1\n    x = A(a=a)  # c2\n    return x\n}\n'
+    assert format_source(inside) == inside

@@ -67,6 +67,8 @@ def test_wrong_method_and_unknown_route(client_for):
     (b"not json", "not valid JSON"), (b"[1]", "JSON object"), (b"{}", "no `input`"),
     (b'{"input": {}, "policy": {"ttl": "soon"}}', "policy.ttl"),
     (b'{"input": {}, "webhook": 5}', "webhook"),
+    (b'{"input": {"n": ' + b"9" * 5000 + b"}}", "more than 4300 digits"),
+    (b'{"input": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", "nested too deeply"),
 ])
 def test_bad_submissions_are_400(client_for, body, fragment):
     with serve_in_thread(api_key="k") as srv:
