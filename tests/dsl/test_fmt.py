@@ -433,3 +433,13 @@ def test_comments_among_decorators_stay_where_they_were():
     assert format_source('@title("t")\nSaveImage(images=x)  # c\n') == '@title("t")\nSaveImage(images=x)  # c\n'
     inside = 'fragment f(a) {\n    @title("t")  # c1\n    x = A(a=a)  # c2\n    return x\n}\n'
     assert format_source(inside) == inside
+
+
+def test_a_trailing_comment_counts_toward_the_line_length():
+    src = ("x = LoraLoaderModelOnly(model=unet, lora_name=lora_name_here, strength_model=lora_strength)"
+           "  # trailing\n")
+    assert len(src.rstrip("\n")) > 100
+    out = format_source(src)
+    assert all(len(line) <= 100 for line in out.splitlines())
+    assert out.splitlines()[-1] == ")  # trailing"
+    assert format_source(out) == out
