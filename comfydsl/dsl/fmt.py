@@ -417,12 +417,15 @@ def _has_comments(elems: list) -> bool:
     return False
 
 
-def render_elems(elems: list, indent: str, tight_eq: bool, suffix: str = "") -> tuple[list[str], list[Token]]:
-    """Lines for a sequence of elements at `indent`, wrapping as needed; plus comments to hoist."""
+def render_elems(elems: list, indent: str, tight_eq: bool, suffix: str = "",
+                 reserve: int = 0) -> tuple[list[str], list[Token]]:
+    """Lines for a sequence of elements at `indent`, wrapping as needed; plus comments to hoist.
+
+    `reserve` is room kept at the end of a single line (for a trailing comment)."""
     hoisted: list[Token] = []
     flat = _flat(elems, tight_eq, hoisted)
     comments = _has_comments(elems)
-    if len(indent) + len(flat) + len(suffix) <= LINE_LENGTH and not comments:
+    if len(indent) + len(flat) + len(suffix) + reserve <= LINE_LENGTH and not comments:
         return [indent + flat + suffix], hoisted
     candidates = [i for i, e in enumerate(elems) if isinstance(e, Group) and e.wrappable]
     with_comments = [i for i in candidates if _has_comments([elems[i]])]
@@ -485,7 +488,8 @@ def render_stmt(tokens: list[Token], indent: str, suffix: str = "") -> list[str]
                         body.append(indent + comment.text.rstrip())
                     else:
                         body[-1] += "  " + comment.text.rstrip()
-    lines, more = render_elems(rest, indent, False, suffix)
+    reserve = len("  " + trailing[0].text.rstrip()) if trailing else 0
+    lines, more = render_elems(rest, indent, False, suffix, reserve)
     hoisted += more
     body += lines
     out += [indent + c.text.rstrip() for c in hoisted]

@@ -11,9 +11,10 @@ from clitools import ROOT
 HOOKS = ROOT / ".pre-commit-hooks.yaml"
 
 
-def _hooks_by_text() -> list[dict[str, str]]:
-    """The hook list read as plain text: `- id: x` starts a hook, `key: value` lines follow."""
-    hooks: list[dict[str, str]] = []
+def _hooks_by_text() -> list[dict[str, str | list[str]]]:
+    """The hook list read as plain text: `- id: x` starts a hook, `key: value` lines follow
+    (a `[a, b]` value is a list)."""
+    hooks: list[dict[str, str | list[str]]] = []
     for line in HOOKS.read_text().splitlines():
         if not line.strip() or line.lstrip().startswith("#"):
             continue
@@ -21,7 +22,11 @@ def _hooks_by_text() -> list[dict[str, str]]:
         assert match, f"unexpected line: {line!r}"
         if match.group(1):
             hooks.append({})
-        hooks[-1][match.group(2)] = match.group(3).strip().strip("'\"")
+        value = match.group(3).strip()
+        if value.startswith("[") and value.endswith("]"):
+            hooks[-1][match.group(2)] = [item.strip().strip("'\"") for item in value[1:-1].split(",") if item.strip()]
+        else:
+            hooks[-1][match.group(2)] = value.strip("'\"")
     return hooks
 
 

@@ -449,3 +449,13 @@ def test_fmt_skips_a_named_pipe_found_in_a_folder(tmp_path):
     os.mkfifo(tmp_path / "pipe.comfy")
     done = subprocess.run([*comfydsl_command(), "fmt", str(tmp_path)], capture_output=True, text=True, timeout=20)
     assert done.returncode == 0 and (tmp_path / "a.comfy").read_text() == "x = A()\n", done.stderr
+
+
+def test_a_trailing_comment_counts_toward_the_line_length():
+    src = ("x = LoraLoaderModelOnly(model=unet, lora_name=lora_name_here, strength_model=lora_strength)"
+           "  # trailing\n")
+    assert len(src.rstrip("\n")) > 100
+    out = format_source(src)
+    assert all(len(line) <= 100 for line in out.splitlines())
+    assert out.splitlines()[-1] == ")  # trailing"
+    assert format_source(out) == out
