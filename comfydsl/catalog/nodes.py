@@ -216,9 +216,14 @@ class NodeCatalog(Mapping[str, NodeSpec]):
         """Add (or replace) the classes of one object_info document."""
         if not isinstance(raw, Mapping):
             raise CatalogError(f"{source or 'catalogue'}: expected a JSON object of node classes")
+        where = source or "catalogue"
         for name, entry in raw.items():
             if not isinstance(entry, Mapping):
-                raise CatalogError(f"{source or 'catalogue'}: class `{name}` is not an object")
+                raise CatalogError(f"{where}: class `{name}` is not an object")
+            if "class_type" in entry or not ("input" in entry or "output" in entry):
+                raise CatalogError(
+                    f"{where}: entry `{name}` is not a node class of an /object_info answer (no `input` or "
+                    "`output`); is this a workflow file rather than a catalogue?")
             self._raw[name] = (entry, source, folders)
             self._specs.pop(name, None)
         if source:

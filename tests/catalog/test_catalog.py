@@ -106,6 +106,9 @@ def test_catalogue_errors(tmp_path):
         NodeCatalog.from_file(str(tmp_path / "missing.json"))
     with pytest.raises(CatalogError):
         NodeCatalog([1, 2])
+    workflow = {"1": {"class_type": "EmptyImage", "inputs": {"width": 8}}}
+    with pytest.raises(CatalogError, match="workflow file rather than a catalogue"):
+        NodeCatalog(workflow, source="wf.json")
 
 
 def test_merge_later_wins():
