@@ -39,7 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script; returns the exit status."""
-    from ..errors import ComfyDSLError
+    from ..errors import CatalogError, ComfyDSLError, ConfigError
 
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -49,6 +49,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.handler(args) or 0)
     except UsageError as exc:
+        print(f"comfydsl {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except (CatalogError, ConfigError) as exc:  # the set-up the command was given is unusable
         print(f"comfydsl {args.command}: error: {exc}", file=sys.stderr)
         return 2
     except ComfyDSLError as exc:

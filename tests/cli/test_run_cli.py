@@ -205,7 +205,7 @@ def test_endpoint_and_key_from_configuration(server, files):
     assert proc.returncode == 0, proc.stderr
     (files / "comfydsl.toml").write_text('[runpod]\nendpont = "ep"\n')
     bad = cli(["health"], cwd=files, key=None)
-    assert bad.returncode == 1 and "endpont" in bad.stderr
+    assert bad.returncode == 2 and "endpont" in bad.stderr
 
 
 def test_usage_errors(server, files):

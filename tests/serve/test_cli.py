@@ -105,12 +105,12 @@ def test_usage_errors_exit_2(args, fragment):
     assert fragment in result.stderr and "Traceback" not in result.stderr
 
 
-def test_bad_catalogue_exits_1(tmp_path):
+def test_bad_catalogue_is_a_usage_error(tmp_path):
     bad = tmp_path / "bad.json"
     bad.write_text("{not json")
     result = subprocess.run([comfydsl(), "serve", "--port", "0", "--catalog", str(bad)], capture_output=True,
                             text=True, timeout=30)
-    assert result.returncode == 1
+    assert result.returncode == 2
     assert "bad.json" in result.stderr and "Traceback" not in result.stderr
 
 
