@@ -728,11 +728,12 @@ def _recipe_graph(record):
     """The Graph of the recipe a job came from, to show worker errors at recipe lines."""
     if not record or not record.source or not record.source.endswith(".comfy") or not os.path.isfile(record.source):
         return None
-    try:
-        from ..target import load_target
+    from ..errors import ComfyDSLError
+    from ..target import load_target
 
+    try:
         return _load_recipe(record.source, load_target()).graph(**record.params)
-    except Exception:  # the recipe may have changed since; the errors are shown by node then
+    except (ComfyDSLError, ValueError, OSError):  # the recipe may have changed since; errors are shown by node
         return None
 
 
