@@ -4,13 +4,12 @@ names (`--catalog FILE|URL`, `--models DIR|FILE`, `--no-builtin`).
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
 
 from .catalog.models import ModelCatalog
 from .catalog.importer import combo_options
-from .catalog.nodes import NodeCatalog
+from .catalog.nodes import NodeCatalog, read_object_info
 from .errors import CatalogError
 
 
@@ -39,7 +38,7 @@ def load_target(catalogs: Iterable[str] = (), models: str | None = None, *, buil
     catalog = builtin_catalog() if builtin else NodeCatalog()
     inventory: ModelCatalog | None = None
     for source in catalogs:
-        raw = fetch_object_info(source, timeout=timeout) if _is_url(source) else _read_json(source)
+        raw = fetch_object_info(source, timeout=timeout) if _is_url(source) else read_object_info(source)
         folders = dict(builtin_folders())
         found = inventory_from_object_info(raw, folders, source)
         catalog = catalog.merged(NodeCatalog(raw, source=source, folders=folders))
@@ -83,18 +82,6 @@ def inventory_from_object_info(raw: Mapping[str, Any], folders: Mapping[str, str
 
 def _is_url(source: str) -> bool:
     return source.startswith(("http://", "https://"))
-
-
-def _read_json(path: str) -> Any:
-    try:
-        with open(path, encoding="utf-8") as fh:
-            return json.load(fh)
-    except OSError as exc:
-        raise CatalogError(f"{path}: cannot read catalogue: {exc.strerror or exc}") from None
-    except UnicodeDecodeError as exc:
-        raise CatalogError(f"{path}: catalogue is not UTF-8 text (byte {exc.start})") from None
-    except json.JSONDecodeError as exc:
-        raise CatalogError(f"{path}:{exc.lineno}:{exc.colno}: catalogue is not valid JSON: {exc.msg}") from None
 
 
 def fetch_object_info(url: str, *, timeout: float = 10.0) -> Any:

@@ -270,16 +270,20 @@ class NodeCatalog(Mapping[str, NodeSpec]):
     @classmethod
     def from_file(cls, path: str, *, folders: Mapping[str, str] | None = None) -> NodeCatalog:
         """Load an object_info JSON file (ComfyUI's answer, or a fragment for custom nodes)."""
-        try:
-            with open(path, encoding="utf-8") as fh:
-                data = json.load(fh)
-        except OSError as exc:
-            raise CatalogError(f"{path}: cannot read catalogue: {exc.strerror or exc}") from None
-        except UnicodeDecodeError as exc:
-            raise CatalogError(f"{path}: catalogue is not UTF-8 text (byte {exc.start})") from None
-        except json.JSONDecodeError as exc:
-            raise CatalogError(f"{path}:{exc.lineno}:{exc.colno}: catalogue is not valid JSON: {exc.msg}") from None
-        return cls(data, source=path, folders=folders)
+        return cls(read_object_info(path), source=path, folders=folders)
+
+
+def read_object_info(path: str) -> Any:
+    """The decoded JSON of an object_info file; CatalogError, located, when it cannot be read."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return json.load(fh)
+    except OSError as exc:
+        raise CatalogError(f"{path}: cannot read catalogue: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise CatalogError(f"{path}: catalogue is not UTF-8 text (byte {exc.start})") from None
+    except json.JSONDecodeError as exc:
+        raise CatalogError(f"{path}:{exc.lineno}:{exc.colno}: catalogue is not valid JSON: {exc.msg}") from None
 
 
 def iter_types(type_name: str) -> Iterable[str]:
