@@ -9,7 +9,7 @@ from typing import Any, Iterable
 from .catalog.models import ModelCatalog
 from .catalog.nodes import NodeCatalog
 from .diagnostics import Diagnostic, sort_diagnostics
-from .gcpause import gc_paused
+from .workflow.gcpause import gc_paused
 
 
 def default_catalog() -> NodeCatalog:

@@ -13,7 +13,7 @@ from functools import lru_cache
 from hypothesis import strategies as st
 
 from comfydsl.catalog import ModelCatalog, builtin_catalog, types_compatible
-from comfydsl.graph.model import id_sort_key
+from comfydsl.workflow.links import sorted_ids
 
 MODELS = ModelCatalog({folder: [f"{folder}-a.safetensors", f"sub/{folder}-b.safetensors"]
                        for folder in ("checkpoints", "loras", "vae", "text_encoders", "diffusion_models",
@@ -105,7 +105,7 @@ def _satisfiable(spec, outputs) -> bool:
 def _close(workflow: dict, catalog, next_id: int) -> None:
     """Give every node that feeds no output node a PreviewAny."""
     used = {v[0] for node in workflow.values() for v in node["inputs"].values() if isinstance(v, list)}
-    for node_id in sorted(list(workflow), key=id_sort_key):
+    for node_id in sorted_ids(workflow):
         spec = catalog[workflow[node_id]["class_type"]]
         if node_id in used or spec.output_node:
             continue

@@ -1,6 +1,6 @@
 """What RunPod Serverless and worker-comfyui send back: job states, health, job outputs.
 
-`JobStatus` is the one list of job states and of which of them are final. `JobState` is
+`JobStatus` (from `comfydsl.workflow.status`) is the one list of job states and of which of them are final. `JobState` is
 one answer of `run`/`runsync`/`status`/`cancel`/`retry`; `JobResult` is a final state with
 the worker-comfyui output read: images, warnings (`errors`), the failure text and, for
 "Workflow validation failed" failures, per-node diagnostics.
@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import enum
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,31 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..diagnostics import Diagnostic
 from ..errors import BackendError, JobCancelled, JobFailed, JobTimedOut
-
-
-class JobStatus(str, enum.Enum):
-    """A RunPod job status. `is_final` is the only definition of which states are final."""
-
-    IN_QUEUE = "IN_QUEUE"
-    IN_PROGRESS = "IN_PROGRESS"
-    #: listed on the job-states page only; treated as running
-    RUNNING = "RUNNING"
-    COMPLETED = "COMPLETED"
-    FAILED = "FAILED"
-    CANCELLED = "CANCELLED"
-    TIMED_OUT = "TIMED_OUT"
-
-    @property
-    def is_final(self) -> bool:
-        """Whether the job can no longer change (COMPLETED, FAILED, CANCELLED, TIMED_OUT)."""
-        return self in FINAL_STATES
-
-    @classmethod
-    def final_states(cls) -> frozenset[JobStatus]:
-        return FINAL_STATES
-
-
-FINAL_STATES = frozenset({JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED, JobStatus.TIMED_OUT})
+from ..workflow.status import FINAL_STATES, JobStatus
 
 
 class JobState(BaseModel):

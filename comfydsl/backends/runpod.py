@@ -39,6 +39,7 @@ import httpx
 
 from ..errors import (AuthenticationError, BackendConnectionError, BackendError, BackendStatusError,
                       CompileError, JobTimedOut, RequestTooLarge)
+from ..workflow.envelopes import encode_body, runpod_body
 from .results import (FINAL_STATES, Health, JobOutput, JobResult, JobState, JobStatus, OutputImage,
                       PurgeResult, parse_model, parse_output)
 
@@ -63,9 +64,6 @@ __all__ = [
 DEFAULT_BASE_URL = "https://api.runpod.ai/v2"
 #: environment variable that overrides the API base URL
 BASE_URL_ENV = "RUNPOD_API_BASE"
-#: documented body limits per operation, in bytes
-RUN_LIMIT = 10 * 1024 * 1024
-RUNSYNC_LIMIT = 20 * 1024 * 1024
 #: statuses worth retrying (429 also for submissions; the rest only for safe operations)
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 #: operations that change nothing when repeated: any transient failure may be retried
@@ -183,7 +181,7 @@ def build_request(
     uploads (name -> bytes or base64 text). Times are seconds; the API gets milliseconds.
     Raises CompileError (with every diagnostic) when the check finds errors.
     """
-    from ..document import classify
+    from ..workflow.document import classify
 
     doc = classify(dict(payload))
     if doc.workflow is None:
@@ -197,12 +195,7 @@ def build_request(
             doc.workflow, catalog=catalog, models=models, input_files=set(uploads), duplicates=doc.duplicates)
         if any(d.is_error for d in found):
             raise CompileError(found)
-    body_input: dict[str, Any] = {"workflow": doc.workflow}
-    if uploads:
-        body_input["images"] = [{"name": name, "image": data} for name, data in uploads.items()]
-    if comfy_org_api_key:
-        body_input["comfy_org_api_key"] = comfy_org_api_key
-    body: dict[str, Any] = {"input": body_input}
+    body = runpod_body(doc.workflow, uploads.items(), comfy_org_api_key=comfy_org_api_key or None)
     given = payload.get("policy") if doc.kind == "runpod" else None
     policy = {**(given if isinstance(given, Mapping) else {}), **make_policy(execution_timeout, ttl, low_priority)}
     if policy:
@@ -250,18 +243,6 @@ def make_policy(execution_timeout: float | None, ttl: float | None, low_priority
     if low_priority is not None:
         policy["lowPriority"] = bool(low_priority)
     return policy
-
-
-def encode_body(body: Mapping[str, Any], op: str) -> bytes:
-    """The JSON bytes to send, checked against the documented limit of `op`."""
-    data = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-    limit = RUNSYNC_LIMIT if op == "runsync" else RUN_LIMIT
-    if len(data) > limit:
-        raise RequestTooLarge(
-            f"the {op} request is {len(data) / 1e6:.1f} MB; RunPod accepts at most {limit // (1024 * 1024)} MB "
-            f"for /{op} (uploaded images count): use smaller images, or host them and load them by URL",
-            size=len(data), limit=limit)
-    return data
 
 
 # -- answers -----------------------------------------------------------------------------

@@ -13,6 +13,7 @@ import networkx as nx
 
 from ..catalog.models import ModelCatalog
 from ..catalog.nodes import NodeCatalog, NodeSpec
+from ..workflow.links import is_link
 
 
 @dataclass(slots=True)
@@ -90,16 +91,6 @@ class CheckContext:
 
     def iter_nodes(self) -> Iterator[NodeView]:
         return iter(self.nodes.values())
-
-
-def is_link(value: Any) -> bool:
-    """A well-formed link: a two-element list of a string node id and an integer index."""
-    return (
-        type(value) is list
-        and len(value) == 2
-        and isinstance(value[0], str)
-        and type(value[1]) is int
-    )
 
 
 def upstream(graph: nx.DiGraph, sources: list[str]) -> set[str]:

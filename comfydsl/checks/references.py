@@ -6,7 +6,7 @@ import difflib
 from typing import Iterator
 
 from ..diagnostics import Diagnostic, Severity
-from ..document import json_kind
+from ..workflow.document import json_kind
 from .context import CheckContext, is_link
 from .registry import CheckRule, node_location, register, show
 

@@ -31,7 +31,7 @@ def register(cls: type[CheckRule]) -> type[CheckRule]:
 def all_rules() -> list[Rule]:
     """Every rule, sorted by code: reading rules, workflow checks, recipe rules, and the
     rule that carries a worker's own rejection of a workflow."""
-    from .. import document
+    from ..workflow import document
     from ..backends.worker_errors import REJECTED
     from ..dsl import rules as dsl_rules
 

@@ -249,8 +249,8 @@ def lint_file(path: str, text: str, target, options: Options, display: str | Non
         from ..validate import filter_codes
 
         return FileResult(shown, "recipe", filter_codes(diagnostics, options.select, options.ignore), text)
-    from ..document import read_document
-    from ..jsonpos import attach_spans
+    from ..workflow.document import read_document
+    from ..workflow.jsonpos import attach_spans
     from ..validate import check_document
 
     doc = read_document(text, shown)
@@ -288,7 +288,7 @@ def read_input(path: str) -> tuple[str | None, str | None]:
 def unreadable(path: str, reason: str):
     """A FileResult for a file that could not be read at all."""
     from ..diagnostics import Span
-    from ..document import READ_RULES
+    from ..workflow.document import READ_RULES
     from ..render import FileResult
 
     diag = READ_RULES[0].report(reason, span=Span(path, 1, 1))

@@ -15,9 +15,9 @@ import tempfile
 from pathlib import Path
 from typing import Any, Callable
 
+from ..workflow.envelopes import ENVELOPES
 from . import UsageError
 
-ENVELOPES = ("none", "runpod", "prompt")
 
 
 # -- shared helpers -------------------------------------------------------------------------
@@ -312,7 +312,7 @@ def _decompile_parser(sub) -> None:
 
 def run_decompile(args: argparse.Namespace) -> int:
     """Decompile a workflow file; exit 1 when it cannot be read or written faithfully."""
-    from ..document import read_document
+    from ..workflow.document import read_document
     from ..dsl.decompile import decompile
 
     if args.output and os.path.exists(args.output) and os.path.samefile(args.output, args.workflow):
@@ -376,7 +376,7 @@ def run_graph(args: argparse.Namespace) -> int:
     else:
         if args.set:
             raise UsageError("--set applies to recipes only")
-        from ..document import read_document
+        from ..workflow.document import read_document
 
         text = _read_workflow_text(args.source)
         doc = read_document(text, args.source)

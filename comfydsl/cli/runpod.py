@@ -296,7 +296,7 @@ def _recipe_specs(path: str, combos: list[dict[str, str]], target, check: bool, 
 
 
 def _workflow_spec(path: str, target, check: bool, diagnostics: list):
-    from ..document import read_document
+    from ..workflow.document import read_document
     from ..errors import WorkflowError
     from ..validate import check_document
 
@@ -709,7 +709,9 @@ class _Batch:
 
 
 def _final(status: str) -> bool:
-    return status in ("COMPLETED", "FAILED", "CANCELLED", "TIMED_OUT")
+    from ..workflow.status import is_final
+
+    return is_final(status)
 
 
 # -- status, cancel, health ---------------------------------------------------------------

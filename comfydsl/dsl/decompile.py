@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
 
 from ..errors import RecipeError
+from ..workflow.links import is_link, iter_links
 
 #: Words of the recipe language that cannot name a variable, an input or a parameter.
 RESERVED = frozenset({
@@ -140,7 +141,7 @@ def decompile(workflow: Mapping[str, Any], catalog: Any = None, *, params: Itera
     defaults. Raises DecompileError when the recipe could not reproduce the workflow:
     with `verify` (the default) the recipe is lowered again and compared with the input.
     """
-    from ..document import classify
+    from ..workflow.document import classify
 
     doc = classify(dict(workflow))
     if doc.workflow is None:
@@ -221,7 +222,7 @@ def _read_nodes(workflow: Mapping[str, Any], catalog: Any, problems: list[str]) 
 def _check_link(stmt: _Stmt, name: str, value: list, stmts: Mapping[str, _Stmt], catalog: Any,
                 problems: list[str]) -> None:
     where = f"node `{stmt.node_id}` input `{name}`"
-    if not (len(value) == 2 and isinstance(value[0], str) and type(value[1]) is int):
+    if not is_link(value):
         problems.append(f"{where}: {value!r} is a malformed link (ComfyUI reads every list input as "
                         f"a link `[\"<node id>\", <output index>]`)")
         return
@@ -236,17 +237,15 @@ def _check_link(stmt: _Stmt, name: str, value: list, stmts: Mapping[str, _Stmt],
 
 
 def _links(stmt: _Stmt) -> Iterable[tuple[str, str, int]]:
-    for name, value in stmt.inputs.items():
-        if type(value) is list and len(value) == 2:
-            yield name, value[0], value[1]
+    return iter_links(stmt.inputs)
 
 
 def _order(stmts: dict[str, _Stmt], problems: list[str]) -> dict[str, _Stmt]:
     import networkx as nx
 
-    from ..graph.model import id_sort_key
+    from ..workflow.links import sorted_ids
 
-    position = {node_id: i for i, node_id in enumerate(sorted(stmts, key=id_sort_key))}
+    position = {node_id: i for i, node_id in enumerate(sorted_ids(stmts))}
     graph = nx.DiGraph()
     graph.add_nodes_from(stmts)
     for stmt in stmts.values():

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from ..diagnostics import Span
 from ..errors import ParseError
-from ..gcpause import gc_paused
+from ..workflow.gcpause import gc_paused
 from . import ast
 
 GRAMMAR = "comfy.lark"

@@ -22,14 +22,11 @@ from typing import Any, Mapping
 
 from ..diagnostics import Diagnostic, Location, Severity, Span, sort_diagnostics
 from ..errors import CompileError, ParseError, RecipeError
-from ..gcpause import gc_paused
+from ..workflow.envelopes import ENVELOPES, RUN_BODY_LIMIT, RUNSYNC_BODY_LIMIT, encode_body
+from ..workflow.gcpause import gc_paused
 from . import ast
 from . import rules as R
 
-#: RunPod's request body limits: `/run` takes 10 MB, `/runsync` 20 MB.
-RUN_BODY_LIMIT = 10_000_000
-RUNSYNC_BODY_LIMIT = 20_000_000
-ENVELOPES = ("none", "runpod", "prompt")
 
 
 @dataclass(frozen=True)
@@ -228,8 +225,7 @@ class Recipe:
     def _body_size(self, graph, attachments) -> list[Diagnostic]:
         if graph is None or not attachments.data:
             return []
-        body = graph.envelope(graph.to_workflow(), "runpod")
-        size = len(json.dumps(body, separators=(",", ":")).encode("utf-8"))
+        size = len(encode_body(graph.envelope(graph.to_workflow(), "runpod")))
         warn_at = min(RUN_BODY_LIMIT, self.body_limit)
         if size <= warn_at:
             return []
@@ -243,8 +239,10 @@ class Recipe:
                 help="shrink the attachments (the largest is `" + largest + "`), or raise the limit",
                 size=size, limit=self.body_limit)]
         return [R.REQUEST_BODY_TOO_LARGE.at(
-            span, f"the request body with attachments is {mb}; RunPod's `/run` takes at most 10 MB",
-            help="use `/runsync` (20 MB), or shrink the attachments", size=size, limit=self.body_limit)]
+            span, f"the request body with attachments is {mb}; RunPod's `/run` takes at most "
+                  f"{RUN_BODY_LIMIT / 1e6:g} MB",
+            help=f"use `/runsync` ({RUNSYNC_BODY_LIMIT / 1e6:g} MB), or shrink the attachments",
+            size=size, limit=self.body_limit)]
 
 
 def load_recipe(path: str | os.PathLike, *, target=None, envelope: str | None = None,

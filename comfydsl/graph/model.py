@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING, Any, Iterable, Iterator, Mapping
 
 from ..diagnostics import Diagnostic, Location, Span, sort_diagnostics
 from ..errors import CompileError
+from ..workflow.envelopes import wrap
+from ..workflow.links import is_link, sorted_ids
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..catalog.models import ModelCatalog
@@ -157,10 +159,6 @@ def _outputs(spec) -> str:
     return "its outputs are " + ", ".join(f"{o.index} `{o.name}`" for o in spec.outputs)
 
 
-def id_sort_key(node_id: str) -> tuple:
-    return (0, int(node_id), "") if node_id.isdigit() else (1, 0, node_id)
-
-
 class Graph:
     """A workflow under construction. Every compile goes through the same checks as `lint`."""
 
@@ -262,7 +260,7 @@ class Graph:
         Well-formed links to existing nodes become OutputRefs; anything else is kept as it
         was, so that the checks can report it.
         """
-        from ..document import classify
+        from ..workflow.document import classify
 
         doc = classify(dict(data))
         if doc.workflow is None:
@@ -282,28 +280,18 @@ class Graph:
             graph.nodes[node.id] = node
         for node in graph.nodes.values():
             for name, value in node.inputs.items():
-                if (type(value) is list and len(value) == 2 and isinstance(value[0], str)
-                        and type(value[1]) is int and value[0] in graph.nodes and value[1] >= 0):
+                if is_link(value) and value[0] in graph.nodes and value[1] >= 0:
                     node.inputs[name] = OutputRef(graph.nodes[value[0]], value[1])
         return graph
 
     # -- output ----------------------------------------------------------------------
     def to_workflow(self) -> dict[str, Any]:
         """The API-format dict, nodes in id order, without checking."""
-        return {node_id: self.nodes[node_id].to_api() for node_id in sorted(self.nodes, key=id_sort_key)}
+        return {node_id: self.nodes[node_id].to_api() for node_id in sorted_ids(self.nodes)}
 
     def envelope(self, workflow: dict[str, Any], envelope: str | None = None) -> dict[str, Any]:
         """Wrap a workflow: `None`/`"none"` bare, `"runpod"` a RunPod body, `"prompt"` a `/prompt` body."""
-        if envelope in (None, "none", "api"):
-            return workflow
-        if envelope == "runpod":
-            body: dict[str, Any] = {"workflow": workflow}
-            if self.images:
-                body["images"] = [{"name": n, "image": d} for n, d in sorted(self.images.items())]
-            return {"input": body}
-        if envelope == "prompt":
-            return {"prompt": workflow}
-        raise ValueError(f"unknown envelope `{envelope}`; use none, runpod or prompt")
+        return wrap(workflow, envelope, sorted(self.images.items()))
 
     def check(self, *, models: ModelCatalog | None = None, input_files: Iterable[str] | None = None,
               select: Iterable[str] | None = None, ignore: Iterable[str] | None = None) -> list[Diagnostic]:

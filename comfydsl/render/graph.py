@@ -63,11 +63,11 @@ class PictureEdge:
 
 def picture(workflow: Mapping[str, Any], catalog: Any = None) -> tuple[list[PictureNode], list[PictureEdge]]:
     """The nodes and edges of an API workflow, in id order; output names from `catalog`."""
-    from ..graph.model import id_sort_key
+    from ..workflow.links import is_link, sorted_ids
 
     nodes: dict[str, PictureNode] = {}
     edges: list[PictureEdge] = []
-    ids = sorted((str(k) for k in workflow), key=id_sort_key)
+    ids = sorted_ids(str(k) for k in workflow)
     for node_id in ids:
         raw = workflow[node_id]
         raw = raw if isinstance(raw, Mapping) else {}
@@ -81,8 +81,7 @@ def picture(workflow: Mapping[str, Any], catalog: Any = None) -> tuple[list[Pict
     for node_id in ids:
         inputs = workflow[node_id].get("inputs") if isinstance(workflow[node_id], Mapping) else None
         for name, value in (inputs or {}).items() if isinstance(inputs, Mapping) else ():
-            if not (type(value) is list and len(value) == 2 and isinstance(value[0], str)
-                    and type(value[1]) is int):
+            if not is_link(value):
                 continue
             source, index = value
             if source not in nodes:

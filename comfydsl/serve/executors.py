@@ -15,6 +15,9 @@ import uuid
 from collections import deque
 from typing import Any, Mapping
 
+from ..workflow.envelopes import prompt_body
+from ..workflow.links import is_link
+
 from .png import colour_for, placeholder_png
 from .worker import ComfyCommunicationError, HandlerError, PromptResult, QueueRejected, handle_job
 
@@ -162,7 +165,7 @@ def batch_size(workflow: Mapping[str, Any], node_id: str) -> int:
         if type(value) is int and current is not workflow.get(node_id):
             return max(1, min(value, _MAX_IMAGES))
         for item in inputs.values():
-            if type(item) is list and len(item) == 2 and isinstance(item[0], str) and item[0] not in seen:
+            if is_link(item) and item[0] not in seen:
                 seen.add(item[0])
                 todo.append(item[0])
     return 1
@@ -242,7 +245,7 @@ class ComfyUISession:
                       data={"overwrite": "true"})
 
     def queue_prompt(self, workflow: Any, client_id: str, api_key_comfy_org: str | None) -> str:
-        payload: dict[str, Any] = {"prompt": workflow, "client_id": client_id}
+        payload = prompt_body(workflow, client_id)
         key = api_key_comfy_org or self.ex.comfy_org_api_key
         if key:
             payload["extra_data"] = {"api_key_comfy_org": key}

@@ -18,14 +18,15 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-IN_QUEUE = "IN_QUEUE"
-IN_PROGRESS = "IN_PROGRESS"
-COMPLETED = "COMPLETED"
-FAILED = "FAILED"
-CANCELLED = "CANCELLED"
-TIMED_OUT = "TIMED_OUT"
-#: States a job never leaves (except FAILED and TIMED_OUT through `retry`).
-FINAL_STATES = frozenset({COMPLETED, FAILED, CANCELLED, TIMED_OUT})
+from ..workflow.status import FINAL_STATES, JobStatus
+
+# Job states as the plain text the API sends; which of them are final is `FINAL_STATES`.
+IN_QUEUE = JobStatus.IN_QUEUE.value
+IN_PROGRESS = JobStatus.IN_PROGRESS.value
+COMPLETED = JobStatus.COMPLETED.value
+FAILED = JobStatus.FAILED.value
+CANCELLED = JobStatus.CANCELLED.value
+TIMED_OUT = JobStatus.TIMED_OUT.value
 
 
 @dataclass

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Mapping
 
+from ..workflow.links import node_id_key
+
 #: ComfyUI's message per error type; `{}` fields are filled from the diagnostic.
 MESSAGES = {
     "required_input_missing": "Required input is missing",
@@ -46,8 +48,6 @@ class PromptVerdict:
         return {"error": self.error, "node_errors": self.node_errors}
 
 
-def _id_key(node_id: str) -> tuple:
-    return (0, int(node_id), "") if node_id.isdigit() else (1, 0, node_id)
 
 
 def _invalid_prompt(message: str, node_id: str) -> dict[str, Any]:
@@ -67,7 +67,7 @@ def prompt_verdict(workflow: Mapping[str, Any], diagnostics: list, catalog, mode
             return PromptVerdict(error=_invalid_prompt(
                 f"Cannot execute because node {class_type} does not exist.", node_id))
     ctx = CheckContext.build(dict(workflow), catalog)
-    outputs = sorted(ctx.output_nodes, key=_id_key)
+    outputs = sorted(ctx.output_nodes, key=node_id_key)
     if not outputs:
         return PromptVerdict(error={"type": "prompt_no_outputs", "message": "Prompt has no outputs",
                                     "details": "", "extra_info": {}})
@@ -85,7 +85,7 @@ def prompt_verdict(workflow: Mapping[str, Any], diagnostics: list, catalog, mode
     verdict = PromptVerdict()
     failed_details: list[str] = []
     for out in outputs:
-        bad = sorted((n for n in upstream(ctx.graph, [out]) if n in by_node), key=_id_key)
+        bad = sorted((n for n in upstream(ctx.graph, [out]) if n in by_node), key=node_id_key)
         if not bad and not unplaced:
             verdict.outputs.append(out)
             continue
@@ -99,7 +99,7 @@ def prompt_verdict(workflow: Mapping[str, Any], diagnostics: list, catalog, mode
         failed_details += [d.message for d in unplaced if _comfy_type(d) != "prompt_outputs_failed_validation"]
         verdict.error = {"type": "prompt_outputs_failed_validation", "message": "Prompt outputs failed validation",
                          "details": "\n".join(failed_details), "extra_info": {}}
-    verdict.node_errors = dict(sorted(verdict.node_errors.items(), key=lambda kv: _id_key(kv[0])))
+    verdict.node_errors = dict(sorted(verdict.node_errors.items(), key=lambda kv: node_id_key(kv[0])))
     return verdict
 
 

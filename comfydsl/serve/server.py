@@ -22,6 +22,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable
 from urllib.parse import parse_qs, urlsplit
 
+from ..workflow.envelopes import RUN_BODY_LIMIT, RUNSYNC_BODY_LIMIT
 from .faults import Fault, FaultPlan, parse_fault
 from .jobs import JobManager
 
@@ -48,8 +49,8 @@ class ServeConfig:
     endpoint_id: str | None = None
     retention: float = 1800.0
     sync_retention: float = 60.0
-    run_limit: int = 10 * MB
-    runsync_limit: int = 20 * MB
+    run_limit: int = RUN_BODY_LIMIT
+    runsync_limit: int = RUNSYNC_BODY_LIMIT
     default_wait_ms: int = 90_000
     min_wait_ms: int = 1000
     max_wait_ms: int = 300_000
@@ -342,7 +343,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(429, "429 Too Many Requests", op=op)
             return
         if body is None:
-            self._send(413, {"error": f"request body is larger than the {op} limit of {limit / MB:g} MB"}, op=op)
+            self._send(413, {"error": f"request body is larger than the {op} limit of {limit / 1e6:g} MB"}, op=op)
             return
         if not endpoint.limiter.enter(op):
             self._send(429, "429 Too Many Requests", op=op)

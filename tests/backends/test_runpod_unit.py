@@ -12,9 +12,10 @@ import httpx
 import pytest
 
 from comfydsl.backends.runpod import (AsyncRunPodClient, PollPolicy, RequestTooLarge, RetryPolicy, RunPodClient,
-                                      build_request, encode_body, resolve_base_url)
+                                      build_request, resolve_base_url)
 from comfydsl.errors import (AuthenticationError, BackendConnectionError, BackendError, BackendStatusError,
                              CompileError, JobTimedOut)
+from comfydsl.workflow.envelopes import RUN_BODY_LIMIT, RUNSYNC_BODY_LIMIT, encode_body
 
 KEY = "rp_test_key_5f0c1d2e9a"
 
@@ -78,8 +79,13 @@ def test_body_limits():
     big = {"input": {"workflow": {}, "images": [{"name": "a", "image": "A" * (11 * 1024 * 1024)}]}}
     with pytest.raises(RequestTooLarge) as info:
         encode_body(big, "run")
-    assert "10 MB" in str(info.value) and info.value.limit == 10 * 1024 * 1024
+    # RunPod documents "10 MB" and "20 MB"; read as decimal megabytes, the stricter reading
+    assert "10 MB" in str(info.value) and info.value.limit == RUN_BODY_LIMIT == 10_000_000
     assert len(encode_body(big, "runsync")) > 10 * 1024 * 1024
+    assert RUNSYNC_BODY_LIMIT == 20_000_000
+    just_over = {"input": {"workflow": {}, "images": [{"name": "a", "image": "A" * RUN_BODY_LIMIT}]}}
+    with pytest.raises(RequestTooLarge):
+        encode_body(just_over, "run")
     bigger = {"input": {"images": [{"name": "a", "image": "A" * (21 * 1024 * 1024)}]}}
     with pytest.raises(RequestTooLarge):
         encode_body(bigger, "runsync")

@@ -13,7 +13,7 @@ import json
 
 import pytest
 
-from comfydsl.document import classify, parse_json
+from comfydsl.workflow.document import classify, parse_json
 from comfydsl.target import load_target
 from comfydsl.validate import check_document
 

@@ -10,7 +10,7 @@ import pytest
 from comfydsl.catalog import ModelCatalog
 from comfydsl.checks import RULES, all_rules
 from comfydsl.diagnostics import Severity
-from comfydsl.document import read_document
+from comfydsl.workflow.document import read_document
 from comfydsl.validate import check_document, check_workflow
 
 BASE = {
@@ -231,7 +231,7 @@ def test_select_and_ignore():
 def test_json_number_beyond_the_digit_limit_is_a_located_cd001():
     import sys
 
-    from comfydsl.document import read_document
+    from comfydsl.workflow.document import read_document
 
     text = '{\n  "1": {"class_type": "EmptyImage",\n    "inputs": {"width": ' + "9" * (sys.get_int_max_str_digits() + 5) + "}}}"
     doc = read_document(text, "big.json")
@@ -243,7 +243,7 @@ def test_json_number_beyond_the_digit_limit_is_a_located_cd001():
 
 
 def test_json_byte_order_mark_is_named_in_plain_words():
-    from comfydsl.document import read_document
+    from comfydsl.workflow.document import read_document
 
     doc = read_document('\ufeff{"1": {"class_type": "SaveImage", "inputs": {}}}', "bom.json")
     (diag,) = doc.diagnostics

@@ -13,7 +13,7 @@ from test_dsl_property import grammar_strings
 
 from comfydsl.dsl import ast, parse
 from comfydsl.dsl.parser import MAX_DEPTH
-from comfydsl.gcpause import gc_paused
+from comfydsl.workflow.gcpause import gc_paused
 from comfydsl.errors import ParseError
 
 HERE = Path(__file__).parent / "spans"

@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from strategies import MODELS, valid_workflows
 
-from comfydsl.document import read_document
+from comfydsl.workflow.document import read_document
 from comfydsl.graph import Graph
 from comfydsl.validate import check_document, check_workflow
 

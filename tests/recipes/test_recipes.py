@@ -48,7 +48,7 @@ def test_every_golden_has_a_recipe():
 
 
 def test_goldens_pass_the_workflow_checks():
-    from comfydsl.document import read_document
+    from comfydsl.workflow.document import read_document
     from comfydsl.validate import check_document
 
     target = recipe_target()

@@ -9,8 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from comfydsl.diagnostics import Diagnostic, Location, Severity, json_path
-from comfydsl.document import read_document
-from comfydsl.jsonpos import JsonPositions, attach_spans, locate, parse_json_path
+from comfydsl.workflow.document import read_document
+from comfydsl.workflow.jsonpos import JsonPositions, attach_spans, locate, parse_json_path
 
 keys = st.text(min_size=0, max_size=8)
 scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False),

@@ -11,7 +11,7 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any
 
-from .diagnostics import Diagnostic, Rule, Span
+from ..diagnostics import Diagnostic, Rule, Span
 from .gcpause import gc_paused
 
 
