@@ -35,12 +35,13 @@ def check_workflow(
     (a RunPod body's `input.images` names). `select`/`ignore` filter by code prefix.
     """
     from .checks import CheckContext, run_checks
+    from .rules.codes import workflow_rules
 
     with gc_paused():
         ctx = CheckContext.build(
             workflow, catalog if catalog is not None else default_catalog(), models=models,
             input_files=set(input_files) if input_files is not None else None, duplicates=duplicates)
-        return filter_codes(sort_diagnostics(run_checks(ctx)), select, ignore)
+        return filter_codes(sort_diagnostics(run_checks(ctx, workflow_rules())), select, ignore)
 
 
 def check_document(doc, **options: Any) -> list[Diagnostic]:

@@ -25,7 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..diagnostics import Diagnostic
 from ..errors import BackendError, JobCancelled, JobFailed, JobTimedOut
-from ..workflow.status import FINAL_STATES, JobStatus
+from ..workflow.status import JobStatus
 
 
 class JobState(BaseModel):

@@ -40,8 +40,8 @@ import httpx
 from ..errors import (AuthenticationError, BackendConnectionError, BackendError, BackendStatusError,
                       CompileError, JobTimedOut, RequestTooLarge)
 from ..workflow.envelopes import encode_body, runpod_body
-from .results import (FINAL_STATES, Health, JobOutput, JobResult, JobState, JobStatus, OutputImage,
-                      PurgeResult, parse_model, parse_output)
+from ..workflow.status import FINAL_STATES, JobStatus
+from .results import Health, JobOutput, JobResult, JobState, OutputImage, PurgeResult, parse_model, parse_output
 
 __all__ = [
     "AsyncRunPodClient",

@@ -288,10 +288,10 @@ def read_input(path: str) -> tuple[str | None, str | None]:
 def unreadable(path: str, reason: str):
     """A FileResult for a file that could not be read at all."""
     from ..diagnostics import Span
-    from ..workflow.document import READ_RULES
+    from ..workflow.document import INVALID_JSON
     from ..render import FileResult
 
-    diag = READ_RULES[0].report(reason, span=Span(path, 1, 1))
+    diag = INVALID_JSON.report(reason, span=Span(path, 1, 1))
     return FileResult(path, "invalid", [diag], None)
 
 
@@ -304,7 +304,7 @@ def run_lint(args: argparse.Namespace) -> int:
     target = load_target_or_exit(options)
     rules = None
     if options.select or options.ignore or options.format == "sarif":
-        from ..checks import all_rules  # the recipe rules come along: only when needed
+        from ..rules.codes import all_rules  # the recipe rules come along: only when needed
 
         rules = all_rules()
         check_selectors(options.select, rules, options.origin("select", args))
@@ -384,7 +384,7 @@ def run_rules(args: argparse.Namespace) -> int:
     """The `rules` command."""
     import json
 
-    from ..checks import all_rules
+    from ..rules.codes import all_rules
 
     rules = all_rules()
     if args.rule:

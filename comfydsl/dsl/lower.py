@@ -19,7 +19,7 @@ from typing import Any, Mapping
 from ..diagnostics import Diagnostic, Location, Span
 from ..graph.model import Graph, Node, OutputRef
 from . import ast
-from . import rules as R
+from ..rules import recipe as R
 
 #: Names that call built-ins when no fragment of that name exists.
 BUILTINS = ("file", "node")

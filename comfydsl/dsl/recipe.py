@@ -25,7 +25,7 @@ from ..errors import CompileError, ParseError, RecipeError
 from ..workflow.envelopes import ENVELOPES, RUN_BODY_LIMIT, RUNSYNC_BODY_LIMIT, encode_body
 from ..workflow.gcpause import gc_paused
 from . import ast
-from . import rules as R
+from ..rules import recipe as R
 
 
 

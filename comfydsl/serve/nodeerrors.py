@@ -151,7 +151,7 @@ def node_error(diag, workflow: Mapping[str, Any], catalog, models=None, *, is_ou
 
 @lru_cache(maxsize=1)
 def _comfy_errors() -> dict[str, str | None]:
-    from ..checks.registry import all_rules
+    from ..rules.codes import all_rules
 
     return {rule.code: rule.comfy_error for rule in all_rules()}
 

@@ -82,8 +82,12 @@ class DuplicateNodeId(Rule):
     lenient_when_unused = False
 
 
-READ_RULES = (InvalidJson(), NotAWorkflow(), UiFormatWorkflow(), DuplicateNodeId())
-_INVALID_JSON, _NOT_WORKFLOW, _UI_FORMAT, _DUPLICATE = READ_RULES
+# What reading reports through. These classes are listed in `comfydsl.rules.codes` with every
+# other rule; they live here because reading is part of the wire format, which imports no rules.
+INVALID_JSON = InvalidJson()
+NOT_A_WORKFLOW = NotAWorkflow()
+UI_FORMAT_WORKFLOW = UiFormatWorkflow()
+DUPLICATE_NODE_ID = DuplicateNodeId()
 
 
 @dataclass
@@ -154,17 +158,17 @@ def read_document(text: str, path: str | None = None) -> Document:
     except json.JSONDecodeError as exc:
         span = Span(path, exc.lineno, exc.colno, start=exc.pos, end=exc.pos)
         if exc.msg.startswith("Unexpected UTF-8 BOM"):  # Python's wording names its own codec
-            diag = _INVALID_JSON.report("not valid JSON: the text starts with a byte order mark (U+FEFF)",
+            diag = INVALID_JSON.report("not valid JSON: the text starts with a byte order mark (U+FEFF)",
                                         span=span, help="save the file as UTF-8 without a byte order mark")
             return Document(path, text, "invalid", diagnostics=[diag])
-        diag = _INVALID_JSON.report(f"not valid JSON: {exc.msg.lower()}", span=span,
+        diag = INVALID_JSON.report(f"not valid JSON: {exc.msg.lower()}", span=span,
                                     help="fix the JSON syntax at the position shown")
         return Document(path, text, "invalid", diagnostics=[diag])
     except RecursionError:
-        diag = _INVALID_JSON.report("not readable JSON: nested too deeply", span=Span(path, 1, 1, start=0, end=0))
+        diag = INVALID_JSON.report("not readable JSON: nested too deeply", span=Span(path, 1, 1, start=0, end=0))
         return Document(path, text, "invalid", diagnostics=[diag])
     except ValueError:  # an integer literal longer than Python's digit limit (ComfyUI cannot read it either)
-        diag = _INVALID_JSON.report(f"not readable JSON: a number has more than {sys.get_int_max_str_digits()} digits",
+        diag = INVALID_JSON.report(f"not readable JSON: a number has more than {sys.get_int_max_str_digits()} digits",
                                     span=_long_number_span(text, path),
                                     help="write such a value as a string, or make it shorter")
         return Document(path, text, "invalid", diagnostics=[diag])
@@ -174,12 +178,12 @@ def read_document(text: str, path: str | None = None) -> Document:
 def classify(data: Any, *, path: str | None = None, text: str = "") -> Document:
     """Find the workflow inside a decoded document and say what kind of document it is."""
     if not isinstance(data, dict):
-        diag = _NOT_WORKFLOW.report(
+        diag = NOT_A_WORKFLOW.report(
             f"expected a JSON object of nodes, found {json_kind(data)}",
             help='an API workflow looks like {"3": {"class_type": "KSampler", "inputs": {...}}}')
         return Document(path, text, "other", diagnostics=[diag], body=data)
     if "nodes" in data and "links" in data:
-        diag = _UI_FORMAT.report(
+        diag = UI_FORMAT_WORKFLOW.report(
             "this is a UI-format workflow (it has `nodes` and `links`); workers take API format",
             help='export it from ComfyUI with "Export (API)"; workers and `POST /prompt` take API format only')
         return Document(path, text, "ui", diagnostics=[diag], body=data)
@@ -189,7 +193,7 @@ def classify(data: Any, *, path: str | None = None, text: str = "") -> Document:
         images = inner.get("images")
         doc.images = [] if images is None else images
         if images is not None and not _images_ok(images):
-            doc.diagnostics.append(_NOT_WORKFLOW.report(
+            doc.diagnostics.append(NOT_A_WORKFLOW.report(
                 "`input.images` must be a list of {\"name\": ..., \"image\": ...} objects",
                 help="give each uploaded image a `name` (the file name the workflow uses) and an `image` (base64)"))
         return doc
@@ -197,7 +201,7 @@ def classify(data: Any, *, path: str | None = None, text: str = "") -> Document:
         return _workflow_doc(data["prompt"], path, text, "prompt", ("prompt",), data)
     if data and not any(_looks_like_node(v) for v in data.values()):
         keys = ", ".join(f"`{k}`" for k in list(data)[:5])
-        diag = _NOT_WORKFLOW.report(
+        diag = NOT_A_WORKFLOW.report(
             f"no node found: the top-level keys ({keys}) hold no `class_type` objects",
             help='an API workflow looks like {"3": {"class_type": "KSampler", "inputs": {...}}}')
         return Document(path, text, "other", diagnostics=[diag], body=data)
@@ -207,14 +211,14 @@ def classify(data: Any, *, path: str | None = None, text: str = "") -> Document:
 def _workflow_doc(workflow: Any, path, text, kind, envelope, body) -> Document:
     if not isinstance(workflow, dict):
         where = ".".join(envelope)
-        diag = _NOT_WORKFLOW.report(f"`{where}` must be an object of nodes, found {json_kind(workflow)}")
+        diag = NOT_A_WORKFLOW.report(f"`{where}` must be an object of nodes, found {json_kind(workflow)}")
         return Document(path, text, "invalid", envelope=envelope, diagnostics=[diag], body=body)
     dups = dict(getattr(workflow, "dups", None) or {})
     doc = Document(path, text, kind, workflow=workflow, envelope=envelope, duplicates=dups, body=body)
     for node_id, times in dups.items():
         node = workflow.get(node_id)
         cls = node.get("class_type") if isinstance(node, dict) else None
-        doc.diagnostics.append(_DUPLICATE.report(
+        doc.diagnostics.append(DUPLICATE_NODE_ID.report(
             f"node id `{node_id}` occurs {times} times; only the last copy is used",
             node_id=node_id, class_type=cls if isinstance(cls, str) else None,
             help="give each node its own id; the earlier copies are silently dropped by every JSON reader",

@@ -6,7 +6,8 @@ import base64
 
 import pytest
 
-from comfydsl.backends.results import FINAL_STATES, JobResult, JobState, JobStatus, parse_output
+from comfydsl.backends.results import JobResult, JobState, parse_output
+from comfydsl.workflow.status import FINAL_STATES, JobStatus
 from comfydsl.backends.worker_errors import parse_worker_error
 from comfydsl.errors import JobCancelled, JobFailed, JobTimedOut
 

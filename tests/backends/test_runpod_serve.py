@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from comfydsl.backends.runpod import AsyncRunPodClient, PollPolicy, RequestTooLarge, RetryPolicy, RunPodClient
-from comfydsl.backends.results import JobStatus
+from comfydsl.workflow.status import JobStatus
 from comfydsl.catalog import ModelCatalog
 from comfydsl.errors import (AuthenticationError, BackendConnectionError, BackendError, BackendStatusError,
                              JobCancelled, JobFailed, JobTimedOut)

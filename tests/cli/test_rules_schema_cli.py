@@ -7,7 +7,7 @@ import json
 from jsonschema import Draft202012Validator
 
 from clitools import CLEAN, SHARED, assert_clean_usage_error, run, write_json
-from comfydsl.checks import all_rules
+from comfydsl.rules.codes import all_rules
 
 
 def test_rules_lists_every_rule():

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-from comfydsl.checks import all_rules
 from comfydsl.dsl import Recipe
-from comfydsl.dsl.rules import RULES
+from comfydsl.rules.base import RecipeRule
+from comfydsl.rules.codes import all_rules
 from support_dsl import FIXTURES, codes, header
 
 CASES = sorted(FIXTURES.glob("CD*.comfy"))
+RULES = [r for r in all_rules() if isinstance(r, RecipeRule)]
 
 
 @pytest.mark.parametrize("path", CASES, ids=[p.stem for p in CASES])

@@ -13,7 +13,7 @@ import jsonschema
 import pytest
 
 from comfydsl.catalog import builtin_catalog
-from comfydsl.checks import all_rules
+from comfydsl.rules.codes import all_rules
 from comfydsl.cli.lint import Options, lint_file
 from comfydsl.render import MODELS_NOT_CHECKED, FileResult, LintRun, render
 from comfydsl.target import Target

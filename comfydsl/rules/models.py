@@ -5,15 +5,14 @@ from __future__ import annotations
 import re
 from typing import Iterator
 
+from ..checks.context import CheckContext
 from ..diagnostics import Diagnostic
-from .context import CheckContext
+from .base import CheckRule
 from .values import literal_inputs
-from .registry import CheckRule, register
 
 _ANNOTATION = re.compile(r"\s*\[(input|output|temp)\]$")
 
 
-@register
 class ModelFileNotFound(CheckRule):
     """A model input names a file the target worker does not have.
 
@@ -53,7 +52,6 @@ class ModelFileNotFound(CheckRule):
                           help=help, folder=folder, file=value)
 
 
-@register
 class InputFileNotUploaded(CheckRule):
     """An image (or other upload) input names a file that is neither uploaded nor on the worker.
 

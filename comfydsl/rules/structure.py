@@ -6,13 +6,12 @@ from typing import Iterator
 
 import networkx as nx
 
+from ..checks.context import CheckContext
 from ..diagnostics import Diagnostic, Severity
-from ..diagnostics import _id_key
-from .context import CheckContext
-from .registry import CheckRule, node_location, register
+from ..workflow.links import node_id_key
+from .base import CheckRule, node_location
 
 
-@register
 class DependencyCycle(CheckRule):
     """Links form a loop: a node depends, through other nodes, on itself.
 
@@ -37,7 +36,7 @@ class DependencyCycle(CheckRule):
                 (only,) = component
                 if not graph.has_edge(only, only):
                     continue
-            members = sorted(component, key=_id_key)
+            members = sorted(component, key=node_id_key)
             first = ctx.nodes[members[0]]
             names = " -> ".join(f"`{m}`" for m in _cycle_order(graph, members)) + f" -> `{_cycle_order(graph, members)[0]}`"
             related = tuple(node_location(ctx, m, "in the cycle") for m in members[1:])
@@ -52,7 +51,7 @@ def _cycle_order(graph: nx.DiGraph, members: list[str]) -> list[str]:
     order = [members[0]]
     seen = {members[0]}
     while True:
-        nxt = next((s for s in sorted(graph.succ[order[-1]], key=_id_key) if s in inside and s not in seen), None)
+        nxt = next((s for s in sorted(graph.succ[order[-1]], key=node_id_key) if s in inside and s not in seen), None)
         if nxt is None:
             break
         order.append(nxt)
@@ -60,7 +59,6 @@ def _cycle_order(graph: nx.DiGraph, members: list[str]) -> list[str]:
     return order if len(order) == len(members) else members
 
 
-@register
 class NoOutputNode(CheckRule):
     """The workflow has no output node (SaveImage, PreviewImage, ...).
 
@@ -90,7 +88,6 @@ class NoOutputNode(CheckRule):
                           help="add an output node such as `SaveImage` or `PreviewImage`", notes=note)
 
 
-@register
 class UnusedNode(CheckRule):
     """A node feeds no output node.
 

@@ -11,9 +11,9 @@ import math
 from dataclasses import dataclass
 from typing import Any, Iterator
 
+from ..checks.context import CheckContext
 from ..diagnostics import Diagnostic, Severity
-from .context import CheckContext
-from .registry import CheckRule, register, show
+from .base import CheckRule, show
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +106,6 @@ def literal_inputs(ctx: CheckContext) -> Iterator[tuple[Any, Any, str, Any]]:
                 yield node, spec, name, value
 
 
-@register
 class InvalidValueType(CheckRule):
     """A literal cannot be converted to its input's type.
 
@@ -142,7 +141,6 @@ def _type_help(spec) -> str:
     return text
 
 
-@register
 class CoercedValue(CheckRule):
     """A literal has the wrong JSON type, and ComfyUI silently converts it.
 
@@ -180,7 +178,6 @@ class _RangeRule(CheckRule):
                 yield node, spec, name, result.value
 
 
-@register
 class ValueBelowMin(_RangeRule):
     """A number is smaller than its input's minimum.
 
@@ -203,7 +200,6 @@ class ValueBelowMin(_RangeRule):
                               input=name, help=_range_help(spec), value=value, minimum=low)
 
 
-@register
 class ValueAboveMax(_RangeRule):
     """A number is larger than its input's maximum.
 
@@ -235,7 +231,6 @@ def _range_help(spec) -> str:
     return f"`{spec.name}` takes values of at most {show(high)}"
 
 
-@register
 class ValueNotInOptions(CheckRule):
     """A combo input holds a value that is not among its options.
 

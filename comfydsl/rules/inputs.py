@@ -5,12 +5,11 @@ from __future__ import annotations
 import difflib
 from typing import Iterator
 
+from ..checks.context import CheckContext
 from ..diagnostics import Diagnostic, Severity
-from .context import CheckContext
-from .registry import CheckRule, register, show
+from .base import CheckRule, show
 
 
-@register
 class MissingRequiredInput(CheckRule):
     """A node lacks one of its class's required inputs.
 
@@ -45,7 +44,6 @@ class MissingRequiredInput(CheckRule):
                               input=spec.name, path=("inputs",), help=hint, type=spec.type)
 
 
-@register
 class UnknownInput(CheckRule):
     """A node is given an input its class does not declare.
 
@@ -78,7 +76,6 @@ class UnknownInput(CheckRule):
                               input=name, help=help)
 
 
-@register
 class LiteralForLinkInput(CheckRule):
     """An input that only a link can feed (MODEL, IMAGE, LATENT, ...) holds a literal value.
 

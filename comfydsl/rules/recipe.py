@@ -2,25 +2,13 @@
 
 Codes: `CD01x` syntax, `CD11x` names and references, `CD12x` warnings, `CD13x` recipe
 parameters, `CD14x` expressions. Once a recipe is lowered to a graph, the workflow rules
-(`CD1xx`-`CD6xx` of `comfydsl.checks`) run on it too, located at recipe spans.
+(`CD1xx`-`CD6xx`) run on it too, located at recipe spans. The rules are listed in `rules.codes`.
 """
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-from ..diagnostics import Diagnostic, Severity, Span
-from ..diagnostics import Rule as _Rule
-
-
-class RecipeRule(_Rule):
-    """A rule reported while reading a recipe; every finding carries a span."""
-
-    lenient_when_unused: ClassVar[bool] = False
-
-    def at(self, span: Span | None, message: str, **kwargs: Any) -> Diagnostic:
-        """A diagnostic of this rule at a recipe span."""
-        return self.report(message, span=span, **kwargs)
+from ..diagnostics import Severity
+from .base import RecipeRule
 
 
 class InvalidSyntax(RecipeRule):
@@ -335,6 +323,8 @@ class RecursiveFragment(RecipeRule):
     name = "recursive-fragment"
 
 
+# What the recipe front end (`comfydsl.dsl`) reports through, e.g. `R.UNDEFINED_NAME.at(span, ...)`.
+# Registering is `rules.codes`' job alone.
 SYNTAX_ERROR = InvalidSyntax()
 INVALID_DECORATOR = InvalidDecorator()
 UNDEFINED_NAME = UndefinedName()
@@ -356,6 +346,3 @@ INVALID_PARAMETER_VALUE = InvalidParameterValue()
 INVALID_EXPRESSION = InvalidExpression()
 RECURSIVE_FRAGMENT = RecursiveFragment()
 
-#: Every recipe rule, by code; `comfydsl rules` lists them with the workflow rules.
-RULES: list[RecipeRule] = sorted(
-    (v for v in list(globals().values()) if isinstance(v, RecipeRule)), key=lambda r: r.code)

@@ -5,12 +5,11 @@ from __future__ import annotations
 from typing import Iterator
 
 from ..catalog.nodes import types_compatible
+from ..checks.context import CheckContext
 from ..diagnostics import Diagnostic
-from .context import CheckContext
-from .registry import CheckRule, node_location, register
+from .base import CheckRule, node_location
 
 
-@register
 class LinkTypeMismatch(CheckRule):
     """A link feeds an input from an output of another type.
 

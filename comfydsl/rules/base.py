@@ -1,0 +1,55 @@
+"""The two kinds of rule besides the reading rules: workflow checks and recipe rules.
+
+Every rule is a class carrying its code, name, severity and documentation (see
+`comfydsl.diagnostics.Rule`); `rules.codes` lists them all.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, ClassVar, Iterator
+
+from ..checks.context import CheckContext, NodeView
+from ..diagnostics import Diagnostic, Location, Rule, Span, json_path
+
+
+class CheckRule(Rule):
+    """A rule that inspects a CheckContext (the workflow as a graph). Subclasses implement `check`."""
+
+    def check(self, ctx: CheckContext) -> Iterator[Diagnostic]:
+        raise NotImplementedError
+
+    def at(self, node: NodeView, message: str, *, input: str | None = None, **kwargs: Any) -> Diagnostic:
+        """Report at a NodeView (and one of its inputs)."""
+        return self.report(message, node_id=node.id, class_type=node.class_type, input=input, **kwargs)
+
+
+class RecipeRule(Rule):
+    """A rule reported while reading a `.comfy` recipe; every finding carries a span.
+
+    The rule class lives here; the code that finds the problem is in `comfydsl.dsl`
+    (parsing and lowering walk the recipe's syntax tree), which reports through `at`.
+    """
+
+    lenient_when_unused: ClassVar[bool] = False
+
+    def at(self, span: Span | None, message: str, **kwargs: Any) -> Diagnostic:
+        """A diagnostic of this rule at a recipe span."""
+        return self.report(message, span=span, **kwargs)
+
+
+def show(value: Any, limit: int = 60) -> str:
+    """A value as JSON text, shortened for messages."""
+    try:
+        text = json.dumps(value, ensure_ascii=False)
+    except (TypeError, ValueError):
+        text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def node_location(ctx: CheckContext, node_id: str, label: str | None = None, input: str | None = None) -> Location:
+    """The location of a node (and one of its inputs) of the checked workflow."""
+    view = ctx.nodes.get(node_id)
+    path = ("inputs", input) if input else ()
+    return Location(node_id=node_id, class_type=view.class_type if view else None, input=input,
+                    json_path=json_path(node_id, *path), label=label)
