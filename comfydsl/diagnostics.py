@@ -127,7 +127,7 @@ class Diagnostic:
     def is_error(self) -> bool:
         return self.severity is Severity.ERROR
 
-    def sort_key(self) -> tuple:
+    def sort_key(self) -> tuple[Any, ...]:
         span = self.location.span
         return (
             (span.path or "") if span else "",
@@ -156,7 +156,7 @@ class Diagnostic:
         }
 
 
-def _id_key(node_id: str | None) -> tuple:
+def _id_key(node_id: str | None) -> tuple[int, int, str]:
     if node_id is None:
         return (0, 0, "")
     return (1, int(node_id), "") if node_id.isdigit() else (2, 0, node_id)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 from typing import Iterator
 
+from ..catalog.nodes import NodeCatalog, NodeSpec
 from ..checks.context import CheckContext
 from ..diagnostics import Diagnostic
 from ..workflow.document import json_kind
@@ -42,7 +43,7 @@ class UnknownClassType(CheckRule):
                           path=("class_type",), help=hint, class_type_value=node.class_type)
 
 
-def _suggest(name: str, catalog, display: dict[str, str]) -> str:
+def _suggest(name: str, catalog: NodeCatalog, display: dict[str, str]) -> str:
     lowered = {n.lower(): n for n in catalog}
     if name.lower() in lowered:
         return f"class names are case-sensitive: use `{lowered[name.lower()]}`"
@@ -179,7 +180,7 @@ def _outputs_text(count: int) -> str:
     return "1 output (index 0)" if count == 1 else f"{count} outputs (indexes 0-{count - 1})"
 
 
-def _outputs_help(spec) -> str:
+def _outputs_help(spec: NodeSpec) -> str:
     if not spec.outputs:
         return f"`{spec.name}` has no outputs to link from"
     listed = ", ".join(f"{o.index} `{o.name}` ({o.type})" for o in spec.outputs)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
-import networkx as nx
+import networkx as nx  # type: ignore[import-untyped]
 
 from ..checks.context import CheckContext
 from ..diagnostics import Diagnostic, Severity
@@ -80,8 +80,8 @@ class NoOutputNode(CheckRule):
             return
         if any(n.class_type is not None and n.spec is None for n in ctx.iter_nodes()):
             # An unknown class may well be the output node: say so rather than guess.
-            note = ("the workflow has nodes of unknown classes; if one is an output node, "
-                    "load its catalogue with `--catalog`",)
+            note: tuple[str, ...] = ("the workflow has nodes of unknown classes; if one is an output node, "
+                                     "load its catalogue with `--catalog`",)
         else:
             note = ()
         yield self.report("the workflow has no output node, so ComfyUI has nothing to run",

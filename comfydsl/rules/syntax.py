@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterator
+from typing import Any, Iterator
 
 from ..checks.context import CheckContext
 from ..diagnostics import Diagnostic, Severity
@@ -91,7 +91,7 @@ class MalformedLink(CheckRule):
                               help=_link_help(value), value=value)
 
 
-def _link_problem(value: list, name: str) -> str:
+def _link_problem(value: list[Any], name: str) -> str:
     if len(value) != 2:
         return f"input `{name}` holds a list of {len(value)} items; a link is `[node id, output index]`"
     source, index = value
@@ -100,7 +100,7 @@ def _link_problem(value: list, name: str) -> str:
     return f"link in `{name}` has output index {show(index)}; an output index is a whole number"
 
 
-def _link_help(value: list) -> str:
+def _link_help(value: list[Any]) -> str:
     if len(value) == 2:
         source, index = value
         if isinstance(source, (int, float)) and not isinstance(source, bool):

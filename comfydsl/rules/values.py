@@ -11,6 +11,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, Iterator
 
+from ..catalog.nodes import InputSpec
 from ..checks.context import CheckContext
 from ..diagnostics import Diagnostic, Severity
 from .base import CheckRule, show
@@ -133,7 +134,7 @@ class InvalidValueType(CheckRule):
                               help=_type_help(spec), value=value, expected=spec.type)
 
 
-def _type_help(spec) -> str:
+def _type_help(spec: InputSpec) -> str:
     example = {"INT": "a whole number", "FLOAT": "a number", "STRING": "a string", "BOOLEAN": "true or false"}
     text = f"give {example.get(spec.type, spec.type)}"
     if spec.default is not None:
@@ -222,7 +223,7 @@ class ValueAboveMax(_RangeRule):
                               input=name, help=_range_help(spec), value=value, maximum=high)
 
 
-def _range_help(spec) -> str:
+def _range_help(spec: InputSpec) -> str:
     low, high = spec.minimum, spec.maximum
     if low is not None and high is not None:
         return f"`{spec.name}` takes values from {show(low)} to {show(high)}"

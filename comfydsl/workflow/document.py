@@ -112,13 +112,14 @@ class Document:
         return {img["name"] for img in self.images if isinstance(img, dict) and isinstance(img.get("name"), str)}
 
 
-class _Obj(dict):
+class _Obj(dict[str, Any]):
     """A dict that remembers keys that occurred more than once in the JSON text."""
 
     __slots__ = ("dups",)
+    dups: dict[str, int]
 
 
-def _pairs_hook(pairs: list[tuple[str, Any]]) -> dict:
+def _pairs_hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     obj = _Obj(pairs)
     if len(obj) != len(pairs):
         seen: set[str] = set()
@@ -208,7 +209,8 @@ def classify(data: Any, *, path: str | None = None, text: str = "") -> Document:
     return _workflow_doc(data, path, text, "api", (), data)
 
 
-def _workflow_doc(workflow: Any, path, text, kind, envelope, body) -> Document:
+def _workflow_doc(workflow: Any, path: str | None, text: str, kind: str, envelope: tuple[str, ...],
+                  body: Any) -> Document:
     if not isinstance(workflow, dict):
         where = ".".join(envelope)
         diag = NOT_A_WORKFLOW.report(f"`{where}` must be an object of nodes, found {json_kind(workflow)}")

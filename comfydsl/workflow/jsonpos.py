@@ -20,14 +20,20 @@ import bisect
 import json
 import re
 from dataclasses import dataclass, replace
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from ..diagnostics import Diagnostic, Location, Span
 
 _WS = re.compile(r"[ \t\n\r]*")
 _PATH_PART = re.compile(r"\.([^.[]+)|\['((?:[^'\\]|\\.)*)'\]|\[(-?\d+)\]")
 _DECODER = json.JSONDecoder()
-_scanstring = json.decoder.scanstring
+_scanstring: Callable[[str, int], tuple[str, int]] = getattr(json.decoder, "scanstring")
+
+
+def _after_ws(text: str, pos: int) -> int:
+    """The offset of the first non-blank character at or after `pos`."""
+    found = _WS.match(text, pos)
+    return found.end() if found is not None else pos
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +61,7 @@ class JsonPositions:
         self.text = text
         self.path = path
         self.root = tuple(root)
-        self._containers: dict[tuple, dict[Any, list[Member]] | None] = {}
+        self._containers: dict[tuple[Any, ...], dict[Any, list[Member]] | None] = {}
         self._lines: list[int] | None = None
         self._top: Member | bool | None = None
 
@@ -96,12 +102,12 @@ class JsonPositions:
     def _whole(self) -> Member | None:
         # The text decoded as a whole, so the top value runs to its last non-blank character.
         if self._top is None:
-            start = _WS.match(self.text, 0).end()
+            start = _after_ws(self.text, 0)
             end = len(self.text.rstrip(" \t\n\r"))
             self._top = Member(start, start, start, end) if start < len(self.text) else False
-        return self._top or None
+        return self._top if isinstance(self._top, Member) else None
 
-    def _members(self, container: tuple) -> dict[Any, list[Member]] | None:
+    def _members(self, container: tuple[Any, ...]) -> dict[Any, list[Member]] | None:
         if container in self._containers:
             return self._containers[container]
         if container:
@@ -127,30 +133,32 @@ class JsonPositions:
         return None
 
     def _scan_object(self, start: int) -> dict[Any, list[Member]] | None:
-        text, out = self.text, {}
-        pos = _WS.match(text, start + 1).end()
+        text = self.text
+        out: dict[Any, list[Member]] = {}
+        pos = _after_ws(text, start + 1)
         if text.startswith("}", pos):
             return out
         while pos < len(text) and text[pos] == '"':
             key_start = pos
             key, key_end = _scanstring(text, pos + 1)
-            pos = _WS.match(text, key_end).end()
+            pos = _after_ws(text, key_end)
             if not text.startswith(":", pos):
                 return out
-            value_start = _WS.match(text, pos + 1).end()
+            value_start = _after_ws(text, pos + 1)
             value_end = self._skip(value_start)
             if value_end is None:
                 return out
             out.setdefault(key, []).append(Member(key_start, key_end, value_start, value_end))
-            pos = _WS.match(text, value_end).end()
+            pos = _after_ws(text, value_end)
             if not text.startswith(",", pos):
                 break
-            pos = _WS.match(text, pos + 1).end()
+            pos = _after_ws(text, pos + 1)
         return out
 
     def _scan_array(self, start: int) -> dict[Any, list[Member]] | None:
-        text, out, index = self.text, {}, 0
-        pos = _WS.match(text, start + 1).end()
+        text, index = self.text, 0
+        out: dict[Any, list[Member]] = {}
+        pos = _after_ws(text, start + 1)
         if text.startswith("]", pos):
             return out
         while pos < len(text):
@@ -160,10 +168,10 @@ class JsonPositions:
             member = Member(pos, end, pos, end)
             out[index] = [member]
             index += 1
-            pos = _WS.match(text, end).end()
+            pos = _after_ws(text, end)
             if not text.startswith(",", pos):
                 break
-            pos = _WS.match(text, pos + 1).end()
+            pos = _after_ws(text, pos + 1)
         for i, members in list(out.items()):
             out[i - index] = members  # negative indexes, as Python and JSONPath allow
         return out
