@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Iterable
+from typing import Iterable, Protocol
 
 from ..diagnostics import Diagnostic, Severity
 from .context import CheckContext
 
-if TYPE_CHECKING:  # the rules build on the context; the driver only calls them
-    from ..rules.base import CheckRule
+
+class WorkflowCheck(Protocol):
+    """What the driver needs of a rule (`rules.base.CheckRule` is one); the rules build on
+    the context, so the driver names no rule module."""
+
+    @property
+    def lenient_when_unused(self) -> bool: ...
+
+    def check(self, ctx: CheckContext) -> Iterable[Diagnostic]: ...
 
 
-def run_checks(ctx: CheckContext, rules: Iterable[CheckRule]) -> list[Diagnostic]:
+def run_checks(ctx: CheckContext, rules: Iterable[WorkflowCheck]) -> list[Diagnostic]:
     """Run rules (e.g. `rules.codes.workflow_rules()`) over the context.
 
     Errors on nodes that feed no output node are lowered to warnings for rules that allow

@@ -296,9 +296,10 @@ def _recipe_specs(path: str, combos: list[dict[str, str]], target, check: bool, 
 
 
 def _workflow_spec(path: str, target, check: bool, diagnostics: list):
-    from ..workflow.document import read_document
     from ..errors import WorkflowError
     from ..validate import check_document
+    from ..workflow.document import read_document
+    from ..workflow.envelopes import runpod_body
 
     try:
         with open(path, encoding="utf-8") as fh:
@@ -312,10 +313,10 @@ def _workflow_spec(path: str, target, check: bool, diagnostics: list):
     diagnostics.extend((path, d) for d in found)
     if doc.workflow is None or (check and any(d.is_error for d in found)):
         return None
-    body_input: dict[str, Any] = {"workflow": doc.workflow}
+    body = runpod_body(doc.workflow)
     if doc.images:
-        body_input["images"] = doc.images
-    return _Spec(path, path, {}, {"input": body_input}, None)
+        body["input"]["images"] = doc.images  # passed on as read (already in wire form)
+    return _Spec(path, path, {}, body, None)
 
 
 def _prepare(args: argparse.Namespace, settings) -> list[_Spec]:

@@ -1,16 +1,17 @@
-"""The two kinds of rule besides the reading rules: workflow checks and recipe rules.
+"""The base of workflow checks, and the helpers they share.
 
 Every rule is a class carrying its code, name, severity and documentation (see
-`comfydsl.diagnostics.Rule`); `rules.codes` lists them all.
+`comfydsl.diagnostics.Rule`); `rules.codes` lists them all. Recipe rules have their base,
+`RecipeRule`, in `rules.recipe`.
 """
 
 from __future__ import annotations
 
 import json
-from typing import Any, ClassVar, Iterator
+from typing import Any, Iterator
 
 from ..checks.context import CheckContext, NodeView
-from ..diagnostics import Diagnostic, Location, Rule, Span, json_path
+from ..diagnostics import Diagnostic, Location, Rule, json_path
 
 
 class CheckRule(Rule):
@@ -22,20 +23,6 @@ class CheckRule(Rule):
     def at(self, node: NodeView, message: str, *, input: str | None = None, **kwargs: Any) -> Diagnostic:
         """Report at a NodeView (and one of its inputs)."""
         return self.report(message, node_id=node.id, class_type=node.class_type, input=input, **kwargs)
-
-
-class RecipeRule(Rule):
-    """A rule reported while reading a `.comfy` recipe; every finding carries a span.
-
-    The rule class lives here; the code that finds the problem is in `comfydsl.dsl`
-    (parsing and lowering walk the recipe's syntax tree), which reports through `at`.
-    """
-
-    lenient_when_unused: ClassVar[bool] = False
-
-    def at(self, span: Span | None, message: str, **kwargs: Any) -> Diagnostic:
-        """A diagnostic of this rule at a recipe span."""
-        return self.report(message, span=span, **kwargs)
 
 
 def show(value: Any, limit: int = 60) -> str:

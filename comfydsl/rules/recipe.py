@@ -7,8 +7,23 @@ parameters, `CD14x` expressions. Once a recipe is lowered to a graph, the workfl
 
 from __future__ import annotations
 
-from ..diagnostics import Severity
-from .base import RecipeRule
+from typing import Any, ClassVar
+
+from ..diagnostics import Diagnostic, Rule, Severity, Span
+
+
+class RecipeRule(Rule):
+    """A rule reported while reading a `.comfy` recipe; every finding carries a span.
+
+    The rule class lives here; the code that finds the problem is in `comfydsl.dsl`
+    (parsing and lowering walk the recipe's syntax tree), which reports through `at`.
+    """
+
+    lenient_when_unused: ClassVar[bool] = False
+
+    def at(self, span: Span | None, message: str, **kwargs: Any) -> Diagnostic:
+        """A diagnostic of this rule at a recipe span."""
+        return self.report(message, span=span, **kwargs)
 
 
 class InvalidSyntax(RecipeRule):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from comfydsl.dsl import Recipe
-from comfydsl.rules.base import RecipeRule
+from comfydsl.rules.recipe import RecipeRule
 from comfydsl.rules.codes import all_rules
 from support_dsl import FIXTURES, codes, header
 

@@ -11,8 +11,9 @@ import re
 import comfydsl.rules
 from comfydsl.cli import main
 from comfydsl.diagnostics import Rule
-from comfydsl.rules.base import CheckRule, RecipeRule
+from comfydsl.rules.base import CheckRule
 from comfydsl.rules.codes import CODES, FAMILIES, all_rules, by_code, workflow_rules
+from comfydsl.rules.recipe import RecipeRule
 from comfydsl.workflow import document
 
 KEBAB = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
