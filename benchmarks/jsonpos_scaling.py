@@ -15,7 +15,7 @@ import json
 import time
 
 from comfydsl.diagnostics import Diagnostic, Location, Severity, json_path
-from comfydsl.jsonpos import JsonPositions, attach_spans
+from comfydsl.workflow.jsonpos import JsonPositions, attach_spans
 
 
 def workflow(n: int) -> dict:

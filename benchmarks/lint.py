@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 
 from comfydsl.catalog import builtin_catalog
-from comfydsl.document import read_document
+from comfydsl.workflow.document import read_document
 from comfydsl.graph import Graph
 from comfydsl.validate import check_document
 
