@@ -22,6 +22,7 @@ from lark import Token
 
 from ..diagnostics import Span
 from . import ast
+from .syntax import decode_string
 
 class LiteralTooLong(ValueError):
     """An integer literal with more digits than Python converts; carries the literal's span."""
@@ -29,37 +30,6 @@ class LiteralTooLong(ValueError):
     def __init__(self, message: str, span: Span) -> None:
         super().__init__(message)
         self.span = span
-
-
-_ESCAPES = {"\\": "\\", "'": "'", '"': '"', "n": "\n", "r": "\r", "t": "\t", "b": "\b",
-            "f": "\f", "0": "\0", "/": "/", "\n": ""}
-
-
-def decode_string(token: str) -> str:
-    """The value of a string literal; the lexer only admits valid escapes, so this never fails."""
-    quote = 3 if token[:3] in ('"""', "'''") else 1
-    body = token[quote:-quote]
-    if "\\" not in body:
-        return body
-    out: list[str] = []
-    i = 0
-    while i < len(body):
-        char = body[i]
-        if char != "\\":
-            out.append(char)
-            i += 1
-            continue
-        kind = body[i + 1]
-        if kind == "u":
-            out.append(chr(int(body[i + 2:i + 6], 16)))
-            i += 6
-        elif kind == "x":
-            out.append(chr(int(body[i + 2:i + 4], 16)))
-            i += 4
-        else:
-            out.append(_ESCAPES.get(kind, kind))
-            i += 2
-    return "".join(out)
 
 
 class _Parens:
