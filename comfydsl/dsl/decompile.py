@@ -205,7 +205,7 @@ def _links(stmt: _Stmt) -> Iterable[tuple[str, str, int]]:
 
 
 def _order(stmts: dict[str, _Stmt], problems: list[str]) -> dict[str, _Stmt]:
-    import networkx as nx
+    import networkx as nx  # type: ignore[import-untyped]
 
     from ..graph.model import id_sort_key
 

@@ -417,9 +417,9 @@ def render_elems(elems: list, indent: str, tight_eq: bool, suffix: str = "",
         return [indent + flat + suffix], hoisted
     candidates = [i for i, e in enumerate(elems) if isinstance(e, Group) and e.wrappable]
     with_comments = [i for i in candidates if _has_comments([elems[i]])]
-    wrap_at = (with_comments or candidates or [None])[-1]
-    if wrap_at is None:
+    if not candidates:
         return [indent + flat + suffix], hoisted
+    wrap_at = (with_comments or candidates)[-1]
     hoisted = []
     head_elems, group, tail_elems = elems[:wrap_at], elems[wrap_at], elems[wrap_at + 1:]
     head = _flat(head_elems, tight_eq, hoisted)

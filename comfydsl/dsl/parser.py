@@ -211,7 +211,7 @@ def _parse_error(exc, text: str, path: str | None) -> ParseError:
             found = f"`{_short(str(token))}`"
     elif isinstance(exc, UnexpectedCharacters):
         expected = _describe(exc.allowed or (), words)
-        pos = exc.pos_in_stream
+        pos = exc.pos_in_stream or 0
         span = Span(path, exc.line, exc.column, exc.line, exc.column + 1, pos, pos + 1)
         found = _character(text, pos)
         if text[pos:pos + 1] in ('"', "'"):

@@ -17,6 +17,7 @@ longer than Python converts (`sys.get_int_max_str_digits()`): `LiteralTooLong`, 
 from __future__ import annotations
 
 import sys
+from typing import Any, Callable
 
 from lark import Token
 
@@ -63,6 +64,16 @@ def _items(children) -> tuple:
                  if c is not None and type(c) is not Token)
 
 
+def _binary(op: str) -> Callable[[RecipeTransformer, list[Any]], ast.BinOp]:
+    """The transformer method of a binary operator rule."""
+
+    def method(self: RecipeTransformer, c: list[Any]) -> ast.BinOp:
+        left, _, right = c
+        return ast.BinOp(op, _expr(left), _expr(right), self._span(left, right))
+
+    return method
+
+
 class RecipeTransformer:
     """Builds the AST during the parse. `path` is stamped on every span; `parser.py` sets
     `path` and `source` (with `begin`) before each parse."""
@@ -80,7 +91,7 @@ class RecipeTransformer:
     def _span(self, first, last) -> Span:
         """From the start of `first` to the end of `last` (each a token or has a `.span`)."""
         if type(first) is Token:
-            line, column, start = first.line, first.column, first.start_pos
+            line, column, start = first.line or 0, first.column or 0, first.start_pos
         else:
             head = first.span
             line, column, start = head.line, head.column, head.start
@@ -90,7 +101,7 @@ class RecipeTransformer:
         return Span(self.path, line, column, tail.end_line, tail.end_column, start, tail.end)
 
     def _tok(self, token: Token) -> Span:
-        return Span(self.path, token.line, token.column, token.end_line, token.end_column,
+        return Span(self.path, token.line or 0, token.column or 0, token.end_line, token.end_column,
                     token.start_pos, token.end_pos)
 
     # -- module and statements ---------------------------------------------------------
@@ -203,17 +214,9 @@ class RecipeTransformer:
     def neg(self, c):
         return ast.Neg(_expr(c[1]), self._span(c[0], c[1]))
 
-    def _binary(op):  # noqa: N805 - a method factory used in the class body
-        def method(self, c):
-            left, _, right = c
-            return ast.BinOp(op, _expr(left), _expr(right), self._span(left, right))
-
-        return method
-
     add = _binary("+")
     sub = _binary("-")
     mul = _binary("*")
     div = _binary("/")
     floordiv = _binary("//")
     mod = _binary("%")
-    del _binary

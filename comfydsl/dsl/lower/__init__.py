@@ -33,11 +33,11 @@ from .values import FragmentDef as FragmentDef
 from .values import Results as Results
 
 __all__ = [
-    "BAD",
-    "NO_VALUE",
     "Attachments",
+    "BAD",
     "FragmentDef",
     "Lowered",
+    "NO_VALUE",
     "Results",
     "constant",
     "fragment_scope",

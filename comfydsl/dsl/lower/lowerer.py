@@ -54,7 +54,7 @@ class Lowerer(Scopes, Expressions, Nodes, Files):
 
     # -- driver -----------------------------------------------------------------------------
     def run(self, module: ast.Module, fragments: dict[str, FragmentDef]) -> None:
-        later = {}
+        later: dict[str, Span] = {}
         for stmt in module.statements:
             for ident in defined_names(stmt):
                 later.setdefault(ident.name, ident.span)

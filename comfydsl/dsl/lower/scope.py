@@ -121,7 +121,7 @@ class Scopes(LowererBase):
         inner = Frame({}, fdef.scope, {}, label if frame.prefix is None else f"{frame.prefix}.{label}",
                        fragment.span.path, (*frame.stack, fdef), frame.call_span or call.span)
         if not self.bind_arguments(fdef, call, frame, inner):
-            self.early.update(b.key for b in inner.values.values())  # the body was not run: no unused warnings
+            self.early.update(b.key for b in inner.values.values() if b.key is not None)  # the body was not run: no unused warnings
             return BAD
         later = {i.name: i.span for s in fragment.body for i in defined_names(s)}
         inner.later = later
