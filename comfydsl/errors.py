@@ -48,14 +48,15 @@ class RecipeError(ComfyDSLError):
 
 
 class ParseError(RecipeError):
-    """A recipe is not valid syntax."""
+    """A recipe is not valid syntax. `detail` is the message without its `file:line:col`."""
 
     def __init__(self, message: str, *, span: Any = None, source: str | None = None,
-                 expected: tuple[str, ...] = ()) -> None:
+                 expected: tuple[str, ...] = (), detail: str | None = None) -> None:
         super().__init__(message)
         self.span = span
         self.source = source
         self.expected = expected
+        self.detail = message if detail is None else detail
 
 
 class CompileError(RecipeError):

@@ -26,14 +26,9 @@ from typing import Any, Iterable, Mapping
 
 from ..errors import RecipeError
 from ..workflow.links import is_link, iter_links
+from .fmt import format_source
+from .syntax import DECORATOR_ID, DECORATOR_TITLE, NODE, RESERVED, boolean, is_identifier, is_name, quote, type_of
 
-#: Words of the recipe language that cannot name a variable, an input or a parameter.
-RESERVED = frozenset({
-    "import", "from", "param", "fragment", "return", "true", "false",
-    "str", "int", "float", "bool", "file", "node", "id", "title",
-})
-_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
-_BUILTINS = ("file", "node")
 _HEADER = "# Decompiled by comfydsl{source}."
 
 
@@ -59,11 +54,6 @@ class _Stmt:
     lifted: dict[str, str] = field(default_factory=dict)  # input -> parameter name
 
 
-def is_identifier(name: Any) -> bool:
-    """Whether `name` can be written as a bare name in a recipe."""
-    return isinstance(name, str) and bool(_NAME.match(name)) and name not in RESERVED
-
-
 def to_identifier(text: str) -> str:
     """A snake_case identifier made from a title or a class name (may still need uniquifying)."""
     text = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", text)
@@ -80,35 +70,10 @@ def to_identifier(text: str) -> str:
 
 
 # -- literals ------------------------------------------------------------------------------
-def quote(text: str) -> str:
-    """A double-quoted recipe string literal for `text`."""
-    out = ['"']
-    for ch in text:
-        code = ord(ch)
-        if ch == '"':
-            out.append('\\"')
-        elif ch == "\\":
-            out.append("\\\\")
-        elif ch == "\n":
-            out.append("\\n")
-        elif ch == "\r":
-            out.append("\\r")
-        elif ch == "\t":
-            out.append("\\t")
-        elif code < 0x20 or code == 0x7F or 0xD800 <= code <= 0xDFFF:
-            out.append(f"\\u{code:04x}")
-        else:
-            out.append(ch)
-    out.append('"')
-    return "".join(out)
-
-
 def literal(value: Any, where: str, problems: list[str]) -> str:
     """The recipe text of a JSON value (no links); appends to `problems` what it cannot write."""
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
+    if isinstance(value, bool):
+        return boolean(value)
     if isinstance(value, int):
         return str(value)
     if isinstance(value, float):
@@ -163,8 +128,6 @@ def decompile(workflow: Mapping[str, Any], catalog: Any = None, *, params: Itera
     if problems:
         raise DecompileError(problems)
     header = _HEADER.format(source=f" from {source}" if source else "")
-    from .fmt import format_source
-
     text = format_source(header + "\n\n" + "\n".join(lines) + "\n")
     if verify:
         _verify(text, doc.workflow, catalog)
@@ -241,7 +204,7 @@ def _links(stmt: _Stmt) -> Iterable[tuple[str, str, int]]:
 
 
 def _order(stmts: dict[str, _Stmt], problems: list[str]) -> dict[str, _Stmt]:
-    import networkx as nx
+    import networkx as nx  # type: ignore[import-untyped]
 
     from ..workflow.links import sorted_ids
 
@@ -307,7 +270,7 @@ def _lift_params(stmts: dict[str, _Stmt], params: list[str], problems: list[str]
                 values.append(value)
                 names.append(name)
                 stmt.lifted[input_name] = name
-                kind = {bool: "bool", int: "int", float: "float", str: "str"}[type(value)]
+                kind = type_of(value)
                 lines.append(f"param {name}: {kind} = {literal(value, f'--params {input_name}', problems)}")
         if not found:
             problems.append(f"--params: no node has an input `{input_name}`")
@@ -362,16 +325,16 @@ def _emit(stmts: dict[str, _Stmt], declarations: list[str], catalog: Any, proble
     for stmt in stmts.values():
         decorators = []
         if stmt.pin_id:
-            decorators.append(f"@id({quote(stmt.node_id)})")
+            decorators.append(f"@{DECORATOR_ID}({quote(stmt.node_id)})")
         if stmt.title is not None and stmt.title != default_title(stmt.var, stmt.class_type):
-            decorators.append(f"@title({quote(stmt.title)})")
+            decorators.append(f"@{DECORATOR_TITLE}({quote(stmt.title)})")
         if decorators:
             lines.append(" ".join(decorators))
         args = _arguments(stmt, stmts, catalog, problems)
-        if is_identifier(stmt.class_type) and stmt.class_type not in _BUILTINS:
+        if is_identifier(stmt.class_type):  # built-in and keyword names are not identifiers
             call = f"{stmt.class_type}({', '.join(args)})"
         else:  # a class name that is not an identifier: the `node("Class Name", ...)` built-in
-            call = f"node({', '.join([quote(stmt.class_type), *args])})"
+            call = f"{NODE}({', '.join([quote(stmt.class_type), *args])})"
         lines.append(f"{stmt.var} = {call}" if stmt.var else call)
     return lines
 
@@ -407,7 +370,7 @@ def _reference(source: _Stmt, index: int, catalog: Any) -> str:
         return source.var or ""
     name = outputs[index].name if index < len(outputs) else None
     names = [o.name for o in outputs]
-    if name and _NAME.match(name) and names.count(name) == 1 and spec.output(name).index == index:
+    if name and is_name(name) and names.count(name) == 1 and spec.output(name).index == index:
         return f"{source.var}.{name}"
     return f"{source.var}[{index}]"
 

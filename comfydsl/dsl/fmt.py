@@ -19,42 +19,32 @@ The layout:
 - Comments stay where they were: own-line comments before the statement (or item) that
   follows them, end-of-line comments after the statement (or item), two spaces before `#`.
 
-The formatter re-lexes the source itself (so the parser may drop comments) and checks
-that its output holds the same tokens, with the same string values, as its input.
+The formatter reads its tokens, comments included, with the grammar's own lexer (see
+`parser.tokens`), and checks that its output holds the same tokens, with the same string
+values, and the same comments as its input.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Iterator
 
 from ..diagnostics import Span
 from ..errors import ParseError, RecipeError
-from .transformer import decode_string
+from .syntax import STATEMENT_KEYWORDS
+from .syntax import decode_string, is_name, quote
 
 #: Lines longer than this are wrapped.
 LINE_LENGTH = 100
 INDENT = "    "
 
-KEYWORDS = frozenset({"import", "from", "param", "fragment", "return"})
 _OPEN = {"(": ")", "[": "]", "{": "}"}
 _CLOSE = {v: k for k, v in _OPEN.items()}
 _BINARY = frozenset({"+", "-", "*", "/", "//", "%"})
-_ESCAPE = r"""\\([\\'"nrtbf0/]|u[0-9a-fA-F]{4}|x[0-9a-fA-F]{2})"""
-_TOKEN = re.compile(
-    rf'''(?P<ws>[ \t\f\r]+)
-    |(?P<nl>\n)
-    |(?P<comment>\#[^\n]*)
-    |(?P<long>"""([^"\\]|"(?!"")|\\([\\'"nrtbf0/\n]|u[0-9a-fA-F]{{4}}|x[0-9a-fA-F]{{2}}))*"""
-             |\'\'\'([^'\\]|'(?!'')|\\([\\'"nrtbf0/\n]|u[0-9a-fA-F]{{4}}|x[0-9a-fA-F]{{2}}))*\'\'\')
-    |(?P<string>"([^"\\\n]|{_ESCAPE})*"|'([^'\\\n]|{_ESCAPE})*')
-    |(?P<float>[0-9]+\.[0-9]*([eE][+-]?[0-9]+)?|\.[0-9]+([eE][+-]?[0-9]+)?|[0-9]+[eE][+-]?[0-9]+)
-    |(?P<int>[0-9]+)
-    |(?P<name>[A-Za-z_][A-Za-z0-9_]*)
-    |(?P<op>//|[()\[\]{{}},:=.+\-*/%@])''',
-    re.VERBOSE,
-)
+#: The formatter's token kinds by grammar terminal; keywords are names, other terminals
+#: (punctuation and operators) are "op".
+_KINDS = {"NAME": "name", "TYPE": "name", "STRING": "string", "LONG_STRING": "long", "INT": "int",
+          "FLOAT": "float", "COMMENT": "comment"}
 
 
 class FormatError(ParseError):
@@ -84,36 +74,34 @@ class Token:
 
 
 def tokenize(text: str, path: str | None = None) -> list[Token]:
-    """The tokens of a recipe, comments included, whitespace and newlines left out."""
-    tokens: list[Token] = []
-    pos, line, line_start, fresh = 0, 1, 0, True
-    while pos < len(text):
-        match = _TOKEN.match(text, pos)
-        if match is None:
-            column = pos - line_start + 1
-            raise FormatError(f"{path or '<recipe>'}:{line}:{column}: unexpected character {text[pos]!r}",
-                              span=Span(path, line, column, start=pos, end=pos + 1), source=text)
-        kind = match.lastgroup or ""
-        value = match.group()
-        if kind == "nl":
-            line, line_start, fresh = line + 1, match.end(), True
-        elif kind != "ws":
-            tokens.append(Token(kind, value, line, pos - line_start + 1, pos, own_line=fresh))
-            fresh = False
-            newlines = value.count("\n")
-            if newlines:
-                line += newlines
-                line_start = pos + value.rindex("\n") + 1
-        pos = match.end()
-    return tokens
+    """The tokens of a recipe, comments included, whitespace and newlines left out. The
+    grammar's lexer reads them (see `parser.tokens`); FormatError at a character it cannot read."""
+    from .parser import ignored_terminals
+    from .parser import tokens as lex
+
+    skip = ignored_terminals() - {"COMMENT"}
+    found: list[Token] = []
+    last_line = 0  # the line on which the previous token ended
+    try:
+        for tok in lex(text, path):
+            if tok.type in skip:
+                continue
+            value = str(tok)
+            kind = _KINDS.get(tok.type) or ("name" if is_name(value) else "op")
+            line = tok.line or 0
+            found.append(Token(kind, value, line, tok.column or 0, tok.start_pos or 0, own_line=line > last_line))
+            last_line = tok.end_line or line
+    except FormatError:
+        raise
+    except ParseError as exc:
+        raise FormatError(str(exc), span=exc.span, source=text, detail=exc.detail) from None
+    return found
 
 
 def normalize_string(token: Token) -> str:
     """Short strings in double quotes with canonical escapes; triple-quoted ones as written."""
     if token.kind != "string":
         return token.text
-    from .decompile import quote
-
     return quote(decode_string(token.text))
 
 
@@ -174,7 +162,7 @@ def _ends_expression(tok: Token | None) -> bool:
     if tok is None:
         return False
     if tok.kind in ("name",):
-        return tok.text not in KEYWORDS
+        return tok.text not in STATEMENT_KEYWORDS
     return tok.kind in ("string", "long", "int", "float") or tok.text in (")", "]", "}")
 
 
@@ -279,7 +267,7 @@ def _attach_after(entry: Entry, tok: Token) -> None:
 def _syntax(tok: Token, message: str, path: str | None, text: str) -> FormatError:
     return FormatError(f"{path or '<recipe>'}:{tok.line}:{tok.column}: {message}",
                        span=Span(path, tok.line, tok.column, start=tok.start, end=tok.start + len(tok.text)),
-                       source=text)
+                       source=text, detail=message)
 
 
 def build(tokens: list[Token]) -> tuple[list, list[Token], list[Token], list[tuple[int, Token]]]:
@@ -319,10 +307,10 @@ def _build_group(open_tok: Token, it: Iterator[Token], before) -> tuple[Group, T
     before_tok = before.last if isinstance(before, Group) else before
     group = Group(open_tok, None)
     if open_tok.text == "(":
-        group.wrappable = before_tok is not None and before_tok.kind == "name" and before_tok.text not in KEYWORDS
+        group.wrappable = before_tok is not None and before_tok.kind == "name" and before_tok.text not in STATEMENT_KEYWORDS
     elif open_tok.text == "[":
         group.wrappable = not (before_tok is not None and (before_tok.kind == "name" or before_tok.text in ")]"))
-        if before_tok is not None and before_tok.kind == "name" and before_tok.text in KEYWORDS:
+        if before_tok is not None and before_tok.kind == "name" and before_tok.text in STATEMENT_KEYWORDS:
             group.wrappable = True
     item = Item()
     pending: list[Token] = []
@@ -377,7 +365,7 @@ def _space(prev, nxt, tight_eq: bool) -> str:
     if b.text == "=" or a.text == "=":
         return "" if tight_eq else " "
     if b.text == "(" and isinstance(nxt, Group):
-        return "" if a.kind == "name" and a.text not in KEYWORDS else " "
+        return "" if a.kind == "name" and a.text not in STATEMENT_KEYWORDS else " "
     if b.text == "[" and isinstance(nxt, Group) and not nxt.wrappable:
         return ""
     return " "
@@ -429,9 +417,9 @@ def render_elems(elems: list, indent: str, tight_eq: bool, suffix: str = "",
         return [indent + flat + suffix], hoisted
     candidates = [i for i, e in enumerate(elems) if isinstance(e, Group) and e.wrappable]
     with_comments = [i for i in candidates if _has_comments([elems[i]])]
-    wrap_at = (with_comments or candidates or [None])[-1]
-    if wrap_at is None:
+    if not candidates:
         return [indent + flat + suffix], hoisted
+    wrap_at = (with_comments or candidates)[-1]
     hoisted = []
     head_elems, group, tail_elems = elems[:wrap_at], elems[wrap_at], elems[wrap_at + 1:]
     head = _flat(head_elems, tight_eq, hoisted)

@@ -9,11 +9,16 @@ from __future__ import annotations
 import functools
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING, Iterator
 
 from ..diagnostics import Span
 from ..errors import ParseError
 from ..workflow.gcpause import gc_paused
 from . import ast
+from .syntax import describe_types
+
+if TYPE_CHECKING:
+    from lark import Token
 
 GRAMMAR = "comfy.lark"
 
@@ -24,7 +29,7 @@ _WORDS = {
     "LONG_STRING": "a string",
     "INT": "a number",
     "FLOAT": "a number",
-    "TYPE": "a type (`str`, `int`, `float` or `bool`)",
+    "TYPE": f"a type ({describe_types()})",
     "$END": "the end of the file",
 }
 _MAX_EXPECTED = 8
@@ -131,6 +136,31 @@ def parse(text: str, path: str | None = None) -> ast.Module:
     return module
 
 
+def tokens(text: str, path: str | None = None) -> Iterator[Token]:
+    """The tokens of recipe text as the grammar's terminals read them, comments and
+    whitespace included (`Token.type` names the terminal; ignored ones are in `IGNORED`).
+    Raises ParseError at a character no terminal matches."""
+    from lark.exceptions import UnexpectedCharacters
+
+    stream = _parser().lex(text, dont_ignore=True)
+    while True:
+        try:
+            token = next(stream)
+        except StopIteration:
+            return
+        except UnexpectedCharacters as exc:
+            pos = exc.pos_in_stream or 0
+            span = Span(path, exc.line, exc.column, exc.line, exc.column + 1, pos, pos + 1)
+            raise located(f"unexpected {_character(text, pos)}", span, text) from None
+        yield token
+
+
+@functools.lru_cache(maxsize=1)
+def ignored_terminals() -> frozenset[str]:
+    """The terminals the parser skips (whitespace and `COMMENT`)."""
+    return frozenset(_parser().lexer_conf.ignore)
+
+
 def _check_depth(statements, text: str) -> None:
     """Reject a statement whose expressions nest more than MAX_DEPTH levels deep. Each level
     adds text, so only statements longer than MAX_DEPTH characters need counting."""
@@ -181,7 +211,7 @@ def _parse_error(exc, text: str, path: str | None) -> ParseError:
             found = f"`{_short(str(token))}`"
     elif isinstance(exc, UnexpectedCharacters):
         expected = _describe(exc.allowed or (), words)
-        pos = exc.pos_in_stream
+        pos = exc.pos_in_stream or 0
         span = Span(path, exc.line, exc.column, exc.line, exc.column + 1, pos, pos + 1)
         found = _character(text, pos)
         if text[pos:pos + 1] in ('"', "'"):
@@ -197,9 +227,7 @@ def _parse_error(exc, text: str, path: str | None) -> ParseError:
 def located(message: str, span: Span, source: str, expected: tuple[str, ...] = ()) -> ParseError:
     """A ParseError whose text starts with `file:line:col`; `.detail` holds the bare message."""
     where = f"{span.path or '<recipe>'}:{span.line}:{span.column}"
-    exc = ParseError(f"{where}: {message}", span=span, source=source, expected=expected)
-    exc.detail = message
-    return exc
+    return ParseError(f"{where}: {message}", span=span, source=source, expected=expected, detail=message)
 
 
 #: Terminals that can start an expression; when all the main ones are expected, say "an expression".

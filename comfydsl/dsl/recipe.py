@@ -13,9 +13,7 @@ workflow = recipe.compile(seed=7)         # API dict, or CompileError with every
 from __future__ import annotations
 
 import json
-import math
 import os
-import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Mapping
@@ -26,6 +24,7 @@ from ..workflow.envelopes import ENVELOPES, RUN_BODY_LIMIT, RUNSYNC_BODY_LIMIT, 
 from ..workflow.gcpause import gc_paused
 from . import ast
 from ..rules import recipe as R
+from .syntax import as_type, parse_value
 
 
 
@@ -48,24 +47,7 @@ class RecipeParam:
 
 def parse_param_value(text: str, type_name: str) -> Any:
     """A `--set` value read as the parameter's type; ValueError says why it does not fit."""
-    if type_name == "str":
-        return text
-    if type_name == "bool":
-        lowered = text.strip().lower()
-        if lowered in ("true", "false"):
-            return lowered == "true"
-        raise ValueError("expected `true` or `false`")
-    if type_name == "int":
-        if re.fullmatch(r"\s*[+-]?[0-9]+\s*", text):
-            return int(text)
-        raise ValueError("expected a whole number")
-    try:
-        value = float(text)
-    except ValueError:
-        raise ValueError("expected a number") from None
-    if not math.isfinite(value):
-        raise ValueError("expected a finite number")
-    return value
+    return parse_value(text, type_name)
 
 
 class Recipe:
@@ -262,7 +244,7 @@ def lint_recipe(path: str, text: str, target) -> list[Diagnostic]:
 def syntax_diagnostic(exc: ParseError) -> Diagnostic:
     """A ParseError as a CD010 diagnostic."""
     expected = tuple(exc.expected or ())
-    return R.SYNTAX_ERROR.at(exc.span, getattr(exc, "detail", str(exc)), expected=list(expected))
+    return R.SYNTAX_ERROR.at(exc.span, exc.detail, expected=list(expected))
 
 
 # -- loading a program: the recipe and its imports --------------------------------------------------
@@ -409,13 +391,8 @@ def _release(graph) -> None:
 
 def _typed_value(value: Any, type_name: str) -> Any:
     if isinstance(value, str) and type_name != "str":
-        return parse_param_value(value, type_name)
-    if type_name == "float" and isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value)
-    expected = {"str": str, "int": int, "bool": bool, "float": float}[type_name]
-    if isinstance(value, expected) and not (type_name == "int" and isinstance(value, bool)):
-        return value
-    raise ValueError(f"expected a value of type `{type_name}`")
+        return parse_value(value, type_name)
+    return as_type(value, type_name)
 
 
 def _show(value: Any) -> str:

@@ -17,11 +17,13 @@ longer than Python converts (`sys.get_int_max_str_digits()`): `LiteralTooLong`, 
 from __future__ import annotations
 
 import sys
+from typing import Any, Callable
 
 from lark import Token
 
 from ..diagnostics import Span
 from . import ast
+from .syntax import decode_string
 
 class LiteralTooLong(ValueError):
     """An integer literal with more digits than Python converts; carries the literal's span."""
@@ -29,37 +31,6 @@ class LiteralTooLong(ValueError):
     def __init__(self, message: str, span: Span) -> None:
         super().__init__(message)
         self.span = span
-
-
-_ESCAPES = {"\\": "\\", "'": "'", '"': '"', "n": "\n", "r": "\r", "t": "\t", "b": "\b",
-            "f": "\f", "0": "\0", "/": "/", "\n": ""}
-
-
-def decode_string(token: str) -> str:
-    """The value of a string literal; the lexer only admits valid escapes, so this never fails."""
-    quote = 3 if token[:3] in ('"""', "'''") else 1
-    body = token[quote:-quote]
-    if "\\" not in body:
-        return body
-    out: list[str] = []
-    i = 0
-    while i < len(body):
-        char = body[i]
-        if char != "\\":
-            out.append(char)
-            i += 1
-            continue
-        kind = body[i + 1]
-        if kind == "u":
-            out.append(chr(int(body[i + 2:i + 6], 16)))
-            i += 6
-        elif kind == "x":
-            out.append(chr(int(body[i + 2:i + 4], 16)))
-            i += 4
-        else:
-            out.append(_ESCAPES.get(kind, kind))
-            i += 2
-    return "".join(out)
 
 
 class _Parens:
@@ -93,6 +64,16 @@ def _items(children) -> tuple:
                  if c is not None and type(c) is not Token)
 
 
+def _binary(op: str) -> Callable[[RecipeTransformer, list[Any]], ast.BinOp]:
+    """The transformer method of a binary operator rule."""
+
+    def method(self: RecipeTransformer, c: list[Any]) -> ast.BinOp:
+        left, _, right = c
+        return ast.BinOp(op, _expr(left), _expr(right), self._span(left, right))
+
+    return method
+
+
 class RecipeTransformer:
     """Builds the AST during the parse. `path` is stamped on every span; `parser.py` sets
     `path` and `source` (with `begin`) before each parse."""
@@ -110,7 +91,7 @@ class RecipeTransformer:
     def _span(self, first, last) -> Span:
         """From the start of `first` to the end of `last` (each a token or has a `.span`)."""
         if type(first) is Token:
-            line, column, start = first.line, first.column, first.start_pos
+            line, column, start = first.line or 0, first.column or 0, first.start_pos
         else:
             head = first.span
             line, column, start = head.line, head.column, head.start
@@ -120,7 +101,7 @@ class RecipeTransformer:
         return Span(self.path, line, column, tail.end_line, tail.end_column, start, tail.end)
 
     def _tok(self, token: Token) -> Span:
-        return Span(self.path, token.line, token.column, token.end_line, token.end_column,
+        return Span(self.path, token.line or 0, token.column or 0, token.end_line, token.end_column,
                     token.start_pos, token.end_pos)
 
     # -- module and statements ---------------------------------------------------------
@@ -233,17 +214,9 @@ class RecipeTransformer:
     def neg(self, c):
         return ast.Neg(_expr(c[1]), self._span(c[0], c[1]))
 
-    def _binary(op):  # noqa: N805 - a method factory used in the class body
-        def method(self, c):
-            left, _, right = c
-            return ast.BinOp(op, _expr(left), _expr(right), self._span(left, right))
-
-        return method
-
     add = _binary("+")
     sub = _binary("-")
     mul = _binary("*")
     div = _binary("/")
     floordiv = _binary("//")
     mod = _binary("%")
-    del _binary

@@ -1,0 +1,163 @@
+"""The facts of the `.comfy` recipe language, in one place.
+
+The grammar (`grammars/comfy.lark`) says how text is built; this module names what the
+other stages need to know about its words and literals: the keywords, the built-in
+calls and decorators, the parameter types, what makes an identifier, and how string
+literals are read (`decode_string`) and written (`quote`). `tests/dsl/test_syntax.py`
+checks that these facts agree with the grammar.
+
+Stdlib only, and imports nothing else from comfydsl, so any stage can use it.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any
+
+#: Words that start a statement (or a `return` inside a fragment body).
+STATEMENT_KEYWORDS = frozenset({"import", "from", "param", "fragment", "return"})
+#: The boolean literals and their values.
+BOOLEANS: dict[str, bool] = {"true": True, "false": False}
+#: Every word the grammar reserves as a keyword.
+KEYWORDS = STATEMENT_KEYWORDS | frozenset(BOOLEANS)
+
+#: Parameter types (`param x: int`, `fragment f(x: float)`) and the Python type of their values.
+PARAM_TYPES: dict[str, type] = {"str": str, "int": int, "float": float, "bool": bool}
+
+#: The built-in calls: `file("faces/me.jpg")` attaches a file, `node("Class Name", ...)` makes
+#: a node whose class name is not an identifier. A fragment of the same name takes precedence.
+FILE = "file"
+NODE = "node"
+BUILTINS = (FILE, NODE)
+
+#: The decorators of node statements: `@id("9")` pins the node id, `@title("...")` its title.
+DECORATOR_ID = "id"
+DECORATOR_TITLE = "title"
+DECORATORS = (DECORATOR_ID, DECORATOR_TITLE)
+
+#: Words that generated recipes (the decompiler) never use as a name, to stay readable.
+RESERVED = KEYWORDS | frozenset(PARAM_TYPES) | frozenset(BUILTINS) | frozenset(DECORATORS)
+
+#: What a name looks like (the grammar's NAME terminal).
+IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+#: Escapes of string literals other than `\uXXXX` and `\xXX`: the character after the
+#: backslash -> the character it stands for. A backslash before a newline (in triple-quoted
+#: strings) joins the lines.
+ESCAPES: dict[str, str] = {"\\": "\\", "'": "'", '"': '"', "n": "\n", "r": "\r", "t": "\t", "b": "\b",
+                           "f": "\f", "0": "\0", "/": "/", "\n": ""}
+#: Characters that `quote` writes as a short escape.
+_QUOTE_ESCAPES = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+#: The quotes of triple-quoted strings.
+LONG_QUOTES = ('"""', "'''")
+
+
+def is_name(text: Any) -> bool:
+    """Whether `text` has the shape of a name (keywords included)."""
+    return isinstance(text, str) and IDENTIFIER.fullmatch(text) is not None
+
+
+def is_identifier(name: Any) -> bool:
+    """Whether `name` can be written as a bare name in a recipe: a name that is not reserved."""
+    return is_name(name) and name not in RESERVED
+
+
+# -- string literals ----------------------------------------------------------------------
+def decode_string(token: str) -> str:
+    """The value of a string literal as written (quotes included). The lexer only admits
+    valid escapes, so this never fails on a token it produced."""
+    quote_len = 3 if token[:3] in LONG_QUOTES else 1
+    body = token[quote_len:-quote_len]
+    if "\\" not in body:
+        return body
+    out: list[str] = []
+    i = 0
+    while i < len(body):
+        char = body[i]
+        if char != "\\":
+            out.append(char)
+            i += 1
+            continue
+        kind = body[i + 1]
+        if kind == "u":
+            out.append(chr(int(body[i + 2:i + 6], 16)))
+            i += 6
+        elif kind == "x":
+            out.append(chr(int(body[i + 2:i + 4], 16)))
+            i += 4
+        else:
+            out.append(ESCAPES.get(kind, kind))
+            i += 2
+    return "".join(out)
+
+
+def quote(text: str) -> str:
+    """The canonical literal for `text`: double quotes, `\\" \\\\ \\n \\r \\t` and `\\uXXXX`
+    for other control characters and lone surrogates; everything else as it is."""
+    out = ['"']
+    for ch in text:
+        code = ord(ch)
+        short = _QUOTE_ESCAPES.get(ch)
+        if short is not None:
+            out.append(short)
+        elif code < 0x20 or code == 0x7F or 0xD800 <= code <= 0xDFFF:
+            out.append(f"\\u{code:04x}")
+        else:
+            out.append(ch)
+    out.append('"')
+    return "".join(out)
+
+
+def boolean(value: bool) -> str:
+    """The literal of a boolean."""
+    return next(word for word, truth in BOOLEANS.items() if truth is value)
+
+
+# -- parameter types ----------------------------------------------------------------------
+def type_of(value: Any) -> str | None:
+    """The parameter type whose values include `value` exactly (None for other values)."""
+    for name, python_type in PARAM_TYPES.items():
+        if type(value) is python_type:
+            return name
+    return None
+
+
+def as_type(value: Any, type_name: str) -> Any:
+    """`value` as a value of the declared type: `float` takes integers too (and makes them
+    floats), `int` does not take booleans. Raises ValueError when it does not fit."""
+    if type_name == "float" and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    expected = PARAM_TYPES[type_name]
+    if isinstance(value, expected) and not (expected is int and isinstance(value, bool)):
+        return value
+    raise ValueError(f"expected a value of type `{type_name}`")
+
+
+def parse_value(text: str, type_name: str) -> Any:
+    """A value given as text (`--set name=text`) read as the parameter's type; ValueError
+    says why it does not fit."""
+    if type_name == "str":
+        return text
+    if type_name == "bool":
+        lowered = text.strip().lower()
+        if lowered in BOOLEANS:
+            return BOOLEANS[lowered]
+        raise ValueError("expected " + " or ".join(f"`{word}`" for word in BOOLEANS))
+    if type_name == "int":
+        if re.fullmatch(r"\s*[+-]?[0-9]+\s*", text):
+            return int(text)
+        raise ValueError("expected a whole number")
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError("expected a number") from None
+    if not math.isfinite(value):
+        raise ValueError("expected a finite number")
+    return value
+
+
+def describe_types() -> str:
+    """The parameter types for messages: "`str`, `int`, `float` or `bool`"."""
+    names = [f"`{name}`" for name in PARAM_TYPES]
+    return ", ".join(names[:-1]) + " or " + names[-1]
