@@ -34,7 +34,7 @@ import random
 import statistics
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Iterator, Mapping
+from typing import Any, Callable, Iterable, Iterator, Mapping, NoReturn
 
 import httpx
 
@@ -150,7 +150,7 @@ class _Secret:
 
     __str__ = __repr__
 
-    def __reduce__(self):
+    def __reduce__(self) -> NoReturn:
         raise TypeError("the API key cannot be pickled")
 
 
@@ -518,14 +518,13 @@ class RunPodClient(_Core):
                                                   headers=self._headers(content is not None),
                                                   timeout=_timeout(read_timeout or self._read_timeout))
             except BackendConnectionError as error:
-                delay = self._retry_after_error(op, attempt, error)
-                time.sleep(delay)
+                time.sleep(self._retry_after_error(op, attempt, error))
                 continue
-            delay = self._may_retry(op, attempt, response=response)
-            if delay is None:
+            wait = self._may_retry(op, attempt, response=response)
+            if wait is None:
                 return self._answer(response, op, job_id)
-            self._notify(op, attempt, delay, f"HTTP {response.status_code}")
-            time.sleep(delay)
+            self._notify(op, attempt, wait, f"HTTP {response.status_code}")
+            time.sleep(wait)
 
     # -- operations ---------------------------------------------------------------------
     def run(self, payload: Mapping[str, Any], **options: Any) -> JobState:
@@ -657,14 +656,13 @@ class AsyncRunPodClient(_Core):
                                                         headers=self._headers(content is not None),
                                                         timeout=_timeout(read_timeout or self._read_timeout))
             except BackendConnectionError as error:
-                delay = self._retry_after_error(op, attempt, error)
-                await asyncio.sleep(delay)
+                await asyncio.sleep(self._retry_after_error(op, attempt, error))
                 continue
-            delay = self._may_retry(op, attempt, response=response)
-            if delay is None:
+            wait = self._may_retry(op, attempt, response=response)
+            if wait is None:
                 return self._answer(response, op, job_id)
-            self._notify(op, attempt, delay, f"HTTP {response.status_code}")
-            await asyncio.sleep(delay)
+            self._notify(op, attempt, wait, f"HTTP {response.status_code}")
+            await asyncio.sleep(wait)
 
     async def run(self, payload: Mapping[str, Any], **options: Any) -> JobState:
         """Submit a job (`POST /run`); see RunPodClient.run."""
