@@ -19,7 +19,7 @@ from __future__ import annotations
 import base64
 import binascii
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -89,7 +89,10 @@ class PurgeResult(BaseModel):
     status: str | None = None
 
 
-def parse_model(model: type[BaseModel], data: Any, what: str) -> Any:
+_Model = TypeVar("_Model", bound=BaseModel)
+
+
+def parse_model(model: type[_Model], data: Any, what: str) -> _Model:
     """Validate an API answer into a model; a shape we do not understand is a BackendError."""
     try:
         return model.model_validate(data)
@@ -160,7 +163,8 @@ def _parse_v5(output: dict[str, Any]) -> JobOutput:
             result.warnings.append(f"image {index} in the job output has no `data`")
             continue
         kind = item.get("type") or ("s3_url" if item["data"].startswith(("http://", "https://")) else "base64")
-        name = item.get("filename") if isinstance(item.get("filename"), str) else f"image_{index + 1}.png"
+        filename = item.get("filename")
+        name = filename if isinstance(filename, str) else f"image_{index + 1}.png"
         result.images.append(OutputImage(name, kind, item["data"]))
     result.no_images = not result.images
     return result

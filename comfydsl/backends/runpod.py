@@ -26,6 +26,7 @@ with RunPodClient("my-endpoint", api_key) as client:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import email.utils
 import json
 import os
@@ -33,7 +34,7 @@ import random
 import statistics
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Iterator, Mapping
+from typing import Any, Callable, Iterable, Iterator, Mapping, NoReturn
 
 import httpx
 
@@ -58,6 +59,7 @@ __all__ = [
     "RetryPolicy",
     "RunPodClient",
     "build_request",
+    "map_httpx_errors",
     "parse_output",
 ]
 
@@ -146,7 +148,7 @@ class _Secret:
 
     __str__ = __repr__
 
-    def __reduce__(self):
+    def __reduce__(self) -> NoReturn:
         raise TypeError("the API key cannot be pickled")
 
 
@@ -262,6 +264,24 @@ def _retry_after(response: httpx.Response) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
+@contextlib.contextmanager
+def map_httpx_errors(to_backend: Callable[[httpx.HTTPError], BackendError],
+                     catch: type[httpx.HTTPError] = httpx.TransportError) -> Iterator[None]:
+    """Turn the httpx errors of the block (transport errors by default) into the BackendError
+    `to_backend` makes of each, with the httpx error as its cause: the one place where the
+    clients, sync and async, map what httpx raises."""
+    try:
+        yield
+    except catch as exc:
+        raise to_backend(exc) from exc
+
+
+def _transport_cause(error: BackendError) -> httpx.TransportError:
+    cause = error.__cause__
+    assert isinstance(cause, httpx.TransportError)
+    return cause
+
+
 def _not_sent(exc: httpx.TransportError) -> bool:
     """Whether a transport error proves the request never reached the server."""
     return isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout))
@@ -338,12 +358,26 @@ class _Core:
     def _count(self, op: str) -> None:
         self.requests[op] = self.requests.get(op, 0) + 1
 
-    def _transport_error(self, exc: httpx.TransportError, op: str, attempts: int) -> BackendConnectionError:
+    def _mapped(self, op: str, attempt: int) -> contextlib.AbstractContextManager[None]:
+        """Map the transport errors of one request of `op` to BackendConnectionError."""
+        return map_httpx_errors(lambda exc: self._transport_error(exc, op, attempt))
+
+    def _retry_after_error(self, op: str, attempt: int, error: BackendConnectionError) -> float:
+        """Seconds to wait before sending again after a transport error; re-raises `error`
+        when the request is not retried."""
+        cause = _transport_cause(error)
+        delay = self._may_retry(op, attempt, exc=cause)
+        if delay is None:
+            raise error
+        self._notify(op, attempt, delay, type(cause).__name__)
+        return delay
+
+    def _transport_error(self, exc: httpx.HTTPError, op: str, attempts: int) -> BackendConnectionError:
         what = type(exc).__name__
         detail = self._redact(str(exc)) or what
         if attempts > 1:
             detail += f" (after {attempts} attempts)"
-        if op in ("run", "runsync", "retry") and not _not_sent(exc):
+        if op in ("run", "runsync", "retry") and isinstance(exc, httpx.TransportError) and not _not_sent(exc):
             detail += ("; the request may have reached the server, so it was not sent again: "
                        "a job may have been created (see `comfydsl health`)")
         return BackendConnectionError(f"{op}: cannot talk to {self.base_url}: {what}: {detail}")
@@ -460,21 +494,18 @@ class RunPodClient(_Core):
             attempt += 1
             self._count(op)
             try:
-                response = self._http.request(method, url, content=content, params=params,
-                                              headers=self._headers(content is not None),
-                                              timeout=_timeout(read_timeout or self._read_timeout))
-            except httpx.TransportError as exc:
-                delay = self._may_retry(op, attempt, exc=exc)
-                if delay is None:
-                    raise self._transport_error(exc, op, attempt) from None
-                self._notify(op, attempt, delay, type(exc).__name__)
-                time.sleep(delay)
+                with self._mapped(op, attempt):
+                    response = self._http.request(method, url, content=content, params=params,
+                                                  headers=self._headers(content is not None),
+                                                  timeout=_timeout(read_timeout or self._read_timeout))
+            except BackendConnectionError as error:
+                time.sleep(self._retry_after_error(op, attempt, error))
                 continue
-            delay = self._may_retry(op, attempt, response=response)
-            if delay is None:
+            wait = self._may_retry(op, attempt, response=response)
+            if wait is None:
                 return self._answer(response, op, job_id)
-            self._notify(op, attempt, delay, f"HTTP {response.status_code}")
-            time.sleep(delay)
+            self._notify(op, attempt, wait, f"HTTP {response.status_code}")
+            time.sleep(wait)
 
     # -- operations ---------------------------------------------------------------------
     def run(self, payload: Mapping[str, Any], **options: Any) -> JobState:
@@ -561,10 +592,8 @@ class RunPodClient(_Core):
         """The bytes of an output image: decoded base64, or downloaded from its URL without the API key."""
         if not image.is_url:
             return image.decode()
-        try:
+        with map_httpx_errors(lambda exc: _download_error(image, exc), catch=httpx.HTTPError):
             response = self._http.get(image.data, timeout=_timeout(120.0))
-        except httpx.HTTPError as exc:
-            raise _download_error(image, exc) from None
         if response.status_code != 200:
             raise _download_error(image, code=response.status_code)
         return response.content
@@ -603,21 +632,18 @@ class AsyncRunPodClient(_Core):
             attempt += 1
             self._count(op)
             try:
-                response = await self._http.request(method, url, content=content, params=params,
-                                                    headers=self._headers(content is not None),
-                                                    timeout=_timeout(read_timeout or self._read_timeout))
-            except httpx.TransportError as exc:
-                delay = self._may_retry(op, attempt, exc=exc)
-                if delay is None:
-                    raise self._transport_error(exc, op, attempt) from None
-                self._notify(op, attempt, delay, type(exc).__name__)
-                await asyncio.sleep(delay)
+                with self._mapped(op, attempt):
+                    response = await self._http.request(method, url, content=content, params=params,
+                                                        headers=self._headers(content is not None),
+                                                        timeout=_timeout(read_timeout or self._read_timeout))
+            except BackendConnectionError as error:
+                await asyncio.sleep(self._retry_after_error(op, attempt, error))
                 continue
-            delay = self._may_retry(op, attempt, response=response)
-            if delay is None:
+            wait = self._may_retry(op, attempt, response=response)
+            if wait is None:
                 return self._answer(response, op, job_id)
-            self._notify(op, attempt, delay, f"HTTP {response.status_code}")
-            await asyncio.sleep(delay)
+            self._notify(op, attempt, wait, f"HTTP {response.status_code}")
+            await asyncio.sleep(wait)
 
     async def run(self, payload: Mapping[str, Any], **options: Any) -> JobState:
         """Submit a job (`POST /run`); see RunPodClient.run."""
@@ -693,10 +719,8 @@ class AsyncRunPodClient(_Core):
         """The bytes of an output image; URLs are fetched without the API key."""
         if not image.is_url:
             return image.decode()
-        try:
+        with map_httpx_errors(lambda exc: _download_error(image, exc), catch=httpx.HTTPError):
             response = await self._http.get(image.data, timeout=_timeout(120.0))
-        except httpx.HTTPError as exc:
-            raise _download_error(image, exc) from None
         if response.status_code != 200:
             raise _download_error(image, code=response.status_code)
         return response.content

@@ -36,12 +36,12 @@ _HELP = ("check against the worker's own catalogue and model files (`--catalog h
 
 def is_validation_failure(text: str | None) -> bool:
     """Whether a job error is worker-comfyui's validation-failure text."""
-    return bool(text) and _HEAD.search(text) is not None
+    return text is not None and _HEAD.search(text) is not None
 
 
 def parse_worker_error(text: str | None) -> list[Diagnostic]:
     """Per-node diagnostics from a validation-failure text; [] for any other error."""
-    if not is_validation_failure(text):
+    if text is None or not is_validation_failure(text):
         return []
     nodes: dict[str, dict[str, Any]] = {}
     order: list[str] = []
@@ -88,7 +88,8 @@ def _node_diagnostics(node_id: str, data: dict[str, Any], notes: tuple[str, ...]
         if not isinstance(err, dict):
             found.append(REJECTED.report(f"{label}: {err}", node_id=node_id, class_type=class_type, notes=notes))
             continue
-        extra = err.get("extra_info") if isinstance(err.get("extra_info"), dict) else {}
+        extra_info = err.get("extra_info")
+        extra: dict[str, Any] = extra_info if isinstance(extra_info, dict) else {}
         input_name = extra.get("input_name") if isinstance(extra.get("input_name"), str) else None
         message = str(err.get("message") or err.get("type") or "error")
         details = err.get("details")

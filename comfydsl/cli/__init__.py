@@ -15,6 +15,7 @@ COMMAND_MODULES = (
     "comfydsl.cli.lint",
     "comfydsl.cli.recipe",
     "comfydsl.cli.runpod",
+    "comfydsl.cli.endpoint",
     "comfydsl.cli.serve",
 )
 

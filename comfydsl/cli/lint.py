@@ -7,8 +7,6 @@ and the renderers are imported inside the handlers, so `comfydsl lint` starts fa
 from __future__ import annotations
 
 import argparse
-import fnmatch
-import glob
 import os
 import sys
 from dataclasses import dataclass
@@ -18,9 +16,6 @@ from typing import Any, Iterable
 from . import UsageError
 
 FORMATS = ("text", "concise", "json", "github", "sarif")
-SUFFIXES = (".json", ".comfy")
-#: Directories a recursive search never enters.
-SKIP_DIRS = {"node_modules", "__pycache__"}
 STDIN = "-"
 
 
@@ -130,23 +125,20 @@ def resolve_options(args: argparse.Namespace) -> Options:
 
 
 def _split(values: Iterable[str]) -> list[str]:
-    """Comma-separated selectors, codes in upper case (`cd2` -> `CD2`)."""
-    parts = (part.strip() for value in values for part in value.split(","))
-    return [p.upper() if p[:2].lower() == "cd" and p[2:].isdigit() else p for p in parts if p]
+    from ..lint import normalize_selectors
+
+    return normalize_selectors(values)
 
 
 def check_selectors(selectors: Iterable[str], rules: list[Any], option: str) -> None:
-    """Every selector must name a rule or be a prefix of some rule's code."""
-    codes = [rule.code for rule in rules]
-    names = {rule.name for rule in rules}
-    for item in selectors:
-        if item in names or (item.startswith("CD") and any(code.startswith(item) for code in codes)):
-            continue
-        import difflib
+    """Every selector must name a rule or be a prefix of some rule's code; a usage error naming
+    `option` otherwise."""
+    from ..lint import check_selectors as check
 
-        close = difflib.get_close_matches(item, [*names, *codes], n=1)
-        hint = f" (a rule with a similar name exists: `{close[0]}`)" if close else ""
-        raise UsageError(f"{option}: `{item}` matches no rule code or name{hint}; see `comfydsl rules`")
+    try:
+        check(selectors, rules)
+    except ValueError as exc:
+        raise UsageError(f"{option}: {exc}") from None
 
 
 def load_target_or_exit(options: Options):
@@ -160,139 +152,17 @@ def load_target_or_exit(options: Options):
         raise UsageError(str(exc)) from None
 
 
-# -- finding files ---------------------------------------------------------------------
-
-
 def collect_files(paths: list[str], exclude: list[tuple[str, Path]]) -> list[str]:
-    """The files to lint, in a stable order, without duplicates or excluded ones.
+    """The files to lint (see `comfydsl.lint.collect_files`); a missing path is a usage error."""
+    from ..lint import collect_files as collect
 
-    A directory is searched recursively for `*.json` and `*.comfy` (hidden folders,
-    `node_modules` and `__pycache__` are skipped); a path that does not exist but holds
-    glob characters is expanded here (also for shells that do not).
-    """
-    found: list[str] = []
-    for arg in paths or ["."]:
-        if arg == STDIN:
-            found.append(STDIN)
-        elif os.path.isdir(arg):
-            found += _walk(arg, exclude)
-        elif os.path.exists(arg):
-            found.append(arg)
-        elif glob.has_magic(arg):
-            matches = sorted(glob.glob(arg, recursive=True))
-            if not matches:
-                raise UsageError(f"{arg}: no file matches this pattern")
-            for match in matches:
-                if os.path.isdir(match):
-                    found += _walk(match, exclude)
-                elif match.endswith(SUFFIXES):
-                    found.append(match)
-        else:
-            raise UsageError(f"{arg}: no such file or directory")
-    seen: set[str] = set()
-    unique = []
-    for path in found:
-        key = path if path == STDIN else os.path.realpath(path)
-        if key not in seen and (path == STDIN or not excluded(path, exclude)):
-            seen.add(key)
-            unique.append(path)
-    return unique
-
-
-def _walk(root: str, exclude: list[tuple[str, Path]]) -> list[str]:
-    out = []
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and d not in SKIP_DIRS
-                             and not excluded(os.path.join(dirpath, d), exclude, folder=True))
-        for name in sorted(filenames):
-            path = os.path.join(dirpath, name)
-            if not name.endswith(SUFFIXES) or (os.path.exists(path) and not os.path.isfile(path)):
-                continue  # a pipe, socket or device found by searching is no file to check (it could block)
-            out.append(os.path.normpath(path))
-    return out
-
-
-def excluded(path: str, exclude: list[tuple[str, Path]], *, folder: bool = False) -> bool:
-    """Whether `path` matches an exclude pattern, taken relative to the pattern's folder.
-
-    A pattern matches the path relative to that folder, or the file's name alone
-    (`*.ui.json`); `dir/**` also matches the folder `dir` itself.
-    """
-    if not exclude:
-        return False
-    absolute = Path(os.path.abspath(path))
-    for pattern, base in exclude:
-        pattern = pattern.replace(os.sep, "/").removeprefix("./")
-        try:
-            rel = absolute.relative_to(base.resolve() if base.exists() else base).as_posix()
-        except ValueError:
-            rel = absolute.as_posix()
-        candidates = [rel, absolute.name]
-        if folder:
-            candidates.append(rel + "/")
-        if any(fnmatch.fnmatchcase(c, pattern) for c in candidates):
-            return True
-    return False
+    try:
+        return collect(paths, exclude)
+    except FileNotFoundError as exc:
+        raise UsageError(str(exc)) from None
 
 
 # -- linting ---------------------------------------------------------------------------
-
-
-def lint_file(path: str, text: str, target, options: Options, display: str | None = None):
-    """The FileResult of one file's text."""
-    from ..render import FileResult
-
-    shown = display or path
-    if shown.endswith(".comfy"):
-        text = text.removeprefix("\ufeff")  # as compile reads recipes: a byte order mark is not part of it
-        diagnostics = lint_recipe_text(shown, text, target)
-        from ..validate import filter_codes
-
-        return FileResult(shown, "recipe", filter_codes(diagnostics, options.select, options.ignore), text)
-    from ..workflow.document import read_document
-    from ..workflow.jsonpos import attach_spans
-    from ..validate import check_document
-
-    doc = read_document(text, shown)
-    diagnostics = check_document(doc, catalog=target.catalog, models=target.models,
-                                 select=options.select, ignore=options.ignore)
-    if diagnostics:
-        attach_spans(diagnostics, text, path=shown, envelope=doc.envelope)
-        from ..diagnostics import sort_diagnostics
-
-        diagnostics = sort_diagnostics(diagnostics)
-    return FileResult(shown, doc.kind, diagnostics, text)
-
-
-def lint_recipe_text(path: str, text: str, target) -> list:
-    """Diagnostics of a `.comfy` recipe, from the recipe language's own linter."""
-    from ..diagnostics import sort_diagnostics
-    from ..dsl import lint_recipe
-
-    return sort_diagnostics(list(lint_recipe(path, text, target)))
-
-
-def read_input(path: str) -> tuple[str | None, str | None]:
-    """The text of a file (or of standard input), or why it cannot be read."""
-    try:
-        if path == STDIN:
-            return sys.stdin.buffer.read().decode("utf-8"), None
-        with open(path, encoding="utf-8", newline="") as fh:
-            return fh.read(), None
-    except UnicodeDecodeError as exc:
-        return None, f"not UTF-8 text (byte {exc.start})"
-    except OSError as exc:
-        return None, f"cannot read: {exc.strerror or exc}"
-
-
-def unreadable(path: str, reason: str):
-    """A FileResult for a file that could not be read at all."""
-    from ..diagnostics import Span
-    from ..workflow.document import INVALID_JSON
-    from ..render import FileResult
-
-    diag = INVALID_JSON.report(reason, span=Span(path, 1, 1))
-    return FileResult(path, "invalid", [diag], None)
 
 
 def run_lint(args: argparse.Namespace) -> int:
@@ -309,24 +179,10 @@ def run_lint(args: argparse.Namespace) -> int:
         rules = all_rules()
         check_selectors(options.select, rules, options.origin("select", args))
         check_selectors(options.ignore, rules, options.origin("ignore", args))
-    from ..render import LintRun
+    from ..lint import lint_files
 
-    named = {os.path.realpath(p) for p in args.paths if os.path.isfile(p)}
-    results, skipped = [], 0
-    for path in files:
-        display = (args.stdin_filename or "<stdin>") if path == STDIN else path
-        text, problem = read_input(path)
-        if text is None:
-            results.append(unreadable(display, problem))
-            continue
-        result = lint_file(path, text, target, options, display)
-        if result.kind == "other" and (args.only_workflows or os.path.realpath(path) not in named):
-            skipped += 1
-            continue
-        results.append(result)
-    run = LintRun(results, models_checked=target.models_checked, rules=rules)
-    if skipped:
-        print(f"note: skipped {skipped} JSON file(s) that hold no workflow", file=sys.stderr)
+    run = lint_files(files, named=args.paths, target=target, select=options.select, ignore=options.ignore,
+                     only_workflows=args.only_workflows, stdin_name=args.stdin_filename, rules=rules)
     report(run, options, args.output_file)
     return exit_status(run, options.strict)
 
@@ -339,12 +195,11 @@ def exit_status(run, strict: bool) -> int:
 
 def report(run, options: Options, output_file: str | None) -> None:
     """Write the rendered run, and the once-per-run note about model files."""
-    from ..render import MODELS_NOT_CHECKED, render
+    from ..lint import run_notes
+    from ..render import render
 
-    if not run.files:
-        print("note: no .json or .comfy file to check", file=sys.stderr)
-    elif not run.models_checked and options.format in ("text", "concise", "github"):
-        print(f"note: {MODELS_NOT_CHECKED}", file=sys.stderr)
+    for note in run_notes(run, options.format):
+        print(f"note: {note}", file=sys.stderr)
     color = (output_file is None and options.format == "text" and sys.stdout.isatty()
              and not os.environ.get("NO_COLOR"))
     text = render(run, options.format, color=color)

@@ -39,6 +39,8 @@ class LintRun:
     files: list[FileResult]
     models_checked: bool = True
     rules: list[Any] | None = None  # Rule objects, for SARIF's rule table
+    #: files left out because they hold no workflow (`package.json`...)
+    skipped: list[str] = field(default_factory=list)
 
     def diagnostics(self) -> list[Diagnostic]:
         return [d for f in self.files for d in f.diagnostics]

@@ -52,13 +52,24 @@ def render(run: LintRun, *, color: bool = False) -> str:
 
 def render_concise(run: LintRun) -> str:
     """`path:line:col: CODE [severity] message`, one line per finding, then a summary line."""
-    lines = []
-    for result in run.files:
-        for diag in result.diagnostics:
-            lines.append(f"{_where(display_path(result, diag), diag.location.span)}: "
-                         f"{diag.code} [{diag.severity.value}] {diag.message}")
+    lines = [diagnostic_line(diag, result.path) for result in run.files for diag in result.diagnostics]
     lines.append(summary_line(run))
     return "\n".join(lines) + "\n"
+
+
+def diagnostic_line(diag: Diagnostic, path: str | None = None) -> str:
+    """One finding on one line, as every command prints it: `path:line:col: CODE [severity] message`.
+
+    The file is the span's own (a recipe fragment's) or else `path`; a finding without a
+    span is shown at `path` alone, and without either as `CODE [severity] message`.
+    """
+    span = diag.location.span
+    shown = (span.path if span is not None and span.path else None) or path
+    if span is not None:
+        where = _where(shown or "<unknown>", span) + ": "
+    else:
+        where = f"{shown}: " if shown else ""
+    return f"{where}{diag.code} [{diag.severity.value}] {diag.message}"
 
 
 def summary_line(run: LintRun) -> str:

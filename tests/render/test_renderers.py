@@ -7,8 +7,8 @@ import json
 import pytest
 
 from comfydsl.catalog import builtin_catalog
-from comfydsl.cli.lint import Options, lint_file
 from comfydsl.diagnostics import Diagnostic, Location, Severity, Span
+from comfydsl.lint import lint_text
 from comfydsl.render import FileResult, LintRun, render
 from comfydsl.render.github import annotation, escape_data, escape_property
 from comfydsl.target import Target
@@ -27,16 +27,13 @@ SNAP = """\
 """
 
 
-def options(**kw) -> Options:
-    base = dict(catalogs=[], models=None, builtin=True, format="text", strict=False, select=[],
-                ignore=[], exclude=[])
-    base.update(kw)
-    return Options(**base)
+def lint(path: str, text: str, **kw) -> FileResult:
+    return lint_text(text, path, target=Target(builtin_catalog()), **kw)
 
 
 @pytest.fixture(scope="module")
 def snap_run() -> LintRun:
-    result = lint_file("snap.json", SNAP, Target(builtin_catalog()), options())
+    result = lint("snap.json", SNAP)
     return LintRun([result], models_checked=False)
 
 
@@ -143,7 +140,7 @@ CYCLE = """\
 
 
 def test_related_locations_are_shown_with_labels():
-    result = lint_file("cycle.json", CYCLE, Target(builtin_catalog()), options())
+    result = lint("cycle.json", CYCLE)
     text = render(LintRun([result]), "text")
     assert """\
 error[CD601]: nodes form a dependency cycle: `1` -> `2` -> `1`
@@ -183,7 +180,7 @@ def test_long_lines_are_cut_around_the_span():
     nodes["39"]["inputs"]["width"] = 0
     nodes["40"] = {"class_type": "SaveImage", "inputs": {"images": ["39", 0], "filename_prefix": "x"}}
     compact = json.dumps(nodes)
-    result = lint_file("compact.json", compact, Target(builtin_catalog()), options(select=["CD403"]))
+    result = lint("compact.json", compact, select=["CD403"])
     text = render(LintRun([result]), "text")
     lines = text.splitlines()
     source, caret = lines[3], lines[4]
@@ -197,7 +194,7 @@ def test_long_lines_are_cut_around_the_span():
 def test_tabs_keep_the_caret_aligned():
     text_in = '{\n\t"1": {"class_type": "EmptyImage", "inputs": {"width": 0, "height": 64, "batch_size": 1, "color": 0}},\n' \
               '\t"2": {"class_type": "SaveImage", "inputs": {"images": ["1", 0], "filename_prefix": "x"}}\n}\n'
-    result = lint_file("tabs.json", text_in, Target(builtin_catalog()), options())
+    result = lint("tabs.json", text_in)
     lines = render(LintRun([result]), "text").splitlines()
     source, caret = lines[3], lines[4]
     assert "\t" not in source

@@ -14,7 +14,7 @@ import pytest
 
 from comfydsl.catalog import builtin_catalog
 from comfydsl.rules.codes import all_rules
-from comfydsl.cli.lint import Options, lint_file
+from comfydsl.lint import lint_text
 from comfydsl.render import MODELS_NOT_CHECKED, FileResult, LintRun, render
 from comfydsl.target import Target
 
@@ -32,8 +32,7 @@ WORKFLOW = """\
 
 
 def lint(text: str, path: str = "dir with space/wf.json") -> FileResult:
-    opts = Options([], None, True, "sarif", False, [], [], [])
-    return lint_file(path, text, Target(builtin_catalog()), opts)
+    return lint_text(text, path, target=Target(builtin_catalog()))
 
 
 @pytest.fixture(scope="module")

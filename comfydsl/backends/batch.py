@@ -1,0 +1,514 @@
+"""The batch engine of `comfydsl run`: check many recipes and workflows, submit them to a
+RunPod endpoint with bounded concurrency, wait, save images and job records, and cancel
+the remote jobs when interrupted.
+
+```python
+from comfydsl.backends.batch import BatchOptions, Connection, prepare_jobs, run_batch
+from comfydsl.target import load_target
+
+prepared = prepare_jobs(["portrait.comfy"], sets={"seed": ["1", "2", "3"]}, target=load_target())
+prepared.raise_for_errors()
+result = run_batch(prepared.jobs, Connection("my-endpoint", api_key), "outputs",
+                   BatchOptions(concurrency=2), on_event=print)
+print(result.ok, [o.record.files for o in result.outcomes if o.record])
+```
+
+Progress is reported as `BatchEvent`s to one callback; the engine itself prints
+nothing. Every job that exists remotely gets a job record (`<out>/<job id>.job.json`,
+see `comfydsl.jobs`) as soon as its id is known, so an interrupted run can be resumed
+with `comfydsl status`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import os
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from ..diagnostics import Diagnostic
+from ..errors import BackendError, ComfyDSLError, CompileError, ParseError, WorkflowError
+from ..jobs import JobRecord, now, save_new_file
+from .results import JobResult, JobState
+from .runpod import DEFAULT_BASE_URL, AsyncRunPodClient, PollPolicy, RetryPolicy
+
+if TYPE_CHECKING:
+    from ..graph import Graph
+    from ..target import Target
+
+__all__ = [
+    "BatchEvent",
+    "BatchOptions",
+    "BatchResult",
+    "Connection",
+    "JobOutcome",
+    "JobSpec",
+    "Prepared",
+    "check_sets",
+    "parse_sets",
+    "prepare_jobs",
+    "run_batch",
+    "run_batch_async",
+    "sweep",
+]
+
+
+# -- what to run ---------------------------------------------------------------------
+
+
+@dataclass
+class JobSpec:
+    """One job to submit: where it came from, its request body and (for recipes) its Graph,
+    used to show the worker's errors at recipe lines."""
+
+    label: str
+    source: str
+    params: dict[str, str]
+    body: dict[str, Any]
+    graph: Graph | None = None
+
+
+@dataclass
+class Prepared:
+    """The jobs built from the inputs, every diagnostic found on the way (with the file it
+    belongs to), and how many jobs were asked for."""
+
+    jobs: list[JobSpec]
+    diagnostics: list[tuple[str, Diagnostic]]
+    expected: int
+    check: bool = True
+
+    @property
+    def complete(self) -> bool:
+        """Whether every input (and every sweep point) gave a job."""
+        return len(self.jobs) >= self.expected
+
+    def raise_for_errors(self) -> None:
+        """Raise CompileError (nothing is to be submitted) when some input gave no job."""
+        if self.complete:
+            return
+        errors = [d for _, d in self.diagnostics if d.is_error]
+        raise CompileError(errors, message=f"{len(errors)} error(s): nothing was submitted"
+                                           + ("" if self.check else " (--no-check cannot send what cannot be read)"))
+
+
+def parse_sets(items: Iterable[str]) -> dict[str, list[str]]:
+    """`KEY=VALUE` parameters by key; repeated keys and comma-separated numbers
+    (`seed=1,2,3`) make a sweep. ValueError for an item without `=`."""
+    found: dict[str, list[str]] = {}
+    for item in items:
+        key, eq, value = item.partition("=")
+        key = key.strip()
+        if not eq or not key:
+            raise ValueError(f"--set takes KEY=VALUE, not `{item}`")
+        parts = value.split(",")
+        values = parts if len(parts) > 1 and all(_is_number(p) for p in parts) else [value]
+        found.setdefault(key, []).extend(v.strip() if len(values) > 1 else v for v in values)
+    return found
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text.strip())
+    except ValueError:
+        return False
+    return bool(text.strip())
+
+
+def sweep(sets: Mapping[str, Sequence[str]]) -> list[dict[str, str]]:
+    """Every combination of the parameters' values (one empty combination without any)."""
+    keys = list(sets)
+    return [dict(zip(keys, values)) for values in itertools.product(*(sets[k] for k in keys))]
+
+
+def check_sets(inputs: Sequence[str], sets: Mapping[str, Sequence[str]]) -> None:
+    """Parameters apply to recipes only: ValueError when `sets` is given with a workflow input."""
+    workflows = [p for p in inputs if not p.endswith(".comfy")]
+    if sets and workflows:
+        raise ValueError("--set applies to recipes only; " + ", ".join(f"`{p}`" for p in workflows)
+                         + " is a workflow")
+
+
+def prepare_jobs(inputs: Sequence[str], *, target: Target, sets: Mapping[str, Sequence[str]] | None = None,
+                 check: bool = True, repeat: int = 1) -> Prepared:
+    """Check and build the jobs of `.comfy` recipes (one per sweep point) and workflow JSON files.
+
+    With `check`, an input with errors gives no job. `sets` applies to recipes only
+    (ValueError when a workflow is among the inputs); each job is repeated `repeat` times.
+    An unreadable workflow file raises WorkflowError.
+    """
+    sets = dict(sets or {})
+    check_sets(inputs, sets)
+    if repeat < 1:
+        raise ValueError("--repeat must be at least 1")
+    combos = sweep(sets)
+    diagnostics: list[tuple[str, Diagnostic]] = []
+    specs: list[JobSpec] = []
+    for path in inputs:
+        if path.endswith(".comfy"):
+            specs.extend(_recipe_jobs(path, combos, target, check, diagnostics))
+        else:
+            spec = _workflow_job(path, target, check, diagnostics)
+            if spec is not None:
+                specs.append(spec)
+    expanded = [JobSpec(spec.label + (f" #{n + 1}" if repeat > 1 else ""), spec.source, spec.params, spec.body,
+                        spec.graph) for spec in specs for n in range(repeat)]
+    return Prepared(expanded, diagnostics, len(inputs) * len(combos) * repeat, check)
+
+
+def _recipe_jobs(path: str, combos: list[dict[str, str]], target: Target, check: bool,
+                 diagnostics: list[tuple[str, Diagnostic]]) -> list[JobSpec]:
+    from ..dsl.recipe import Recipe, syntax_diagnostic
+
+    recipe = Recipe(path, target=target)
+    try:
+        recipe.module  # noqa: B018 - parse once, report syntax errors located
+    except ParseError as exc:
+        diagnostics.append((path, syntax_diagnostic(exc)))
+        return []
+    specs = []
+    for params in combos:
+        graph, found = recipe.build(params)
+        diagnostics.extend((path, d) for d in found)
+        if graph is None or (check and any(d.is_error for d in found)):
+            continue
+        body = graph.envelope(graph.to_workflow(), "runpod")
+        label = path + "".join(f" {k}={v}" for k, v in params.items())
+        specs.append(JobSpec(label, path, params, body, graph))
+    return specs
+
+
+def _workflow_job(path: str, target: Target, check: bool,
+                  diagnostics: list[tuple[str, Diagnostic]]) -> JobSpec | None:
+    from ..workflow.document import read_document
+    from ..workflow.envelopes import runpod_body
+    from ..validate import check_document
+
+    try:
+        with open(path, encoding="utf-8") as fh:
+            text = fh.read()
+    except OSError as exc:
+        raise WorkflowError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise WorkflowError(f"{path}: not UTF-8 text") from None
+    doc = read_document(text, path)
+    found = check_document(doc, catalog=target.catalog, models=target.models)
+    diagnostics.extend((path, d) for d in found)
+    if doc.workflow is None or (check and any(d.is_error for d in found)):
+        return None
+    body = runpod_body(doc.workflow)
+    if doc.images:
+        body["input"]["images"] = doc.images  # passed on as read (already in wire form)
+    return JobSpec(path, path, {}, body, None)
+
+
+# -- how to run it -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Connection:
+    """Where the jobs go: the endpoint id, the API key and the API base URL."""
+
+    endpoint: str
+    api_key: str
+    base_url: str = DEFAULT_BASE_URL
+
+    def __repr__(self) -> str:
+        return f"Connection(endpoint={self.endpoint!r}, api_key='***', base_url={self.base_url!r})"
+
+
+@dataclass
+class BatchOptions:
+    """How a batch runs.
+
+    `concurrency` jobs are in flight at once. `sync` sends each job with `/runsync`;
+    `wait=False` submits and returns; `cancel_on_interrupt=False` leaves the jobs running
+    when the run is interrupted. `timeout` bounds each job's wait (the job keeps running),
+    `poll_interval` is the first poll's delay (growing to 5 s), `retries` the retries of a
+    request. `request` holds the options of every submission (`execution_timeout`, `ttl`,
+    `low_priority`, `webhook`: see `build_request`). `tick`, in seconds, asks for a
+    `"tick"` event that often (to redraw a progress line).
+    """
+
+    concurrency: int = 4
+    sync: bool = False
+    wait: bool = True
+    cancel_on_interrupt: bool = True
+    timeout: float | None = None
+    poll_interval: float = 1.0
+    retries: int = 4
+    request: dict[str, Any] = field(default_factory=dict)
+    tick: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.concurrency < 1:
+            raise ValueError("--concurrency must be at least 1")
+        if self.sync and (not self.wait or not self.cancel_on_interrupt):
+            raise ValueError("--sync waits for each job in one request; it cannot be combined with "
+                             "--no-wait or --detach")
+        if self.retries < 0:
+            raise ValueError("--retries cannot be negative")
+
+
+@dataclass
+class JobOutcome:
+    """What happened to one job: its record (once submitted), whether it succeeded, why not,
+    and the worker's diagnostics (located in the recipe when it came from one)."""
+
+    spec: JobSpec
+    record: JobRecord | None = None
+    ok: bool = False
+    message: str | None = None
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"label": self.spec.label, "ok": self.ok, "message": self.message}
+        if self.record is not None:
+            data.update(self.record.to_dict())
+        return data
+
+
+@dataclass
+class BatchEvent:
+    """Something a progress display may show.
+
+    Kinds: `submitted` (a job id is known), `state` (a job's status changed; `initial`
+    right after submission), `finished` (a job is done; `result` is None when it was not
+    waited for), `error` (a job failed on this side: `message`), `retry` (a request is
+    retried: `message`), `warning` (`message`), `tick`, and after an interruption
+    `interrupted`, `detached` / `cancelled` / `cancel-failed` (per live job, `message`
+    says why) and `sync-interrupted` (jobs sent with /runsync whose ids are unknown).
+    """
+
+    kind: str
+    index: int | None = None
+    job_id: str | None = None
+    state: JobState | None = None
+    outcome: JobOutcome | None = None
+    result: JobResult | None = None
+    message: str = ""
+    initial: bool = False
+
+
+@dataclass
+class BatchResult:
+    """Every job's outcome, in the order given, and whether the run was interrupted."""
+
+    outcomes: list[JobOutcome]
+    connection: Connection
+    out: str
+    interrupted: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not self.interrupted and all(o.ok for o in self.outcomes)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"ok": self.ok, "endpoint": self.connection.endpoint, "out": self.out,
+                "interrupted": self.interrupted, "jobs": [o.to_dict() for o in self.outcomes]}
+
+
+EventHandler = Callable[[BatchEvent], None]
+
+
+def run_batch(jobs: Sequence[JobSpec], connection: Connection, out: str, options: BatchOptions | None = None,
+              on_event: EventHandler | None = None) -> BatchResult:
+    """Run the jobs to the end (see `run_batch_async`) in a new event loop.
+
+    Ctrl-C (KeyboardInterrupt) cancels the remote jobs, or with
+    `cancel_on_interrupt=False` leaves them running, and returns with `interrupted` set.
+    """
+    return asyncio.run(run_batch_async(jobs, connection, out, options, on_event))
+
+
+async def run_batch_async(jobs: Sequence[JobSpec], connection: Connection, out: str,
+                          options: BatchOptions | None = None, on_event: EventHandler | None = None,
+                          client: AsyncRunPodClient | None = None) -> BatchResult:
+    """Submit every job under `options.concurrency`, wait for each, save its images into
+    `out` and its job record beside them; keep going when one fails.
+
+    When the task running this is cancelled, the jobs still live are cancelled remotely
+    (see `BatchOptions.cancel_on_interrupt`) and the result says `interrupted`. `client`
+    replaces the client made from `connection` (it is not closed).
+    """
+    return await _Batch(list(jobs), connection, out, options or BatchOptions(), on_event, client).main()
+
+
+class _Batch:
+    def __init__(self, jobs: list[JobSpec], connection: Connection, out: str, options: BatchOptions,
+                 on_event: EventHandler | None, client: AsyncRunPodClient | None) -> None:
+        self.jobs = jobs
+        self.connection = connection
+        self.out = out
+        self.options = options
+        self.emit: EventHandler = on_event or (lambda event: None)
+        self.outcomes = [JobOutcome(spec) for spec in jobs]
+        self.live: dict[str, int] = {}
+        self.submitting: dict[asyncio.Future[JobState], int] = {}
+        self.started: dict[int, float] = {}
+        self.owned = client is None
+        self.client = client or self._client()
+
+    def _client(self) -> AsyncRunPodClient:
+        interval = self.options.poll_interval
+        return AsyncRunPodClient(self.connection.endpoint, self.connection.api_key,
+                                 base_url=self.connection.base_url, check=False,
+                                 poll=PollPolicy(initial=interval, maximum=max(5.0, interval)),
+                                 retry=RetryPolicy(attempts=self.options.retries + 1), on_retry=self._on_retry,
+                                 max_connections=self.options.concurrency + 4)
+
+    async def main(self) -> BatchResult:
+        gate = asyncio.Semaphore(self.options.concurrency)
+        ticker = asyncio.ensure_future(self._tick(self.options.tick)) if self.options.tick else None
+        tasks = [asyncio.ensure_future(self._guarded(gate, i)) for i in range(len(self.jobs))]
+        interrupted = False
+        try:
+            await asyncio.gather(*tasks)
+        except asyncio.CancelledError:
+            interrupted = True
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await self._interrupted()
+        finally:
+            if ticker is not None:
+                ticker.cancel()
+            if self.owned:
+                await self.client.aclose()
+        return BatchResult(self.outcomes, self.connection, self.out, interrupted)
+
+    async def _tick(self, every: float) -> None:
+        while True:
+            await asyncio.sleep(every)
+            self.emit(BatchEvent("tick"))
+
+    def _on_retry(self, op: str, attempt: int, delay: float, why: str) -> None:
+        self.emit(BatchEvent("retry", message=f"{op}: {why}, retrying in {delay:.1f}s (attempt {attempt + 1})"))
+
+    async def _guarded(self, gate: asyncio.Semaphore, index: int) -> None:
+        outcome = self.outcomes[index]
+        async with gate:
+            try:
+                await self._one(index)
+            except (ComfyDSLError, ValueError) as exc:
+                outcome.ok = False
+                outcome.message = str(exc)
+                record = outcome.record
+                if record is not None and record.job_id:
+                    self.live.pop(record.job_id, None)
+                    record.error = record.error or str(exc)
+                    self._save_record(record)
+                self.emit(BatchEvent("error", index, record.job_id if record else None, outcome=outcome,
+                                     message=str(exc)))
+
+    async def _one(self, index: int) -> None:
+        spec, outcome = self.jobs[index], self.outcomes[index]
+        self.started[index] = now()
+        if self.options.sync:
+            result = await self.client.runsync(spec.body, wait=90, timeout=self.options.timeout,
+                                               **self.options.request)
+            self._submitted(index, result.state, quiet=True)
+            await self._complete(index, result)
+            return
+        submit = asyncio.ensure_future(self.client.run(spec.body, **self.options.request))
+        self.submitting[submit] = index
+        try:
+            state = await asyncio.shield(submit)
+        finally:
+            if submit.done():
+                self.submitting.pop(submit, None)
+        self._submitted(index, state)
+        if not self.options.wait:
+            outcome.ok = True
+            self.live.pop(state.id, None)
+            self.emit(BatchEvent("finished", index, state.id, state, outcome))
+            return
+        self.emit(BatchEvent("state", index, state.id, state, outcome, initial=True))
+        result = await self.client.wait(
+            state.id, timeout=self.options.timeout,
+            on_update=lambda s: self.emit(BatchEvent("state", index, s.id, s, outcome)))
+        self.live.pop(state.id, None)
+        await self._complete(index, result)
+
+    def _submitted(self, index: int, state: JobState, quiet: bool = False) -> None:
+        """A job exists now: write its record (before anything else can go wrong)."""
+        spec = self.jobs[index]
+        record = JobRecord(job_id=state.id, endpoint=self.connection.endpoint, base_url=self.connection.base_url,
+                           status=state.status.value, source=os.path.abspath(spec.source),
+                           params=dict(spec.params), submitted_at=self.started.get(index) or now())
+        self.outcomes[index].record = record
+        if not state.is_final:
+            self.live[state.id] = index
+            self._save_record(record)
+        if not quiet:
+            self.emit(BatchEvent("submitted", index, state.id, state, self.outcomes[index],
+                                 message=f"submitted {spec.label} as job {state.id}"))
+
+    async def _complete(self, index: int, result: JobResult) -> None:
+        spec, outcome = self.jobs[index], self.outcomes[index]
+        record = outcome.record
+        assert record is not None
+        record.status = result.status.value
+        record.finished_at = now()
+        record.delay_ms = result.state.delay_time
+        record.execution_ms = result.state.execution_time
+        record.warnings = list(result.warnings)
+        record.error = result.error
+        graph = spec.graph
+        diagnostics = [graph.locate(d) for d in result.diagnostics] if graph else list(result.diagnostics)
+        record.diagnostics = [d.to_dict() for d in diagnostics]
+        outcome.diagnostics = diagnostics
+        ok = result.ok
+        for image in result.images:
+            try:
+                data = await self.client.image_bytes(image)
+                record.files.append(save_new_file(self.out, image.filename, data).name)
+            except (BackendError, OSError) as exc:
+                record.warnings.append(f"image `{image.filename}` not saved: {exc}")
+                ok = False
+        self._save_record(record)
+        outcome.ok = ok
+        if not ok:
+            outcome.message = record.error
+        self.emit(BatchEvent("finished", index, record.job_id, result.state, outcome, result))
+
+    def _save_record(self, record: JobRecord) -> None:
+        try:
+            record.save(self.out)
+        except OSError as exc:
+            self.emit(BatchEvent("warning", job_id=record.job_id,
+                                 message=f"cannot write the job record of {record.job_id}: {exc}"))
+
+    async def _interrupted(self) -> None:
+        if self.submitting:
+            done, _ = await asyncio.wait(list(self.submitting), timeout=30)
+            for task in done:
+                if not task.cancelled() and task.exception() is None:
+                    self._submitted(self.submitting[task], task.result())
+        self.emit(BatchEvent("interrupted"))
+        if self.options.sync:
+            self.emit(BatchEvent("sync-interrupted",
+                                 message="jobs sent with /runsync keep running; their ids are not known"))
+        if not self.live:
+            return
+        if not self.options.cancel_on_interrupt:
+            for job_id, index in self.live.items():
+                self.emit(BatchEvent("detached", index, job_id, message="keeps running"))
+            return
+        live = list(self.live)
+        results = await asyncio.gather(*(self._cancel(job_id) for job_id in live), return_exceptions=True)
+        for job_id, result in zip(live, results):
+            if isinstance(result, BaseException):
+                self.emit(BatchEvent("cancel-failed", self.live.get(job_id), job_id, message=str(result)))
+            else:
+                self.emit(BatchEvent("cancelled", self.live.get(job_id), job_id, message=result))
+
+    async def _cancel(self, job_id: str) -> str:
+        state = await self.client.cancel(job_id)
+        record = self.outcomes[self.live[job_id]].record
+        if record is not None:
+            record.status = state.status.value
+            self._save_record(record)
+        return state.status.value

@@ -1,0 +1,67 @@
+"""`comfydsl.lint`: linting as a library call, and the one-line diagnostic format."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from comfydsl.diagnostics import Diagnostic, Location, Severity, Span
+from comfydsl.lint import lint_paths, lint_text, run_notes
+from comfydsl.render.text import diagnostic_line
+
+BAD = {"1": {"class_type": "EmptyImage", "inputs": {"width": 0, "height": 64, "batch_size": 1, "color": 0}},
+       "2": {"class_type": "SaveImage", "inputs": {"images": ["1", 0], "filename_prefix": "x"}}}
+
+
+def codes(result) -> list[str]:
+    return [d.code for d in result.diagnostics]
+
+
+def test_lint_text_json_and_recipe():
+    result = lint_text(json.dumps(BAD, indent=1), "wf.json")
+    assert result.kind == "api" and codes(result) == ["CD403"]
+    assert result.diagnostics[0].location.span.path == "wf.json"
+    recipe = lint_text("x = Nope()\n", "r.comfy")
+    assert recipe.kind == "recipe" and "CD121" in codes(recipe)
+    assert lint_text("x = Nope()\n", "stdin", language="recipe").kind == "recipe"
+    with pytest.raises(ValueError, match="unknown language"):
+        lint_text("{}", "x", language="yaml")
+
+
+def test_lint_text_select_and_ignore():
+    assert codes(lint_text(json.dumps(BAD), "wf.json", ignore=["CD4"])) == []
+    assert codes(lint_text(json.dumps(BAD), "wf.json", select=["link-type-mismatch"])) == []
+
+
+def test_lint_paths_searches_skips_and_notes(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "wf.json").write_text(json.dumps(BAD))
+    (tmp_path / "package.json").write_text('{"name": "x"}')
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "ok.json").write_text(json.dumps({**BAD, "1": {**BAD["1"], "inputs": {
+        "width": 8, "height": 8, "batch_size": 1, "color": 0}}}))
+    run = lint_paths()
+    assert [r.path for r in run.files] == ["wf.json", "sub/ok.json"]
+    assert run.skipped == ["package.json"] and run.summary()["errors"] == 1
+    assert run_notes(run)[0] == "skipped 1 JSON file(s) that hold no workflow"
+    assert [r.path for r in lint_paths(["*.json"], exclude=["wf.json"]).files] == []
+    assert lint_paths(["package.json"]).files[0].kind == "other"  # named: reported, not skipped
+
+
+def test_lint_paths_bad_arguments(tmp_path):
+    with pytest.raises(FileNotFoundError, match="no such file"):
+        lint_paths([str(tmp_path / "missing.json")])
+    with pytest.raises(FileNotFoundError, match="no file matches"):
+        lint_paths([str(tmp_path / "*.nothing")])
+    with pytest.raises(ValueError, match="similar name exists: `dangling-link`"):
+        lint_paths([str(tmp_path)], select=["dangling-links"])
+
+
+def test_one_line_format():
+    diag = Diagnostic("CD201", "missing-required-input", Severity.ERROR, "input `seed` is missing",
+                      Location(node_id="3", span=Span("r.comfy", 12, 13)))
+    assert diagnostic_line(diag, "other.json") == "r.comfy:12:13: CD201 [error] input `seed` is missing"
+    bare = Diagnostic("CD602", "no-output", Severity.WARNING, "no output")
+    assert diagnostic_line(bare, "w.json") == "w.json: CD602 [warning] no output"
+    assert diagnostic_line(bare) == "CD602 [warning] no output"
