@@ -10,9 +10,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-SHARED = ROOT.parent / "shared"
-CONFORMANCE = SHARED / "conformance"
+from support import CONFORMANCE, PULID_OBJECT_INFO, ROOT  # noqa: F401  (re-exported for the CLI tests)
 
 
 def comfydsl_script() -> str:

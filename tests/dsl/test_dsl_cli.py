@@ -10,8 +10,7 @@ import pytest
 
 from support_dsl import TAIL, comfydsl_exe
 
-SHARED = Path(__file__).resolve().parents[3] / "shared"
-PULID = SHARED / "custom_nodes" / "pulid_flux.object_info.json"
+from support import PULID_OBJECT_INFO as PULID
 
 RECIPE = 'param size: int = 64\nparam name: str = "t"\nparam on: bool = false\nparam ratio: float = 1.5\n' \
          'img = EmptyImage(width=size, height=size * ratio // 1, batch_size=1, color=0)\n' \

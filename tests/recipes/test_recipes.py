@@ -234,12 +234,12 @@ def test_lint_inside_recipes_passes_on_recipes_and_goldens():
 
 def test_pulid_fragment_is_what_the_importer_builds(tmp_path):
     from comfydsl.catalog.importer import main
-    from recipes_support import CATALOGS
-    from support import SHARED
+    from recipes_support import PACKS
+    from support import PULID_FOLDERS, PULID_OBJECT_INFO
 
     out = tmp_path / "pulid_flux.json"
-    assert main([str(SHARED / "custom_nodes" / "pulid_flux.object_info.json"),
-                 "--folders", str(SHARED / "custom_nodes" / "pulid_flux.model_folders.json"), "-o", str(out)]) == 0
-    assert out.read_text() == (CATALOGS / "pulid_flux.json").read_text()
+    assert main([str(PULID_OBJECT_INFO),
+                 "--folders", str(PULID_FOLDERS), "-o", str(out)]) == 0
+    assert out.read_text() == (PACKS / "pulid_flux.json").read_text()
     data = json.loads(out.read_text())
     assert data["PulidFluxModelLoader"]["input"]["required"]["pulid_file"] == [[], {"model_folder": "pulid"}]
