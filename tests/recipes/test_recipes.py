@@ -12,7 +12,7 @@ import subprocess
 import pytest
 
 from recipes_support import GOLDEN, RECIPES, UPDATE_ENV, recipe_target
-from support import comfydsl_command
+from support import invoke
 
 TOP_RECIPES = sorted(p for p in RECIPES.glob("*.comfy"))
 NAMES = [p.stem for p in TOP_RECIPES]
@@ -213,22 +213,19 @@ def test_a_missing_model_file_is_reported_through_the_manifest(tmp_path):
 # -- through the command line, with the configuration file of recipes/ ------------------------------
 def test_compile_inside_recipes_needs_no_flags(tmp_path):
     out = tmp_path / "pulid.json"
-    done = subprocess.run([*comfydsl_command(), "compile", "flux_pulid.comfy", "--envelope", "runpod", "-o", str(out)],
-                          cwd=RECIPES, capture_output=True, text=True, timeout=60)
+    done = invoke("compile", "flux_pulid.comfy", "--envelope", "runpod", "-o", str(out), cwd=RECIPES)
     assert done.returncode == 0, done.stderr
     assert out.read_text() == (GOLDEN / "flux_pulid.json").read_text()
 
 
 def test_fmt_check_passes_on_the_recipes():
-    done = subprocess.run([*comfydsl_command(), "fmt", "--check", "."], cwd=RECIPES, capture_output=True,
-                          text=True, timeout=60)
+    done = invoke("fmt", "--check", ".", cwd=RECIPES)
     assert done.returncode == 0, done.stdout + done.stderr
     assert done.stdout == ""
 
 
 def test_lint_inside_recipes_passes_on_recipes_and_goldens():
-    done = subprocess.run([*comfydsl_command(), "lint", ".", str(GOLDEN)], cwd=RECIPES, capture_output=True,
-                          text=True, timeout=60)
+    done = invoke("lint", ".", str(GOLDEN), cwd=RECIPES)
     assert done.returncode == 0, done.stdout + done.stderr
 
 
