@@ -109,3 +109,60 @@ def test_cd101_without_a_pack_keeps_its_other_hints():
     wf = {"1": {"class_type": "KSamplr", "inputs": {}}}
     [found] = [d for d in check_workflow(wf) if d.code == "CD101"]
     assert "similar name" in found.help and "pack" not in found.help
+
+
+# -- through the command line ---------------------------------------------------------------------
+PULID_WORKFLOW = {
+    "1": {"class_type": "PulidFluxEvaClipLoader", "inputs": {}},
+    "2": {"class_type": "PulidFluxInsightFaceLoader", "inputs": {"provider": "CPU"}},
+    "3": {"class_type": "EmptyImage", "inputs": {"width": 64, "height": 64, "batch_size": 1, "color": 0}},
+    "4": {"class_type": "SaveImage", "inputs": {"images": ["3", 0], "filename_prefix": "x"}},
+}
+
+
+@pytest.fixture
+def pulid_json(tmp_path):
+    path = tmp_path / "wf.json"
+    path.write_text(json.dumps(PULID_WORKFLOW))
+    return path
+
+
+def test_lint_takes_a_pack_by_name(pulid_json, tmp_path):
+    from support import invoke
+
+    without = invoke("lint", pulid_json, cwd=tmp_path)
+    assert without.returncode == 1 and "add `--catalog pulid_flux`" in without.stdout
+    assert invoke("lint", pulid_json, "--catalog", "pulid_flux", cwd=tmp_path).returncode == 0
+
+
+def test_lint_with_packs_in_the_settings(pulid_json, tmp_path):
+    from support import invoke
+
+    (tmp_path / "comfydsl.toml").write_text('packs = ["pulid_flux"]\n')
+    assert invoke("lint", pulid_json, cwd=tmp_path).returncode == 0
+    (tmp_path / "comfydsl.toml").write_text('packs = ["pulid_flx"]\n')
+    bad = invoke("lint", pulid_json, cwd=tmp_path)
+    assert bad.returncode == 2 and "unknown catalogue pack `pulid_flx` (shipped packs: pulid_flux" in bad.stderr
+    assert "Traceback" not in bad.stderr
+
+
+@pytest.mark.parametrize("command", [["lint", "wf.json"], ["schema"]])
+def test_an_unknown_pack_on_the_command_line_is_a_usage_error(pulid_json, tmp_path, command):
+    from support import invoke
+
+    done = invoke(*command, "--catalog", "pulid", cwd=tmp_path)
+    assert done.returncode == 2, done.stderr
+    assert "`pulid` is neither a catalogue file nor a shipped catalogue pack (shipped packs: pulid_flux" \
+        in done.stderr and len(done.stderr.strip().splitlines()) == 1
+
+
+def test_compile_a_recipe_with_a_pack(tmp_path):
+    from support import invoke
+
+    (tmp_path / "r.comfy").write_text("eva = PulidFluxEvaClipLoader()\n"
+                                      "img = EmptyImage(width=64, height=64, batch_size=1, color=0)\n"
+                                      "SaveImage(images=img, filename_prefix=\"x\")\n")
+    assert invoke("compile", "r.comfy", cwd=tmp_path).returncode == 1
+    done = invoke("compile", "r.comfy", "--catalog", "pulid_flux", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["1"]["class_type"] == "PulidFluxEvaClipLoader"
