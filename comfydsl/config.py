@@ -5,7 +5,8 @@ to the file's folder. Command-line options override it.
 
 ```toml
 [tool.comfydsl]
-catalog = ["catalogs/pulid_flux.json"]   # merged over the built-in catalogue
+packs = ["pulid_flux"]                   # catalogue packs shipped with comfydsl
+catalog = ["catalogs/my_nodes.json"]     # files or server URLs, merged after the packs
 models = "models.toml"                   # models root or manifest
 no-builtin = false
 format = "text"
@@ -30,7 +31,7 @@ from typing import Any
 
 from .errors import ConfigError
 
-_KNOWN = {"catalog", "models", "no-builtin", "format", "strict", "select", "ignore", "exclude", "runpod"}
+_KNOWN = {"catalog", "packs", "models", "no-builtin", "format", "strict", "select", "ignore", "exclude", "runpod"}
 
 
 @dataclass
@@ -38,6 +39,7 @@ class Settings:
     """Settings read from a configuration file (all optional)."""
 
     path: Path | None = None
+    #: Catalogue sources in merge order: the `packs` (by name), then `catalog` (paths resolved).
     catalog: list[str] = field(default_factory=list)
     models: str | None = None
     no_builtin: bool = False
@@ -89,7 +91,8 @@ def load_settings(path: str | os.PathLike | None = None, *, start: str | os.Path
         catalog = [catalog]
     settings = Settings(
         path=config,
-        catalog=[_resolve(root, c, config, "catalog") for c in _strings(catalog, config, "catalog")],
+        catalog=[*_packs(data.get("packs", []), config),
+                 *(_resolve_catalog(root, c, config) for c in _strings(catalog, config, "catalog"))],
         models=_resolve(root, data["models"], config, "models") if "models" in data else None,
         no_builtin=_bool(data.get("no-builtin", False), config, "no-builtin"),
         format=_string(data.get("format"), config, "format"),
@@ -120,6 +123,27 @@ def _resolve(root: Path, value: Any, config: Path, key: str) -> str:
     if value.startswith(("http://", "https://")):
         return value
     return str((root / value).resolve())
+
+
+def _packs(value: Any, config: Path) -> list[str]:
+    from .catalog import pack_names
+
+    names = _strings(value, config, "packs")
+    known = pack_names()
+    for name in names:
+        if name not in known:
+            raise ConfigError(f"{config}: `packs`: unknown catalogue pack `{name}` "
+                              f"(shipped packs: {', '.join(known) or 'none'})")
+    return names
+
+
+def _resolve_catalog(root: Path, value: str, config: Path) -> str:
+    """A catalogue entry: a URL, a pack name (when no such file exists) or a path from `root`."""
+    from .catalog import is_pack_name
+
+    if is_pack_name(value) and not (root / value).exists():
+        return value
+    return _resolve(root, value, config, "catalog")
 
 
 def _strings(value: Any, config: Path, key: str) -> list[str]:

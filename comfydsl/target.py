@@ -1,9 +1,10 @@
 """The target worker: its node catalogue and its model inventory, from the sources a user
-names (`--catalog FILE|URL`, `--models DIR|FILE`, `--no-builtin`).
+names (`--catalog FILE|URL|PACK`, `--models DIR|FILE`, `--no-builtin`).
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
 
@@ -29,16 +30,18 @@ def load_target(catalogs: Iterable[str] = (), models: str | None = None, *, buil
                 timeout: float = 10.0) -> Target:
     """Merge the built-in catalogue (unless `builtin` is false) with each source in order.
 
-    A source is an object_info JSON file or a server URL (`http://host:8188`). The model
-    lists of file and server catalogues count as the worker's model inventory; `models`
-    (a models root or a manifest) adds to it.
+    A source is an object_info JSON file, a server URL (`http://host:8188`) or the name of a
+    catalogue pack shipped in the package (`pulid_flux`; see `comfydsl.catalog.pack_names`): a
+    name with no path separator and no `.json` that is not an existing file. The model lists of
+    file and server catalogues count as the worker's model inventory; `models` (a models root
+    or a manifest) adds to it.
     """
     from .catalog import builtin_catalog, builtin_folders
 
     catalog = builtin_catalog() if builtin else NodeCatalog()
     inventory: ModelCatalog | None = None
     for source in catalogs:
-        raw = fetch_object_info(source, timeout=timeout) if _is_url(source) else read_object_info(source)
+        raw = _read_source(source, timeout)
         folders = dict(builtin_folders())
         found = inventory_from_object_info(raw, folders, source)
         catalog = catalog.merged(NodeCatalog(raw, source=source, folders=folders))
@@ -78,6 +81,16 @@ def inventory_from_object_info(raw: Mapping[str, Any], folders: Mapping[str, str
                 inventory.add(folders[key], [o for o in options if isinstance(o, str)])
                 found = True
     return inventory if found else None
+
+
+def _read_source(source: str, timeout: float) -> Any:
+    from .catalog import is_pack_name, load_pack
+
+    if _is_url(source):
+        return fetch_object_info(source, timeout=timeout)
+    if is_pack_name(source) and not os.path.exists(source):
+        return load_pack(source)
+    return read_object_info(source)
 
 
 def _is_url(source: str) -> bool:

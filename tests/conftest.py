@@ -1,11 +1,11 @@
-"""Shared fixtures: the real catalogue and conformance cases from ../shared."""
+"""Shared fixtures: the real catalogue and conformance cases from tests/data."""
 
 from __future__ import annotations
 
 import json
 
 import pytest
-from support import OBJECT_INFO, SHARED
+from support import OBJECT_INFO, PLACEHOLDERS
 
 
 @pytest.fixture(scope="session")
@@ -27,6 +27,6 @@ def placeholder_models():
     from comfydsl.catalog.importer import read_placeholders
 
     models = ModelCatalog(source="placeholders")
-    for name, folder in read_placeholders((SHARED / "comfyui" / "README.md").read_text()).items():
+    for name, folder in read_placeholders(PLACEHOLDERS.read_text()).items():
         models.add(folder, [name])
     return models

@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 from support import ROOT
 
 RECIPES = ROOT / "recipes"
-CATALOGS = ROOT / "catalogs"
+#: The catalogue packs shipped in the package (`--catalog NAME`, `packs = [...]`).
+PACKS = ROOT / "comfydsl" / "catalog" / "packs"
 GOLDEN = ROOT / "tests" / "recipes" / "golden"
 #: Set this environment variable to 1 to rewrite the golden files from the current compiler.
 UPDATE_ENV = "COMFYDSL_UPDATE_GOLDENS"

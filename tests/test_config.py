@@ -13,9 +13,8 @@ from comfydsl.config import find_config, load_settings
 from comfydsl.errors import ConfigError
 
 sys.path.insert(0, str(Path(__file__).parent / "cli"))
-from clitools import CLEAN, SHARED, assert_clean_usage_error, run, workflow, write_json  # noqa: E402
-
-PULID = SHARED / "custom_nodes" / "pulid_flux.object_info.json"
+from clitools import CLEAN, assert_clean_usage_error, run, workflow, write_json  # noqa: E402
+from support import PULID_OBJECT_INFO as PULID  # noqa: E402
 
 
 # -- discovery -------------------------------------------------------------------------

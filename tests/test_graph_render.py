@@ -109,13 +109,9 @@ def test_svg_and_png_through_graphviz(builtin):
 
 # -- the command ------------------------------------------------------------------------------
 def run(*args, env=None, cwd=None):
-    import os
-    import subprocess
+    from support import invoke
 
-    from support import comfydsl_command
-
-    full_env = {**os.environ, **(env or {})}
-    return subprocess.run([*comfydsl_command(), *args], capture_output=True, cwd=cwd, env=full_env, timeout=60)
+    return invoke(*args, cwd=cwd, env=env, text=False)
 
 
 def test_graph_command_draws_a_recipe_with_parameters():

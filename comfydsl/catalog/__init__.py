@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from functools import lru_cache
 from importlib import resources
@@ -37,3 +38,45 @@ def builtin_folders() -> dict[str, str]:
                     if folder:
                         out[f"{cls_name}.{name}"] = folder
     return out
+
+
+# -- shipped packs: catalogue fragments of custom node packs, named without a path ------------
+
+def pack_names() -> list[str]:
+    """The catalogue packs shipped in the package (`comfydsl/catalog/packs/<name>.json`), sorted."""
+    folder = resources.files(__package__).joinpath("packs")
+    return sorted(entry.name[:-5] for entry in folder.iterdir() if entry.name.endswith(".json"))
+
+
+def is_pack_name(source: str) -> bool:
+    """Whether `source` names a pack rather than a file: no path separator and no `.json`.
+
+    A file of that name in the working directory still wins (`load_target` checks that).
+    """
+    return bool(source) and not any(sep in source for sep in ("/", "\\", ":")) \
+        and not source.lower().endswith(".json") and source not in (".", "..")
+
+
+@lru_cache(maxsize=None)
+def _pack_raw(name: str) -> dict:
+    text = resources.files(__package__).joinpath("packs", f"{name}.json").read_text(encoding="utf-8")
+    return json.loads(text)
+
+
+def load_pack(name: str) -> dict:
+    """The raw catalogue (object_info shape) of the shipped pack `name`.
+
+    Raises `CatalogError` naming the shipped packs when there is no such pack.
+    """
+    from ..errors import CatalogError
+
+    names = pack_names()
+    if name not in names:
+        raise CatalogError(f"`{name}` is neither a catalogue file nor a shipped catalogue pack "
+                           f"(shipped packs: {', '.join(names) or 'none'})")
+    return copy.deepcopy(_pack_raw(name))
+
+
+def packs_defining(class_type: str) -> list[str]:
+    """The shipped packs that define the node class `class_type`."""
+    return [name for name in pack_names() if class_type in _pack_raw(name)]

@@ -2,8 +2,11 @@
 
 The built-in catalogue shipped in the package is made by this importer:
 
-    python -m comfydsl.catalog.importer ../shared/comfyui/object_info.json \
-        --placeholders ../shared/comfyui/README.md -o comfydsl/catalog/builtin.json
+    python -m comfydsl.catalog.importer tests/data/comfyui/object_info.json \
+        --placeholders tests/data/comfyui/placeholders.md -o comfydsl/catalog/builtin.json
+
+and so are the packs of custom nodes (`comfydsl/catalog/packs/<name>.json`, see
+tests/data/README.md).
 
 Descriptions and tooltips are dropped. Model-file combos lose their option lists (which
 only reflect the files of the machine the catalogue was taken on) and gain a

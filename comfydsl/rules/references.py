@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 from typing import Iterator
 
+from ..catalog import packs_defining
 from ..catalog.nodes import NodeCatalog, NodeSpec
 from ..checks.context import CheckContext
 from ..diagnostics import Diagnostic
@@ -23,7 +24,8 @@ class UnknownClassType(CheckRule):
     **Example:** `"class_type": "KSamplr"`.
 
     **Use instead:** the right class name (`KSampler`), or load the catalogue of the worker's
-    custom nodes with `--catalog`.
+    custom nodes with `--catalog`. When a catalogue pack shipped with comfydsl defines the
+    class, the help names it (`--catalog pulid_flux`).
     """
 
     code = "CD101"
@@ -44,6 +46,13 @@ class UnknownClassType(CheckRule):
 
 
 def _suggest(name: str, catalog: NodeCatalog, display: dict[str, str]) -> str:
+    packs = packs_defining(name)
+    if len(packs) == 1:
+        return (f"the shipped catalogue pack `{packs[0]}` defines `{name}`: add `--catalog {packs[0]}` "
+                f"(or `packs = [\"{packs[0]}\"]` in comfydsl.toml)")
+    if packs:
+        names = ", ".join(f"`{p}`" for p in packs)
+        return f"the shipped catalogue packs {names} define `{name}`: add the worker's one with `--catalog NAME`"
     lowered = {n.lower(): n for n in catalog}
     if name.lower() in lowered:
         return f"class names are case-sensitive: use `{lowered[name.lower()]}`"

@@ -8,7 +8,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from support import OBJECT_INFO, SHARED
+from support import OBJECT_INFO, PLACEHOLDERS, PULID_FOLDERS, PULID_OBJECT_INFO
 
 from comfydsl.catalog import ModelCatalog, NodeCatalog, builtin_catalog
 from comfydsl.catalog import importer
@@ -20,7 +20,7 @@ BUILTIN = Path(__file__).resolve().parents[2] / "comfydsl" / "catalog" / "builti
 
 
 def test_builtin_is_what_the_importer_makes(object_info):
-    placeholders = importer.read_placeholders((SHARED / "comfyui" / "README.md").read_text())
+    placeholders = importer.read_placeholders(PLACEHOLDERS.read_text())
     folders = importer.model_folders(object_info, placeholders)
     assert json.loads(BUILTIN.read_text()) == importer.compact(object_info, folders, placeholders)
 
@@ -54,8 +54,8 @@ def test_read_placeholders():
 
 def test_importer_cli_with_folder_map(tmp_path):
     out = tmp_path / "pulid.json"
-    assert importer.main([str(SHARED / "custom_nodes" / "pulid_flux.object_info.json"),
-                          "--folders", str(SHARED / "custom_nodes" / "pulid_flux.model_folders.json"),
+    assert importer.main([str(PULID_OBJECT_INFO),
+                          "--folders", str(PULID_FOLDERS),
                           "-o", str(out)]) == 0
     catalog = NodeCatalog.from_file(str(out))
     assert catalog["PulidFluxModelLoader"].inputs["pulid_file"].model_folder == "pulid"

@@ -1,4 +1,5 @@
-"""Helpers for CLI tests: run the installed `comfydsl` console script in a subprocess."""
+"""Helpers for CLI tests: run `comfydsl` in process (`run`), or the installed console script
+(`comfydsl_script`) where the process itself is under test."""
 
 from __future__ import annotations
 
@@ -10,9 +11,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-SHARED = ROOT.parent / "shared"
-CONFORMANCE = SHARED / "conformance"
+from support import CONFORMANCE, PULID_OBJECT_INFO, ROOT, invoke  # noqa: F401  (re-exported for the CLI tests)
 
 
 def comfydsl_script() -> str:
@@ -28,11 +27,8 @@ def comfydsl_script() -> str:
 
 def run(*args: str, cwd: str | os.PathLike | None = None, stdin: str | None = None,
         env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    """Run `comfydsl ARGS...` and capture its output as text."""
-    full_env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
-    full_env.update(env or {})
-    return subprocess.run([comfydsl_script(), *args], cwd=cwd, input=stdin, capture_output=True,
-                          text=True, env=full_env, timeout=60)
+    """Run `comfydsl ARGS...` in process (NO_COLOR unset, `env` added) and capture its output as text."""
+    return invoke(*args, cwd=cwd, stdin=stdin, env=env)
 
 
 def assert_clean_usage_error(result: subprocess.CompletedProcess, *fragments: str) -> None:

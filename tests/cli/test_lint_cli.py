@@ -10,10 +10,10 @@ import subprocess
 
 import pytest
 
-from clitools import (CLEAN, CONFORMANCE, SHARED, assert_clean_usage_error, comfydsl_script, run,
+from clitools import (CLEAN, CONFORMANCE, PULID_OBJECT_INFO, assert_clean_usage_error, comfydsl_script, run,
                       workflow, write_json)
 
-PULID = SHARED / "custom_nodes" / "pulid_flux.object_info.json"
+PULID = PULID_OBJECT_INFO
 MODELS_NOTE = "model files were not checked"
 
 

@@ -6,7 +6,7 @@ import json
 
 from jsonschema import Draft202012Validator
 
-from clitools import CLEAN, SHARED, assert_clean_usage_error, run, write_json
+from clitools import CLEAN, PULID_OBJECT_INFO, assert_clean_usage_error, run, write_json
 from comfydsl.rules.codes import all_rules
 
 
@@ -60,7 +60,7 @@ def test_schema_to_stdout_and_file(tmp_path):
 
 
 def test_schema_with_custom_catalogue(tmp_path):
-    pulid = str(SHARED / "custom_nodes" / "pulid_flux.object_info.json")
+    pulid = str(PULID_OBJECT_INFO)
     schema = json.loads(run("schema", "--catalog", pulid, cwd=tmp_path).stdout)
     assert "ApplyPulidFlux" in schema["$defs"] and "KSampler" in schema["$defs"]
     only = json.loads(run("schema", "--catalog", pulid, "--no-builtin", cwd=tmp_path).stdout)
@@ -74,7 +74,7 @@ def test_schema_usage_errors(tmp_path):
 
 def test_schema_follows_the_config_file(tmp_path):
     write_json(tmp_path / "cat" / "extra.json",
-               json.loads((SHARED / "custom_nodes" / "pulid_flux.object_info.json").read_text()))
+               json.loads(PULID_OBJECT_INFO.read_text()))
     (tmp_path / "comfydsl.toml").write_text('catalog = ["cat/extra.json"]\nno-builtin = true\n')
     (tmp_path / "deep" / "er").mkdir(parents=True)
     schema = json.loads(run("schema", cwd=tmp_path / "deep" / "er").stdout)

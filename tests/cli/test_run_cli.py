@@ -12,7 +12,7 @@ import pytest
 
 from comfydsl.catalog import ModelCatalog
 from comfydsl.serve import serve_in_thread
-from support import comfydsl_command
+from support import comfydsl_command, invoke
 
 KEY = "rp_test_key_5f0c1d2e9a"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -58,8 +58,7 @@ def cli(args, server=None, *, cwd, key=KEY, timeout=60, env_extra=None):
         env["RUNPOD_API_BASE"] = server.url
         env["RUNPOD_ENDPOINT_ID"] = "ep"
     env.update(env_extra or {})
-    return subprocess.run([*comfydsl_command(), *args], cwd=cwd, env=env, capture_output=True, text=True,
-                          timeout=timeout)
+    return invoke(*args, cwd=cwd, env=env, replace_env=True)
 
 
 def records(out: Path) -> list[dict]:

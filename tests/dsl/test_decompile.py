@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 
 from comfydsl.dsl.decompile import DecompileError, compare_workflows, decompile, same_value, to_identifier
 from recipes_support import GOLDEN, RECIPES, decompilable_workflows, recipe_target
-from support import comfydsl_command
+from support import invoke
 
 FLUX = {
     "1": {"class_type": "CheckpointLoaderSimple", "inputs": {"ckpt_name": "flux1-dev-fp8.safetensors"},
@@ -266,7 +266,7 @@ def test_random_workflows_round_trip(workflow, tmp_path_factory):
 
 # -- the command ------------------------------------------------------------------------------
 def run(*args: str, cwd=None) -> subprocess.CompletedProcess:
-    return subprocess.run([*comfydsl_command(), *args], capture_output=True, text=True, cwd=cwd, timeout=60)
+    return invoke(*args, cwd=cwd)
 
 
 def test_decompile_command_writes_a_recipe_that_compiles(tmp_path):

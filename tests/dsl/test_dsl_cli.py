@@ -10,8 +10,8 @@ import pytest
 
 from support_dsl import TAIL, comfydsl_exe
 
-SHARED = Path(__file__).resolve().parents[3] / "shared"
-PULID = SHARED / "custom_nodes" / "pulid_flux.object_info.json"
+from support import PULID_OBJECT_INFO as PULID
+from support import invoke
 
 RECIPE = 'param size: int = 64\nparam name: str = "t"\nparam on: bool = false\nparam ratio: float = 1.5\n' \
          'img = EmptyImage(width=size, height=size * ratio // 1, batch_size=1, color=0)\n' \
@@ -19,7 +19,7 @@ RECIPE = 'param size: int = 64\nparam name: str = "t"\nparam on: bool = false\np
 
 
 def run(*args, cwd=None):
-    return subprocess.run([comfydsl_exe(), *map(str, args)], capture_output=True, text=True, cwd=cwd, timeout=60)
+    return invoke(*args, cwd=cwd)
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from comfydsl.dsl.fmt import LINE_LENGTH, FormatError, format_source, tokenize
 from comfydsl.errors import ParseError
-from support import ROOT, comfydsl_command
+from support import ROOT, comfydsl_command, invoke
 
 RECIPES = ROOT / "recipes"
 ALL_RECIPES = sorted(RECIPES.rglob("*.comfy"))
@@ -303,8 +303,7 @@ def _has_input(workflow: dict, name: str) -> bool:
 
 # -- the command ---------------------------------------------------------------------------------------
 def run(*args: str, cwd: Path | None = None, stdin: str | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([*comfydsl_command(), *args], capture_output=True, text=True, cwd=cwd, input=stdin,
-                          timeout=60)
+    return invoke(*args, cwd=cwd, stdin=stdin)
 
 
 def test_fmt_check_lists_files_and_writes_nothing(tmp_path):

@@ -1,5 +1,5 @@
 """The workflow JSON Schema: a valid draft 2020-12 schema that accepts real workflows and
-rejects broken ones (the conformance cases from ../shared)."""
+rejects broken ones (the conformance cases in tests/data)."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ from jsonschema import Draft202012Validator
 from comfydsl.catalog import NodeCatalog, builtin_catalog
 from comfydsl.emit.schema import LINK, NODE, ref, workflow_schema
 
-SHARED = Path(__file__).resolve().parents[2].parent / "shared"
-CASES = SHARED / "conformance" / "cases"
-INDEX = [json.loads(line) for line in (SHARED / "conformance" / "index.jsonl").read_text().splitlines() if line]
+from support import CASES, CONFORMANCE, PULID_OBJECT_INFO
+
+INDEX = [json.loads(line) for line in (CONFORMANCE / "index.jsonl").read_text().splitlines() if line]
 
 #: Mutations a schema can see: each must make the workflow fail the schema.
 SCHEMA_VISIBLE = {
@@ -108,7 +108,7 @@ def test_odd_class_names_are_referenced_correctly():
 
 
 def test_custom_catalogue_classes():
-    raw = json.loads((SHARED / "custom_nodes" / "pulid_flux.object_info.json").read_text())
+    raw = json.loads(PULID_OBJECT_INFO.read_text())
     schema = workflow_schema(builtin_catalog().merged(NodeCatalog(raw)))
     assert "ApplyPulidFlux" in schema["$defs"]
     assert "ApplyPulidFlux" in schema["$defs"][NODE]["properties"]["class_type"]["enum"]

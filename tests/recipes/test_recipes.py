@@ -12,7 +12,7 @@ import subprocess
 import pytest
 
 from recipes_support import GOLDEN, RECIPES, UPDATE_ENV, recipe_target
-from support import comfydsl_command
+from support import invoke
 
 TOP_RECIPES = sorted(p for p in RECIPES.glob("*.comfy"))
 NAMES = [p.stem for p in TOP_RECIPES]
@@ -213,33 +213,30 @@ def test_a_missing_model_file_is_reported_through_the_manifest(tmp_path):
 # -- through the command line, with the configuration file of recipes/ ------------------------------
 def test_compile_inside_recipes_needs_no_flags(tmp_path):
     out = tmp_path / "pulid.json"
-    done = subprocess.run([*comfydsl_command(), "compile", "flux_pulid.comfy", "--envelope", "runpod", "-o", str(out)],
-                          cwd=RECIPES, capture_output=True, text=True, timeout=60)
+    done = invoke("compile", "flux_pulid.comfy", "--envelope", "runpod", "-o", str(out), cwd=RECIPES)
     assert done.returncode == 0, done.stderr
     assert out.read_text() == (GOLDEN / "flux_pulid.json").read_text()
 
 
 def test_fmt_check_passes_on_the_recipes():
-    done = subprocess.run([*comfydsl_command(), "fmt", "--check", "."], cwd=RECIPES, capture_output=True,
-                          text=True, timeout=60)
+    done = invoke("fmt", "--check", ".", cwd=RECIPES)
     assert done.returncode == 0, done.stdout + done.stderr
     assert done.stdout == ""
 
 
 def test_lint_inside_recipes_passes_on_recipes_and_goldens():
-    done = subprocess.run([*comfydsl_command(), "lint", ".", str(GOLDEN)], cwd=RECIPES, capture_output=True,
-                          text=True, timeout=60)
+    done = invoke("lint", ".", str(GOLDEN), cwd=RECIPES)
     assert done.returncode == 0, done.stdout + done.stderr
 
 
 def test_pulid_fragment_is_what_the_importer_builds(tmp_path):
     from comfydsl.catalog.importer import main
-    from recipes_support import CATALOGS
-    from support import SHARED
+    from recipes_support import PACKS
+    from support import PULID_FOLDERS, PULID_OBJECT_INFO
 
     out = tmp_path / "pulid_flux.json"
-    assert main([str(SHARED / "custom_nodes" / "pulid_flux.object_info.json"),
-                 "--folders", str(SHARED / "custom_nodes" / "pulid_flux.model_folders.json"), "-o", str(out)]) == 0
-    assert out.read_text() == (CATALOGS / "pulid_flux.json").read_text()
+    assert main([str(PULID_OBJECT_INFO),
+                 "--folders", str(PULID_FOLDERS), "-o", str(out)]) == 0
+    assert out.read_text() == (PACKS / "pulid_flux.json").read_text()
     data = json.loads(out.read_text())
     assert data["PulidFluxModelLoader"]["input"]["required"]["pulid_file"] == [[], {"model_folder": "pulid"}]

@@ -197,7 +197,9 @@ def test_large_file_lookups_are_correct():
 
 # -- every finding of the real checks lands on its key -----------------------------------
 
-CASES = sorted((Path(__file__).resolve().parents[2].parent / "shared" / "conformance" / "cases").glob("*.json"))
+from support import CASES as CONFORMANCE_CASES  # noqa: E402
+
+CASES = sorted(CONFORMANCE_CASES.glob("*.json"))
 
 
 @settings(max_examples=40, deadline=None)

@@ -1,4 +1,4 @@
-"""Helpers of the serve tests: paths to ../shared, workflows, polling."""
+"""Helpers of the serve tests: test data paths, workflows, polling."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import json
 import time
 import httpx
 
-from support import CONFORMANCE, OBJECT_INFO, SHARED  # noqa: F401  (../shared beside the repository)
+from support import CONFORMANCE, OBJECT_INFO, PLACEHOLDERS  # noqa: F401  (tests/data)
 
 #: A valid workflow that needs no model files: an empty 2-image batch, saved.
 SAVE_TWO = {

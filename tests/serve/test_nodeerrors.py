@@ -10,7 +10,7 @@ from comfydsl.catalog import ModelCatalog, NodeCatalog
 from comfydsl.catalog.importer import read_placeholders
 from comfydsl.serve.nodeerrors import prompt_verdict
 from comfydsl.validate import check_workflow
-from serve_helpers import CONFORMANCE, OBJECT_INFO, SHARED
+from serve_helpers import CONFORMANCE, OBJECT_INFO, PLACEHOLDERS
 
 #: Kinds of change where comfydsl is stricter than ComfyUI 0.3.64 on purpose (it rejects
 #: what ComfyUI lets through and then fails at run time), or reports a different detail.
@@ -25,7 +25,7 @@ CASES = sorted(p.stem for p in (CONFORMANCE / "cases").glob("*.json"))
 def target():
     catalog = NodeCatalog(json.loads(OBJECT_INFO.read_text()), source="object_info")
     models = ModelCatalog(source="placeholders")
-    for name, folder in read_placeholders((SHARED / "comfyui" / "README.md").read_text()).items():
+    for name, folder in read_placeholders(PLACEHOLDERS.read_text()).items():
         models.add(folder, [name])
     return catalog, models
 

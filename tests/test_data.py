@@ -1,0 +1,41 @@
+"""The suite runs anywhere: its data lives in tests/data (each file accounted for in the README),
+no test reaches outside the checkout, and the sdist carries what the tests and docs read."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+
+from support import CASES, CONFORMANCE, DATA, OBJECT_INFO, PLACEHOLDERS, PULID_FOLDERS, PULID_OBJECT_INFO, ROOT
+
+README = (DATA / "README.md").read_text(encoding="utf-8")
+
+
+def test_every_data_path_exists():
+    for path in (OBJECT_INFO, PLACEHOLDERS, CONFORMANCE / "index.jsonl", PULID_OBJECT_INFO, PULID_FOLDERS):
+        assert path.is_file(), path
+    assert len(list(CASES.glob("*.json"))) == len((CONFORMANCE / "index.jsonl").read_text().splitlines())
+
+
+def test_every_data_file_is_in_the_readme():
+    for path in DATA.rglob("*"):
+        if path.is_dir() or path.parent == CASES or path.name in {"README.md", "refresh.py"} \
+                or "__pycache__" in path.parts:
+            continue
+        assert str(path.relative_to(DATA)) in README, f"{path.relative_to(DATA)} is not described in tests/data/README.md"
+
+
+def test_no_test_reads_beside_the_checkout():
+    beside = re.compile(r"""\.\./shared(?![\w.])|/work/shared|\.parent\s*/\s*["']shared["']|parents\[\d\]\s*/\s*["']shared["']""")
+    for path in (ROOT / "tests").rglob("*.py"):
+        if path in (DATA / "refresh.py", ROOT / "tests" / "test_data.py"):
+            continue  # refresh.py copies the data in (never run by the suite); this file names the patterns
+        assert not beside.search(path.read_text(encoding="utf-8")), f"{path.relative_to(ROOT)} reads ../shared"
+
+
+def test_the_sdist_holds_what_the_tests_and_docs_read():
+    sdist = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["hatch"]["build"]["targets"]["sdist"]
+    included = {entry.strip("/") for entry in sdist["include"]}
+    needed = {"comfydsl", "grammars", "README.md", "tests", "recipes", "examples", "docs", "benchmarks",
+              ".pre-commit-hooks.yaml"}
+    assert needed <= included, needed - included
