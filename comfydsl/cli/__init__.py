@@ -16,6 +16,7 @@ COMMAND_MODULES = (
     "comfydsl.cli.recipe",
     "comfydsl.cli.runpod",
     "comfydsl.cli.serve",
+    "comfydsl.cli.lsp",
 )
 
 
