@@ -215,11 +215,26 @@ def _resolve(index: Index, name: str, frag) -> Symbol | None:
 
 
 def _expr(index: Index, expr: Any, frag) -> None:
-    for node in ast.walk(expr):
-        if isinstance(node, ast.Name):
-            index.refs.append(Ref(node.name, node.span.start, node.span.end, _resolve(index, node.name, frag)))
-        elif isinstance(node, ast.Call):
-            index.calls.append(node)
+    stack = [expr]
+    refs, calls = index.refs, index.calls
+    while stack:
+        node = stack.pop()
+        kind = type(node)
+        if kind is ast.Name:
+            refs.append(Ref(node.name, node.span.start, node.span.end, _resolve(index, node.name, frag)))
+        elif kind is ast.Call:
+            calls.append(node)
             symbol = _resolve(index, node.func.name, frag)
             if symbol is not None and symbol.kind == "fragment":
-                index.refs.append(Ref(node.func.name, node.func.span.start, node.func.span.end, symbol))
+                refs.append(Ref(node.func.name, node.func.span.start, node.func.span.end, symbol))
+            stack.extend(arg.value if type(arg) is ast.KeywordArgument else arg for arg in node.args)
+        elif kind is ast.Attr or kind is ast.Index:
+            stack.append(node.value)
+        elif kind is ast.BinOp:
+            stack += (node.left, node.right)
+        elif kind is ast.Neg:
+            stack.append(node.operand)
+        elif kind is ast.ListExpr:
+            stack.extend(node.items)
+        elif kind is ast.ObjectExpr:
+            stack.extend(pair.value for pair in node.pairs)

@@ -71,7 +71,7 @@ class RecipeServer(LanguageServer):
 
     def file_text(self, path: str) -> str | None:
         """A file's text: the editor's buffer when it is open, else the file on disk."""
-        for doc in self.docs.values():
+        for doc in list(self.docs.values()):  # also called from the lint thread
             if doc.path == path:
                 return doc.text
         try:
@@ -114,14 +114,19 @@ class RecipeServer(LanguageServer):
         text = doc.text
         project = self.project_of(doc)
         loop = asyncio.get_running_loop()
-        analysis = await loop.run_in_executor(None, lint_text, doc.path, text, project)
+        analysis, index = await loop.run_in_executor(None, self._analyse, doc.path, text, project)
         if self.docs.get(doc.uri) is not doc or doc.version != version:
             return  # the text changed meanwhile: its own lint is on the way
         doc.analysis, doc.analysed_version = analysis, version
-        if analysis.module is not None:
-            doc.index = build_index(doc.path, analysis.module, self.load_module)
-            doc.indexed_text = text
+        if index is not None:
+            doc.index, doc.indexed_text = index, text
         self.publish(doc, project)
+
+    def _analyse(self, path: str, text: str, project) -> tuple[Analysis, Index | None]:
+        """Lint and index a text (in a worker thread)."""
+        analysis = lint_text(path, text, project)
+        index = build_index(path, analysis.module, self.load_module) if analysis.module is not None else None
+        return analysis, index
 
     def publish(self, doc: Document, project) -> None:
         assert doc.analysis is not None
