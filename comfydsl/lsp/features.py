@@ -15,7 +15,7 @@ from typing import Any, Iterable
 from lsprotocol import types as T
 
 from ..dsl import ast
-from .index import Index, Symbol, import_target
+from .index import end, start, Index, Symbol, import_target
 from .text import BUILTINS, DECORATORS, KEYWORDS, TYPES, SourceText, Token, lex
 
 #: How far back completion looks for the call it is in (characters).
@@ -89,7 +89,7 @@ def fragment_signature(frag: ast.Fragment, text: str | None) -> str:
     def show(p: ast.FragmentParam) -> str:
         out = p.name.name + (f": {p.type}" if p.type else "")
         if p.default is not None and text is not None and p.default.span.start is not None:
-            out += " = " + text[p.default.span.start:p.default.span.end]
+            out += " = " + text[start(p.default):end(p.default)]
         return out
     return f"fragment {frag.name.name}({', '.join(show(p) for p in frag.params)})"
 
@@ -97,22 +97,21 @@ def fragment_signature(frag: ast.Fragment, text: str | None) -> str:
 def symbol_markdown(symbol: Symbol, texts) -> str:
     node = symbol.node
     text = texts(symbol.path)
-    where = "" if text is None else ""
     if symbol.kind == "param":
-        default = "" if node.default is None or text is None else " = " + text[node.default.span.start:node.default.span.end]
+        default = "" if node.default is None or text is None else " = " + text[start(node.default):end(node.default)]
         head = f"param {node.name.name}: {node.type}{default}"
         note = "required parameter (no default)" if node.default is None else "recipe parameter"
     elif symbol.kind == "fragment-param":
-        default = "" if node.default is None or text is None else " = " + text[node.default.span.start:node.default.span.end]
+        default = "" if node.default is None or text is None else " = " + text[start(node.default):end(node.default)]
         head = f"{node.name.name}" + (f": {node.type}" if node.type else "") + default
         note = f"parameter of fragment `{symbol.owner.name.name}`"
     elif symbol.kind == "fragment":
         head = fragment_signature(node, text)
         returns = len(node.returns.values) if node.returns else 0
-        note = f"fragment, returns {returns} value{'s' if returns != 1 else ''}" + where
+        note = f"fragment, returns {returns} value{'s' if returns != 1 else ''}"
     else:
         value = node.value
-        shown = text[value.span.start:value.span.end] if text is not None else ""
+        shown = text[start(value):end(value)] if text is not None else ""
         if len(shown) > 80:
             shown = shown[:77] + "..."
         head = f"{', '.join(t.name for t in node.targets)} = {shown}"
@@ -180,27 +179,11 @@ class Context:
                 found.add(tok.text)
         return found
 
-    def at_statement_start(self) -> bool:
-        if self.prev is None:
-            return True
-        if self.open_call not in (None, "{"):
-            return False
-        return self.prev.text in ("{", "}", ")") and self._new_line() or self._new_line()
-
-    def _new_line(self) -> bool:
-        if self.prev is None:
-            return True
-        return "\n" in "".join(self._gap())
-
-    def _gap(self) -> Iterable[str]:
-        return []
-
 
 def completion(text: str, offset: int, index: Index | None, project, folder: str,
                doc_path: str) -> list[T.CompletionItem]:
     """Completion items for the cursor at `offset`."""
     ctx = Context(text, offset)
-    src_prefix_start = offset - len(ctx.prefix)
     catalog = project.target.catalog
     if ctx.string is not None:
         return _string_completion(ctx, text, offset, project, folder, doc_path)
@@ -238,7 +221,6 @@ def completion(text: str, offset: int, index: Index | None, project, folder: str
     items += [T.CompletionItem(b, kind=T.CompletionItemKind.Function, detail="built-in", sort_text="1" + b)
               for b in BUILTINS]
     items += _class_items(catalog, ctx.prefix)
-    del src_prefix_start
     return items
 
 
@@ -256,8 +238,6 @@ def _class_items(catalog, prefix: str) -> list[T.CompletionItem]:
     items = []
     low = prefix.lower()
     for name in catalog:
-        if low and low not in name.lower():
-            spec = None
         try:
             spec = catalog[name]
         except Exception:  # a malformed catalogue entry: skip it here, lint reports it
@@ -406,16 +386,16 @@ def hover(text: str, offset: int, index: Index | None, project, diagnostics: lis
         if ref is not None and ref.symbol is not None:
             parts.append(symbol_markdown(ref.symbol, texts))
             span = (ref.start, ref.end)
-        elif call is not None and call.func.span.start <= offset <= call.func.span.end and call.func.name in catalog:
+        elif call is not None and start(call.func) <= offset <= end(call.func) and call.func.name in catalog:
             parts.append(class_markdown(catalog[call.func.name]))
-            span = (call.func.span.start, call.func.span.end)
+            span = (start(call.func), end(call.func))
         elif call is not None and call.func.name in catalog:
             for kw in call.keywords:
-                if kw.name.span.start <= offset <= kw.name.span.end:
+                if start(kw.name) <= offset <= end(kw.name):
                     spec = catalog[call.func.name].inputs.get(kw.name.name)
                     if spec is not None:
                         parts.append(input_markdown(call.func.name, spec))
-                        span = (kw.name.span.start, kw.name.span.end)
+                        span = (start(kw.name), end(kw.name))
         if not parts:
             found = _attr_at(index, offset, catalog)
             if found is not None:
@@ -451,10 +431,10 @@ def _rule_docs() -> dict:
 
 def _attr_at(index: Index, offset: int, catalog):
     for stmt in index.module.statements:
-        if not (stmt.span.start <= offset <= stmt.span.end):
+        if not (start(stmt) <= offset <= end(stmt)):
             continue
         for node in ast.walk(stmt):
-            if isinstance(node, ast.Attr) and node.attr.span.start <= offset <= node.attr.span.end \
+            if isinstance(node, ast.Attr) and start(node.attr) <= offset <= end(node.attr) \
                     and isinstance(node.value, ast.Name):
                 call = index.variable_call(node.value.name, offset)
                 if call is None or call.func.name not in catalog:
@@ -464,7 +444,7 @@ def _attr_at(index: Index, offset: int, catalog):
                 except KeyError:
                     return None
                 text = f"**{call.func.name}** output {out.index} `{out.name}`: `{out.type}`"
-                return text, (node.attr.span.start, node.attr.span.end)
+                return text, (start(node.attr), end(node.attr))
     return None
 
 
@@ -517,35 +497,35 @@ def _fixes(diag, text: str, start: int, end: int, index: Index | None, project):
             yield fix
 
 
-def _missing_input(diag, start: int, index: Index, project, text: str):
+def _missing_input(diag, at: int, index: Index, project, text: str):
     catalog = project.target.catalog
     if diag.class_type not in catalog or diag.input is None:
         return None
     spec = catalog[diag.class_type].inputs.get(diag.input)
     if spec is None or spec.default is None or spec.takes_link_only:
         return None
-    call = next((c for c in index.calls if c.func.span.start == start), None)
+    call = next((c for c in index.calls if start(c.func) == at), None)
     if call is None:
         return None
-    close = call.span.end - 1  # the `)`
+    close = end(call) - 1  # the `)`
     value = f"{diag.input}={literal(spec.default)}"
-    inner = text[call.func.span.end + 1:close]
+    inner = text[end(call.func) + 1:close]
     if not call.args:
         return f"add `{value}`", [(close, close, value)]
-    last = call.args[-1].span
-    between = text[last.end:close]
+    last_start, last_end = start(call.args[-1]), end(call.args[-1])
+    between = text[last_end:close]
     if "\n" in inner.strip("\n") or "\n" in between:
-        line_start = text.rfind("\n", 0, last.start) + 1
-        indent = text[line_start:last.start]
+        line_start = text.rfind("\n", 0, last_start) + 1
+        indent = text[line_start:last_start]
         indent = indent if indent.strip() == "" else "    "
         comma = "" if between.lstrip().startswith(",") else ","
-        insert_at = last.end + (between.index(",") + 1 if comma == "" else 0)
+        insert_at = last_end + (between.index(",") + 1 if comma == "" else 0)
         return f"add `{value}`", [(insert_at, insert_at, f"{comma}\n{indent}{value}," if comma == "" else
                                    f",\n{indent}{value}")]
     comma = "" if between.strip().startswith(",") else ", "
     if comma == "":
         return f"add `{value}`", [(close, close, (" " if not between.endswith(" ") else "") + value)]
-    return f"add `{value}`", [(last.end, last.end, comma + value)]
+    return f"add `{value}`", [(last_end, last_end, comma + value)]
 
 
 # -- semantic tokens -------------------------------------------------------------------------------

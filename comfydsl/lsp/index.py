@@ -13,6 +13,16 @@ from typing import Any, Callable
 
 from ..dsl import ast
 
+def start(node: Any) -> int:
+    """Where a syntax node starts (a character offset)."""
+    return node.span.start or 0
+
+
+def end(node: Any) -> int:
+    """Where a syntax node ends (a character offset)."""
+    return node.span.end or 0
+
+
 Loader = Callable[[str], "ast.Module | None"]
 
 
@@ -70,7 +80,7 @@ class Index:
         """The innermost call whose parentheses (or name) hold `offset`."""
         best = None
         for call in self.calls:
-            if call.span.start <= offset <= call.span.end and (best is None or call.span.start >= best.span.start):
+            if start(call) <= offset <= end(call) and (best is None or start(call) >= start(best)):
                 best = call
         return best
 
@@ -89,7 +99,7 @@ class Index:
         """The symbol `name` means at `offset` (inside a fragment, its own names first)."""
         if offset is not None:
             for frag in self.module.fragments:
-                if frag.span.start <= offset <= frag.span.end:
+                if start(frag) <= offset <= end(frag):
                     local = self.locals.get(id(frag), {}).get(name)
                     if local is not None:
                         return local
@@ -97,7 +107,7 @@ class Index:
 
     def fragment_at(self, offset: int) -> ast.Fragment | None:
         for frag in self.module.fragments:
-            if frag.span.start <= offset <= frag.span.end:
+            if start(frag) <= offset <= end(frag):
                 return frag
         return None
 
@@ -127,7 +137,7 @@ def build_index(path: str, module: ast.Module, loader: Loader | None = None) -> 
         elif isinstance(stmt, ast.ImportFrom):
             for ident in stmt.names:
                 symbol = index.globals.get(ident.name)
-                index.refs.append(Ref(ident.name, ident.span.start, ident.span.end,
+                index.refs.append(Ref(ident.name, start(ident), end(ident),
                                       symbol if symbol and symbol.kind == "fragment" else None))
     return index
 
@@ -139,34 +149,34 @@ def import_target(importer: str, relative: str) -> str:
 
 def _declare(index: Index, loader: Loader | None) -> None:
     module, path = index.module, index.path
-    for stmt in module.imports:
-        target = import_target(path, stmt.path.value)
+    for imp in module.imports:
+        target = import_target(path, str(imp.path.value))
         sub = loader(target) if loader else None
-        names = ([i.name for i in stmt.names] if isinstance(stmt, ast.ImportFrom)
+        names = ([i.name for i in imp.names] if isinstance(imp, ast.ImportFrom)
                  else [f.name.name for f in sub.fragments] if sub else [])
         for name in names:
-            index.imports.setdefault(name, (target, stmt))
+            index.imports.setdefault(name, (target, imp))
             frag = next((f for f in sub.fragments if f.name.name == name), None) if sub else None
             if frag is not None:
-                index.globals.setdefault(name, Symbol("fragment", name, target, frag.name.span.start,
-                                                      frag.name.span.end, frag))
+                index.globals.setdefault(name, Symbol("fragment", name, target, start(frag.name),
+                                                      end(frag.name), frag))
     for stmt in module.statements:
         if isinstance(stmt, ast.Param):
-            _add(index.globals, Symbol("param", stmt.name.name, path, stmt.name.span.start, stmt.name.span.end, stmt))
+            _add(index.globals, Symbol("param", stmt.name.name, path, start(stmt.name), end(stmt.name), stmt))
         elif isinstance(stmt, ast.Fragment):
-            _add(index.globals, Symbol("fragment", stmt.name.name, path, stmt.name.span.start,
-                                       stmt.name.span.end, stmt), replace=True)
+            _add(index.globals, Symbol("fragment", stmt.name.name, path, start(stmt.name),
+                                       end(stmt.name), stmt), replace=True)
             local: dict[str, Symbol] = {}
             for p in stmt.params:
-                _add(local, Symbol("fragment-param", p.name.name, path, p.name.span.start, p.name.span.end, p, stmt))
+                _add(local, Symbol("fragment-param", p.name.name, path, start(p.name), end(p.name), p, stmt))
             for body in stmt.body:
                 if isinstance(body, ast.Assign):
                     for t in body.targets:
-                        _add(local, Symbol("variable", t.name, path, t.span.start, t.span.end, body, stmt))
+                        _add(local, Symbol("variable", t.name, path, start(t), end(t), body, stmt))
             index.locals[id(stmt)] = local
         elif isinstance(stmt, ast.Assign):
             for t in stmt.targets:
-                _add(index.globals, Symbol("variable", t.name, path, t.span.start, t.span.end, stmt))
+                _add(index.globals, Symbol("variable", t.name, path, start(t), end(t), stmt))
 
 
 def _add(table: dict[str, Symbol], symbol: Symbol, replace: bool = False) -> None:
@@ -175,8 +185,8 @@ def _add(table: dict[str, Symbol], symbol: Symbol, replace: bool = False) -> Non
 
 
 def _define(index: Index, symbol: Symbol | None, ident: ast.Ident) -> None:
-    own = symbol if symbol is not None and symbol.start == ident.span.start and symbol.path == index.path else None
-    index.refs.append(Ref(ident.name, ident.span.start, ident.span.end, own or symbol, definition=True))
+    own = symbol if symbol is not None and symbol.start == start(ident) and symbol.path == index.path else None
+    index.refs.append(Ref(ident.name, start(ident), end(ident), own or symbol, definition=True))
 
 
 def _fragment(index: Index, frag: ast.Fragment) -> None:
@@ -221,12 +231,12 @@ def _expr(index: Index, expr: Any, frag) -> None:
         node = stack.pop()
         kind = type(node)
         if kind is ast.Name:
-            refs.append(Ref(node.name, node.span.start, node.span.end, _resolve(index, node.name, frag)))
+            refs.append(Ref(node.name, start(node), end(node), _resolve(index, node.name, frag)))
         elif kind is ast.Call:
             calls.append(node)
             symbol = _resolve(index, node.func.name, frag)
             if symbol is not None and symbol.kind == "fragment":
-                refs.append(Ref(node.func.name, node.func.span.start, node.func.span.end, symbol))
+                refs.append(Ref(node.func.name, start(node.func), end(node.func), symbol))
             stack.extend(arg.value if type(arg) is ast.KeywordArgument else arg for arg in node.args)
         elif kind is ast.Attr or kind is ast.Index:
             stack.append(node.value)

@@ -24,7 +24,7 @@ from pygls.uris import from_fs_path, to_fs_path
 
 from .. import __version__
 from . import features as F
-from .index import Index, Symbol, build_index, import_target
+from .index import end, start, Index, Symbol, build_index, import_target
 from .project import Analysis, Projects, ServerOptions, format_text, lint_text, parse_text
 from .text import SourceText
 
@@ -206,10 +206,10 @@ class RecipeServer(LanguageServer):
             return None
         imports = module.imports
         for stmt in imports:
-            if import_target(doc.path, stmt.path.value) == elsewhere:
-                return F.lsp_range(src, stmt.span.start, stmt.span.end)
+            if import_target(doc.path, str(stmt.path.value)) == elsewhere:
+                return F.lsp_range(src, start(stmt), end(stmt))
         if imports:
-            return F.lsp_range(src, imports[0].span.start, imports[0].span.end)
+            return F.lsp_range(src, start(imports[0]), end(imports[0]))
         return None
 
 
@@ -372,7 +372,7 @@ def _register(ls: RecipeServer) -> None:  # noqa: C901 - one place that lists ev
         doc = ls.docs.get(params.text_document.uri)
         if doc is None or doc.analysis is None:
             return None
-        return F.code_actions(doc.uri, doc.text, doc.shown, params.context.diagnostics, ls.index_of(doc),
+        return F.code_actions(doc.uri, doc.text, doc.shown, list(params.context.diagnostics), ls.index_of(doc),
                               ls.project_of(doc))
 
     @ls.feature(T.TEXT_DOCUMENT_SEMANTIC_TOKENS_FULL,
@@ -386,8 +386,8 @@ def _register(ls: RecipeServer) -> None:  # noqa: C901 - one place that lists ev
 
 def _import_at(index: Index, offset: int, doc: Document) -> str | None:
     for stmt in index.module.imports:
-        if stmt.path.span.start <= offset <= stmt.path.span.end:
-            return import_target(doc.path, stmt.path.value)
+        if start(stmt.path) <= offset <= end(stmt.path):
+            return import_target(doc.path, str(stmt.path.value))
     return None
 
 
