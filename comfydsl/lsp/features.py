@@ -15,7 +15,7 @@ from typing import Any, Iterable
 from lsprotocol import types as T
 
 from ..dsl import ast
-from .index import end, start, Index, Symbol, import_target
+from .index import end_of, start_of, Index, Symbol, import_target
 from .text import BUILTINS, DECORATORS, KEYWORDS, TYPES, SourceText, Token, lex
 
 #: How far back completion looks for the call it is in (characters).
@@ -89,7 +89,7 @@ def fragment_signature(frag: ast.Fragment, text: str | None) -> str:
     def show(p: ast.FragmentParam) -> str:
         out = p.name.name + (f": {p.type}" if p.type else "")
         if p.default is not None and text is not None and p.default.span.start is not None:
-            out += " = " + text[start(p.default):end(p.default)]
+            out += " = " + text[start_of(p.default):end_of(p.default)]
         return out
     return f"fragment {frag.name.name}({', '.join(show(p) for p in frag.params)})"
 
@@ -98,11 +98,11 @@ def symbol_markdown(symbol: Symbol, texts) -> str:
     node = symbol.node
     text = texts(symbol.path)
     if symbol.kind == "param":
-        default = "" if node.default is None or text is None else " = " + text[start(node.default):end(node.default)]
+        default = "" if node.default is None or text is None else " = " + text[start_of(node.default):end_of(node.default)]
         head = f"param {node.name.name}: {node.type}{default}"
         note = "required parameter (no default)" if node.default is None else "recipe parameter"
     elif symbol.kind == "fragment-param":
-        default = "" if node.default is None or text is None else " = " + text[start(node.default):end(node.default)]
+        default = "" if node.default is None or text is None else " = " + text[start_of(node.default):end_of(node.default)]
         head = f"{node.name.name}" + (f": {node.type}" if node.type else "") + default
         note = f"parameter of fragment `{symbol.owner.name.name}`"
     elif symbol.kind == "fragment":
@@ -111,7 +111,7 @@ def symbol_markdown(symbol: Symbol, texts) -> str:
         note = f"fragment, returns {returns} value{'s' if returns != 1 else ''}"
     else:
         value = node.value
-        shown = text[start(value):end(value)] if text is not None else ""
+        shown = text[start_of(value):end_of(value)] if text is not None else ""
         if len(shown) > 80:
             shown = shown[:77] + "..."
         head = f"{', '.join(t.name for t in node.targets)} = {shown}"
@@ -386,16 +386,16 @@ def hover(text: str, offset: int, index: Index | None, project, diagnostics: lis
         if ref is not None and ref.symbol is not None:
             parts.append(symbol_markdown(ref.symbol, texts))
             span = (ref.start, ref.end)
-        elif call is not None and start(call.func) <= offset <= end(call.func) and call.func.name in catalog:
+        elif call is not None and start_of(call.func) <= offset <= end_of(call.func) and call.func.name in catalog:
             parts.append(class_markdown(catalog[call.func.name]))
-            span = (start(call.func), end(call.func))
+            span = (start_of(call.func), end_of(call.func))
         elif call is not None and call.func.name in catalog:
             for kw in call.keywords:
-                if start(kw.name) <= offset <= end(kw.name):
+                if start_of(kw.name) <= offset <= end_of(kw.name):
                     spec = catalog[call.func.name].inputs.get(kw.name.name)
                     if spec is not None:
                         parts.append(input_markdown(call.func.name, spec))
-                        span = (start(kw.name), end(kw.name))
+                        span = (start_of(kw.name), end_of(kw.name))
         if not parts:
             found = _attr_at(index, offset, catalog)
             if found is not None:
@@ -431,10 +431,10 @@ def _rule_docs() -> dict:
 
 def _attr_at(index: Index, offset: int, catalog):
     for stmt in index.module.statements:
-        if not (start(stmt) <= offset <= end(stmt)):
+        if not (start_of(stmt) <= offset <= end_of(stmt)):
             continue
         for node in ast.walk(stmt):
-            if isinstance(node, ast.Attr) and start(node.attr) <= offset <= end(node.attr) \
+            if isinstance(node, ast.Attr) and start_of(node.attr) <= offset <= end_of(node.attr) \
                     and isinstance(node.value, ast.Name):
                 call = index.variable_call(node.value.name, offset)
                 if call is None or call.func.name not in catalog:
@@ -444,7 +444,7 @@ def _attr_at(index: Index, offset: int, catalog):
                 except KeyError:
                     return None
                 text = f"**{call.func.name}** output {out.index} `{out.name}`: `{out.type}`"
-                return text, (start(node.attr), end(node.attr))
+                return text, (start_of(node.attr), end_of(node.attr))
     return None
 
 
@@ -504,15 +504,15 @@ def _missing_input(diag, at: int, index: Index, project, text: str):
     spec = catalog[diag.class_type].inputs.get(diag.input)
     if spec is None or spec.default is None or spec.takes_link_only:
         return None
-    call = next((c for c in index.calls if start(c.func) == at), None)
+    call = next((c for c in index.calls if start_of(c.func) == at), None)
     if call is None:
         return None
-    close = end(call) - 1  # the `)`
+    close = end_of(call) - 1  # the `)`
     value = f"{diag.input}={literal(spec.default)}"
-    inner = text[end(call.func) + 1:close]
+    inner = text[end_of(call.func) + 1:close]
     if not call.args:
         return f"add `{value}`", [(close, close, value)]
-    last_start, last_end = start(call.args[-1]), end(call.args[-1])
+    last_start, last_end = start_of(call.args[-1]), end_of(call.args[-1])
     between = text[last_end:close]
     if "\n" in inner.strip("\n") or "\n" in between:
         line_start = text.rfind("\n", 0, last_start) + 1

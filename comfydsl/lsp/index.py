@@ -13,12 +13,12 @@ from typing import Any, Callable
 
 from ..dsl import ast
 
-def start(node: Any) -> int:
+def start_of(node: Any) -> int:
     """Where a syntax node starts (a character offset)."""
     return node.span.start or 0
 
 
-def end(node: Any) -> int:
+def end_of(node: Any) -> int:
     """Where a syntax node ends (a character offset)."""
     return node.span.end or 0
 
@@ -80,7 +80,7 @@ class Index:
         """The innermost call whose parentheses (or name) hold `offset`."""
         best = None
         for call in self.calls:
-            if start(call) <= offset <= end(call) and (best is None or start(call) >= start(best)):
+            if start_of(call) <= offset <= end_of(call) and (best is None or start_of(call) >= start_of(best)):
                 best = call
         return best
 
@@ -99,7 +99,7 @@ class Index:
         """The symbol `name` means at `offset` (inside a fragment, its own names first)."""
         if offset is not None:
             for frag in self.module.fragments:
-                if start(frag) <= offset <= end(frag):
+                if start_of(frag) <= offset <= end_of(frag):
                     local = self.locals.get(id(frag), {}).get(name)
                     if local is not None:
                         return local
@@ -107,7 +107,7 @@ class Index:
 
     def fragment_at(self, offset: int) -> ast.Fragment | None:
         for frag in self.module.fragments:
-            if start(frag) <= offset <= end(frag):
+            if start_of(frag) <= offset <= end_of(frag):
                 return frag
         return None
 
@@ -137,7 +137,7 @@ def build_index(path: str, module: ast.Module, loader: Loader | None = None) -> 
         elif isinstance(stmt, ast.ImportFrom):
             for ident in stmt.names:
                 symbol = index.globals.get(ident.name)
-                index.refs.append(Ref(ident.name, start(ident), end(ident),
+                index.refs.append(Ref(ident.name, start_of(ident), end_of(ident),
                                       symbol if symbol and symbol.kind == "fragment" else None))
     return index
 
@@ -158,25 +158,25 @@ def _declare(index: Index, loader: Loader | None) -> None:
             index.imports.setdefault(name, (target, imp))
             frag = next((f for f in sub.fragments if f.name.name == name), None) if sub else None
             if frag is not None:
-                index.globals.setdefault(name, Symbol("fragment", name, target, start(frag.name),
-                                                      end(frag.name), frag))
+                index.globals.setdefault(name, Symbol("fragment", name, target, start_of(frag.name),
+                                                      end_of(frag.name), frag))
     for stmt in module.statements:
         if isinstance(stmt, ast.Param):
-            _add(index.globals, Symbol("param", stmt.name.name, path, start(stmt.name), end(stmt.name), stmt))
+            _add(index.globals, Symbol("param", stmt.name.name, path, start_of(stmt.name), end_of(stmt.name), stmt))
         elif isinstance(stmt, ast.Fragment):
-            _add(index.globals, Symbol("fragment", stmt.name.name, path, start(stmt.name),
-                                       end(stmt.name), stmt), replace=True)
+            _add(index.globals, Symbol("fragment", stmt.name.name, path, start_of(stmt.name),
+                                       end_of(stmt.name), stmt), replace=True)
             local: dict[str, Symbol] = {}
             for p in stmt.params:
-                _add(local, Symbol("fragment-param", p.name.name, path, start(p.name), end(p.name), p, stmt))
+                _add(local, Symbol("fragment-param", p.name.name, path, start_of(p.name), end_of(p.name), p, stmt))
             for body in stmt.body:
                 if isinstance(body, ast.Assign):
                     for t in body.targets:
-                        _add(local, Symbol("variable", t.name, path, start(t), end(t), body, stmt))
+                        _add(local, Symbol("variable", t.name, path, start_of(t), end_of(t), body, stmt))
             index.locals[id(stmt)] = local
         elif isinstance(stmt, ast.Assign):
             for t in stmt.targets:
-                _add(index.globals, Symbol("variable", t.name, path, start(t), end(t), stmt))
+                _add(index.globals, Symbol("variable", t.name, path, start_of(t), end_of(t), stmt))
 
 
 def _add(table: dict[str, Symbol], symbol: Symbol, replace: bool = False) -> None:
@@ -185,8 +185,8 @@ def _add(table: dict[str, Symbol], symbol: Symbol, replace: bool = False) -> Non
 
 
 def _define(index: Index, symbol: Symbol | None, ident: ast.Ident) -> None:
-    own = symbol if symbol is not None and symbol.start == start(ident) and symbol.path == index.path else None
-    index.refs.append(Ref(ident.name, start(ident), end(ident), own or symbol, definition=True))
+    own = symbol if symbol is not None and symbol.start == start_of(ident) and symbol.path == index.path else None
+    index.refs.append(Ref(ident.name, start_of(ident), end_of(ident), own or symbol, definition=True))
 
 
 def _fragment(index: Index, frag: ast.Fragment) -> None:
@@ -231,12 +231,12 @@ def _expr(index: Index, expr: Any, frag) -> None:
         node = stack.pop()
         kind = type(node)
         if kind is ast.Name:
-            refs.append(Ref(node.name, start(node), end(node), _resolve(index, node.name, frag)))
+            refs.append(Ref(node.name, start_of(node), end_of(node), _resolve(index, node.name, frag)))
         elif kind is ast.Call:
             calls.append(node)
             symbol = _resolve(index, node.func.name, frag)
             if symbol is not None and symbol.kind == "fragment":
-                refs.append(Ref(node.func.name, start(node.func), end(node.func), symbol))
+                refs.append(Ref(node.func.name, start_of(node.func), end_of(node.func), symbol))
             stack.extend(arg.value if type(arg) is ast.KeywordArgument else arg for arg in node.args)
         elif kind is ast.Attr or kind is ast.Index:
             stack.append(node.value)

@@ -24,7 +24,7 @@ from pygls.uris import from_fs_path, to_fs_path
 
 from .. import __version__
 from . import features as F
-from .index import end, start, Index, Symbol, build_index, import_target
+from .index import end_of, start_of, Index, Symbol, build_index, import_target
 from .project import Analysis, Projects, ServerOptions, format_text, lint_text, parse_text
 from .text import SourceText
 
@@ -207,9 +207,9 @@ class RecipeServer(LanguageServer):
         imports = module.imports
         for stmt in imports:
             if import_target(doc.path, str(stmt.path.value)) == elsewhere:
-                return F.lsp_range(src, start(stmt), end(stmt))
+                return F.lsp_range(src, start_of(stmt), end_of(stmt))
         if imports:
-            return F.lsp_range(src, start(imports[0]), end(imports[0]))
+            return F.lsp_range(src, start_of(imports[0]), end_of(imports[0]))
         return None
 
 
@@ -386,7 +386,7 @@ def _register(ls: RecipeServer) -> None:  # noqa: C901 - one place that lists ev
 
 def _import_at(index: Index, offset: int, doc: Document) -> str | None:
     for stmt in index.module.imports:
-        if start(stmt.path) <= offset <= end(stmt.path):
+        if start_of(stmt.path) <= offset <= end_of(stmt.path):
             return import_target(doc.path, str(stmt.path.value))
     return None
 
