@@ -17,6 +17,7 @@ COMMAND_MODULES = (
     "comfydsl.cli.runpod",
     "comfydsl.cli.endpoint",
     "comfydsl.cli.serve",
+    "comfydsl.cli.lsp",
 )
 
 
