@@ -254,6 +254,12 @@ def lint_file(path: str, text: str, target, options: Options, display: str | Non
     from ..validate import check_document
 
     doc = read_document(text, shown)
+    if doc.kind == "ui":  # a UI-format file: converted first, findings placed in the UI file
+        from ..ui.check import check_ui_text
+
+        found = check_ui_text(text, path=shown, catalog=target.catalog, models=target.models,
+                              select=options.select, ignore=options.ignore)
+        return FileResult(shown, doc.kind, found, text)
     diagnostics = check_document(doc, catalog=target.catalog, models=target.models,
                                  select=options.select, ignore=options.ignore)
     if diagnostics:

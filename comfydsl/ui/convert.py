@@ -80,6 +80,8 @@ class Conversion:
     workflow: dict[str, Any]
     diagnostics: list[Diagnostic] = field(default_factory=list)
     sources: dict[str, UiSource] = field(default_factory=dict)
+    #: The UI JSON text converted, when it was read from text (a file or an image's metadata).
+    text: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -435,6 +437,8 @@ class _Converter:
             return {}
         values = values or []
         plan = self.plan(spec, values)
+        if len(values) < len(plan) and not any(w.in_prompt for w in plan[len(values):]):
+            plan = plan[:len(values)]  # widgets the editor does not store (previews) are missing at the end
         if len(plan) != len(values):
             legacy = self.plan(spec, values, legacy=True)
             if len(legacy) == len(values) and len(legacy) != len(plan):
