@@ -111,6 +111,12 @@ def _lint_json(text: str, path: str, target: Target, select: Sequence[str], igno
     from .validate import check_document
 
     doc = read_document(text, path)
+    if doc.kind == "ui":  # a UI-format file: converted first, findings placed in the UI file
+        from .ui.check import check_ui_text
+
+        found = check_ui_text(text, path=path, catalog=target.catalog, models=target.models,
+                              select=list(select), ignore=list(ignore))
+        return FileResult(path, doc.kind, found, text)
     diagnostics = check_document(doc, catalog=target.catalog, models=target.models,
                                  select=list(select), ignore=list(ignore))
     if diagnostics:

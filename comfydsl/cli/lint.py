@@ -162,9 +162,6 @@ def collect_files(paths: list[str], exclude: list[tuple[str, Path]]) -> list[str
         raise UsageError(str(exc)) from None
 
 
-# -- linting ---------------------------------------------------------------------------
-
-
 def run_lint(args: argparse.Namespace) -> int:
     """The `lint` command."""
     options = resolve_options(args)

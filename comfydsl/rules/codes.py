@@ -18,7 +18,7 @@ from functools import lru_cache
 
 from ..diagnostics import Rule
 from ..workflow import document as reading
-from . import inputs, links, models, recipe, references, structure, syntax, values, worker
+from . import inputs, links, models, recipe, references, structure, syntax, ui, values, worker
 from .base import CheckRule
 
 
@@ -69,6 +69,14 @@ CODES: tuple[RuleCode, ...] = (
     # recipe syntax
     RuleCode("CD010", "syntax-error", _S, recipe.InvalidSyntax),
     RuleCode("CD011", "invalid-decorator", _S, recipe.InvalidDecorator),
+    # converting a UI-format workflow (comfydsl.ui)
+    RuleCode("CD020", "ui-unknown-class", _S, ui.UiUnknownClass),
+    RuleCode("CD021", "ui-widget-count-mismatch", _S, ui.UiWidgetCountMismatch),
+    RuleCode("CD022", "ui-malformed-workflow", _S, ui.UiMalformedWorkflow),
+    RuleCode("CD023", "ui-missing-link", _S, ui.UiMissingLink),
+    RuleCode("CD024", "ui-link-loop", _S, ui.UiLinkLoop),
+    RuleCode("CD025", "ui-virtual-node-unsupported", _S, ui.UiVirtualNodeUnsupported),
+    RuleCode("CD026", "ui-not-representable", _S, ui.UiNotRepresentable),
     # references in a workflow
     RuleCode("CD101", "unknown-class-type", _R, references.UnknownClassType),
     RuleCode("CD102", "missing-class-type", _R, references.MissingClassType),

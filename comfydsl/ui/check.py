@@ -1,0 +1,21 @@
+"""Checking a UI-format file: convert it, check the prompt, and point every finding at the UI file."""
+
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+from ..diagnostics import Diagnostic, sort_diagnostics
+from .api import convert_text, relocate
+
+
+def check_ui_text(text: str, *, path: str | None, catalog: Any, models: Any = None,
+                  select: Iterable[str] | None = None, ignore: Iterable[str] | None = None) -> list[Diagnostic]:
+    """Conversion problems plus the checks of the converted prompt, located in the UI text."""
+    from ..validate import check_workflow, filter_codes
+
+    conv = convert_text(text, catalog, path=path)
+    found = list(conv.diagnostics)
+    if conv.workflow:
+        checked = check_workflow(conv.workflow, catalog=catalog, models=models)
+        found += relocate(checked, conv, text, path)
+    return filter_codes(sort_diagnostics(found), select, ignore)
