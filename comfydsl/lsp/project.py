@@ -151,6 +151,6 @@ def format_text(text: str, path: str) -> str:
 
 def rule_docs() -> dict[str, Any]:
     """Every rule by code."""
-    from ..checks import all_rules
+    from ..rules.codes import all_rules
 
     return {rule.code: rule for rule in all_rules()}

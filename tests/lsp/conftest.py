@@ -17,9 +17,8 @@ REPO = Path(__file__).resolve().parents[2]
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    """A writable copy of recipes/ (and catalogs/, which its comfydsl.toml points into)."""
+    """A writable copy of recipes/ (its comfydsl.toml names the shipped `pulid_flux` pack)."""
     shutil.copytree(REPO / "recipes", tmp_path / "recipes")
-    shutil.copytree(REPO / "catalogs", tmp_path / "catalogs")
     return tmp_path / "recipes"
 
 

@@ -35,7 +35,7 @@ def test_server_started_with_a_catalogue_uses_it(project, tmp_path):
     finally:
         plain.close()
     assert "CD101" in codes
-    given = LspClient("--catalog", str(project.parent / "catalogs" / "pulid_flux.json"),
+    given = LspClient("--catalog", "pulid_flux",
                       "--models", str(project / "models.toml"), cwd=str(tmp_path))
     try:
         codes = {d["code"] for d in given.diagnostics(given.open(project / "flux_pulid.comfy", text))}
