@@ -32,12 +32,24 @@ _RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f
 
 
 def sanitize_filename(name: str | None, default: str = "image.png") -> str:
-    """A safe plain file name from a server-given one: no folders, no `..`, no odd characters."""
-    text = (name or "").replace("\\", "/").split("/")[-1]
-    text = _UNSAFE.sub("_", text).strip("._ ")
+    """A safe plain file name from a server-given one: no folders, no `..`, no odd characters,
+    the extension kept (`名前.png` -> `file.png`), and never a name that passes for a job
+    record (`*.job.json`) or a partial download."""
+    raw = (name or "").replace("\\", "/").split("/")[-1]
+    text = _UNSAFE.sub("_", raw).strip("._ ")
+    raw_stem, dot, raw_ext = raw.rpartition(".")
+    ext = _UNSAFE.sub("_", raw_ext).strip("._ ")
+    if dot and raw_stem.strip("._ ") and ext and not _UNSAFE.sub("_", raw_stem).strip("._ "):
+        # nothing of the stem survives (e.g. a non-ASCII one): keep the extension on a plain stem
+        text = "file." + ext
     stem = text.split(".", 1)[0]
     if not text or stem.upper() in _RESERVED:
         text = (stem + "_" + default) if text else default
+    lowered = text.lower()
+    for suffix in (RECORD_SUFFIX, ".part"):
+        if lowered.endswith(suffix):
+            text = text[: -len(suffix)] + suffix.replace(".", "-", 1)
+            lowered = text.lower()
     if len(text) > 120:
         stem, dot, ext = text.rpartition(".")
         text = (stem[: 120 - len(ext) - 1] + dot + ext) if dot and len(ext) <= 10 else text[:120]

@@ -24,12 +24,13 @@ from __future__ import annotations
 import asyncio
 import itertools
 import os
+import signal
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..diagnostics import Diagnostic
-from ..errors import BackendError, ComfyDSLError, CompileError, ParseError, WorkflowError
+from ..errors import BackendError, BackendStatusError, ComfyDSLError, CompileError, JobError, ParseError, WorkflowError
 from ..jobs import JobRecord, now, save_new_file
 from .results import JobResult, JobState
 from .runpod import DEFAULT_BASE_URL, AsyncRunPodClient, PollPolicy, RetryPolicy
@@ -209,11 +210,13 @@ def _workflow_job(path: str, target: Target, check: bool,
 
 @dataclass(frozen=True)
 class Connection:
-    """Where the jobs go: the endpoint id, the API key and the API base URL."""
+    """Where the jobs go: the endpoint id, the API key and the API base URL (plain http only
+    to a loopback host unless `allow_http`)."""
 
     endpoint: str
     api_key: str
     base_url: str = DEFAULT_BASE_URL
+    allow_http: bool = False
 
     def __repr__(self) -> str:
         return f"Connection(endpoint={self.endpoint!r}, api_key='***', base_url={self.base_url!r})"
@@ -262,6 +265,8 @@ class JobOutcome:
     ok: bool = False
     message: str | None = None
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    #: whether `comfydsl status` can still pick the job up (False once the API says it is gone)
+    resumable: bool = True
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {"label": self.spec.label, "ok": self.ok, "message": self.message}
@@ -279,7 +284,8 @@ class BatchEvent:
     waited for), `error` (a job failed on this side: `message`), `retry` (a request is
     retried: `message`), `warning` (`message`), `tick`, and after an interruption
     `interrupted`, `detached` / `cancelled` / `cancel-failed` (per live job, `message`
-    says why) and `sync-interrupted` (jobs sent with /runsync whose ids are unknown).
+    says why), `sync-interrupted` (jobs sent with /runsync whose ids are unknown) and
+    `still-stopping` (another Ctrl-C or SIGTERM came while the jobs were being cancelled).
     """
 
     kind: str
@@ -300,6 +306,8 @@ class BatchResult:
     connection: Connection
     out: str
     interrupted: bool = False
+    #: the signal that interrupted the run (SIGINT for Ctrl-C, SIGTERM), when one did
+    signal: int | None = None
 
     @property
     def ok(self) -> bool:
@@ -317,10 +325,44 @@ def run_batch(jobs: Sequence[JobSpec], connection: Connection, out: str, options
               on_event: EventHandler | None = None) -> BatchResult:
     """Run the jobs to the end (see `run_batch_async`) in a new event loop.
 
-    Ctrl-C (KeyboardInterrupt) cancels the remote jobs, or with
-    `cancel_on_interrupt=False` leaves them running, and returns with `interrupted` set.
+    Ctrl-C (SIGINT) and SIGTERM cancel the remote jobs, or with `cancel_on_interrupt=False`
+    leave them running, and return with `interrupted` set. Further signals while the jobs
+    are being cancelled do not cut the cancelling short, so the records stay right.
     """
-    return asyncio.run(run_batch_async(jobs, connection, out, options, on_event))
+    loop = asyncio.new_event_loop()
+    try:
+        batch = _Batch(list(jobs), connection, out, options or BatchOptions(), on_event, None)
+        task = loop.create_task(batch.main())
+        installed = _install_signals(loop, task, batch)
+        try:
+            return loop.run_until_complete(task)
+        finally:
+            for sig in installed:
+                loop.remove_signal_handler(sig)
+            loop.run_until_complete(loop.shutdown_asyncgens())
+    finally:
+        loop.close()
+
+
+def _install_signals(loop: asyncio.AbstractEventLoop, task: asyncio.Task[Any], batch: _Batch) -> list[int]:
+    """Make SIGINT and SIGTERM stop the batch like Ctrl-C (main thread only, POSIX)."""
+
+    def on_signal(signum: int) -> None:
+        if batch.signal is None:
+            batch.signal = signum
+            task.cancel()
+        elif not task.done():
+            batch.emit(BatchEvent("still-stopping", message="still cancelling the remote jobs; the records are "
+                                                            "written when their answers arrive"))
+
+    installed = []
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, on_signal, int(sig))
+        except (NotImplementedError, RuntimeError, ValueError):  # not the main thread, or Windows
+            continue
+        installed.append(int(sig))
+    return installed
 
 
 async def run_batch_async(jobs: Sequence[JobSpec], connection: Connection, out: str,
@@ -348,6 +390,7 @@ class _Batch:
         self.live: dict[str, int] = {}
         self.submitting: dict[asyncio.Future[JobState], int] = {}
         self.started: dict[int, float] = {}
+        self.signal: int | None = None
         self.owned = client is None
         self.client = client or self._client()
 
@@ -355,6 +398,7 @@ class _Batch:
         interval = self.options.poll_interval
         return AsyncRunPodClient(self.connection.endpoint, self.connection.api_key,
                                  base_url=self.connection.base_url, check=False,
+                                 allow_http=self.connection.allow_http,
                                  poll=PollPolicy(initial=interval, maximum=max(5.0, interval)),
                                  retry=RetryPolicy(attempts=self.options.retries + 1), on_retry=self._on_retry,
                                  max_connections=self.options.concurrency + 4)
@@ -377,7 +421,8 @@ class _Batch:
                 ticker.cancel()
             if self.owned:
                 await self.client.aclose()
-        return BatchResult(self.outcomes, self.connection, self.out, interrupted)
+        return BatchResult(self.outcomes, self.connection, self.out, interrupted,
+                           (self.signal or int(signal.SIGINT)) if interrupted else None)
 
     async def _tick(self, every: float) -> None:
         while True:
@@ -396,8 +441,12 @@ class _Batch:
                 outcome.ok = False
                 outcome.message = str(exc)
                 record = outcome.record
+                if isinstance(exc, BackendStatusError) and exc.status_code == 404:
+                    outcome.resumable = False  # the API no longer knows the job
                 if record is not None and record.job_id:
                     self.live.pop(record.job_id, None)
+                    if isinstance(exc, JobError) and exc.status and exc.status != "UNKNOWN":
+                        record.status = exc.status
                     record.error = record.error or str(exc)
                     self._save_record(record)
                 self.emit(BatchEvent("error", index, record.job_id if record else None, outcome=outcome,
@@ -406,31 +455,45 @@ class _Batch:
     async def _one(self, index: int) -> None:
         spec, outcome = self.jobs[index], self.outcomes[index]
         self.started[index] = now()
+        timeout = self.options.timeout
         if self.options.sync:
-            result = await self.client.runsync(spec.body, wait=90, timeout=self.options.timeout,
-                                               **self.options.request)
-            self._submitted(index, result.state, quiet=True)
-            await self._complete(index, result)
-            return
-        submit = asyncio.ensure_future(self.client.run(spec.body, **self.options.request))
+            submit = asyncio.ensure_future(self.client.submit_sync(spec.body, wait=90, timeout=timeout,
+                                                                   **self.options.request))
+        else:
+            submit = asyncio.ensure_future(self.client.run(spec.body, **self.options.request))
         self.submitting[submit] = index
         try:
             state = await asyncio.shield(submit)
         finally:
             if submit.done():
                 self.submitting.pop(submit, None)
-        self._submitted(index, state)
+        # the job id is known: its record is written before anything else can fail
+        self._submitted(index, state, quiet=self.options.sync)
+        if state.is_final:
+            self.live.pop(state.id, None)
+            await self._complete(index, JobResult.from_state(self.connection.endpoint, state))
+            return
         if not self.options.wait:
             outcome.ok = True
             self.live.pop(state.id, None)
             self.emit(BatchEvent("finished", index, state.id, state, outcome))
             return
         self.emit(BatchEvent("state", index, state.id, state, outcome, initial=True))
-        result = await self.client.wait(
-            state.id, timeout=self.options.timeout,
-            on_update=lambda s: self.emit(BatchEvent("state", index, s.id, s, outcome)))
+        left = None if timeout is None else max(0.0, timeout - (now() - self.started[index]))
+        result = await self.client.wait(state.id, timeout=left, _last=state,
+                                        on_update=lambda s: self._state_seen(index, s))
         self.live.pop(state.id, None)
         await self._complete(index, result)
+
+    def _state_seen(self, index: int, state: JobState) -> None:
+        """A new state of a live job: the record keeps the last state seen."""
+        outcome = self.outcomes[index]
+        record = outcome.record
+        if record is not None and record.status != state.status.value and not state.is_final:
+            record.status = state.status.value
+            record.delay_ms = state.delay_time if state.delay_time is not None else record.delay_ms
+            self._save_record(record)
+        self.emit(BatchEvent("state", index, state.id, state, outcome))
 
     def _submitted(self, index: int, state: JobState, quiet: bool = False) -> None:
         """A job exists now: write its record (before anything else can go wrong)."""
@@ -461,12 +524,13 @@ class _Batch:
         record.diagnostics = [d.to_dict() for d in diagnostics]
         outcome.diagnostics = diagnostics
         ok = result.ok
-        for image in result.images:
+        for item in result.outputs:
             try:
-                data = await self.client.image_bytes(image)
-                record.files.append(save_new_file(self.out, image.filename, data).name)
+                data = await self.client.image_bytes(item)
+                record.files.append(save_new_file(self.out, item.filename, data).name)
             except (BackendError, OSError) as exc:
-                record.warnings.append(f"image `{image.filename}` not saved: {exc}")
+                what = "image" if item.kind == "images" else "output file"
+                record.warnings.append(f"{what} `{item.filename}` not saved: {exc}")
                 ok = False
         self._save_record(record)
         outcome.ok = ok
@@ -482,15 +546,22 @@ class _Batch:
                                  message=f"cannot write the job record of {record.job_id}: {exc}"))
 
     async def _interrupted(self) -> None:
+        unknown = 0
         if self.submitting:
-            done, _ = await asyncio.wait(list(self.submitting), timeout=30)
+            # a submission in flight may create a job: wait for its id (a /runsync holds the
+            # answer back, so it gets less time)
+            done, pending = await asyncio.wait(list(self.submitting), timeout=10 if self.options.sync else 30)
             for task in done:
                 if not task.cancelled() and task.exception() is None:
-                    self._submitted(self.submitting[task], task.result())
+                    index = self.submitting[task]
+                    if self.outcomes[index].record is None:
+                        self._submitted(index, task.result())
+            unknown = len(pending)
         self.emit(BatchEvent("interrupted"))
-        if self.options.sync:
+        if self.options.sync and unknown:
             self.emit(BatchEvent("sync-interrupted",
-                                 message="jobs sent with /runsync keep running; their ids are not known"))
+                                 message=f"{unknown} job(s) sent with /runsync had not answered yet; they may keep "
+                                         f"running and their ids are not known"))
         if not self.live:
             return
         if not self.options.cancel_on_interrupt:
@@ -498,6 +569,10 @@ class _Batch:
                 self.emit(BatchEvent("detached", index, job_id, message="keeps running"))
             return
         live = list(self.live)
+        for job_id in live:  # each record says what was seen last, whatever happens next
+            record = self.outcomes[self.live[job_id]].record
+            if record is not None:
+                self._save_record(record)
         results = await asyncio.gather(*(self._cancel(job_id) for job_id in live), return_exceptions=True)
         for job_id, result in zip(live, results):
             if isinstance(result, BaseException):

@@ -9,6 +9,9 @@ Output shapes understood (worker-comfyui):
 
 * 5.x: `{"images": [{"filename", "type": "base64"|"s3_url", "data"}], "errors": [...]}`;
   `{"status": "success_no_images", "images": []}`. Base64 data may carry a `data:` prefix.
+* Other files (worker-comfyui is growing `videos`, `gifs` and `audio` outputs): any other
+  key holding a list of `{"filename", "type", "data"}` objects is read the same way, kept
+  apart from `images` with its key as `kind` (`JobOutput.files`).
 * 2.x-4.x (legacy): `{"status": "success", "message": "<base64 or URL>"}`, and
   `{"status": "error", "message": "..."}`, which is a failure even though the job is
   COMPLETED.
@@ -80,6 +83,26 @@ class Health(BaseModel):
     workers: HealthWorkers = Field(default_factory=HealthWorkers)
 
 
+class StreamChunk(BaseModel):
+    """The answer of `GET /stream/{id}`: the pieces of output produced since the last call."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    id: str | None = None
+    status: JobStatus
+    stream: list[Any] = Field(default_factory=list)
+    error: Any = None
+
+    @property
+    def outputs(self) -> list[Any]:
+        """Each piece's `output`."""
+        return [item.get("output") if isinstance(item, dict) else item for item in self.stream]
+
+    @property
+    def is_final(self) -> bool:
+        return self.status.is_final
+
+
 class PurgeResult(BaseModel):
     """The answer of `POST /purge-queue`."""
 
@@ -104,11 +127,13 @@ def parse_model(model: type[_Model], data: Any, what: str) -> _Model:
 
 @dataclass
 class OutputImage:
-    """One image of a job's output: base64 data or a URL to download (`s3_url`)."""
+    """One file of a job's output (an image, or a video, audio... file): base64 data or a URL
+    to download (`s3_url`). `kind` is the output key it came from (`images`, `videos`...)."""
 
     filename: str
     type: str
     data: str
+    kind: str = "images"
 
     @property
     def is_url(self) -> bool:
@@ -117,12 +142,19 @@ class OutputImage:
     def decode(self) -> bytes:
         """The image bytes of a base64 image (a `data:...;base64,` prefix is allowed)."""
         if self.is_url:
-            raise ValueError("an s3_url image must be downloaded")
+            raise ValueError("an s3_url output must be downloaded")
         text = self.data.split(",", 1)[1] if self.data.startswith("data:") else self.data
         try:
             return base64.b64decode("".join(text.split()), validate=True)
         except (binascii.Error, ValueError):
-            raise BackendError(f"image `{self.filename}` in the job output is not valid base64") from None
+            raise BackendError(f"{_SINGULAR.get(self.kind, 'file')} `{self.filename}` in the job output is not "
+                               f"valid base64") from None
+
+
+OutputFile = OutputImage
+#: output keys of worker-comfyui that are not files
+_NOT_FILES = frozenset({"images", "errors", "status", "message", "error", "details"})
+_SINGULAR = {"images": "image", "videos": "video", "gifs": "animation", "audio": "audio file", "audios": "audio file"}
 
 
 @dataclass
@@ -134,6 +166,8 @@ class JobOutput:
     #: a failure the worker reported inside a COMPLETED output (legacy `status: error`)
     error: str | None = None
     no_images: bool = False
+    #: output files other than images (videos, audio...), each with its `kind`
+    files: list[OutputImage] = field(default_factory=list)
 
 
 def parse_output(output: Any) -> JobOutput:
@@ -142,7 +176,7 @@ def parse_output(output: Any) -> JobOutput:
         return JobOutput(no_images=True)
     if not isinstance(output, dict):
         return JobOutput(warnings=[f"the job output is not an object: {_short(output)}"], no_images=True)
-    if "images" in output or output.get("status") == "success_no_images":
+    if "images" in output or output.get("status") == "success_no_images" or _file_keys(output):
         return _parse_v5(output)
     if "message" in output and output.get("status") in ("success", "error"):
         return _parse_legacy(output)
@@ -154,20 +188,53 @@ def parse_output(output: Any) -> JobOutput:
 def _parse_v5(output: dict[str, Any]) -> JobOutput:
     errors = output.get("errors") or []
     result = JobOutput(warnings=[_text(e) for e in (errors if isinstance(errors, list) else [errors])])
-    raw = output.get("images") or []
+    result.images = _files(output, "images", result.warnings)
+    for key in _file_keys(output):
+        result.files.extend(_files(output, key, result.warnings))
+    result.no_images = not result.images and not result.files
+    return result
+
+
+def _file_keys(output: dict[str, Any]) -> list[str]:
+    """Keys other than `images` that hold output files (a list of objects with `data`)."""
+    keys = []
+    for key, value in output.items():
+        items = value if isinstance(value, list) else [value]
+        if key not in _NOT_FILES and items and all(isinstance(i, dict) and "data" in i for i in items):
+            keys.append(key)
+    return sorted(keys)
+
+
+def _files(output: dict[str, Any], key: str, warnings: list[str]) -> list[OutputImage]:
+    raw = output.get(key) or []
+    if isinstance(raw, dict) and key != "images":
+        raw = [raw]
     if not isinstance(raw, list):
-        result.warnings.append("`images` in the job output is not a list")
-        raw = []
+        warnings.append(f"`{key}` in the job output is not a list")
+        return []
+    found = []
+    what = _SINGULAR.get(key, "file")
     for index, item in enumerate(raw):
         if not isinstance(item, dict) or not isinstance(item.get("data"), str):
-            result.warnings.append(f"image {index} in the job output has no `data`")
+            warnings.append(f"{what} {index} in the job output has no `data`")
             continue
-        kind = item.get("type") or ("s3_url" if item["data"].startswith(("http://", "https://")) else "base64")
+        data = item["data"]
+        kind = item.get("type") if isinstance(item.get("type"), str) else (
+            "s3_url" if data.startswith(("http://", "https://")) else "base64")
         filename = item.get("filename")
-        name = filename if isinstance(filename, str) else f"image_{index + 1}.png"
-        result.images.append(OutputImage(name, kind, item["data"]))
-    result.no_images = not result.images
-    return result
+        name = filename if isinstance(filename, str) and filename else _default_name(key, index, data)
+        found.append(OutputImage(name, kind, data, key))
+    return found
+
+
+def _default_name(key: str, index: int, data: str) -> str:
+    import mimetypes
+
+    ext = ".png" if key == "images" else ".bin"
+    if data.startswith("data:"):
+        ext = mimetypes.guess_extension(data[5:].split(";", 1)[0].split(",", 1)[0].strip()) or ext
+    stem = {"images": "image", "videos": "video", "gifs": "animation"}.get(key, key.rstrip("s") or "file")
+    return f"{stem}_{index + 1}{ext}"
 
 
 def _parse_legacy(output: dict[str, Any]) -> JobOutput:
@@ -210,6 +277,13 @@ class JobResult:
     error: str | None = None
     diagnostics: list[Diagnostic] = field(default_factory=list)
     no_images: bool = False
+    #: output files other than images (videos, audio...)
+    files: list[OutputImage] = field(default_factory=list)
+
+    @property
+    def outputs(self) -> list[OutputImage]:
+        """Every file of the output: the images, then the other files."""
+        return [*self.images, *self.files]
 
     @property
     def job_id(self) -> str:
@@ -243,7 +317,7 @@ class JobResult:
             if error is None and state.error:
                 error = _text(state.error)
             return cls(endpoint_id, state, out.images, out.warnings, error,
-                       parse_worker_error(error) if error else [], out.no_images)
+                       parse_worker_error(error) if error else [], out.no_images, out.files)
         error = _text(state.error) if state.error not in (None, "") else None
         if state.status is JobStatus.FAILED and error is None:
             error = "the job failed and the API gave no error text"

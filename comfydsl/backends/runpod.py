@@ -19,8 +19,13 @@ with RunPodClient("my-endpoint", api_key) as client:
   honouring `Retry-After`. A submission (`run`, `runsync`, `retry`) is retried only when it
   provably did not reach the server (connect errors) or on 429, so a job is never
   submitted twice behind your back.
-* The API key is sent as `Authorization: Bearer ...` to the RunPod API only (never to the
-  URLs of `s3_url` images) and never appears in messages or reprs.
+* `wait` keeps polling through transient failures of a status poll (5xx, 429, answers that
+  are not JSON, connection errors) with backoff until its timeout, telling `on_retry`.
+* The API key is checked before any request (surrounding whitespace, such as the CR/LF of a
+  `.env` file, is stripped; other characters a header cannot carry are refused without
+  showing the key). It is sent as `Authorization: Bearer ...` to the configured base URL only
+  (never to the URLs of `s3_url` outputs), over https unless the host is loopback or
+  `allow_http=True`, and never appears in messages or reprs, in any escaped form.
 """
 
 from __future__ import annotations
@@ -34,7 +39,8 @@ import random
 import statistics
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Iterator, Mapping, NoReturn
+from typing import Any, AsyncIterator, Callable, Iterable, Iterator, Mapping, NoReturn
+from urllib.parse import quote, quote_plus, urlsplit
 
 import httpx
 
@@ -42,7 +48,8 @@ from ..errors import (AuthenticationError, BackendConnectionError, BackendError,
                       CompileError, JobTimedOut, RequestTooLarge)
 from ..workflow.envelopes import encode_body, runpod_body
 from ..workflow.status import FINAL_STATES, JobStatus
-from .results import Health, JobOutput, JobResult, JobState, OutputImage, PurgeResult, parse_model, parse_output
+from .results import (Health, JobOutput, JobResult, JobState, OutputImage, PurgeResult, StreamChunk, parse_model,
+                      parse_output)
 
 __all__ = [
     "AsyncRunPodClient",
@@ -58,9 +65,13 @@ __all__ = [
     "RequestTooLarge",
     "RetryPolicy",
     "RunPodClient",
+    "StreamChunk",
     "build_request",
+    "check_api_key",
+    "check_base_url",
     "map_httpx_errors",
     "parse_output",
+    "redact",
 ]
 
 DEFAULT_BASE_URL = "https://api.runpod.ai/v2"
@@ -69,7 +80,9 @@ BASE_URL_ENV = "RUNPOD_API_BASE"
 #: statuses worth retrying (429 also for submissions; the rest only for safe operations)
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 #: operations that change nothing when repeated: any transient failure may be retried
-_SAFE_OPS = frozenset({"status", "health", "cancel", "purge-queue"})
+_SAFE_OPS = frozenset({"status", "stream", "health", "cancel", "purge-queue"})
+#: statuses of a status poll that say "try again later" rather than "this job is gone"
+TRANSIENT_STATUSES = frozenset({408, 425, 429}) | frozenset(range(500, 600))
 
 
 @dataclass(frozen=True)
@@ -81,6 +94,8 @@ class RetryPolicy:
     cap: float = 20.0
     #: the longest `Retry-After` honoured; longer ones are cut to this
     max_retry_after: float = 60.0
+    #: how long `wait` keeps polling through transient failures when it has no timeout
+    patience: float = 900.0
 
     def delay(self, attempt: int, retry_after: float | None = None) -> float:
         """Seconds to wait before retry number `attempt` (1-based)."""
@@ -152,12 +167,77 @@ class _Secret:
         raise TypeError("the API key cannot be pickled")
 
 
-def resolve_base_url(base_url: str | None = None) -> str:
+def check_api_key(key: str) -> str:
+    """The API key ready for a header: surrounding whitespace (a `.env` file's CR/LF) is
+    stripped; ValueError, which never shows the key, when it is empty or holds a character
+    an HTTP header cannot carry (controls, non-ASCII)."""
+    if not isinstance(key, str):
+        raise ValueError("the RunPod API key must be text")
+    cleaned = key.strip()
+    if not cleaned:
+        raise ValueError("the RunPod API key is empty")
+    for position, char in enumerate(cleaned, 1):
+        if not 0x20 <= ord(char) <= 0x7E:
+            what = "a control character" if ord(char) < 0x20 or ord(char) == 0x7F else "a non-ASCII character"
+            raise ValueError(f"the RunPod API key holds {what} at position {position} of {len(cleaned)}, which "
+                             f"an HTTP header cannot carry; copy the key again (it is not shown here)")
+    return cleaned
+
+
+def redact(text: str, secret: str | None, mask: str = "***") -> str:
+    """`text` with `secret` masked, also where it appears escaped: repr, JSON, bytes repr,
+    percent-encoded (either way) or with escaped control characters."""
+    if not secret or not text:
+        return text
+    forms = {secret, repr(secret)[1:-1], json.dumps(secret)[1:-1], json.dumps(secret, ensure_ascii=False)[1:-1],
+             repr(secret.encode("utf-8", "backslashreplace"))[2:-1], quote(secret, safe=""), quote_plus(secret),
+             quote(secret), secret.encode("unicode_escape").decode("ascii")}
+    for form in sorted((f for f in forms if f), key=len, reverse=True):
+        text = text.replace(form, mask)
+        if form.lower() != form and "%" in form:
+            text = text.replace(form.lower(), mask)
+    return text
+
+
+_LOOPBACK_NAMES = {"localhost", "localhost.", "ip6-localhost"}
+
+
+def is_loopback(host: str | None) -> bool:
+    """Whether `host` names this machine (localhost, 127.0.0.0/8, ::1)."""
+    import ipaddress
+
+    if not host:
+        return False
+    if host.lower() in _LOOPBACK_NAMES or host.lower().endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_base_url(base: str, *, allow_http: bool = False) -> str:
+    """The API base without its trailing `/`; ValueError unless it is an https URL, or an
+    http one to a loopback host (any host with `allow_http`)."""
+    if not isinstance(base, str) or not base.startswith(("http://", "https://")):
+        raise ValueError(f"the RunPod API base URL must start with https:// (or http://), not `{base}`")
+    try:
+        parts = urlsplit(base)
+        parts.port  # noqa: B018 -- reading it checks the port is a number in 0-65535
+    except ValueError as exc:
+        raise ValueError(f"the RunPod API base URL `{base}` is not valid: {exc}") from None
+    if not parts.hostname:
+        raise ValueError(f"the RunPod API base URL `{base}` names no host")
+    if parts.scheme == "http" and not allow_http and not is_loopback(parts.hostname):
+        raise ValueError(f"the RunPod API base URL `{base}` is plain http to another machine, which would send "
+                         f"the API key unencrypted; use https, or allow it explicitly (--allow-http)")
+    return base.rstrip("/")
+
+
+def resolve_base_url(base_url: str | None = None, *, allow_http: bool = False) -> str:
     """The API base: the argument, else `RUNPOD_API_BASE`, else `https://api.runpod.ai/v2`."""
     base = base_url or os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL
-    if not base.startswith(("http://", "https://")):
-        raise ValueError(f"the RunPod API base URL must start with http:// or https://, not `{base}`")
-    return base.rstrip("/")
+    return check_base_url(base, allow_http=allow_http)
 
 
 # -- building requests -----------------------------------------------------------------
@@ -276,6 +356,20 @@ def map_httpx_errors(to_backend: Callable[[httpx.HTTPError], BackendError],
         raise to_backend(exc) from exc
 
 
+class UnreadableAnswer(BackendError):
+    """A 2xx answer that is not the JSON object the operation returns (an HTML page from a
+    proxy, a truncated body): worth asking again for operations that are safe to repeat."""
+
+
+def is_transient(error: BaseException) -> bool:
+    """Whether a failed status poll is worth repeating: connection errors, 408/425/429/5xx,
+    and answers that cannot be read; not a refused key or a job that is gone (404)."""
+    if isinstance(error, (BackendConnectionError, UnreadableAnswer)):
+        return True
+    return (isinstance(error, BackendStatusError) and not isinstance(error, AuthenticationError)
+            and error.status_code in TRANSIENT_STATUSES)
+
+
 def _transport_cause(error: BackendError) -> httpx.TransportError:
     cause = error.__cause__
     assert isinstance(cause, httpx.TransportError)
@@ -292,16 +386,16 @@ class _Core:
 
     def __init__(self, endpoint_id: str, api_key: str | None, base_url: str | None, retry: RetryPolicy | None,
                  poll: PollPolicy | None, check: bool, catalog: Any, models: Any,
-                 on_retry: Callable[[str, int, float, str], None] | None) -> None:
+                 on_retry: Callable[[str, int, float, str], None] | None, allow_http: bool = False) -> None:
         if not endpoint_id or "/" in endpoint_id:
             raise ValueError("an endpoint id is required (and has no `/`)")
         if api_key is None:
             api_key = os.environ.get("RUNPOD_API_KEY")
-        if not api_key:
+        if not api_key or not api_key.strip():
             raise AuthenticationError("no RunPod API key: set RUNPOD_API_KEY or pass api_key=", status_code=401)
+        self._key = _Secret(check_api_key(api_key))
         self.endpoint_id = endpoint_id
-        self.base_url = resolve_base_url(base_url)
-        self._key = _Secret(api_key)
+        self.base_url = resolve_base_url(base_url, allow_http=allow_http)
         self.retry_policy = retry or RetryPolicy()
         self.poll = poll or PollPolicy()
         self.check = check
@@ -328,8 +422,7 @@ class _Core:
         return headers
 
     def _redact(self, text: str) -> str:
-        key = self._key.reveal()
-        return text.replace(key, "***") if key else text
+        return redact(text, self._key.reveal())
 
     def _body(self, payload: Mapping[str, Any], op: str, options: dict[str, Any]) -> bytes:
         check = options.pop("check", None)
@@ -338,9 +431,9 @@ class _Core:
         return encode_body(body, op)
 
     def _may_retry(self, op: str, attempt: int, *, exc: httpx.TransportError | None = None,
-                   response: httpx.Response | None = None) -> float | None:
+                   response: httpx.Response | None = None, retries: bool = True) -> float | None:
         """Seconds to wait before retrying, or None when the failure is not retried."""
-        if attempt >= self.retry_policy.attempts:
+        if not retries or attempt >= self.retry_policy.attempts:
             return None
         if exc is not None:
             ok = op in _SAFE_OPS or _not_sent(exc)
@@ -362,11 +455,11 @@ class _Core:
         """Map the transport errors of one request of `op` to BackendConnectionError."""
         return map_httpx_errors(lambda exc: self._transport_error(exc, op, attempt))
 
-    def _retry_after_error(self, op: str, attempt: int, error: BackendConnectionError) -> float:
+    def _retry_after_error(self, op: str, attempt: int, error: BackendConnectionError, retries: bool = True) -> float:
         """Seconds to wait before sending again after a transport error; re-raises `error`
         when the request is not retried."""
         cause = _transport_cause(error)
-        delay = self._may_retry(op, attempt, exc=cause)
+        delay = self._may_retry(op, attempt, exc=cause, retries=retries)
         if delay is None:
             raise error
         self._notify(op, attempt, delay, type(cause).__name__)
@@ -390,8 +483,8 @@ class _Core:
             return data  # a FAILED job object, as the public endpoints answer it
         if 200 <= code < 300:
             if not isinstance(data, dict):
-                raise BackendError(f"{op}: the API answered HTTP {code} with something that is not a JSON object: "
-                                   f"{self._excerpt(response)}")
+                raise UnreadableAnswer(f"{op}: the API answered HTTP {code} with something that is not a JSON "
+                                       f"object: {self._excerpt(response, 120)}")
             return data
         raise self._status_error(response, op, job_id)
 
@@ -435,7 +528,39 @@ class _Core:
         return text if len(text) <= limit else text[: limit - 3] + "..."
 
     def _state(self, data: dict[str, Any], op: str) -> JobState:
-        return parse_model(JobState, data, op)
+        try:
+            return parse_model(JobState, data, op)
+        except BackendError as exc:
+            raise UnreadableAnswer(str(exc)) from None
+
+    def _sync_params(self, wait: float | None, timeout: float | None) -> dict[str, Any] | None:
+        """`?wait=` of a runsync: never longer than the time `timeout` leaves."""
+        if timeout is not None:
+            wait = min(wait if wait is not None else 90.0, timeout)
+        return {"wait": _wait_ms(wait)} if wait is not None else None
+
+    def _after_failure(self, job_id: str, error: BackendError, failures: int, failing_since: float,
+                       deadline: float | None, last: JobState | None, timeout: float | None) -> float:
+        """Seconds until the next poll after a failed status poll; raises `error` when it is not
+        transient or patience ran out, JobTimedOut when the wait's time is up."""
+        if not is_transient(error):
+            raise error
+        now = time.monotonic()
+        if deadline is not None and now >= deadline:
+            raise _gave_up(job_id, last, timeout, error)
+        if deadline is None and now - failing_since >= self.retry_policy.patience:
+            raise error
+        response = getattr(error, "response", None)
+        after = _retry_after(response) if isinstance(response, httpx.Response) else None
+        delay = self.retry_policy.delay(failures, after)
+        delay = min(delay, max(0.0, deadline - now)) if deadline is not None else delay
+        self._notify("status", failures, delay, f"{_first_line(str(error))}; the job keeps running, still waiting")
+        return delay
+
+    def _updated(self, state: JobState, last: JobState | None,
+                 on_update: Callable[[JobState], None] | None) -> None:
+        if on_update is not None and (last is None or state.status is not last.status):
+            on_update(state)
 
     def _result(self, state: JobState) -> JobResult:
         return JobResult.from_state(self.endpoint_id, state)
@@ -461,16 +586,17 @@ class RunPodClient(_Core):
     """A synchronous RunPod Serverless client on an injected or owned `httpx.Client`.
 
     `endpoint_id` names the endpoint; `api_key` defaults to `RUNPOD_API_KEY`; `base_url`
-    to `RUNPOD_API_BASE` or the hosted API. `catalog`/`models` are what workflows are
-    checked against (the built-in catalogue by default). `on_retry(op, attempt, delay,
-    why)` is told about each retry.
+    to `RUNPOD_API_BASE` or the hosted API (plain http only to loopback unless
+    `allow_http`). `catalog`/`models` are what workflows are checked against (the built-in
+    catalogue by default). `on_retry(op, attempt, delay, why)` is told about each retry,
+    also of a status poll that `wait` repeats after a transient failure.
     """
 
     def __init__(self, endpoint_id: str, api_key: str | None = None, *, base_url: str | None = None,
                  client: httpx.Client | None = None, timeout: float = 30.0, retry: RetryPolicy | None = None,
                  poll: PollPolicy | None = None, check: bool = True, catalog: Any = None, models: Any = None,
-                 on_retry: Callable[[str, int, float, str], None] | None = None) -> None:
-        super().__init__(endpoint_id, api_key, base_url, retry, poll, check, catalog, models, on_retry)
+                 on_retry: Callable[[str, int, float, str], None] | None = None, allow_http: bool = False) -> None:
+        super().__init__(endpoint_id, api_key, base_url, retry, poll, check, catalog, models, on_retry, allow_http)
         self._owned = client is None
         self._http = client if client is not None else httpx.Client(timeout=_timeout(timeout))
         self._read_timeout = timeout
@@ -487,7 +613,8 @@ class RunPodClient(_Core):
             self._http.close()
 
     def _send(self, method: str, op: str, *, job_id: str | None = None, content: bytes | None = None,
-              params: dict[str, Any] | None = None, read_timeout: float | None = None) -> dict[str, Any]:
+              params: dict[str, Any] | None = None, read_timeout: float | None = None,
+              retries: bool = True) -> dict[str, Any]:
         url = self._url(op, job_id)
         attempt = 0
         while True:
@@ -499,9 +626,9 @@ class RunPodClient(_Core):
                                                   headers=self._headers(content is not None),
                                                   timeout=_timeout(read_timeout or self._read_timeout))
             except BackendConnectionError as error:
-                time.sleep(self._retry_after_error(op, attempt, error))
+                time.sleep(self._retry_after_error(op, attempt, error, retries))
                 continue
-            wait = self._may_retry(op, attempt, response=response)
+            wait = self._may_retry(op, attempt, response=response, retries=retries)
             if wait is None:
                 return self._answer(response, op, job_id)
             self._notify(op, attempt, wait, f"HTTP {response.status_code}")
@@ -518,23 +645,31 @@ class RunPodClient(_Core):
         return self._state(self._send("POST", "run", content=content), "run")
 
     def runsync(self, payload: Mapping[str, Any], *, wait: float | None = None, timeout: float | None = None,
-                **options: Any) -> JobResult:
+                on_submitted: Callable[[JobState], None] | None = None, **options: Any) -> JobResult:
         """Submit and wait (`POST /runsync?wait=ms`); polls when the answer is not final yet.
 
-        `wait` (seconds, 1-300) is how long the API holds the request; `timeout` bounds
-        the whole wait, polling included.
+        `wait` (seconds, at most 300) is how long the API holds the request, never more than
+        `timeout`, which bounds the whole wait, polling included. `on_submitted` gets the
+        first answer (it carries the job id) before anything else can fail.
         """
-        content = self._body(payload, "runsync", options)
         started = time.monotonic()
-        params = {"wait": _wait_ms(wait)} if wait is not None else None
-        data = self._send("POST", "runsync", content=content, params=params,
-                          read_timeout=(wait or 90.0) + self._read_timeout)
-        state = self._state(data, "runsync")
+        state = self.submit_sync(payload, wait=wait, timeout=timeout, **options)
+        if on_submitted is not None:
+            on_submitted(state)
         if state.is_final:
             self.poll.observe(time.monotonic() - started, state)
             return self._result(state)
         left = None if timeout is None else max(0.0, timeout - (time.monotonic() - started))
-        return self.wait(state.id, timeout=left, _started=started)
+        return self.wait(state.id, timeout=left, _started=started, _last=state)
+
+    def submit_sync(self, payload: Mapping[str, Any], *, wait: float | None = None, timeout: float | None = None,
+                    **options: Any) -> JobState:
+        """`POST /runsync` once: the job's state when the API lets go (final, or still running)."""
+        content = self._body(payload, "runsync", options)
+        params = self._sync_params(wait, timeout)
+        held = params["wait"] / 1000 if params else 90.0
+        data = self._send("POST", "runsync", content=content, params=params, read_timeout=held + self._read_timeout)
+        return self._state(data, "runsync")
 
     def status(self, job_id: str) -> JobState:
         """The job's current state (`GET /status/{id}`)."""
@@ -563,30 +698,67 @@ class RunPodClient(_Core):
             raise BackendError(f"job `{job_id}` is still {state.status.value}")
         return self._result(state)
 
+    def stream(self, job_id: str) -> StreamChunk:
+        """The job's output produced since the last call (`GET /stream/{id}`)."""
+        return parse_model(StreamChunk, self._send("GET", "stream", job_id=job_id), "stream")
+
+    def iter_stream(self, job_id: str, *, timeout: float | None = None) -> Iterator[Any]:
+        """Yield the job's output pieces as the stream hands them out, until the job is final
+        and the stream is drained (transient failures are polled through, like `wait`)."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        delays = self.poll.delays()
+        failures, failing_since = 0, 0.0
+        delay = 0.0
+        while True:
+            time.sleep(delay if deadline is None else min(delay, max(0.0, deadline - time.monotonic())))
+            try:
+                chunk = parse_model(StreamChunk, self._send("GET", "stream", job_id=job_id, retries=False), "stream")
+            except BackendError as error:
+                failures, failing_since = failures + 1, failing_since or time.monotonic()
+                delay = self._after_failure(job_id, error, failures, failing_since, deadline, None, timeout)
+                continue
+            failures, failing_since = 0, 0.0
+            yield from chunk.outputs
+            if chunk.is_final and not chunk.stream:
+                return
+            if deadline is not None and time.monotonic() >= deadline:
+                raise _gave_up(job_id, None, timeout)
+            delay = 0.0 if chunk.stream else next(delays)
+
     def wait(self, job_id: str, *, timeout: float | None = None,
-             on_update: Callable[[JobState], None] | None = None, _started: float | None = None) -> JobResult:
+             on_update: Callable[[JobState], None] | None = None, _started: float | None = None,
+             _last: JobState | None = None) -> JobResult:
         """Poll until the job is final and return its result (FAILED jobs too: see `raise_for_status`).
 
-        Raises JobTimedOut when `timeout` seconds pass first; the job keeps running.
+        Transient failures of a poll (5xx, 429, unreadable answers, connection errors) are
+        polled through with backoff. Raises JobTimedOut when `timeout` seconds pass first;
+        the job keeps running.
         """
         started = _started if _started is not None else time.monotonic()
         deadline = None if timeout is None else time.monotonic() + timeout
         delays = self.poll.delays()
-        last: JobState | None = None
+        last = _last
+        failures, failing_since = 0, 0.0
+        delay = next(delays)
         while True:
-            delay = next(delays)
             if deadline is not None:
                 delay = min(delay, max(0.0, deadline - time.monotonic()))
             time.sleep(delay)
-            state = self.status(job_id)
-            if on_update is not None and (last is None or state.status is not last.status):
-                on_update(state)
+            try:
+                state = self._state(self._send("GET", "status", job_id=job_id, retries=False), "status")
+            except BackendError as error:
+                failures, failing_since = failures + 1, failing_since or time.monotonic()
+                delay = self._after_failure(job_id, error, failures, failing_since, deadline, last, timeout)
+                continue
+            failures, failing_since = 0, 0.0
+            self._updated(state, last, on_update)
             last = state
             if state.is_final:
                 self.poll.observe(time.monotonic() - started, state)
                 return self._result(state)
             if deadline is not None and time.monotonic() >= deadline:
                 raise _gave_up(job_id, state, timeout)
+            delay = next(delays)
 
     def image_bytes(self, image: OutputImage) -> bytes:
         """The bytes of an output image: decoded base64, or downloaded from its URL without the API key."""
@@ -606,8 +778,8 @@ class AsyncRunPodClient(_Core):
                  client: httpx.AsyncClient | None = None, timeout: float = 30.0, retry: RetryPolicy | None = None,
                  poll: PollPolicy | None = None, check: bool = True, catalog: Any = None, models: Any = None,
                  on_retry: Callable[[str, int, float, str], None] | None = None,
-                 max_connections: int = 100) -> None:
-        super().__init__(endpoint_id, api_key, base_url, retry, poll, check, catalog, models, on_retry)
+                 max_connections: int = 100, allow_http: bool = False) -> None:
+        super().__init__(endpoint_id, api_key, base_url, retry, poll, check, catalog, models, on_retry, allow_http)
         self._owned = client is None
         limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
         self._http = client if client is not None else httpx.AsyncClient(timeout=_timeout(timeout), limits=limits)
@@ -625,7 +797,8 @@ class AsyncRunPodClient(_Core):
             await self._http.aclose()
 
     async def _send(self, method: str, op: str, *, job_id: str | None = None, content: bytes | None = None,
-                    params: dict[str, Any] | None = None, read_timeout: float | None = None) -> dict[str, Any]:
+                    params: dict[str, Any] | None = None, read_timeout: float | None = None,
+              retries: bool = True) -> dict[str, Any]:
         url = self._url(op, job_id)
         attempt = 0
         while True:
@@ -637,9 +810,9 @@ class AsyncRunPodClient(_Core):
                                                         headers=self._headers(content is not None),
                                                         timeout=_timeout(read_timeout or self._read_timeout))
             except BackendConnectionError as error:
-                await asyncio.sleep(self._retry_after_error(op, attempt, error))
+                await asyncio.sleep(self._retry_after_error(op, attempt, error, retries))
                 continue
-            wait = self._may_retry(op, attempt, response=response)
+            wait = self._may_retry(op, attempt, response=response, retries=retries)
             if wait is None:
                 return self._answer(response, op, job_id)
             self._notify(op, attempt, wait, f"HTTP {response.status_code}")
@@ -651,19 +824,28 @@ class AsyncRunPodClient(_Core):
         return self._state(await self._send("POST", "run", content=content), "run")
 
     async def runsync(self, payload: Mapping[str, Any], *, wait: float | None = None,
-                      timeout: float | None = None, **options: Any) -> JobResult:
+                      timeout: float | None = None, on_submitted: Callable[[JobState], None] | None = None,
+                      **options: Any) -> JobResult:
         """Submit and wait (`POST /runsync`); see RunPodClient.runsync."""
-        content = self._body(payload, "runsync", options)
         started = time.monotonic()
-        params = {"wait": _wait_ms(wait)} if wait is not None else None
-        data = await self._send("POST", "runsync", content=content, params=params,
-                                read_timeout=(wait or 90.0) + self._read_timeout)
-        state = self._state(data, "runsync")
+        state = await self.submit_sync(payload, wait=wait, timeout=timeout, **options)
+        if on_submitted is not None:
+            on_submitted(state)
         if state.is_final:
             self.poll.observe(time.monotonic() - started, state)
             return self._result(state)
         left = None if timeout is None else max(0.0, timeout - (time.monotonic() - started))
-        return await self.wait(state.id, timeout=left, _started=started)
+        return await self.wait(state.id, timeout=left, _started=started, _last=state)
+
+    async def submit_sync(self, payload: Mapping[str, Any], *, wait: float | None = None,
+                          timeout: float | None = None, **options: Any) -> JobState:
+        """`POST /runsync` once; see RunPodClient.submit_sync."""
+        content = self._body(payload, "runsync", options)
+        params = self._sync_params(wait, timeout)
+        held = params["wait"] / 1000 if params else 90.0
+        data = await self._send("POST", "runsync", content=content, params=params,
+                                read_timeout=held + self._read_timeout)
+        return self._state(data, "runsync")
 
     async def status(self, job_id: str) -> JobState:
         """The job's current state (`GET /status/{id}`)."""
@@ -692,28 +874,63 @@ class AsyncRunPodClient(_Core):
             raise BackendError(f"job `{job_id}` is still {state.status.value}")
         return self._result(state)
 
+    async def stream(self, job_id: str) -> StreamChunk:
+        """The job's output produced since the last call (`GET /stream/{id}`)."""
+        return parse_model(StreamChunk, await self._send("GET", "stream", job_id=job_id), "stream")
+
+    async def iter_stream(self, job_id: str, *, timeout: float | None = None) -> AsyncIterator[Any]:
+        """Yield the job's output pieces until it is final; see RunPodClient.iter_stream."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        delays = self.poll.delays()
+        failures, failing_since = 0, 0.0
+        delay = 0.0
+        while True:
+            await asyncio.sleep(delay if deadline is None else min(delay, max(0.0, deadline - time.monotonic())))
+            try:
+                data = await self._send("GET", "stream", job_id=job_id, retries=False)
+                chunk = parse_model(StreamChunk, data, "stream")
+            except BackendError as error:
+                failures, failing_since = failures + 1, failing_since or time.monotonic()
+                delay = self._after_failure(job_id, error, failures, failing_since, deadline, None, timeout)
+                continue
+            failures, failing_since = 0, 0.0
+            for output in chunk.outputs:
+                yield output
+            if chunk.is_final and not chunk.stream:
+                return
+            if deadline is not None and time.monotonic() >= deadline:
+                raise _gave_up(job_id, None, timeout)
+            delay = 0.0 if chunk.stream else next(delays)
+
     async def wait(self, job_id: str, *, timeout: float | None = None,
                    on_update: Callable[[JobState], None] | None = None,
-                   _started: float | None = None) -> JobResult:
+                   _started: float | None = None, _last: JobState | None = None) -> JobResult:
         """Poll until the job is final; see RunPodClient.wait."""
         started = _started if _started is not None else time.monotonic()
         deadline = None if timeout is None else time.monotonic() + timeout
         delays = self.poll.delays()
-        last: JobState | None = None
+        last = _last
+        failures, failing_since = 0, 0.0
+        delay = next(delays)
         while True:
-            delay = next(delays)
             if deadline is not None:
                 delay = min(delay, max(0.0, deadline - time.monotonic()))
             await asyncio.sleep(delay)
-            state = await self.status(job_id)
-            if on_update is not None and (last is None or state.status is not last.status):
-                on_update(state)
+            try:
+                state = self._state(await self._send("GET", "status", job_id=job_id, retries=False), "status")
+            except BackendError as error:
+                failures, failing_since = failures + 1, failing_since or time.monotonic()
+                delay = self._after_failure(job_id, error, failures, failing_since, deadline, last, timeout)
+                continue
+            failures, failing_since = 0, 0.0
+            self._updated(state, last, on_update)
             last = state
             if state.is_final:
                 self.poll.observe(time.monotonic() - started, state)
                 return self._result(state)
             if deadline is not None and time.monotonic() >= deadline:
                 raise _gave_up(job_id, state, timeout)
+            delay = next(delays)
 
     async def image_bytes(self, image: OutputImage) -> bytes:
         """The bytes of an output image; URLs are fetched without the API key."""
@@ -727,11 +944,19 @@ class AsyncRunPodClient(_Core):
 
 
 def _wait_ms(wait: float) -> int:
-    if not 1 <= wait <= 300:
-        raise ValueError("runsync wait must be between 1 and 300 seconds")
-    return int(wait * 1000)
+    if not 0 <= wait <= 300:
+        raise ValueError("runsync wait must be between 0 and 300 seconds")
+    return max(1, int(wait * 1000))
 
 
-def _gave_up(job_id: str, state: JobState, timeout: float | None) -> JobTimedOut:
-    return JobTimedOut(f"gave up waiting for job `{job_id}` after {timeout:g} s; it is still "
-                       f"{state.status.value} and keeps running", job_id=job_id, status=state.status.value)
+def _first_line(text: str) -> str:
+    return text.splitlines()[0] if text else text
+
+
+def _gave_up(job_id: str, state: JobState | None, timeout: float | None,
+             error: BaseException | None = None) -> JobTimedOut:
+    status = state.status.value if state is not None else "UNKNOWN"
+    where = f"it is still {status}" if state is not None else "its state is unknown"
+    why = f"; the last status poll failed: {_first_line(str(error))}" if error is not None else ""
+    return JobTimedOut(f"gave up waiting for job `{job_id}` after {timeout or 0:g} s; {where} and keeps "
+                       f"running{why}", job_id=job_id, status=status)

@@ -72,7 +72,8 @@ def test_runsync_in_one_request(client, server, workflow):
 def test_runsync_not_final_falls_back_to_polling(workflow):
     with serve_in_thread(executor="dry", api_key=KEY, run_seconds=0.3, default_wait_ms=20, min_wait_ms=1) as srv:
         with RunPodClient("ep", KEY, base_url=srv.url, poll=FAST_POLL) as c:
-            result = c.runsync(workflow, timeout=10)
+            # the request's ?wait is never longer than the time left: ask for 20 ms
+            result = c.runsync(workflow, wait=0.02, timeout=10)
             assert result.ok and srv.requests["status"] >= 1
 
 

@@ -25,7 +25,7 @@ FAST_POLL = PollPolicy(initial=0.001, maximum=0.002, floor=0.001)
 
 def client_for(handler, **kw) -> RunPodClient:
     transport = httpx.MockTransport(handler)
-    return RunPodClient("ep1", KEY, base_url="http://rp.test/v2", client=httpx.Client(transport=transport),
+    return RunPodClient("ep1", KEY, base_url="https://rp.test/v2", client=httpx.Client(transport=transport),
                         retry=kw.pop("retry", FAST_RETRY), poll=kw.pop("poll", FAST_POLL), **kw)
 
 
@@ -41,7 +41,7 @@ def test_url_auth_and_body(workflow):
                        low_priority=True, webhook="http://127.0.0.1:9/hook", comfy_org_api_key="comfy-k")
     assert state.id == "j1" and state.status.value == "IN_QUEUE" and not state.is_final
     request = seen[0]
-    assert request.method == "POST" and str(request.url) == "http://rp.test/v2/ep1/run"
+    assert request.method == "POST" and str(request.url) == "https://rp.test/v2/ep1/run"
     assert request.headers["authorization"] == f"Bearer {KEY}"
     assert request.headers["content-type"] == "application/json"
     body = json.loads(request.content)
@@ -286,7 +286,7 @@ def test_async_client_retries_and_parses(workflow):
 
     async def go():
         transport = httpx.MockTransport(handler)
-        async with AsyncRunPodClient("ep1", KEY, base_url="http://rp.test/v2", retry=FAST_RETRY, poll=FAST_POLL,
+        async with AsyncRunPodClient("ep1", KEY, base_url="https://rp.test/v2", retry=FAST_RETRY, poll=FAST_POLL,
                                      client=httpx.AsyncClient(transport=transport)) as client:
             job = await client.run(workflow)
             result = await client.wait(job.id)
