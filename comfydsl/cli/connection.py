@@ -33,6 +33,9 @@ def connection_options(parser: argparse.ArgumentParser) -> None:
                         help="API key (prefer the RUNPOD_API_KEY environment variable: options show in `ps`)")
     parser.add_argument("--retries", type=int, default=4, metavar="N",
                         help="retries of a request after 429/502/503/504 or a connection error (default 4)")
+    parser.add_argument("--allow-http", action="store_true",
+                        help="allow a plain http base URL to another machine (the API key would travel "
+                             "unencrypted; http to this machine is always allowed)")
 
 
 _RUNPOD_SETTINGS = {"endpoint", "base-url", "api-key", "out", "concurrency"}
@@ -56,14 +59,20 @@ def env(name: str) -> str | None:
 
 def connection(args: argparse.Namespace, settings: Settings,
                record: JobRecord | None = None) -> tuple[str, str, str]:
-    """Endpoint id, API key and base URL: options, then the job's record (it knows where the
-    job went), then the environment, then the configuration."""
+    """Endpoint id, API key and base URL: options, then the job's record (for the endpoint
+    id), then the environment, then the configuration.
+
+    The key only goes to the base URL the user configured (option, environment,
+    configuration, or the hosted API): a job record naming another base is refused unless
+    that base is given with --base-url. The key is checked before any request is made.
+    """
+    from ..backends.runpod import DEFAULT_BASE_URL, check_api_key, check_base_url
+
     conf = settings.runpod
     endpoint = (args.endpoint or (record.endpoint if record else None) or env("RUNPOD_ENDPOINT_ID")
                 or conf.get("endpoint"))
     key = args.api_key or env("RUNPOD_API_KEY") or conf.get("api-key")
-    base = (args.base_url or (record.base_url if record else None) or env("RUNPOD_API_BASE")
-            or conf.get("base-url") or "https://api.runpod.ai/v2")
+    base = args.base_url or env("RUNPOD_API_BASE") or conf.get("base-url") or DEFAULT_BASE_URL
     if not endpoint:
         raise UsageError("no endpoint: give --endpoint ID, set RUNPOD_ENDPOINT_ID, or set `endpoint` "
                          "under [tool.comfydsl.runpod]")
@@ -71,18 +80,23 @@ def connection(args: argparse.Namespace, settings: Settings,
         raise UsageError(f"`{endpoint}` is not an endpoint id")
     if not key:
         raise UsageError("no API key: set RUNPOD_API_KEY (or `api-key` under [tool.comfydsl.runpod])")
-    if not isinstance(base, str) or not base.startswith(("http://", "https://")):
-        raise UsageError(f"the base URL must start with http:// or https://, not `{base}`")
-    from urllib.parse import urlsplit
-
+    if not isinstance(base, str):
+        raise UsageError(f"the base URL must start with https:// or http://, not `{base}`")
     try:
-        host = urlsplit(base).hostname
-        urlsplit(base).port  # noqa: B018 -- reading it checks the port is a number in 0-65535
+        key = check_api_key(key)
+        base = check_base_url(base, allow_http=bool(getattr(args, "allow_http", False)))
     except ValueError as exc:
-        raise UsageError(f"the base URL `{base}` is not valid: {exc}") from None
-    if not host:
-        raise UsageError(f"the base URL `{base}` names no host")
-    return endpoint, key, base.rstrip("/")
+        raise UsageError(str(exc)) from None
+    if record is not None and record.base_url and record.base_url.rstrip("/") != base:
+        raise UsageError(f"the job record of {record.job_id} names the API base {record.base_url}, not the "
+                         f"configured {base}; the API key is only sent where you configured it: pass "
+                         f"--base-url {record.base_url} if you trust that address")
+    return endpoint, key, base
+
+
+def client_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The client options every RunPod command takes from its arguments."""
+    return {"check": False, "retry": retry_policy(args), "allow_http": bool(getattr(args, "allow_http", False))}
 
 
 def job_id(text: str) -> str:

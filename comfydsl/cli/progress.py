@@ -75,7 +75,7 @@ class Progress:
         self.line(f"{job or outcome.spec.label}: error: {message}")
         from ..workflow.status import is_final
 
-        if record is not None and job and not is_final(record.status):
+        if record is not None and job and not is_final(record.status) and outcome.resumable:
             self.line(f"  resume with: comfydsl status {job} --endpoint {self.endpoint} --out {self.out} --wait")
 
     def interruption(self, event: BatchEvent) -> None:
@@ -84,6 +84,8 @@ class Progress:
             self.close()
         elif event.kind == "sync-interrupted":
             print(f"interrupted: {event.message}", file=sys.stderr)
+        elif event.kind == "still-stopping":
+            print(f"stopping: {event.message}", file=sys.stderr, flush=True)
         elif event.kind == "detached":
             print(f"job {job} keeps running; resume with: comfydsl status {job} "
                   f"--endpoint {self.endpoint} --out {self.out} --wait", file=sys.stderr)

@@ -1,4 +1,4 @@
-"""`comfydsl run`, `status` and `cancel`: RunPod Serverless jobs from the command line.
+"""`comfydsl run`, `status`, `cancel` and `retry`: RunPod Serverless jobs from the command line.
 
 The commands parse options and print; the work is done by `comfydsl.backends.batch` (run)
 and `comfydsl.backends.runpod` (status, cancel). The endpoint id comes from `--endpoint`,
@@ -19,8 +19,8 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from . import UsageError
-from .connection import (DEFAULT_OUT, connection, connection_options, job_id, out_dir, print_diagnostics,
-                         print_json, retry_policy, runpod_settings, save_record, seconds)
+from .connection import (DEFAULT_OUT, client_options, connection, connection_options, job_id, out_dir,
+                         print_diagnostics, print_json, runpod_settings, save_record, seconds)
 
 if TYPE_CHECKING:
     from ..backends.results import JobState
@@ -87,6 +87,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     connection_options(cancel)
     cancel.set_defaults(handler=cancel_job)
 
+    retry = subparsers.add_parser("retry", help="run a FAILED or TIMED_OUT RunPod job again",
+                                  description="Queue a FAILED or TIMED_OUT job again under the same id (while "
+                                              "its result is still kept); follow it with `comfydsl status JOB "
+                                              "--wait`.")
+    retry.add_argument("job", metavar="JOB", help="job id")
+    retry.add_argument("--out", default=None, metavar="DIR", help="folder of the job record to update")
+    retry.add_argument("--json", action="store_true", help="print the answer as JSON on stdout")
+    connection_options(retry)
+    retry.set_defaults(handler=retry_job)
+
 
 # -- run -----------------------------------------------------------------------------------
 
@@ -139,13 +149,14 @@ def run_jobs(args: argparse.Namespace) -> int:
 
     progress = Progress(len(jobs), tty, endpoint, out)
     try:
-        result = run_batch(jobs, Connection(endpoint, key, base), out, options, on_event=progress)
+        result = run_batch(jobs, Connection(endpoint, key, base, allow_http=args.allow_http), out, options,
+                           on_event=progress)
     finally:
         progress.close()
     if args.json:
         print_json(result.to_dict())
     if result.interrupted:
-        return 130
+        return 128 + (result.signal or 2)
     if len(result.outcomes) > 1:
         good = sum(1 for o in result.outcomes if o.ok)
         print(f"{good} of {len(result.outcomes)} jobs succeeded", file=sys.stderr)
@@ -211,13 +222,15 @@ def show_status(args: argparse.Namespace) -> int:
         record = JobRecord(job_id=args.job, endpoint=endpoint, base_url=base, status="UNKNOWN")
     tty = sys.stderr.isatty() and not args.json
     poll = PollPolicy(initial=args.poll_interval, maximum=max(5.0, args.poll_interval))
-    with RunPodClient(endpoint, key, base_url=base, check=False, poll=poll, retry=retry_policy(args)) as client:
+    with RunPodClient(endpoint, key, base_url=base, poll=poll, **client_options(args)) as client:
         state = client.status(args.job)
         if args.wait and not state.is_final:
+            record.status = state.status.value
+            save_record(record, out)
             print(f"{args.job}: {state.status.value}, waiting", file=sys.stderr)
             try:
-                result = client.wait(args.job, timeout=args.timeout,
-                                     on_update=lambda s: _show_state(s, tty))
+                result = client.wait(args.job, timeout=args.timeout, _last=state,
+                                     on_update=lambda s: _seen(record, s, out, tty))
             except KeyboardInterrupt:
                 print(f"\nstopped waiting; job {args.job} keeps running", file=sys.stderr)
                 return 130
@@ -238,21 +251,30 @@ def show_status(args: argparse.Namespace) -> int:
             record.diagnostics = [d.to_dict() for d in diagnostics]
             ok = result.ok
             already = [os.path.join(out, f) for f in record.files if os.path.exists(os.path.join(out, f))]
-            if result.images and already:
-                print(f"images already saved: {', '.join(already)}", file=sys.stderr)
-            elif result.images:
+            if result.outputs and already:
+                print(f"files already saved: {', '.join(already)}", file=sys.stderr)
+            elif result.outputs:
                 record.files = []
-                for image in result.images:
+                for item in result.outputs:
                     try:
-                        record.files.append(save_new_file(out, image.filename, client.image_bytes(image)).name)
+                        record.files.append(save_new_file(out, item.filename, client.image_bytes(item)).name)
                     except OSError as exc:
-                        record.warnings.append(f"image `{image.filename}` not saved: {exc}")
+                        what = "image" if item.kind == "images" else "output file"
+                        record.warnings.append(f"{what} `{item.filename}` not saved: {exc}")
                         ok = False
             if diagnostics:
                 print_diagnostics(diagnostics, path=record.source)
         save_record(record, out)
     _print_status(record, out, args.json)
     return 0 if ok else 1
+
+
+def _seen(record: JobRecord, state: JobState, out: str, tty: bool) -> None:
+    """A new state while waiting: shown, and kept in the record (the last state seen)."""
+    _show_state(state, tty)
+    if not state.is_final and record.status != state.status.value:
+        record.status = state.status.value
+        save_record(record, out)
 
 
 def _show_state(state: JobState, tty: bool) -> None:
@@ -284,7 +306,7 @@ def cancel_job(args: argparse.Namespace) -> int:
     out = out_dir(args, settings)
     record = _load_record(out, job_id(args.job))
     endpoint, key, base = connection(args, settings, record)
-    with RunPodClient(endpoint, key, base_url=base, check=False, retry=retry_policy(args)) as client:
+    with RunPodClient(endpoint, key, base_url=base, **client_options(args)) as client:
         state = client.cancel(args.job)
     if record is not None:
         record.status = state.status.value
@@ -293,4 +315,27 @@ def cancel_job(args: argparse.Namespace) -> int:
         print_json({"id": state.id, "status": state.status.value})
     else:
         print(f"{state.id}: {state.status.value}")
+    return 0
+
+
+def retry_job(args: argparse.Namespace) -> int:
+    """The `retry` command."""
+    from ..backends.runpod import RunPodClient
+
+    settings = runpod_settings()
+    out = out_dir(args, settings)
+    record = _load_record(out, job_id(args.job))
+    endpoint, key, base = connection(args, settings, record)
+    with RunPodClient(endpoint, key, base_url=base, **client_options(args)) as client:
+        state = client.retry(args.job)
+    if record is not None:
+        record.status = state.status.value
+        record.finished_at = record.error = None
+        record.diagnostics = []
+        save_record(record, out)
+    if args.json:
+        print_json({"id": state.id, "status": state.status.value})
+    else:
+        print(f"{state.id}: {state.status.value}")
+        print(f"follow it with: comfydsl status {state.id} --endpoint {endpoint} --out {out} --wait", file=sys.stderr)
     return 0
