@@ -5,6 +5,9 @@ queue and run the executor outside the lock; a janitor thread enforces
 `policy.executionTimeout` (TIMED_OUT), `policy.ttl` (the job is deleted, even mid-run) and
 result retention (deleted after `retention` seconds, `sync_retention` for runsync jobs).
 A job whose result arrives after it was cancelled, timed out or deleted is dropped.
+
+Jobs live in memory unless a `StateFile` (`serve --state FILE`) is given: then every change
+is written to it, and a restarted endpoint picks its jobs up again.
 """
 
 from __future__ import annotations
@@ -49,6 +52,8 @@ class Job:
     error: str | None = None
     worker_id: str | None = None
     attempt: int = 0
+    #: whether `stream` has handed out the output already
+    streamed: bool = False
     cancelled: threading.Event = field(default_factory=threading.Event)
 
     def view(self, *, echo_input: bool = True) -> dict[str, Any]:
@@ -93,7 +98,7 @@ class JobManager:
 
     def __init__(self, executor, *, workers: int = 1, retention: float = 1800.0, sync_retention: float = 60.0,
                  on_final: Callable[[Job, dict[str, Any]], None] | None = None, echo_input: bool = True,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic, store: Any = None) -> None:
         if workers < 1:
             raise ValueError("workers must be at least 1")
         self.executor = executor
@@ -107,6 +112,7 @@ class JobManager:
         self.running: dict[str, Job] = {}
         self.counters = Counters()
         self.cond = threading.Condition()
+        self.store = store
         self._stopping = False
         self._worker_ids = [f"local-{uuid.uuid4().hex[:10]}-{i}" for i in range(workers)]
         self._threads = [threading.Thread(target=self._work, args=(wid,), name=f"comfydsl-serve-worker-{i}",
@@ -116,8 +122,44 @@ class JobManager:
     # -- life cycle -------------------------------------------------------------------
 
     def start(self) -> None:
+        if self.store is not None:
+            self._restore()
         for thread in self._threads:
             thread.start()
+
+    def close(self) -> None:
+        """Close the state file, if any (after `stop`)."""
+        if self.store is not None:
+            with self.cond:
+                self.store.close()
+                self.store = None
+
+    def _restore(self) -> None:
+        """Take the jobs of the state file back; jobs that were running are queued again."""
+        jobs, counters = self.store.load(Job, self.clock)
+        with self.cond:
+            for name, value in counters.items():
+                if hasattr(self.counters, name) and isinstance(value, int):
+                    setattr(self.counters, name, value)
+            for job in jobs:
+                if job.status == IN_PROGRESS:
+                    job.status, job.started, job.worker_id = IN_QUEUE, None, None
+                self.jobs[job.id] = job
+                if job.status == IN_QUEUE:
+                    self.queue.append(job.id)
+                if job.status not in (IN_QUEUE, IN_PROGRESS):
+                    job.cancelled.set()
+                self._persist(job)
+            self._expire(self.clock())
+
+    def _persist(self, job: Job | None = None, *, deleted: str | None = None) -> None:
+        if self.store is None:
+            return
+        if deleted is not None:
+            self.store.delete(deleted)
+        if job is not None:
+            self.store.save(job, self.clock)
+        self.store.save_counters(self.counters)
 
     def stop(self, timeout: float = 10.0) -> None:
         """Cancel running jobs, stop every thread and wait for them."""
@@ -146,6 +188,7 @@ class JobManager:
         with self.cond:
             self.jobs[job_id] = job
             self.queue.append(job_id)
+            self._persist(job)
             self.cond.notify_all()
         return job
 
@@ -155,6 +198,23 @@ class JobManager:
             self._expire(self.clock())
             job = self.jobs.get(job_id)
             return job.view(echo_input=self.echo_input) if job is not None else None
+
+    def stream(self, job_id: str) -> dict[str, Any] | None:
+        """What `stream` answers: the output not handed out yet (all of it, once the job is
+        COMPLETED: the handlers run here are not generators), or None if the job is unknown."""
+        with self.cond:
+            self._expire(self.clock())
+            job = self.jobs.get(job_id)
+            if job is None:
+                return None
+            out: dict[str, Any] = {"id": job.id, "status": job.status, "stream": []}
+            if job.status == COMPLETED and not job.streamed:
+                out["stream"] = [{"output": job.output}]
+                job.streamed = True
+                self._persist(job)
+            elif job.status == FAILED:
+                out["error"] = job.error
+            return out
 
     def wait(self, job_id: str, timeout: float) -> dict[str, Any] | None:
         """Wait up to `timeout` seconds for the job to reach a final state; return its view."""
@@ -178,8 +238,8 @@ class JobManager:
             if job.status in (IN_QUEUE, IN_PROGRESS):
                 if job.status == IN_QUEUE:
                     self.queue.remove(job_id)
-                self._finish(job, CANCELLED)
                 self.counters.cancelled += 1
+                self._finish(job, CANCELLED)
             return {"id": job.id, "status": job.status}
 
     def retry(self, job_id: str) -> tuple[dict[str, Any] | None, str | None]:
@@ -194,10 +254,12 @@ class JobManager:
             job.attempt += 1
             job.status, job.output, job.error, job.worker_id = IN_QUEUE, None, None, None
             job.started = job.finished = job.expires = None
+            job.streamed = False
             job.queued = self.clock()
             job.cancelled = threading.Event()
             self.queue.append(job_id)
             self.counters.retried += 1
+            self._persist(job)
             self.cond.notify_all()
             return {"id": job.id, "status": IN_QUEUE}, None
 
@@ -207,6 +269,7 @@ class JobManager:
             removed = len(self.queue)
             for job_id in self.queue:
                 self.jobs.pop(job_id, None)
+                self._persist(deleted=job_id)
             self.queue.clear()
             return removed
 
@@ -234,6 +297,7 @@ class JobManager:
             self.counters.failed += 1
             if status == TIMED_OUT:
                 self.counters.timed_out += 1
+        self._persist(job)
         if self.on_final is not None and job.webhook:
             self.on_final(job, job.view(echo_input=self.echo_input))
         self.cond.notify_all()
@@ -247,6 +311,7 @@ class JobManager:
 
     def _delete(self, job: Job) -> None:
         del self.jobs[job.id]
+        self._persist(deleted=job.id)
         if job.status == IN_QUEUE:
             self.queue.remove(job.id)
         elif job.status == IN_PROGRESS and job.worker_id:
@@ -276,6 +341,7 @@ class JobManager:
             job = self.jobs[self.queue.popleft()]
             job.status, job.started, job.worker_id = IN_PROGRESS, self.clock(), worker_id
             self.running[worker_id] = job
+            self._persist(job)
             self.cond.notify_all()
             return job, job.attempt
 

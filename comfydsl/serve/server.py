@@ -1,10 +1,11 @@
 """The HTTP side of the local endpoint: RunPod Serverless's hosted routes on a local port.
 
 Routes (under `/v2/{endpoint_id}`): `POST run`, `POST runsync[?wait=ms]`,
-`GET status/{id}`, `POST cancel/{id}`, `POST retry/{id}`, `GET health`,
-`POST purge-queue`. Every call needs `Authorization: Bearer <key>` (or the bare key). Test
-helpers live under `/_admin` (no key needed): `GET /_admin/stats`, `POST /_admin/faults`,
-`DELETE /_admin/faults`.
+`GET status/{id}`, `GET stream/{id}`, `POST cancel/{id}`, `POST retry/{id}`, `GET health`,
+`POST purge-queue`. Every call needs `Authorization: Bearer <key>` (or the bare key); another
+method on a route gets 405 with an `Allow` header. Test helpers live under `/_admin` (they
+need the key too when the endpoint has one): `GET /_admin/stats`, `POST /_admin/faults`
+(a fault, or `{"scenario": NAME, ...}`), `DELETE /_admin/faults`.
 """
 
 from __future__ import annotations
@@ -23,14 +24,15 @@ from typing import Any, Callable
 from urllib.parse import parse_qs, urlsplit
 
 from ..workflow.envelopes import RUN_BODY_LIMIT, RUNSYNC_BODY_LIMIT
+from ..workflow.status import FINAL_STATES
 from .faults import Fault, FaultPlan, parse_fault
 from .jobs import JobManager
 
 MB = 1024 * 1024
 #: Operation -> (HTTP method, whether the path ends in a job id).
 ROUTES = {
-    "run": ("POST", False), "runsync": ("POST", False), "status": ("GET", True), "cancel": ("POST", True),
-    "retry": ("POST", True), "health": ("GET", False), "purge-queue": ("POST", False),
+    "run": ("POST", False), "runsync": ("POST", False), "status": ("GET", True), "stream": ("GET", True),
+    "cancel": ("POST", True), "retry": ("POST", True), "health": ("GET", False), "purge-queue": ("POST", False),
 }
 #: Requests per 10 s per operation, as RunPod documents them.
 DOCUMENTED_RATE_LIMITS = {"runsync": 2000, "run": 1000, "status": 2000, "stream": 2000, "cancel": 100,
@@ -64,6 +66,8 @@ class ServeConfig:
     webhook_attempts: int = 3
     webhook_retry_delay: float = 10.0
     webhook_timeout: float = 10.0
+    #: SQLite file that keeps the jobs across restarts (None: jobs live in memory only)
+    state_file: str | None = None
 
 
 class RequestCounter:
@@ -165,6 +169,13 @@ class _Server(ThreadingHTTPServer):
         self.connections_lock = threading.Lock()
         super().__init__(address, handler)
 
+    def handle_error(self, request, client_address) -> None:
+        """A client that resets or drops its connection is normal: no traceback for it."""
+        error = sys.exc_info()[1]
+        if isinstance(error, (ConnectionError, socket.timeout, TimeoutError)):
+            return
+        super().handle_error(request, client_address)
+
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
@@ -206,6 +217,15 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_PUT(self) -> None:
         self._dispatch("PUT")
+
+    def do_PATCH(self) -> None:
+        self._dispatch("PATCH")
+
+    def do_HEAD(self) -> None:
+        self._dispatch("HEAD")
+
+    def do_OPTIONS(self) -> None:
+        self._dispatch("OPTIONS")
 
     def _send(self, status: int, body: bytes | str | dict | list | None, *, content_type: str | None = None,
               headers: dict[str, str] | None = None, op: str | None = None) -> None:
@@ -252,23 +272,36 @@ class _Handler(BaseHTTPRequestHandler):
         return self.rfile.read(size)
 
     def _read_chunked(self, limit: int) -> bytes | None:
+        """A chunked body read piece by piece; None (connection to close, nothing more read)
+        as soon as a chunk's announced size would take the body over `limit`."""
         parts, total = [], 0
         while True:
-            line = self.rfile.readline(65537)
-            try:
-                size = int(line.split(b";")[0].strip() or b"0", 16)
-            except ValueError:
-                raise BadRequest(400, "bad chunked encoding") from None
+            line = self.rfile.readline(1025)
+            if not line.endswith(b"\n"):
+                self.close_connection = True
+                raise BadRequest(400, "bad chunked encoding: the chunk size line is cut or too long")
+            text = line.split(b";")[0].strip()
+            if not text or len(text) > 16 or text.strip(b"0123456789abcdefABCDEF"):
+                self.close_connection = True
+                raise BadRequest(400, "bad chunked encoding: the chunk size is not a hexadecimal number")
+            size = int(text, 16)
             if size == 0:
                 while self.rfile.readline(65537) not in (b"\r\n", b"\n", b""):
                     pass
                 break
-            chunk = self.rfile.read(size)
+            if total + size > limit:
+                self.close_connection = True  # the rest is never read
+                return None
+            while size:
+                piece = self.rfile.read(min(size, MB))
+                if not piece:
+                    self.close_connection = True
+                    raise ConnectionError("the client closed the connection inside a chunk")
+                parts.append(piece)
+                size -= len(piece)
+                total += len(piece)
             self.rfile.readline(3)
-            total += size
-            if total <= limit:
-                parts.append(chunk)
-        return b"".join(parts) if total <= limit else None
+        return b"".join(parts)
 
     def _drain(self, size: int) -> None:
         self.close_connection = True
@@ -293,7 +326,11 @@ class _Handler(BaseHTTPRequestHandler):
         url = urlsplit(self.path)
         try:
             if url.path.startswith("/_admin/"):
-                self._admin(method, url.path, self._read_body(endpoint.config.runsync_limit) or b"")
+                body = self._read_body(endpoint.config.runsync_limit)
+                if not endpoint.admin_authorized(self.headers.get("Authorization")):
+                    self._send(401, {"error": "the /_admin routes need the endpoint's API key"})
+                    return
+                self._admin(method, url.path, body or b"")
                 return
             match = _PATH.match(url.path)
             if match is None or match["op"] not in ROUTES or (
@@ -311,7 +348,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._operation(method, expected_method, op, job_id, parse_qs(url.query))
         except BadRequest as exc:
             self._error(exc.status, str(exc))
-        except (ConnectionError, socket.timeout):
+        except (ConnectionError, socket.timeout, TimeoutError):
             self.close_connection = True
         except Exception:  # a bug here must not kill the connection silently
             self.close_connection = True
@@ -348,6 +385,8 @@ class _Handler(BaseHTTPRequestHandler):
         if not endpoint.limiter.enter(op):
             self._send(429, "429 Too Many Requests", op=op)
             return
+        if fault is not None and fault.early:
+            query = {**query, "wait": ["0"], "_early": ["1"]}
         try:
             status, answer = endpoint.handle(op, job_id, body, query)
         except BadRequest as exc:
@@ -361,6 +400,10 @@ class _Handler(BaseHTTPRequestHandler):
         if fault.delay and self.server.endpoint.stopping.wait(fault.delay):
             self._drop()
             return True
+        if fault.refuse:
+            self._drop()
+            self.server.endpoint.refuse_connections(fault.refuse)
+            return True
         if fault.drop:
             self._drop()
             return True
@@ -368,7 +411,8 @@ class _Handler(BaseHTTPRequestHandler):
             return False
         headers = {}
         if fault.retry_after is not None:
-            headers["Retry-After"] = str(fault.retry_after)
+            value = fault.retry_after
+            headers["Retry-After"] = (f"{value:g}" if isinstance(value, float) else str(value))
         status = fault.status or 200
         body = fault.body if fault.body is not None else f"{status} {_phrase(status)}"
         self._send(status, body, content_type=fault.content_type, headers=headers, op=op)
@@ -389,6 +433,11 @@ class _Handler(BaseHTTPRequestHandler):
         elif path == "/_admin/faults" and method == "POST":
             try:
                 spec = json.loads(body or b"null")
+                if isinstance(spec, dict) and "scenario" in spec:
+                    params = {k: v for k, v in spec.items() if k != "scenario"}
+                    faults = endpoint.faults.scenario(str(spec["scenario"]), **params)
+                    self._send(200, [f.to_dict() for f in faults])
+                    return
                 if isinstance(spec, dict):
                     fault = endpoint.faults.add(**spec)
                 elif isinstance(spec, str):
@@ -432,42 +481,84 @@ class EndpointServer:
         from .webhooks import WebhookSender
 
         self.webhooks = WebhookSender(self.config, self.stopping)
+        store = None
+        if self.config.state_file:
+            from .state import StateFile
+
+            store = StateFile(self.config.state_file)
         self.jobs = JobManager(executor, workers=workers, retention=self.config.retention,
                                sync_retention=self.config.sync_retention, on_final=self.webhooks.enqueue,
-                               echo_input=self.config.echo_input)
+                               echo_input=self.config.echo_input, store=store)
         self._httpd: _Server | None = None
         self._thread: threading.Thread | None = None
+        self._retired: list[_Server] = []
+        self._refuser: threading.Thread | None = None
+        self._listen_lock = threading.Lock()
 
     # -- life cycle ----------------------------------------------------------------------
 
     def start(self) -> EndpointServer:
-        self._httpd = _Server((self.host, self.port), _Handler, self)
-        self.port = self._httpd.server_address[1]
+        self._listen()
         self.jobs.start()
         self.webhooks.start()
+        return self
+
+    def _listen(self) -> None:
+        self._httpd = _Server((self.host, self.port), _Handler, self)
+        self.port = self._httpd.server_address[1]
         self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
                                         name="comfydsl-serve-http", daemon=True)
         self._thread.start()
-        return self
+
+    def refuse_connections(self, seconds: float) -> None:
+        """Stop listening for `seconds` (new connections are refused, open ones are closed),
+        then listen on the same port again. Returns at once; a fault scenario for tests."""
+        with self._listen_lock:
+            if self._refuser is not None and self._refuser.is_alive():
+                return
+            self._refuser = threading.Thread(target=self._refuse, args=(seconds,), name="comfydsl-serve-refuser",
+                                             daemon=True)
+            self._refuser.start()
+
+    def _refuse(self, seconds: float) -> None:
+        with self._listen_lock:
+            httpd, thread = self._httpd, self._thread
+            if httpd is None or self.stopping.is_set():
+                return
+            httpd.shutdown()
+            httpd.socket.close()
+            _close_connections(httpd)
+            if thread is not None:
+                thread.join(5)
+            self._retired.append(httpd)
+        if self.stopping.wait(seconds):
+            return
+        with self._listen_lock:
+            if not self.stopping.is_set():
+                self._listen()
 
     def stop(self) -> None:
         if self._httpd is None:
             return
         self.stopping.set()
         self.jobs.stop()
-        self._httpd.shutdown()
-        with self._httpd.connections_lock:
-            open_connections = list(self._httpd.connections)
-        for conn in open_connections:
-            try:
-                conn.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-        self._httpd.server_close()
-        if self._thread is not None:
-            self._thread.join(5)
+        if self._refuser is not None:
+            self._refuser.join(10)
+        with self._listen_lock:
+            httpd = self._httpd
+            if httpd not in self._retired:
+                httpd.shutdown()
+                _close_connections(httpd)
+                httpd.server_close()
+            if self._thread is not None:
+                self._thread.join(5)
+        for old in self._retired:
+            _close_connections(old)
+            old.server_close()
+        self._retired.clear()
         self.webhooks.stop()
         self.executor.close()
+        self.jobs.close()
         self._httpd = None
 
     def __enter__(self) -> EndpointServer:
@@ -496,6 +587,10 @@ class EndpointServer:
 
     # -- request handling -----------------------------------------------------------------
 
+    def admin_authorized(self, header: str | None) -> bool:
+        """The `/_admin` routes are open when the endpoint takes any key, else need the key."""
+        return self.config.api_key is None or self.authorized(header)
+
     def authorized(self, header: str | None) -> bool:
         if not header or not header.strip():
             return False
@@ -512,10 +607,15 @@ class EndpointServer:
                               execution_timeout=request["execution_timeout"], ttl=request["ttl"])
             if op == "run":
                 return 200, {"id": job.id, "status": "IN_QUEUE"}
-            view = jobs.wait(job.id, self._wait_seconds(query))
+            wait = 0.0 if query.get("_early") else self._wait_seconds(query)
+            view = jobs.wait(job.id, wait) if wait else jobs.get(job.id)
+            if query.get("_early") and view is not None and view.get("status") not in FINAL_STATES:
+                view = {"id": job.id, "status": "IN_QUEUE"}
             return 200, view if view is not None else {"id": job.id, "status": "IN_QUEUE"}
         if op == "status":
             return self._found(jobs.get(job_id), job_id)
+        if op == "stream":
+            return self._found(jobs.stream(job_id), job_id)
         if op == "cancel":
             return self._found(jobs.cancel(job_id), job_id)
         if op == "retry":
@@ -579,6 +679,16 @@ class EndpointServer:
         if self.config.enforce_policy_limits and not minimum <= value <= 7 * _DAY_MS:
             raise BadRequest(400, f"`policy.{key}` must be between {minimum} and {7 * _DAY_MS} ms")
         return float(value)
+
+
+def _close_connections(httpd: _Server) -> None:
+    with httpd.connections_lock:
+        open_connections = list(httpd.connections)
+    for conn in open_connections:
+        try:
+            conn.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
 
 
 def _url_host(host: str) -> str:

@@ -268,7 +268,10 @@ def test_stop_wakes_a_waiting_runsync():
 
         caller = threading.Thread(target=call)
         caller.start()
-        time.sleep(0.2)
+        deadline = time.monotonic() + 10  # the runsync is in the server's hands before it stops
+        while srv.requests["runsync"] < 1 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        time.sleep(0.1)
         started = time.monotonic()
     caller.join(5)
     assert time.monotonic() - started < 5

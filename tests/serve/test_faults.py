@@ -78,18 +78,20 @@ def test_skip_and_every_call(client_for):
 def test_admin_path_adds_faults_and_reports_counts(client_for):
     with serve_in_thread(api_key="k") as srv:
         c = client_for(srv)
-        added = httpx.post(f"{srv.base_url}/_admin/faults", json={"op": "status", "status": 429, "times": 2})
+        admin = httpx.Client(base_url=f"{srv.base_url}/_admin", headers={"Authorization": "Bearer k"})
+        added = admin.post("/faults", json={"op": "status", "status": 429, "times": 2})
         assert added.status_code == 200 and added.json()["status"] == 429
-        spec = httpx.post(f"{srv.base_url}/_admin/faults", json="op=health,status=500")
+        spec = admin.post("/faults", json="op=health,status=500")
         assert spec.status_code == 200
-        assert len(httpx.get(f"{srv.base_url}/_admin/faults").json()) == 2
+        assert len(admin.get("/faults").json()) == 2
         assert c.get("/status/x-u1").status_code == 429
         assert c.get("/health").status_code == 500
-        stats = httpx.get(f"{srv.base_url}/_admin/stats").json()
+        stats = admin.get("/stats").json()
         assert stats["requests"] == {"status": 1, "health": 1} and stats["statuses"]["status 429"] == 1
-        assert httpx.post(f"{srv.base_url}/_admin/faults", json={"op": "nope", "status": 1}).status_code == 400
-        assert httpx.delete(f"{srv.base_url}/_admin/faults").json() == []
+        assert admin.post("/faults", json={"op": "nope", "status": 1}).status_code == 400
+        assert admin.delete("/faults").json() == []
         assert c.get("/status/x-u1").status_code == 404
+        admin.close()
 
 
 def test_fault_plan_matches_in_order_and_counts():
