@@ -85,7 +85,10 @@ def check_retry_after(value: Any) -> float | str | None:
     if isinstance(value, str):
         text = value.strip()
         try:
-            return check_retry_after(float(text)) if text and text[0] in "0123456789." else _http_date(text)
+            if text and text[0] in "0123456789.":
+                check_retry_after(float(text))
+                return text
+            return _http_date(text)
         except ValueError:
             raise ValueError("retry_after must be a number of seconds or an HTTP date") from None
     raise ValueError("retry_after must be seconds or an HTTP date")
