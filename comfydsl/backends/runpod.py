@@ -552,9 +552,12 @@ class _Core:
             raise error
         response = getattr(error, "response", None)
         after = _retry_after(response) if isinstance(response, httpx.Response) else None
-        delay = self.retry_policy.delay(failures, after)
+        # back off, but poll at least as often as a healthy wait would (unless told otherwise)
+        delay = self.retry_policy.delay(failures, after) if after is not None else min(
+            self.retry_policy.delay(failures), max(self.poll.maximum, self.retry_policy.base))
         delay = min(delay, max(0.0, deadline - now)) if deadline is not None else delay
-        self._notify("status", failures, delay, f"{_first_line(str(error))}; the job keeps running, still waiting")
+        why = _first_line(str(error)).removeprefix("status: ").removeprefix("stream: ")
+        self._notify("status", failures, delay, f"{why}; the job keeps running, still waiting")
         return delay
 
     def _updated(self, state: JobState, last: JobState | None,

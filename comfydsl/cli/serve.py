@@ -13,10 +13,10 @@ API_KEY_ENV = "COMFYDSL_SERVE_API_KEY"
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "serve", help="run a local RunPod-Serverless-compatible endpoint",
-        description="Serve RunPod Serverless's hosted API (/v2/{endpoint}/run, runsync, status, cancel, "
-                    "retry, health, purge-queue) on a local port, running jobs the way worker-comfyui "
+        description="Serve RunPod Serverless's hosted API (/v2/{endpoint}/run, runsync, status, stream, "
+                    "cancel, retry, health, purge-queue) on a local port, running jobs the way worker-comfyui "
                     "5.x does: with the dry executor (comfydsl validation, placeholder PNGs) or a real "
-                    "ComfyUI server.")
+                    "ComfyUI server. Jobs live in memory unless --state names a file to keep them in.")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8000, help="port to listen on; 0 picks a free one (default 8000)")
     parser.add_argument("--executor", choices=("dry", "comfyui"), default="dry",
@@ -40,6 +40,11 @@ def register(subparsers) -> None:
     parser.add_argument("--models", metavar="DIR|FILE", help="the worker's models root or manifest (dry executor)")
     parser.add_argument("--fault", action="append", default=[], metavar="SPEC",
                         help="inject a fault, e.g. op=status,status=429,times=2,retry_after=1 (repeatable)")
+    parser.add_argument("--fault-scenario", action="append", default=[], metavar="NAME[:K=V,...]",
+                        help="inject a named fault scenario (status-500, status-html, 429-storm, refused, "
+                             "runsync-queued-then-failing), e.g. 429-storm:times=5,retry_after=1 (repeatable)")
+    parser.add_argument("--state", metavar="FILE",
+                        help="SQLite file that keeps the jobs across restarts (default: jobs live in memory)")
     parser.add_argument("--no-rate-limits", action="store_true", help="do not apply RunPod's documented rate and in-flight limits")
     parser.add_argument("--quiet", action="store_true", help="do not log each request")
     parser.set_defaults(handler=run)
@@ -60,6 +65,8 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--executor comfyui needs --comfyui-url")
     if args.comfyui_url and not args.comfyui_url.startswith(("http://", "https://")):
         raise UsageError("--comfyui-url must start with http:// or https://")
+    if args.state and os.path.isdir(args.state):
+        raise UsageError(f"--state {args.state}: a folder; give a file name")
     server = _build(args)
     import signal
 
@@ -106,8 +113,10 @@ def _build(args: argparse.Namespace):
             faults.append(parse_fault(spec))
         except ValueError as exc:
             raise UsageError(f"--fault {spec}: {exc}") from None
+    for spec in args.fault_scenario:
+        faults.extend(_scenario(spec))
     api_key = None if args.any_key else (args.api_key or os.environ.get(API_KEY_ENV) or None)
-    config = ServeConfig(api_key=api_key, endpoint_id=args.endpoint_id)
+    config = ServeConfig(api_key=api_key, endpoint_id=args.endpoint_id, state_file=args.state)
     if args.retention is not None:
         config.retention = config.sync_retention = args.retention
     if args.no_rate_limits:
@@ -127,12 +136,34 @@ def _build(args: argparse.Namespace):
     return server
 
 
+def _scenario(spec: str) -> list:
+    """The faults of `NAME[:K=V,...]` (numbers as numbers)."""
+    from . import UsageError
+    from ..serve.faults import scenario
+
+    name, _, rest = spec.partition(":")
+    params: dict[str, object] = {}
+    for part in filter(None, (p.strip() for p in rest.split(","))):
+        key, eq, value = part.partition("=")
+        if not eq:
+            raise UsageError(f"--fault-scenario {spec}: `{part}` is not key=value")
+        try:
+            params[key.strip()] = float(value) if "." in value else int(value)
+        except ValueError:
+            params[key.strip()] = value.strip()
+    try:
+        return scenario(name.strip(), **params)
+    except ValueError as exc:
+        raise UsageError(f"--fault-scenario {spec}: {exc}") from None
+
+
 def _banner(server, args: argparse.Namespace) -> None:
     key = server.config.api_key
     backend = f"comfyui at {args.comfyui_url}" if args.executor == "comfyui" else f"dry ({args.run_time:g} s per job)"
     print(f"comfydsl serve: RunPod Serverless API at {server.url}", flush=True)
     print(f"  executor: {backend}; workers: {server.jobs.workers}")
     print("  API key: " + ("the one given" if key else "any key (send an Authorization header)"))
+    print(f"  jobs: kept in {args.state}" if args.state else "  jobs: in memory (lost when it stops; --state FILE keeps them)")
     print("  point the runpod SDK at it:")
     print("    import runpod")
     print(f'    runpod.endpoint_url_base = "{server.url}"')
