@@ -67,3 +67,12 @@ def test_sdk_run_sync_polls_when_runsync_returns_early(sdk):
         output = sdk.Endpoint("local-endpoint").run_sync({"workflow": SAVE_TWO}, timeout=10)
         assert len(output["images"]) == 2
         assert srv.requests["runsync"] == 1 and srv.requests["status"] >= 1
+
+
+def test_sdk_job_stream(sdk):
+    with serve_in_thread(api_key="k", run_seconds=0.3) as srv:
+        sdk.endpoint_url_base = srv.url
+        job = sdk.Endpoint("local-endpoint").run({"workflow": SAVE_TWO})
+        pieces = list(job.stream())
+        assert len(pieces) == 1 and len(pieces[0]["images"]) == 2
+        assert srv.requests["stream"] >= 1
