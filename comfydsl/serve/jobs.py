@@ -357,7 +357,11 @@ class JobManager:
                 result = {"error": _crash_report(exc, worker_id)}
             with self.cond:
                 current = self.jobs.get(job.id)
-                if current is job and job.attempt == attempt and job.status == IN_PROGRESS:
+                if self._stopping and self.store is not None and job.status == IN_PROGRESS:
+                    # cut short by the endpoint stopping: it runs again after the restart
+                    self.running.pop(worker_id, None)
+                    self.cond.notify_all()
+                elif current is job and job.attempt == attempt and job.status == IN_PROGRESS:
                     status, output, error = outcome(result)
                     self._finish(job, status, output, error)
                 elif self.running.get(worker_id) is job:

@@ -92,3 +92,58 @@ def test_ctrl_c_with_detach_leaves_jobs_running(slow_server, wf):
     assert slow_server.requests["cancel"] == 0
     health = slow_server.jobs.health()["jobs"]
     assert health["inProgress"] + health["inQueue"] == 1
+
+
+def wait_until(check, timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out")
+        time.sleep(0.02)
+
+
+def test_sigterm_is_handled_like_ctrl_c(slow_server, wf):
+    proc = start(slow_server, wf, "--repeat", "2", "--json")
+    head = wait_for_lines(proc, "submitted", 2)
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=30)
+    err = head + err
+    assert proc.returncode == 128 + signal.SIGTERM, err
+    assert slow_server.requests["cancel"] == 2
+    summary = json.loads(out)
+    assert summary["interrupted"] is True and len(summary["jobs"]) == 2
+    assert {json.loads(p.read_text())["status"] for p in (wf / "out").glob("*.job.json")} == {"CANCELLED"}
+    assert err.count("cancelled job") == 2 and "Traceback" not in err
+
+
+def test_a_second_ctrl_c_while_cancelling_keeps_the_records_right(slow_server, wf):
+    slow_server.faults.add(op="cancel", delay=1.5, times=None)
+    proc = start(slow_server, wf, "--repeat", "2")
+    head = wait_for_lines(proc, "submitted", 2)
+    proc.send_signal(signal.SIGINT)
+    wait_until(lambda: slow_server.requests["cancel"] >= 1)
+    proc.send_signal(signal.SIGINT)
+    time.sleep(0.2)
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=30)
+    err = head + err
+    assert proc.returncode == 130, err
+    assert "still cancelling" in err and "Traceback" not in err
+    assert slow_server.requests["cancel"] == 2
+    assert {json.loads(p.read_text())["status"] for p in (wf / "out").glob("*.job.json")} == {"CANCELLED"}
+    health = slow_server.jobs.health()["jobs"]
+    assert health["inQueue"] == 0 and health["inProgress"] == 0
+
+
+def test_ctrl_c_after_runsync_answered_cancels_the_recorded_job(slow_server, wf):
+    slow_server.faults.add(op="runsync", early=True)
+    proc = start(slow_server, wf, "--sync")
+    wait_until(lambda: len(list((wf / "out").glob("*.job.json"))) == 1)
+    [job] = job_ids(wf)
+    assert job.startswith("sync-")
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, err
+    assert f"cancelled job {job}" in err and "ids are not known" not in err
+    assert slow_server.requests["cancel"] == 1
+    assert json.loads((wf / "out" / f"{job}.job.json").read_text())["status"] == "CANCELLED"
