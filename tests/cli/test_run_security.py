@@ -9,7 +9,7 @@ from urllib.parse import quote
 
 import pytest
 
-from comfydsl.backends.runpod import RunPodClient, check_api_key, check_base_url, redact
+from comfydsl.backends.runpod import RunPodClient
 from comfydsl.serve import serve_in_thread
 from support import invoke
 
@@ -54,6 +54,8 @@ def test_a_key_a_header_cannot_carry_is_refused_before_any_request(tmp_path, com
 
 
 def test_check_api_key_messages_never_hold_the_key():
+    from comfydsl.backends.runpod import check_api_key
+
     assert check_api_key(f"  {KEY}\r\n") == KEY
     for bad in (KEY + "\x7f", KEY + "€", "", "   "):
         with pytest.raises(ValueError) as info:
@@ -64,6 +66,8 @@ def test_check_api_key_messages_never_hold_the_key():
 
 
 def test_redaction_catches_escaped_forms():
+    from comfydsl.backends.runpod import redact
+
     key = 'rp_"odd"\\key/+&=%'
     forms = [key, repr(key), json.dumps(key), quote(key, safe=""), quote(key), quote(key, safe="").lower(),
              repr(key.encode()), key.encode("unicode_escape").decode()]
@@ -75,6 +79,8 @@ def test_redaction_catches_escaped_forms():
 
 
 def test_http_only_to_loopback_unless_allowed():
+    from comfydsl.backends.runpod import check_base_url
+
     assert check_base_url("http://127.0.0.1:8000/v2/") == "http://127.0.0.1:8000/v2"
     assert check_base_url("http://localhost:1/v2") and check_base_url("http://[::1]:8/v2")
     with pytest.raises(ValueError, match="plain http"):
