@@ -219,7 +219,8 @@ def _files(output: dict[str, Any], key: str, warnings: list[str]) -> list[Output
             warnings.append(f"{what} {index} in the job output has no `data`")
             continue
         data = item["data"]
-        kind = item.get("type") if isinstance(item.get("type"), str) else (
+        given = item.get("type")
+        kind: str = given if isinstance(given, str) else (
             "s3_url" if data.startswith(("http://", "https://")) else "base64")
         filename = item.get("filename")
         name = filename if isinstance(filename, str) and filename else _default_name(key, index, data)
