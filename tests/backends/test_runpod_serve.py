@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import logging
+import time
 
 import httpx
 import pytest
@@ -370,3 +371,46 @@ def test_legacy_worker_output_shape(workflow):
             result = c.runsync(workflow)
     assert result.ok and len(result.images) == 1
     assert c.image_bytes(result.images[0]).startswith(PNG_MAGIC)
+
+
+@pytest.mark.parametrize("name, params", [("status-500", {"times": 2}), ("status-html", {"times": 2}),
+                                          ("429-storm", {"times": 3, "retry_after": 0.2}),
+                                          ("refused", {"seconds": 1.0})])
+def test_sync_client_wait_polls_through_transient_failures(workflow, name, params):
+    told = []
+    with serve_in_thread(executor="dry", api_key=KEY, run_seconds=0.2) as srv:
+        with RunPodClient("ep", KEY, base_url=srv.url, poll=FAST_POLL,
+                          on_retry=lambda *args: told.append(args)) as c:
+            srv.faults.scenario(name, **params)
+            job = c.run(workflow)
+            result = c.wait(job.id, timeout=20)
+    assert result.ok and told and all(op == "status" for op, *_ in told)
+    assert all(KEY not in why for *_, why in told)
+
+
+def test_sync_client_runsync_hands_over_the_id_first_and_keeps_the_timeout(workflow):
+    from comfydsl.errors import JobTimedOut
+
+    seen = []
+    with serve_in_thread(executor="dry", api_key=KEY, run_seconds=10, min_wait_ms=1) as srv:
+        with RunPodClient("ep", KEY, base_url=srv.url, poll=FAST_POLL) as c:
+            started = time.monotonic()
+            with pytest.raises(JobTimedOut) as info:
+                c.runsync(workflow, timeout=1.0, on_submitted=seen.append)
+            assert time.monotonic() - started < 4
+    assert len(seen) == 1 and seen[0].id.startswith("sync-") and info.value.job_id == seen[0].id
+    assert info.value.status in ("IN_QUEUE", "IN_PROGRESS")
+
+
+def test_wait_gives_up_at_the_timeout_while_polls_keep_failing(workflow):
+    from comfydsl.errors import JobTimedOut
+
+    with serve_in_thread(executor="dry", api_key=KEY, run_seconds=10) as srv:
+        with RunPodClient("ep", KEY, base_url=srv.url, poll=FAST_POLL) as c:
+            job = c.run(workflow)
+            srv.faults.add(op="status", status=503, times=None)
+            started = time.monotonic()
+            with pytest.raises(JobTimedOut, match="HTTP 503") as info:
+                c.wait(job.id, timeout=1.0)
+            assert time.monotonic() - started < 3
+    assert info.value.status == "UNKNOWN"
