@@ -285,7 +285,9 @@ class BatchEvent:
     retried: `message`), `warning` (`message`), `tick`, and after an interruption
     `interrupted`, `detached` / `cancelled` / `cancel-failed` (per live job, `message`
     says why), `sync-interrupted` (jobs sent with /runsync whose ids are unknown) and
-    `still-stopping` (another Ctrl-C or SIGTERM came while the jobs were being cancelled).
+    `still-stopping` (a second Ctrl-C or SIGTERM came while the jobs were being cancelled;
+    a third stops waiting for the cancels, and each job not confirmed cancelled gets a
+    `cancel-failed`).
     """
 
     kind: str
@@ -348,12 +350,18 @@ def _install_signals(loop: asyncio.AbstractEventLoop, task: asyncio.Task[Any], b
     """Make SIGINT and SIGTERM stop the batch like Ctrl-C (main thread only, POSIX)."""
 
     def on_signal(signum: int) -> None:
+        batch.signals += 1
         if batch.signal is None:
             batch.signal = signum
             task.cancel()
-        elif not task.done():
+        elif task.done():
+            return
+        elif batch.signals == 2:
             batch.emit(BatchEvent("still-stopping", message="still cancelling the remote jobs; the records are "
-                                                            "written when their answers arrive"))
+                                                            "written when their answers arrive (once more to "
+                                                            "stop waiting for them)"))
+        elif batch.signals == 3:
+            task.cancel()  # stop waiting for the cancels: each record keeps the last state seen
 
     installed = []
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -391,6 +399,7 @@ class _Batch:
         self.submitting: dict[asyncio.Future[JobState], int] = {}
         self.started: dict[int, float] = {}
         self.signal: int | None = None
+        self.signals = 0
         self.owned = client is None
         self.client = client or self._client()
 
@@ -415,7 +424,14 @@ class _Batch:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
-            await self._interrupted()
+            try:
+                await self._interrupted()
+            except asyncio.CancelledError:  # told a third time: stop waiting for the cancels
+                for job_id, index in self.live.items():
+                    record = self.outcomes[index].record
+                    if record is not None and record.status != "CANCELLED":
+                        self.emit(BatchEvent("cancel-failed", index, job_id,
+                                             message=f"stopped waiting for the answer; last seen {record.status}"))
         finally:
             if ticker is not None:
                 ticker.cancel()

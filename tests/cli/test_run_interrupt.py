@@ -123,8 +123,6 @@ def test_a_second_ctrl_c_while_cancelling_keeps_the_records_right(slow_server, w
     proc.send_signal(signal.SIGINT)
     wait_until(lambda: slow_server.requests["cancel"] >= 1)
     proc.send_signal(signal.SIGINT)
-    time.sleep(0.2)
-    proc.send_signal(signal.SIGTERM)
     out, err = proc.communicate(timeout=30)
     err = head + err
     assert proc.returncode == 130, err
@@ -147,3 +145,24 @@ def test_ctrl_c_after_runsync_answered_cancels_the_recorded_job(slow_server, wf)
     assert f"cancelled job {job}" in err and "ids are not known" not in err
     assert slow_server.requests["cancel"] == 1
     assert json.loads((wf / "out" / f"{job}.job.json").read_text())["status"] == "CANCELLED"
+
+
+def test_a_third_signal_stops_waiting_for_the_cancels(slow_server, wf):
+    slow_server.faults.add(op="cancel", delay=5, times=None)
+    proc = start(slow_server, wf, "--repeat", "2")
+    head = wait_for_lines(proc, "submitted", 2)
+    time.sleep(0.3)  # let a poll see the running job
+    proc.send_signal(signal.SIGINT)
+    wait_until(lambda: slow_server.requests["cancel"] >= 2)
+    proc.send_signal(signal.SIGINT)
+    time.sleep(0.2)
+    started = time.monotonic()
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=30)
+    err = head + err
+    assert time.monotonic() - started < 4
+    assert proc.returncode == 130, err
+    assert err.count("stopped waiting for the answer") == 2 and "comfydsl cancel" in err
+    statuses = {json.loads(p.read_text())["status"] for p in (wf / "out").glob("*.job.json")}
+    assert statuses <= {"IN_QUEUE", "IN_PROGRESS"} and statuses, statuses
+    assert "Traceback" not in err
