@@ -3,6 +3,7 @@
 ```
 ComfyDSLError
 ├── WorkflowError             a workflow file could not be read at all
+│   └── ConversionError       .diagnostics (a UI-format workflow that cannot be converted; also a ValueError)
 ├── RecipeError
 │   ├── ParseError            .span .source .expected
 │   └── CompileError          .diagnostics
@@ -33,6 +34,17 @@ class ComfyDSLError(Exception):
 
 class WorkflowError(ComfyDSLError):
     """A workflow document could not be read."""
+
+
+class ConversionError(WorkflowError, ValueError):
+    """A UI-format workflow cannot be converted to API format exactly; `.diagnostics` says why."""
+
+    def __init__(self, diagnostics: list[Any]) -> None:
+        self.diagnostics = list(diagnostics)
+        errors = [d for d in self.diagnostics if getattr(d, "is_error", False)] or self.diagnostics
+        first = errors[0].message if errors else "not convertible"
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        super().__init__(f"the UI-format workflow cannot be converted: {first}{more}")
 
 
 class CatalogError(ComfyDSLError):

@@ -109,7 +109,7 @@ def report(diagnostics: list, main_path: str, main_text: str | None, stream=None
 # -- compile ------------------------------------------------------------------------------------
 def _compile_parser(sub) -> None:
     parser = sub.add_parser(
-        "compile", help="compile a .comfy recipe to ComfyUI API JSON",
+        "compile", help="compile a .comfy recipe to ComfyUI API JSON (or a UI-format file)",
         description="Compile a .comfy recipe into checked ComfyUI API-format workflow JSON. On errors, "
                     "print every diagnostic and exit 1.")
     parser.add_argument("recipe", metavar="RECIPE", help="the .comfy file")
@@ -119,6 +119,9 @@ def _compile_parser(sub) -> None:
     parser.add_argument("--envelope", choices=ENVELOPES, default="none",
                         help="none: the bare workflow; runpod: a RunPod request body with `input.images`; "
                              "prompt: a ComfyUI /prompt body")
+    parser.add_argument("--format", choices=("api", "ui"), default="api",
+                        help="api: API-format JSON (default); ui: a UI-format workflow with an automatic layout, "
+                             "to open in ComfyUI's editor")
     parser.add_argument("--body-limit", type=float, metavar="MB", default=20.0,
                         help="request size over which attachments are an error (default 20, RunPod /runsync; "
                              "over 10 MB is a warning)")
@@ -134,6 +137,8 @@ def run_compile(args: argparse.Namespace) -> int:
     refuse_input_as_output(args.output, args.recipe)
     if not 0 < args.body_limit < float("inf"):  # nan fails too
         raise UsageError("--body-limit must be a positive number of MB")
+    if args.format == "ui" and args.envelope != "none":
+        raise UsageError("--format ui writes a bare UI-format file; it takes no --envelope")
     target = load_target_for(args, args.recipe)
     recipe = Recipe(args.recipe, target=target, envelope=args.envelope,
                     body_limit=int(args.body_limit * 1_000_000))
@@ -141,6 +146,13 @@ def run_compile(args: argparse.Namespace) -> int:
     report(diagnostics, args.recipe, recipe.text)
     if graph is None or any(d.is_error for d in diagnostics):
         return 1
+    if args.format == "ui":
+        from ..ui.write import write_ui
+
+        document, lost = write_ui(graph.to_workflow(), target.catalog)
+        report([graph.locate(d) for d in lost], args.recipe, recipe.text)
+        write_output(args.output, dump_json(document))
+        return 0
     write_output(args.output, dump_json(graph.envelope(graph.to_workflow(), args.envelope)))
     return 0
 
@@ -298,10 +310,11 @@ def _umask() -> int:
 def _decompile_parser(sub) -> None:
     parser = sub.add_parser(
         "decompile", help="write a readable .comfy recipe from workflow JSON",
-        description="Turn API-format workflow JSON (bare, a RunPod request body or a /prompt body) into a "
+        description="Turn a workflow (API-format JSON, bare or in a RunPod or /prompt body; a UI-format file or "
+                    "a PNG/WebP ComfyUI saved, converted first) into a "
                     ".comfy recipe that compiles back to the same workflow. What a recipe cannot express "
                     "exactly is refused (exit 1).")
-    parser.add_argument("workflow", metavar="WORKFLOW", help="the workflow JSON file")
+    parser.add_argument("workflow", metavar="WORKFLOW", help="the workflow: API or UI-format JSON, or a ComfyUI image")
     parser.add_argument("-o", "--output", metavar="FILE", help="write the recipe to FILE (atomically); default stdout")
     parser.add_argument("--params", action="append", metavar="NAME[,NAME...]",
                         help="lift these inputs (e.g. seed,text) into `param` declarations, their values "
@@ -312,17 +325,16 @@ def _decompile_parser(sub) -> None:
 
 def run_decompile(args: argparse.Namespace) -> int:
     """Decompile a workflow file; exit 1 when it cannot be read or written faithfully."""
-    from ..workflow.document import read_document
     from ..dsl.decompile import decompile
+    from ..ui.api import read_workflow
 
     if args.output and os.path.exists(args.output) and os.path.samefile(args.output, args.workflow):
         raise UsageError("-o names the input workflow; choose another file")
-    text = _read_workflow_text(args.workflow)
-    doc = read_document(text, args.workflow)
-    if doc.workflow is None or any(d.is_error for d in doc.diagnostics):
-        report(doc.diagnostics, args.workflow, text)
-        return 1
     target = load_target_for(args, args.workflow)
+    doc, _ = read_workflow(args.workflow, target.catalog)  # API JSON, UI format (converted) or a ComfyUI image
+    if doc.workflow is None or any(d.is_error for d in doc.diagnostics):
+        report(doc.diagnostics, args.workflow, doc.text)
+        return 1
     params = [p.strip() for item in args.params or () for p in item.split(",") if p.strip()]
     recipe = decompile(doc.workflow, target.catalog, params=params, source=os.path.basename(args.workflow))
     if doc.images:
@@ -330,15 +342,6 @@ def run_decompile(args: argparse.Namespace) -> int:
               "save them beside it and use file(\"...\") for the LoadImage inputs", file=sys.stderr)
     write_output(args.output, recipe)
     return 0
-
-
-def _read_workflow_text(path: str) -> str:
-    from ..errors import WorkflowError
-
-    try:
-        return Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise WorkflowError(f"{path}: cannot read: {getattr(exc, 'strerror', None) or exc}") from None
 
 
 _PICTURE_SUFFIXES = {".mmd": "mermaid", ".mermaid": "mermaid", ".dot": "dot", ".gv": "dot", ".svg": "svg",
@@ -350,7 +353,8 @@ def _graph_parser(sub) -> None:
         "graph", help="draw a recipe or workflow as Mermaid, DOT, SVG or PNG",
         description="Draw the node graph of a .comfy recipe or a workflow JSON file: nodes labelled with "
                     "title, class and id, links with `OUTPUT -> input`. SVG and PNG need Graphviz (`dot`).")
-    parser.add_argument("source", metavar="RECIPE|WORKFLOW", help="a .comfy recipe or a workflow JSON file")
+    parser.add_argument("source", metavar="RECIPE|WORKFLOW",
+                        help="a .comfy recipe, a workflow JSON file (API or UI format) or a ComfyUI PNG/WebP")
     parser.add_argument("--format", choices=("mermaid", "dot", "svg", "png"),
                         help="picture format (default: from the -o suffix, else mermaid)")
     parser.add_argument("-o", "--output", metavar="FILE", help="write the picture to FILE; default stdout")
@@ -376,12 +380,11 @@ def run_graph(args: argparse.Namespace) -> int:
     else:
         if args.set:
             raise UsageError("--set applies to recipes only")
-        from ..workflow.document import read_document
+        from ..ui.api import read_workflow
 
-        text = _read_workflow_text(args.source)
-        doc = read_document(text, args.source)
+        doc, _ = read_workflow(args.source, target.catalog)  # API JSON, UI format (converted) or a ComfyUI image
         if doc.workflow is None:
-            report(doc.diagnostics, args.source, text)
+            report(doc.diagnostics, args.source, doc.text)
             return 1
         workflow = doc.workflow
     picture = render(workflow, fmt, target.catalog)

@@ -100,15 +100,16 @@ def literal(value: Any, where: str, problems: list[str]) -> str:
 # -- the decompiler -----------------------------------------------------------------------
 def decompile(workflow: Mapping[str, Any], catalog: Any = None, *, params: Iterable[str] = (),
               source: str | None = None, verify: bool = True) -> str:
-    """The recipe text of an API workflow (or a RunPod / `/prompt` body).
+    """The recipe text of an API workflow (or a RunPod / `/prompt` body, or a UI-format workflow).
 
     `params` names inputs to lift into `param` declarations, their values becoming the
     defaults. Raises DecompileError when the recipe could not reproduce the workflow:
     with `verify` (the default) the recipe is lowered again and compared with the input.
     """
     from ..workflow.document import classify
+    from ..ui.api import to_api
 
-    doc = classify(dict(workflow))
+    doc = classify(dict(to_api(workflow, catalog)))  # a UI-format workflow is converted first
     if doc.workflow is None:
         raise DecompileError([d.message for d in doc.diagnostics] or ["not a workflow"])
     if catalog is None:

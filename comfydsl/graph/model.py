@@ -255,14 +255,16 @@ class Graph:
     @classmethod
     def from_workflow(cls, data: Mapping[str, Any], catalog: NodeCatalog | None = None, *,
                       models: ModelCatalog | None = None) -> Graph:
-        """Load an API workflow (or a RunPod / `/prompt` body) to edit it.
+        """Load an API workflow (or a RunPod / `/prompt` body, or a UI-format workflow) to edit it.
 
         Well-formed links to existing nodes become OutputRefs; anything else is kept as it
-        was, so that the checks can report it.
+        was, so that the checks can report it. A UI-format workflow is converted first
+        (ConversionError, a ValueError, when it cannot be converted exactly).
         """
         from ..workflow.document import classify
+        from ..ui.api import to_api
 
-        doc = classify(dict(data))
+        doc = classify(dict(to_api(data, catalog)))
         if doc.workflow is None:
             raise ValueError(doc.diagnostics[0].message if doc.diagnostics else "not a workflow")
         graph = cls(catalog, models=models)
@@ -288,6 +290,17 @@ class Graph:
     def to_workflow(self) -> dict[str, Any]:
         """The API-format dict, nodes in id order, without checking."""
         return {node_id: self.nodes[node_id].to_api() for node_id in sorted_ids(self.nodes)}
+
+    def to_ui(self) -> dict[str, Any]:
+        """A UI-format workflow (what ComfyUI's editor opens) with an automatic layout, unchecked.
+
+        Values the UI format cannot hold (a literal on an input that is no widget, a class the
+        catalogue lacks) are left out or written by name; `comfydsl.ui.write_ui` also returns
+        those findings.
+        """
+        from ..ui.write import write_ui
+
+        return write_ui(self.to_workflow(), self.catalog)[0]
 
     def envelope(self, workflow: dict[str, Any], envelope: str | None = None) -> dict[str, Any]:
         """Wrap a workflow: `None`/`"none"` bare, `"runpod"` a RunPod body, `"prompt"` a `/prompt` body."""
