@@ -23,10 +23,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     """Add the `lint`, `rules` and `schema` commands."""
     lint = sub.add_parser(
         "lint", help="check workflow JSON files and recipes",
-        description="Check ComfyUI workflow JSON (API format, RunPod and /prompt bodies) and .comfy "
-                    "recipes against a node catalogue and, if given, the worker's model files.")
+        description="Check ComfyUI workflow JSON (API format, RunPod and /prompt bodies, UI format), the "
+                    "PNG/WebP images ComfyUI saves, and .comfy recipes against a node catalogue and, if given, the worker's model files.")
     lint.add_argument("paths", nargs="*", metavar="PATH",
-                      help="files, directories (searched for *.json and *.comfy) or globs; `-` reads "
+                      help="files, directories (searched for *.json, *.comfy, *.png, *.webp) or globs; `-` reads "
                            "standard input; default: the current directory")
     _target_options(lint)
     lint.add_argument("--models", metavar="DIR|FILE",
@@ -41,7 +41,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     lint.add_argument("--exclude", action="append", metavar="GLOB", default=[],
                       help="skip files matching GLOB (repeatable)")
     lint.add_argument("--only-workflows", action="store_true",
-                      help="skip JSON files that are no workflow at all (package.json...) even when named; "
+                      help="skip files that hold no workflow at all (package.json, a photo) even when named; "
                            "files found by searching a directory are always skipped so")
     lint.add_argument("--stdin-filename", metavar="NAME",
                       help="the name to report standard input under (its ending picks JSON or recipe)")

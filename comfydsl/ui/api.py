@@ -86,8 +86,9 @@ def relocate(diagnostics: list[Diagnostic], conv: Conversion, text: str, path: s
     """Point findings about the converted prompt at the UI file: the UI node, its title, its subgraphs.
 
     A finding on API node `12:5`, input `seed` moves to the widget value or input slot that set
-    `seed` on UI node 5 inside instance 12, with line and column in `text`; a note names the UI
-    node. The API node id stays in `node_id`, the UI path goes into `json_path`.
+    `seed` on UI node 5 inside instance 12, with line and column in `text`; the message names the
+    UI node (id, title, subgraphs), so every output format shows it. The API node id stays in
+    `node_id`, the UI key path goes into `json_path`.
     """
     positions = JsonPositions(text, (), path)
     for diag in diagnostics:
@@ -96,8 +97,8 @@ def relocate(diagnostics: list[Diagnostic], conv: Conversion, text: str, path: s
         diag.location = _ui_location(diag.location, conv, positions)
         diag.related = tuple(_ui_location(loc, conv, positions) for loc in diag.related)
         source = conv.sources.get(diag.node_id or "")
-        if source is not None:
-            diag.notes = diag.notes + (f"in the UI file: {source.describe()}",)
+        if source is not None:  # in the message, so that every output format shows it
+            diag.message = f"{diag.message} (at {source.describe()})"
     return diagnostics
 
 
