@@ -308,10 +308,12 @@ class _Converter:
         promoted: dict[str, Any] = {}
         values = node.get("widgets_values")
         if isinstance(values, list):
-            widget_inputs = [i for i in node.get("inputs") or () if isinstance(i, dict) and i.get("widget")]
-            for slot, value in zip(widget_inputs, values):
-                if isinstance(slot.get("name"), str):
-                    promoted[slot["name"]] = value
+            names = _promoted_names(graph)
+            if len(names) != len(values):  # not the definition's widgets: the instance's own sockets
+                names = [i.get("name") for i in node.get("inputs") or () if isinstance(i, dict) and i.get("widget")]
+            for name, value in zip(names, values):
+                if isinstance(name, str):
+                    promoted[name] = value
         return _Scope(graph, f"{scope.prefix}{node_id}:", node, scope, scope.names + (graph.name or "",), promoted)
 
     # -- legacy group nodes ----------------------------------------------------------------
@@ -515,8 +517,8 @@ class _Converter:
         name = scope.graph.inputs[slot].get("name")
         outer = [i for i, inp in enumerate(instance.get("inputs") or ())
                  if isinstance(inp, dict) and inp.get("name") == name]
-        index = outer[0] if outer else slot
-        found = self.resolve_input(parent, instance, index, requested, ())
+        # the saved instance lists only the sockets that are linked (or labelled): match by name
+        found = self.resolve_input(parent, instance, outer[0], requested, ()) if outer else None
         if found is not None:
             return found
         if name in scope.promoted:
@@ -581,6 +583,25 @@ def _compatible(a: Any, b: Any) -> bool:
     if not isinstance(a, str) or not isinstance(b, str):
         return a == b
     return types_compatible(a, b)
+
+
+def _promoted_names(graph: _Graph) -> list[Any]:
+    """The subgraph inputs that carry a promoted widget, in order: those linked to a widget input.
+
+    The editor rebuilds an instance's inputs from the definition and hands the instance's
+    `widgets_values` to these in order (the saved instance keeps only linked sockets).
+    """
+    names = []
+    for slot in graph.inputs:
+        for link_id in slot.get("linkIds") or ():
+            link = graph.links.get(_key(link_id)) if _valid_id(link_id) else None
+            target = graph.nodes.get(link.target) if link is not None else None
+            inputs = target[0].get("inputs") if target is not None else None
+            if isinstance(inputs, list) and 0 <= link.target_slot < len(inputs) \
+                    and isinstance(inputs[link.target_slot], dict) and inputs[link.target_slot].get("widget"):
+                names.append(slot.get("name"))
+                break
+    return names
 
 
 def _bypass_slot(node: dict, slot: int, requested: Any) -> int | None:
