@@ -109,7 +109,12 @@ def decompile(workflow: Mapping[str, Any], catalog: Any = None, *, params: Itera
     from ..workflow.document import classify
     from ..ui.api import to_api
 
-    doc = classify(dict(to_api(workflow, catalog)))  # a UI-format workflow is converted first
+    from ..errors import ConversionError
+
+    try:
+        doc = classify(dict(to_api(workflow, catalog)))  # a UI-format workflow is converted first
+    except ConversionError as exc:
+        raise DecompileError([str(exc)]) from None
     if doc.workflow is None:
         raise DecompileError([d.message for d in doc.diagnostics] or ["not a workflow"])
     if catalog is None:
