@@ -10,6 +10,8 @@ import argparse
 import importlib
 import sys
 
+from ..errors import UsageError
+
 #: Modules that add subcommands, in the order `--help` lists them.
 COMMAND_MODULES = (
     "comfydsl.cli.lint",
@@ -21,9 +23,6 @@ COMMAND_MODULES = (
     "comfydsl.cli.lsp",
 )
 
-
-class UsageError(Exception):
-    """A command was called wrongly; exit status 2."""
 
 
 def build_parser() -> argparse.ArgumentParser:

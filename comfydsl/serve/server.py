@@ -22,6 +22,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable
 from urllib.parse import parse_qs, urlsplit
 
+from ..errors import BadRequest
 from ..workflow.envelopes import RUN_BODY_LIMIT, RUNSYNC_BODY_LIMIT
 from .faults import Fault, FaultPlan, parse_fault
 from .jobs import JobManager
@@ -141,13 +142,6 @@ class RateLimiter:
             calls.append(now)
             return True
 
-
-class BadRequest(Exception):
-    """A request the endpoint refuses with a 4xx status and a JSON error body."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
 
 
 class _Server(ThreadingHTTPServer):

@@ -27,6 +27,8 @@ from typing import Any, Mapping
 
 from ..catalog.nodes import NodeCatalog, NodeSpec, types_compatible
 from ..diagnostics import Diagnostic, Location, Severity
+from ..errors import UILinkLoop as _Loop
+from ..errors import UIStructureError as _Bad
 from ..rules.ui import UI_RULES
 from .widgets import UI_ONLY_NAMES, Widget, widget_plan
 
@@ -114,16 +116,6 @@ class _Link:
     type: Any
 
 
-class _Bad(Exception):
-    """A structural problem with the file, reported as CD022 at `keys`."""
-
-    def __init__(self, message: str, keys: tuple) -> None:
-        super().__init__(message)
-        self.keys = keys
-
-
-class _Loop(Exception):
-    pass
 
 
 def _int(value: Any) -> int | None:
