@@ -196,7 +196,7 @@ def _links(stmt: _Stmt) -> Iterable[tuple[str, str, int]]:
 
 
 def _order(stmts: dict[str, _Stmt], problems: list[str]) -> dict[str, _Stmt]:
-    import networkx as nx  # type: ignore[import-untyped]
+    import networkx as nx
 
     from ..workflow.links import sorted_ids
 

@@ -161,6 +161,7 @@ class _Server(ThreadingHTTPServer):
 
 
 class _Handler(BaseHTTPRequestHandler):
+    server: _Server
     protocol_version = "HTTP/1.1"
     server_version = "comfydsl-serve"
     sys_version = ""
@@ -508,6 +509,8 @@ class EndpointServer:
                 return 200, {"id": job.id, "status": "IN_QUEUE"}
             view = jobs.wait(job.id, self._wait_seconds(query))
             return 200, view if view is not None else {"id": job.id, "status": "IN_QUEUE"}
+        if job_id is None:  # the router gives every other operation a job id
+            raise BadRequest(404, f"`{op}` needs a job id")
         if op == "status":
             return self._found(jobs.get(job_id), job_id)
         if op == "cancel":

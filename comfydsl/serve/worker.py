@@ -163,6 +163,7 @@ def _handle(job_input: Any, session: ComfySession, cancelled: threading.Event, l
     validated, problem = validate_input(job_input)
     if problem:
         return {"error": problem}
+    assert validated is not None  # validate_input gives the input or a problem
     if not session.reachable():
         host = getattr(session, "host", "127.0.0.1:8188")
         return {"error": f"ComfyUI server ({host}) not reachable after multiple retries."}
