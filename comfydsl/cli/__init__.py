@@ -17,6 +17,7 @@ COMMAND_MODULES = (
     "comfydsl.cli.lint",
     "comfydsl.cli.convert",
     "comfydsl.cli.recipe",
+    "comfydsl.cli.recipe_tools",
     "comfydsl.cli.runpod",
     "comfydsl.cli.endpoint",
     "comfydsl.cli.serve",

@@ -509,13 +509,13 @@ class EndpointServer:
                 return 200, {"id": job.id, "status": "IN_QUEUE"}
             view = jobs.wait(job.id, self._wait_seconds(query))
             return 200, view if view is not None else {"id": job.id, "status": "IN_QUEUE"}
-        if job_id is None:  # the router gives every other operation a job id
-            raise BadRequest(404, f"`{op}` needs a job id")
-        if op == "status":
-            return self._found(jobs.get(job_id), job_id)
-        if op == "cancel":
-            return self._found(jobs.cancel(job_id), job_id)
-        if op == "retry":
+        if op in ("status", "cancel", "retry"):
+            if job_id is None:  # the router gives these operations a job id
+                raise BadRequest(404, f"`{op}` needs a job id")
+            if op == "status":
+                return self._found(jobs.get(job_id), job_id)
+            if op == "cancel":
+                return self._found(jobs.cancel(job_id), job_id)
             view, refusal = jobs.retry(job_id)
             if refusal:
                 raise BadRequest(400, refusal)
