@@ -57,7 +57,7 @@ def load_target(catalogs: Iterable[str] = (), models: str | None = None, *, buil
     return Target(catalog, inventory)
 
 
-def inventory_from_object_info(raw: Mapping[str, Any], folders: Mapping[str, str], source: str) -> ModelCatalog | None:
+def inventory_from_object_info(raw: Mapping[str, Any], folders: dict[str, str], source: str) -> ModelCatalog | None:
     """Model files listed by a catalogue's model inputs (the worker's inventory), if any.
 
     Inputs that declare a `model_folder` themselves (catalogue fragments for custom nodes)

@@ -24,21 +24,13 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
 
-from ..errors import RecipeError
+from ..errors import DecompileError
 from ..workflow.links import is_link, iter_links
 from .fmt import format_source
 from .syntax import DECORATOR_ID, DECORATOR_TITLE, NODE, RESERVED, boolean, is_identifier, is_name, quote, type_of
 
 _HEADER = "# Decompiled by comfydsl{source}."
 
-
-class DecompileError(RecipeError):
-    """A workflow holds something a recipe cannot express faithfully; `.problems` lists all."""
-
-    def __init__(self, problems: list[str]) -> None:
-        self.problems = list(problems)
-        lines = "\n".join(f"  - {p}" for p in self.problems)
-        super().__init__(f"cannot write this workflow as a recipe without changing it:\n{lines}")
 
 
 @dataclass
@@ -210,7 +202,7 @@ def _links(stmt: _Stmt) -> Iterable[tuple[str, str, int]]:
 
 
 def _order(stmts: dict[str, _Stmt], problems: list[str]) -> dict[str, _Stmt]:
-    import networkx as nx  # type: ignore[import-untyped]
+    import networkx as nx
 
     from ..workflow.links import sorted_ids
 

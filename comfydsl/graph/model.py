@@ -18,7 +18,7 @@ workflow = g.compile()          # the API dict, or CompileError with every diagn
 from __future__ import annotations
 
 import difflib
-from typing import TYPE_CHECKING, Any, Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Mapping, cast
 
 from ..diagnostics import Diagnostic, Location, Span, sort_diagnostics
 from ..errors import CompileError
@@ -277,7 +277,9 @@ class Graph:
             meta = dict(raw.get("_meta") or {}) if isinstance(raw.get("_meta"), dict) else {}
             title = meta.pop("title", None)
             inputs = raw.get("inputs")
-            node = Node(graph, str(node_id), raw.get("class_type"), dict(inputs) if isinstance(inputs, dict) else {},
+            # a missing or non-string class_type is kept as it was: the checks report it (CD005)
+            class_type = cast(str, raw.get("class_type"))
+            node = Node(graph, str(node_id), class_type, dict(inputs) if isinstance(inputs, dict) else {},
                         title=title, meta=meta)
             graph.nodes[node.id] = node
         for node in graph.nodes.values():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
-import networkx as nx  # type: ignore[import-untyped]
+import networkx as nx
 
 from ..checks.context import CheckContext
 from ..diagnostics import Diagnostic, Severity

@@ -22,6 +22,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable
 from urllib.parse import parse_qs, urlsplit
 
+from ..errors import BadRequest
 from ..workflow.envelopes import RUN_BODY_LIMIT, RUNSYNC_BODY_LIMIT
 from .faults import Fault, FaultPlan, parse_fault
 from .jobs import JobManager
@@ -142,13 +143,6 @@ class RateLimiter:
             return True
 
 
-class BadRequest(Exception):
-    """A request the endpoint refuses with a 4xx status and a JSON error body."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = False
@@ -167,6 +161,7 @@ class _Server(ThreadingHTTPServer):
 
 
 class _Handler(BaseHTTPRequestHandler):
+    server: _Server
     protocol_version = "HTTP/1.1"
     server_version = "comfydsl-serve"
     sys_version = ""
@@ -514,11 +509,13 @@ class EndpointServer:
                 return 200, {"id": job.id, "status": "IN_QUEUE"}
             view = jobs.wait(job.id, self._wait_seconds(query))
             return 200, view if view is not None else {"id": job.id, "status": "IN_QUEUE"}
-        if op == "status":
-            return self._found(jobs.get(job_id), job_id)
-        if op == "cancel":
-            return self._found(jobs.cancel(job_id), job_id)
-        if op == "retry":
+        if op in ("status", "cancel", "retry"):
+            if job_id is None:  # the router gives these operations a job id
+                raise BadRequest(404, f"`{op}` needs a job id")
+            if op == "status":
+                return self._found(jobs.get(job_id), job_id)
+            if op == "cancel":
+                return self._found(jobs.cancel(job_id), job_id)
             view, refusal = jobs.retry(job_id)
             if refusal:
                 raise BadRequest(400, refusal)

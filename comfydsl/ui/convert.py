@@ -27,6 +27,8 @@ from typing import Any, Mapping
 
 from ..catalog.nodes import NodeCatalog, NodeSpec, types_compatible
 from ..diagnostics import Diagnostic, Location, Severity
+from ..errors import UILinkLoop as _Loop
+from ..errors import UIStructureError as _Bad
 from ..rules.ui import UI_RULES
 from .widgets import UI_ONLY_NAMES, Widget, widget_plan
 
@@ -114,16 +116,6 @@ class _Link:
     type: Any
 
 
-class _Bad(Exception):
-    """A structural problem with the file, reported as CD022 at `keys`."""
-
-    def __init__(self, message: str, keys: tuple) -> None:
-        super().__init__(message)
-        self.keys = keys
-
-
-class _Loop(Exception):
-    pass
 
 
 def _int(value: Any) -> int | None:
@@ -193,10 +185,11 @@ def _read_link(raw: Any, keys: tuple) -> tuple[Any, _Link]:
         ltype = raw.get("type", "*")
     else:
         raise _Bad("a link must be `[id, origin, origin_slot, target, target_slot, type]` or a link object", keys)
-    if _int(oslot) is None or _int(tslot) is None or not _valid_id(link_id) or not _valid_id(origin) \
+    origin_slot, target_slot = _int(oslot), _int(tslot)
+    if origin_slot is None or target_slot is None or not _valid_id(link_id) or not _valid_id(origin) \
             or not _valid_id(target):
         raise _Bad("a link's ids and slots must be numbers", keys)
-    return _key(link_id), _Link(_key(origin), _int(oslot), _key(target), _int(tslot), ltype)
+    return _key(link_id), _Link(_key(origin), origin_slot, _key(target), target_slot, ltype)
 
 
 def _key(value: Any) -> Any:
@@ -320,6 +313,7 @@ class _Converter:
 
     def group_scope(self, scope: _Scope, node: dict, node_id: str, keys: tuple) -> _Scope:
         name = self.group_name(node["type"])
+        assert name is not None, "group_scope is called for group node types only"
         group, gkeys = self.groups[name]
         inner = group.get("nodes")
         if not isinstance(inner, list):
@@ -334,10 +328,11 @@ class _Converter:
         links: dict[Any, _Link] = {}
         internal: set[tuple[str, int]] = set()
         for i, raw in enumerate(group.get("links") or ()):
-            if not (isinstance(raw, list) and len(raw) >= 4 and all(_int(v) is not None for v in raw[:4])):
+            numbers = [n for n in map(_int, raw[:4]) if n is not None] if isinstance(raw, list) else []
+            if len(numbers) < 4:
                 raise _Bad("a group node link must be `[origin index, slot, target index, slot, ...]`",
                            gkeys + ("links", i))
-            o, os_, t, ts = (_int(v) for v in raw[:4])
+            o, os_, t, ts = numbers
             links[f"g{i}"] = _Link(str(o), os_, str(t), ts, raw[5] if len(raw) > 5 else "*")
             internal.add((str(t), ts))
         group_inputs: list[tuple[str, int]] = []
@@ -398,10 +393,11 @@ class _Converter:
             if not isinstance(inp, dict) or inp.get("link") is None:
                 continue
             widget = inp.get("widget")
-            name = widget.get("name") if isinstance(widget, dict) and isinstance(widget.get("name"), str) \
+            named = widget.get("name") if isinstance(widget, dict) and isinstance(widget.get("name"), str) \
                 else inp.get("name")
-            if not isinstance(name, str):
+            if not isinstance(named, str):
                 continue
+            name = named
             found = self.resolve_input(scope, node, slot, inp.get("type"), keys)
             if found is None:
                 continue
