@@ -593,7 +593,7 @@ def _promoted_names(graph: _Graph) -> list[Any]:
             link = graph.links.get(_key(link_id)) if _valid_id(link_id) else None
             target = graph.nodes.get(link.target) if link is not None else None
             inputs = target[0].get("inputs") if target is not None else None
-            if isinstance(inputs, list) and 0 <= link.target_slot < len(inputs) \
+            if link is not None and isinstance(inputs, list) and 0 <= link.target_slot < len(inputs) \
                     and isinstance(inputs[link.target_slot], dict) and inputs[link.target_slot].get("widget"):
                 names.append(slot.get("name"))
                 break
