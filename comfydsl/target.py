@@ -117,6 +117,12 @@ def _is_pack(source: str) -> bool:
     return not _is_url(source) and is_pack_name(source) and not os.path.exists(source)
 
 
+def read_source(source: str, timeout: float = 10.0) -> Any:
+    """The raw catalogue (object_info data) a `--catalog` source names: a file, a server URL or
+    a shipped pack."""
+    return _read_source(source, timeout)
+
+
 def _read_source(source: str, timeout: float) -> Any:
     from .catalog import load_pack
 

@@ -23,7 +23,7 @@ import posixpath
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from ..errors import CatalogError
 from .models import FOLDER_EXTENSIONS, INPUT_FOLDER, MODEL_EXTENSIONS, ModelCatalog, canonical_folder
@@ -167,7 +167,8 @@ def parse_volume_url(spec: str) -> tuple[str, str]:
     return volume, datacenter
 
 
-def load_inventory(spec: str, *, sha256: bool = False) -> Listing:
+def load_inventory(spec: str, *, sha256: bool = False,
+                   progress: Callable[[str, int], None] | None = None) -> Listing:
     """The listing `spec` names.
 
     - `runpod-volume://VOLUME_ID@DATACENTER`: the volume over RunPod's S3 API (needs the
@@ -184,7 +185,7 @@ def load_inventory(spec: str, *, sha256: bool = False) -> Listing:
             raise CatalogError(str(exc)) from None
         from .s3volume import list_volume
 
-        return Listing("runpod-volume", spec, list_volume(volume, datacenter))
+        return Listing("runpod-volume", spec, list_volume(volume, datacenter, progress=progress))
     if spec.startswith(VOLUME_SCHEME):
         folder = spec[len(VOLUME_SCHEME):]
         if not os.path.isdir(folder):
@@ -290,6 +291,17 @@ def manifest_text(listing: Listing, *, written: datetime | None = None) -> str:
 def _toml_str(value: str) -> str:
     # A JSON string is a TOML basic string once non-ASCII stays literal and no `\/` appears.
     return json.dumps(value, ensure_ascii=False)
+
+
+def summary(listing: Listing) -> dict[str, int]:
+    """How many files each folder of a listing holds (`input` for input files)."""
+    counts: dict[str, int] = {}
+    catalog = listing.catalog("dev")  # every folder a volume could feed, for counting
+    for folder, names in catalog.folders.items():
+        counts[folder] = len(names)
+    for folder, placed in catalog.misplaced.items():
+        counts[folder] = counts.get(folder, 0) + len(placed)
+    return dict(sorted(counts.items()))
 
 
 def misplaced_files(listing: Listing, worker_version: str | None = None) -> list[Any]:

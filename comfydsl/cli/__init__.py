@@ -13,6 +13,8 @@ import sys
 #: Modules that add subcommands, in the order `--help` lists them.
 COMMAND_MODULES = (
     "comfydsl.cli.lint",
+    "comfydsl.cli.models",
+    "comfydsl.cli.catalog",
     "comfydsl.cli.convert",
     "comfydsl.cli.recipe",
     "comfydsl.cli.runpod",
