@@ -50,8 +50,8 @@ def make_client(datacenter: str, *, endpoint_url: str | None = None, region: str
                 read_timeout: float = 600.0, connect_timeout: float = 20.0) -> Any:
     """A boto3 S3 client for the datacenter, with the key from the environment."""
     try:
-        import boto3
-        from botocore.config import Config
+        import boto3  # type: ignore[import-untyped]
+        from botocore.config import Config  # type: ignore[import-untyped]
     except ImportError:
         raise CatalogError("reading a network volume over the S3 API needs boto3: "
                            "pip install 'comfydsl[volume]'") from None
@@ -143,8 +143,8 @@ class _Lister:
             seen_tokens.add(token)
 
     def _call(self, params: dict[str, Any]) -> dict[str, Any]:
-        from botocore.exceptions import (ClientError, ConnectionClosedError, EndpointConnectionError,
-                                         ReadTimeoutError)
+        from botocore.exceptions import (  # type: ignore[import-untyped]
+            ClientError, ConnectionClosedError, EndpointConnectionError, ReadTimeoutError)
 
         where = f"volume `{self.volume_id}` at {self.datacenter}"
         for attempt in range(1, self.attempts + 1):
