@@ -102,8 +102,8 @@ def run_diff(args: argparse.Namespace) -> int:
     old, new = read_source(args.old), read_source(args.new)
     changes = diff_catalogs(old, new)
     if args.format == "json":
-        print(json.dumps({"old": {"source": args.old, **catalog_meta(old)},
-                          "new": {"source": args.new, **catalog_meta(new)},
+        print(json.dumps({"old": {"file": args.old, **catalog_meta(old)},
+                          "new": {"file": args.new, **catalog_meta(new)},
                           "breaking": sum(c.breaking for c in changes),
                           "changes": [c.to_json() for c in changes]}, indent=2, ensure_ascii=False))
     else:
