@@ -218,6 +218,8 @@ class NodeCatalog(Mapping[str, NodeSpec]):
             raise CatalogError(f"{source or 'catalogue'}: expected a JSON object of node classes")
         where = source or "catalogue"
         for name, entry in raw.items():
+            if name == "__comfydsl__":  # facts about the file (`catalog.pull.CATALOG_META_KEY`), not a class
+                continue
             if not isinstance(entry, Mapping):
                 raise CatalogError(f"{where}: class `{name}` is not an object")
             if "class_type" in entry or not ("input" in entry or "output" in entry):

@@ -15,6 +15,8 @@ from ..errors import UsageError
 #: Modules that add subcommands, in the order `--help` lists them.
 COMMAND_MODULES = (
     "comfydsl.cli.lint",
+    "comfydsl.cli.models",
+    "comfydsl.cli.catalog",
     "comfydsl.cli.convert",
     "comfydsl.cli.recipe",
     "comfydsl.cli.recipe_tools",

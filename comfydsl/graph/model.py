@@ -314,9 +314,11 @@ class Graph:
         from ..validate import check_workflow
 
         uploads = set(self.images) | set(input_files or ())
+        # a graph with no attachments names files on the worker: checked only against an inventory
         found = check_workflow(self.to_workflow(), catalog=self.catalog,
                                models=models if models is not None else self.models,
-                               input_files=uploads, select=select, ignore=ignore)
+                               input_files=uploads if uploads or input_files is not None else None,
+                               select=select, ignore=ignore)
         return sort_diagnostics([self.locate(d) for d in found])
 
     def compile(self, envelope: str | None = None, **options: Any) -> dict[str, Any]:

@@ -117,6 +117,7 @@ CODES: tuple[RuleCode, ...] = (
     # model and input files
     RuleCode("CD501", "model-file-not-found", _M, models.ModelFileNotFound),
     RuleCode("CD502", "input-file-not-uploaded", _M, models.InputFileNotUploaded),
+    RuleCode("CD503", "model-in-unread-folder", _M, models.ModelInUnreadFolder),
     # the graph as a whole
     RuleCode("CD601", "dependency-cycle", _T, structure.DependencyCycle),
     RuleCode("CD602", "no-output-node", _T, structure.NoOutputNode),
