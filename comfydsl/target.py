@@ -87,7 +87,11 @@ def _read_source(source: str, timeout: float) -> Any:
     from .catalog import is_pack_name, load_pack
 
     if _is_url(source):
-        return fetch_object_info(source, timeout=timeout)
+        from .catalog.schema import validate_object_info
+
+        raw = fetch_object_info(source, timeout=timeout)
+        validate_object_info(raw, source)
+        return raw
     if is_pack_name(source) and not os.path.exists(source):
         return load_pack(source)
     return read_object_info(source)
