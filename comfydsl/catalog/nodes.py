@@ -80,6 +80,8 @@ class InputSpec:
         """
         if self.is_primitive or self.is_combo or self.type == "*" or self.is_literal_widget:
             return False
+        if "," in self.type and any(t in PRIMITIVE_TYPES for t in iter_types(self.type)):
+            return False  # a V3 MultiType led by a widget type (`FLOAT,INT,BOOLEAN`) takes literals
         return self.type != MATCH_TYPE and self.type not in DYNAMIC_TYPES
 
     @property

@@ -182,6 +182,11 @@ def validate_object_info(raw: Any, source: str | None = None) -> None:
     if not bad:
         return
     first = bad[0]
+    entry = raw[first]
+    if first != META_KEY and isinstance(entry, Mapping) and ("class_type" in entry or not ("input" in entry
+                                                                                          or "output" in entry)):
+        raise CatalogError(f"{where}: entry `{first}` is not a node class of an /object_info answer (no `input` "
+                           "or `output`); is this a workflow file rather than a catalogue?")
     errors = sorted(_validator().iter_errors({first: raw[first]}), key=lambda e: [str(p) for p in e.absolute_path])
     if errors:
         error = _deepest(errors[0])
@@ -232,7 +237,7 @@ def _entry_ok(name: str, entry: Any) -> bool:
     if name == META_KEY:
         return isinstance(entry, dict) and all(_is_str_or_none(entry.get(k))
                                                for k in ("comfyui_version", "frontend_version", "source"))
-    if not isinstance(entry, dict) or not ("input" in entry or "output" in entry):
+    if not isinstance(entry, dict) or "class_type" in entry or not ("input" in entry or "output" in entry):
         return False
     if "input" in entry and not _sections_ok(entry["input"]):
         return False
