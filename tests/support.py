@@ -28,6 +28,7 @@ MODERN = DATA / "modern"
 MMLDX_CATALOG = MODERN / "object_info.mmldx-2026-08.json"
 AUTOFLOW_CATALOG = MODERN / "object_info.autoflow-0.9.json.gz"
 V3_FEATURES = MODERN / "v3_features.object_info.json"
+BUILTIN_JSON = ROOT / "comfydsl" / "catalog" / "builtin.json"
 #: The placeholder model files (`- folder/file` lines) that catalogue was captured with.
 PLACEHOLDERS = DATA / "comfyui" / "placeholders.md"
 #: The conformance cases: `index.jsonl` and `cases/<name>.json`.

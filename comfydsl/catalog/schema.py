@@ -46,6 +46,7 @@ OBJECT_INFO_SCHEMA: dict[str, Any] = {
         "node_class": {
             "type": "object",
             "anyOf": [{"required": ["input"]}, {"required": ["output"]}],
+            "not": {"required": ["class_type"]},
             "properties": {
                 "input": {"$ref": "#/$defs/sections"},
                 "input_order": {"type": ["object", "null"], "additionalProperties": _NAME_LIST},

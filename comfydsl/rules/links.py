@@ -93,7 +93,9 @@ class MatchTypes:
         for link, spec, source in self.linked(node):
             if spec.match_template and spec.match_template[0] == template_id:
                 kind = self.output_type(source, link.index)
-                if kind != MATCH_TYPE:
+                allowed = spec.match_template[1]
+                # a type the template does not allow is reported on the input, not carried on
+                if kind != MATCH_TYPE and (allowed == "*" or types_compatible(kind, allowed)):
                     found = kind
                     break
         self._templates[key] = found
