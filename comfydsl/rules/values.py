@@ -115,7 +115,12 @@ class InvalidValueType(CheckRule):
     (it is turned into text such as `{'text': 'hello'}`), but the node then runs with that
     text; comfydsl reports it as an error too.
 
-    **Example:** `"height": "abc"`, `"batch_size": null`, `"filename_prefix": {"text": "x"}`.
+    A literal widget type of the V3 schema (`COLOR`, `WEBCAM`, `BOUNDING_BOX`, `CURVE`, ...)
+    takes whatever JSON its widget writes and ComfyUI passes it on unchecked, but `null` is no
+    widget's value: the node gets `None` and fails when it runs, so comfydsl reports it.
+
+    **Example:** `"height": "abc"`, `"batch_size": null`, `"filename_prefix": {"text": "x"}`,
+    `"image": null` on a `WebcamCapture`.
 
     **Use instead:** a value of the input's type: `"height": 512`.
     """
@@ -126,6 +131,11 @@ class InvalidValueType(CheckRule):
 
     def check(self, ctx: CheckContext) -> Iterator[Diagnostic]:
         for node, spec, name, value in literal_inputs(ctx):
+            if spec.is_literal_widget and not spec.is_primitive and value is None:
+                yield self.at(node, f"input `{name}` is a `{spec.type}` widget, but holds null", input=name,
+                              help=f"give the value its widget writes, or remove `{name}` from the workflow "
+                                   "if it is optional", value=value, expected=spec.type)
+                continue
             if not spec.is_primitive:
                 continue
             result = convert(spec.type, value)
@@ -159,6 +169,11 @@ class CoercedValue(CheckRule):
 
     def check(self, ctx: CheckContext) -> Iterator[Diagnostic]:
         for node, spec, name, value in literal_inputs(ctx):
+            if spec.is_literal_widget and not spec.is_primitive and value is None:
+                yield self.at(node, f"input `{name}` is a `{spec.type}` widget, but holds null", input=name,
+                              help=f"give the value its widget writes, or remove `{name}` from the workflow "
+                                   "if it is optional", value=value, expected=spec.type)
+                continue
             if not spec.is_primitive:
                 continue
             result = convert(spec.type, value)

@@ -226,6 +226,8 @@ def test_webcam_capture_in_the_builtin_catalogue():
     node = {"class_type": "WebcamCapture", "inputs": {"image": "webcam/1.png [temp]", "width": 0, "height": 0,
                                                       "capture_on_queue": True}}
     assert found(flow(node), catalog=builtin_catalog()) == []
+    node["inputs"]["image"] = None  # no widget writes null: the node would get None
+    assert found(flow(node), catalog=builtin_catalog()) == [("CD401", "image")]
 
 
 def test_remote_combos_have_unknown_options():
