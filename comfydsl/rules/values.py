@@ -169,11 +169,6 @@ class CoercedValue(CheckRule):
 
     def check(self, ctx: CheckContext) -> Iterator[Diagnostic]:
         for node, spec, name, value in literal_inputs(ctx):
-            if spec.is_literal_widget and not spec.is_primitive and value is None:
-                yield self.at(node, f"input `{name}` is a `{spec.type}` widget, but holds null", input=name,
-                              help=f"give the value its widget writes, or remove `{name}` from the workflow "
-                                   "if it is optional", value=value, expected=spec.type)
-                continue
             if not spec.is_primitive:
                 continue
             result = convert(spec.type, value)
