@@ -127,7 +127,8 @@ def _autogrow(spec: InputSpec, values: Mapping[str, Any], out: Expansion) -> Non
     if found is None:
         return
     _, raw, section = found
-    minimum = template.get("min") if isinstance(template.get("min"), int) else 0
+    low = template.get("min")
+    minimum: int = low if isinstance(low, int) else 0
     slots = autogrow_slots(spec)
     for i, slot in enumerate(slots):
         key = f"{spec.name}.{slot}"
@@ -159,8 +160,9 @@ def _dynamic_slot(spec: InputSpec, values: Mapping[str, Any], out: Expansion) ->
 
 def _dynamic_group(spec: InputSpec, values: Mapping[str, Any], out: Expansion) -> None:
     fields = {s.name: s for s in _section_inputs(spec.config.get("template"), "")}
-    minimum = spec.config.get("min") if isinstance(spec.config.get("min"), int) else 0
-    maximum = spec.config.get("max") if isinstance(spec.config.get("max"), int) else GROUP_LIMIT
+    low, high = spec.config.get("min"), spec.config.get("max")
+    minimum: int = low if isinstance(low, int) else 0
+    maximum: int = high if isinstance(high, int) else GROUP_LIMIT
     prefix = spec.name + "."
     rows: set[int] = set()
     for key in values:

@@ -163,7 +163,7 @@ OBJECT_INFO_SCHEMA: dict[str, Any] = {
 
 @lru_cache(maxsize=1)
 def _validator() -> Any:
-    import jsonschema
+    import jsonschema  # type: ignore[import-untyped]
 
     cls = jsonschema.validators.validator_for(OBJECT_INFO_SCHEMA)
     return cls(OBJECT_INFO_SCHEMA)
