@@ -127,7 +127,11 @@ def _read_source(source: str, timeout: float) -> Any:
     from .catalog import load_pack
 
     if _is_url(source):
-        return fetch_object_info(source, timeout=timeout)
+        from .catalog.schema import validate_object_info
+
+        raw = fetch_object_info(source, timeout=timeout)
+        validate_object_info(raw, source)
+        return raw
     if _is_pack(source):
         return load_pack(source)
     return read_object_info(source)

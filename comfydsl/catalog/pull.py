@@ -20,9 +20,11 @@ from typing import Any, Iterable, Mapping
 from urllib.parse import quote
 
 from ..errors import CatalogError
+from .schema import META_KEY
 
-#: The top-level key of a catalogue file that holds facts about the catalogue, not a class.
-CATALOG_META_KEY = "__comfydsl__"
+#: The top-level key of a catalogue file that holds facts about the catalogue, not a class
+#: (defined with the catalogue's schema).
+CATALOG_META_KEY = META_KEY
 
 
 def catalog_meta(raw: Mapping[str, Any]) -> dict[str, Any]:

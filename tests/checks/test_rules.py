@@ -86,7 +86,8 @@ def test_rule(change, expected):
 
 
 def test_every_check_rule_is_tested_here():
-    source = open(__file__).read()
+    # the V3-schema rules need V3 classes: tests/checks/test_v3.py has them
+    source = open(__file__).read() + open(__file__.replace("test_rules.py", "test_v3.py")).read()
     untested = [r.code for r in workflow_rules() if f'"{r.code}"' not in source]
     assert untested == []
 
