@@ -145,7 +145,7 @@ class MatchTypeMismatch(CheckRule):
             chosen: dict[str, tuple[str, str]] = {}
             for link, spec, source in types.linked(node):
                 kind = types.output_type(source, link.index)
-                raw_out = source.spec.outputs[link.index]  # type: ignore[union-attr]
+                raw_out = source.spec.outputs[link.index]
                 where = (node_location(ctx, link.source, f"`{kind}` comes from here"),)
                 template = spec.match_template
                 if template is not None and kind != MATCH_TYPE:
