@@ -7,7 +7,8 @@ to the file's folder. Command-line options override it.
 [tool.comfydsl]
 packs = ["pulid_flux"]                   # catalogue packs shipped with comfydsl
 catalog = ["catalogs/my_nodes.json"]     # files or server URLs, merged after the packs
-models = "models.toml"                   # models root or manifest
+models = "models.toml"                   # models folder, base folder, volume or manifest
+worker-version = "5.8.5"                 # worker-comfyui version reading a network volume
 no-builtin = false
 format = "text"
 strict = false
@@ -31,7 +32,7 @@ from typing import Any
 
 from .errors import ConfigError
 
-_KNOWN = {"catalog", "packs", "models", "no-builtin", "format", "strict", "select", "ignore", "exclude", "runpod"}
+_KNOWN = {"catalog", "packs", "models", "worker-version", "no-builtin", "format", "strict", "select", "ignore", "exclude", "runpod"}
 
 
 @dataclass
@@ -42,6 +43,7 @@ class Settings:
     #: Catalogue sources in merge order: the `packs` (by name), then `catalog` (paths resolved).
     catalog: list[str] = field(default_factory=list)
     models: str | None = None
+    worker_version: str | None = None
     no_builtin: bool = False
     format: str | None = None
     strict: bool = False
@@ -93,7 +95,8 @@ def load_settings(path: str | os.PathLike | None = None, *, start: str | os.Path
         path=config,
         catalog=[*_packs(data.get("packs", []), config),
                  *(_resolve_catalog(root, c, config) for c in _strings(catalog, config, "catalog"))],
-        models=_resolve(root, data["models"], config, "models") if "models" in data else None,
+        models=_resolve_models(root, data["models"], config) if "models" in data else None,
+        worker_version=_string(data.get("worker-version"), config, "worker-version"),
         no_builtin=_bool(data.get("no-builtin", False), config, "no-builtin"),
         format=_string(data.get("format"), config, "format"),
         strict=_bool(data.get("strict", False), config, "strict"),
@@ -123,6 +126,16 @@ def _resolve(root: Path, value: Any, config: Path, key: str) -> str:
     if value.startswith(("http://", "https://")):
         return value
     return str((root / value).resolve())
+
+
+def _resolve_models(root: Path, value: Any, config: Path) -> str:
+    """A `models` entry: a path from `root`, `runpod-volume:DIR` (DIR from `root`) or a volume URL."""
+    prefix = "runpod-volume:"
+    if isinstance(value, str) and value.startswith(prefix) and not value.startswith(prefix + "//"):
+        return prefix + _resolve(root, value[len(prefix):], config, "models")
+    if isinstance(value, str) and value.startswith(prefix):
+        return value
+    return _resolve(root, value, config, "models")
 
 
 def _packs(value: Any, config: Path) -> list[str]:

@@ -103,6 +103,10 @@ class Diagnostic:
     related: tuple[Location, ...] = ()
     ctx: dict[str, Any] = field(default_factory=dict)
 
+    def __str__(self) -> str:
+        """The one-line form every command prints: `path:line:col: CODE [severity] message`."""
+        return diagnostic_line(self)
+
     @property
     def node_id(self) -> str | None:
         return self.location.node_id
@@ -154,6 +158,21 @@ class Diagnostic:
             "span": self.location.span.to_dict() if self.location.span else None,
             "related": [loc.to_dict() for loc in self.related],
         }
+
+
+def diagnostic_line(diag: Diagnostic, path: str | None = None) -> str:
+    """One finding on one line, as every command prints it: `path:line:col: CODE [severity] message`.
+
+    The file is the span's own (a recipe fragment's) or else `path`; a finding without a
+    span is shown at `path` alone, and without either as `CODE [severity] message`.
+    """
+    span = diag.location.span
+    shown = (span.path if span is not None and span.path else None) or path
+    if span is not None:
+        where = f"{shown or '<unknown>'}:{span.line}:{span.column}: "
+    else:
+        where = f"{shown}: " if shown else ""
+    return f"{where}{diag.code} [{diag.severity.value}] {diag.message}"
 
 
 def _id_key(node_id: str | None) -> tuple[int, int, str]:

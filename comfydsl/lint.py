@@ -46,6 +46,7 @@ __all__ = [
     "collect_files",
     "excluded",
     "lint_files",
+    "lint_image",
     "lint_paths",
     "normalize_selectors",
     "lint_text",
@@ -54,8 +55,11 @@ __all__ = [
     "unreadable",
 ]
 
-#: The file endings a directory search picks up: workflow JSON and recipes.
-SUFFIXES = (".json", ".comfy")
+#: The file endings a directory search picks up: workflow JSON, recipes, and the PNG/WebP images
+#: ComfyUI saves (an image without ComfyUI metadata found by searching is skipped).
+SUFFIXES = (".json", ".comfy", ".png", ".webp")
+#: The image endings among them (any case): read as bytes for their embedded workflow.
+IMAGE_SUFFIXES = (".png", ".webp")
 #: Directories a recursive search never enters.
 SKIP_DIRS = frozenset({"node_modules", "__pycache__"})
 #: The path that stands for standard input.
@@ -125,6 +129,36 @@ def _lint_json(text: str, path: str, target: Target, select: Sequence[str], igno
     return FileResult(path, doc.kind, diagnostics, text)
 
 
+def lint_image(path: str, shown: str | None = None, *, target: Target | None = None, select: Sequence[str] = (),
+               ignore: Sequence[str] = ()) -> FileResult:
+    """The findings of a PNG or WebP image ComfyUI saved, by the workflow in its metadata.
+
+    The `prompt` metadata (the API prompt the image was made with) is checked when present,
+    else the `workflow` (UI format, converted first); line and column refer to that embedded
+    text. An image with no ComfyUI metadata, or that cannot be read, gives a result of kind
+    `"other"` with one `not-a-workflow` finding (`lint_files` skips it when it was found by
+    searching a folder).
+    """
+    from .ui.png import ImageMetadataError, read_image_metadata
+    from .workflow.document import NOT_A_WORKFLOW
+
+    shown = shown or path
+    try:
+        with open(path, "rb") as fh:
+            meta = read_image_metadata(fh.read())
+        problem = "the image carries no ComfyUI `prompt` or `workflow` metadata"
+    except ImageMetadataError as exc:
+        meta, problem = {}, f"cannot read the image: {exc}"
+    except OSError as exc:
+        return unreadable(shown, f"cannot read: {exc.strerror or exc}")
+    text = meta.get("prompt", meta.get("workflow"))
+    if text is None:
+        diag = NOT_A_WORKFLOW.report(problem, span=Span(shown, 1, 1),
+                                     help="ComfyUI writes its workflow into the PNG and WebP files its save nodes make")
+        return FileResult(shown, "other", [diag], None)
+    return lint_text(text, shown, target=target, language="json", select=select, ignore=ignore)
+
+
 def read_text(path: str) -> tuple[str | None, str | None]:
     """The text of a file (`-`: standard input), or None and why it cannot be read."""
     try:
@@ -152,10 +186,10 @@ def unreadable(path: str, reason: str) -> FileResult:
 def lint_paths(paths: Sequence[str] = (), *, target: Target | None = None, select: Sequence[str] = (),
                ignore: Sequence[str] = (), exclude: Iterable[Exclude] = (), only_workflows: bool = False,
                stdin_name: str | None = None, rules: list[Any] | None = None) -> LintRun:
-    """Lint files, directories (searched for `*.json` and `*.comfy`) and globs; `-` is standard input.
+    """Lint files, directories (searched for `*.json`, `*.comfy`, `*.png`, `*.webp`) and globs; `-` is standard input.
 
-    No paths means the current directory. JSON files found by searching a folder that hold
-    no workflow (`package.json`...) are skipped and listed in `LintRun.skipped`; a file
+    No paths means the current directory. JSON files and images found by searching a folder
+    that hold no workflow (`package.json`, a photo) are skipped and listed in `LintRun.skipped`; a file
     named on its own is skipped so only with `only_workflows`. `rules` is the rule table
     selectors are checked against (and SARIF lists); it is loaded when selectors are given.
     """
@@ -186,6 +220,13 @@ def lint_files(files: Sequence[str], *, named: Iterable[str] | None = None, targ
     skipped: list[str] = []
     for path in files:
         shown = (stdin_name or "<stdin>") if path == STDIN else path
+        if path != STDIN and path.lower().endswith(IMAGE_SUFFIXES):
+            result = lint_image(path, shown, target=target, select=select, ignore=ignore)
+            if result.kind == "other" and (only_workflows or os.path.realpath(path) not in by_name):
+                skipped.append(shown)
+            else:
+                results.append(result)
+            continue
         text, problem = read(path)
         if text is None:
             results.append(unreadable(shown, problem or "cannot read"))
@@ -203,7 +244,8 @@ def run_notes(run: LintRun, format: str = "text") -> list[str]:
     them on standard error): skipped files, nothing checked, model files not checked."""
     notes = []
     if run.skipped:
-        notes.append(f"skipped {len(run.skipped)} JSON file(s) that hold no workflow")
+        kind = "JSON file(s)" if all(p.lower().endswith(".json") for p in run.skipped) else "file(s)"
+        notes.append(f"skipped {len(run.skipped)} {kind} that hold no workflow")
     if not run.files:
         notes.append("no .json or .comfy file to check")
     elif not run.models_checked and format in ("text", "concise", "github"):
@@ -280,7 +322,7 @@ def _expand(pattern: str, exclude: list[tuple[str, Path]]) -> list[str]:
     for match in matches:
         if os.path.isdir(match):
             found += _walk(match, exclude)
-        elif match.endswith(SUFFIXES):
+        elif match.lower().endswith(SUFFIXES):
             found.append(match)
     return found
 
@@ -292,7 +334,7 @@ def _walk(root: str, exclude: list[tuple[str, Path]]) -> list[str]:
                              and not excluded(os.path.join(dirpath, d), exclude, folder=True))
         for name in sorted(filenames):
             path = os.path.join(dirpath, name)
-            if not name.endswith(SUFFIXES) or (os.path.exists(path) and not os.path.isfile(path)):
+            if not name.lower().endswith(SUFFIXES) or (os.path.exists(path) and not os.path.isfile(path)):
                 continue  # a pipe, socket or device found by searching is no file to check (it could block)
             out.append(os.path.normpath(path))
     return out

@@ -8,9 +8,10 @@ import os
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
 
-from .catalog.models import ModelCatalog
 from .catalog.importer import combo_options
-from .catalog.nodes import NodeCatalog, read_object_info
+from .catalog.models import INPUT_FOLDER, ModelCatalog
+from .catalog.nodes import UPLOAD_KEYS, NodeCatalog, read_object_info
+from .catalog.pull import CATALOG_META_KEY
 from .errors import CatalogError
 
 
@@ -27,14 +28,17 @@ class Target:
 
 
 def load_target(catalogs: Iterable[str] = (), models: str | None = None, *, builtin: bool = True,
-                timeout: float = 10.0) -> Target:
+                timeout: float = 10.0, worker_version: str | None = None) -> Target:
     """Merge the built-in catalogue (unless `builtin` is false) with each source in order.
 
     A source is an object_info JSON file, a server URL (`http://host:8188`) or the name of a
     catalogue pack shipped in the package (`pulid_flux`; see `comfydsl.catalog.pack_names`): a
     name with no path separator and no `.json` that is not an existing file. The model lists of
-    file and server catalogues count as the worker's model inventory; `models` (a models root
-    or a manifest) adds to it.
+    file and server catalogues count as the worker's model inventory, and their upload combos
+    (`LoadImage`'s `image`...) as its input folder; `models` adds to it: a models folder, a
+    ComfyUI base folder (`models/` and `input/`), a network volume (`runpod-volume:DIR` or
+    `runpod-volume://VOLUME_ID@DATACENTER`, read as worker-comfyui `worker_version` reads it)
+    or a manifest (see `comfydsl.catalog.inventory.load_inventory`).
     """
     from .catalog import builtin_catalog, builtin_folders
 
@@ -43,13 +47,17 @@ def load_target(catalogs: Iterable[str] = (), models: str | None = None, *, buil
     for source in catalogs:
         raw = _read_source(source, timeout)
         folders = dict(builtin_folders())
-        found = inventory_from_object_info(raw, folders, source)
+        # a shipped pack is compacted: its upload combos list nothing, which says nothing
+        found = inventory_from_object_info(raw, folders, source, inputs=not _is_pack(source))
         catalog = catalog.merged(NodeCatalog(raw, source=source, folders=folders))
         if found is not None:
             inventory = inventory or ModelCatalog()
             inventory.update(found)
     if models:
-        loaded = ModelCatalog.load(models)
+        try:
+            loaded = ModelCatalog.load(models, worker_version=worker_version)
+        except ValueError as exc:  # a bad worker version
+            raise CatalogError(str(exc)) from None
         inventory = inventory or ModelCatalog()
         inventory.update(loaded)
     if not len(catalog):
@@ -57,23 +65,33 @@ def load_target(catalogs: Iterable[str] = (), models: str | None = None, *, buil
     return Target(catalog, inventory)
 
 
-def inventory_from_object_info(raw: Mapping[str, Any], folders: Mapping[str, str], source: str) -> ModelCatalog | None:
+def inventory_from_object_info(raw: Mapping[str, Any], folders: dict[str, str], source: str, *,
+                               inputs: bool = True) -> ModelCatalog | None:
     """Model files listed by a catalogue's model inputs (the worker's inventory), if any.
 
     Inputs that declare a `model_folder` themselves (catalogue fragments for custom nodes)
-    are added to `folders`.
+    are added to `folders`. The options of upload combos (`image_upload`, `video_upload`...,
+    and the known loader inputs in `INPUT_LOADERS`) are the server's input folder.
     """
     if not isinstance(raw, Mapping):
         raise CatalogError(f"{source}: expected a JSON object of node classes")
     inventory = ModelCatalog(source=source)
     found = False
     for cls_name, entry in raw.items():
+        if cls_name == CATALOG_META_KEY:
+            continue
         sections = entry.get("input") if isinstance(entry, Mapping) else None
         for section in ("required", "optional"):
             for name, spec in ((sections or {}).get(section) or {}).items():
                 key = f"{cls_name}.{name}"
-                if isinstance(spec, list) and len(spec) > 1 and isinstance(spec[1], dict) and spec[1].get("model_folder"):
-                    folders[key] = spec[1]["model_folder"]
+                config = spec[1] if isinstance(spec, list) and len(spec) > 1 and isinstance(spec[1], dict) else {}
+                if config.get("model_folder"):
+                    folders[key] = config["model_folder"]
+                    continue
+                if inputs and _lists_input_folder(key, config):
+                    options = combo_options(spec) or []
+                    inventory.add(INPUT_FOLDER, [o for o in options if isinstance(o, str)])
+                    found = True
                     continue
                 if key not in folders:
                     continue
@@ -83,12 +101,38 @@ def inventory_from_object_info(raw: Mapping[str, Any], folders: Mapping[str, str
     return inventory if found else None
 
 
+#: Loader inputs whose options are the input folder even where a catalogue lacks the upload flag.
+INPUT_LOADERS = frozenset({"LoadImage.image", "LoadImageMask.image", "LoadAudio.audio", "LoadVideo.file"})
+
+
+def _lists_input_folder(key: str, config: Mapping[str, Any]) -> bool:
+    if config.get("image_folder", "input") != "input":  # LoadImageOutput lists the output folder
+        return False
+    return key in INPUT_LOADERS or any(config.get(flag) for flag in UPLOAD_KEYS)
+
+
+def _is_pack(source: str) -> bool:
+    from .catalog import is_pack_name
+
+    return not _is_url(source) and is_pack_name(source) and not os.path.exists(source)
+
+
+def read_source(source: str, timeout: float = 10.0) -> Any:
+    """The raw catalogue (object_info data) a `--catalog` source names: a file, a server URL or
+    a shipped pack."""
+    return _read_source(source, timeout)
+
+
 def _read_source(source: str, timeout: float) -> Any:
-    from .catalog import is_pack_name, load_pack
+    from .catalog import load_pack
 
     if _is_url(source):
-        return fetch_object_info(source, timeout=timeout)
-    if is_pack_name(source) and not os.path.exists(source):
+        from .catalog.schema import validate_object_info
+
+        raw = fetch_object_info(source, timeout=timeout)
+        validate_object_info(raw, source)
+        return raw
+    if _is_pack(source):
         return load_pack(source)
     return read_object_info(source)
 

@@ -29,4 +29,5 @@ def placeholder_models():
     models = ModelCatalog(source="placeholders")
     for name, folder in read_placeholders(PLACEHOLDERS.read_text()).items():
         models.add(folder, [name])
+    models.add("input", [])  # the validator's input folder was empty (its LoadImage lists nothing)
     return models

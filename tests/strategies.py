@@ -61,6 +61,8 @@ def _literal(draw, inp):
         return draw(st.booleans())
     if inp.type == "STRING":
         return draw(st.text(max_size=20))
+    if inp.is_literal_widget:  # a V3 widget type such as WEBCAM: the widget writes a string or an object
+        return draw(st.text(min_size=1, max_size=20))
     return None
 
 

@@ -21,6 +21,14 @@ ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data"
 #: ComfyUI 0.3.64's `/object_info` answer (no custom nodes).
 OBJECT_INFO = DATA / "comfyui" / "object_info.json"
+#: SaveImageWebsocket, which a stock server loads from ComfyUI's own custom_nodes/ folder
+BUNDLED_OBJECT_INFO = DATA / "comfyui" / "object_info.bundled_custom_nodes.json"
+#: real catalogues and API exports of newer (V3-schema) ComfyUI servers, see tests/data/README.md
+MODERN = DATA / "modern"
+MMLDX_CATALOG = MODERN / "object_info.mmldx-2026-08.json"
+AUTOFLOW_CATALOG = MODERN / "object_info.autoflow-0.9.json.gz"
+V3_FEATURES = MODERN / "v3_features.object_info.json"
+BUILTIN_JSON = ROOT / "comfydsl" / "catalog" / "builtin.json"
 #: The placeholder model files (`- folder/file` lines) that catalogue was captured with.
 PLACEHOLDERS = DATA / "comfyui" / "placeholders.md"
 #: The conformance cases: `index.jsonl` and `cases/<name>.json`.

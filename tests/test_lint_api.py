@@ -8,7 +8,7 @@ import pytest
 
 from comfydsl.diagnostics import Diagnostic, Location, Severity, Span
 from comfydsl.lint import lint_paths, lint_text, run_notes
-from comfydsl.render.text import diagnostic_line
+from comfydsl.diagnostics import diagnostic_line
 
 BAD = {"1": {"class_type": "EmptyImage", "inputs": {"width": 0, "height": 64, "batch_size": 1, "color": 0}},
        "2": {"class_type": "SaveImage", "inputs": {"images": ["1", 0], "filename_prefix": "x"}}}
@@ -65,3 +65,6 @@ def test_one_line_format():
     bare = Diagnostic("CD602", "no-output", Severity.WARNING, "no output")
     assert diagnostic_line(bare, "w.json") == "w.json: CD602 [warning] no output"
     assert diagnostic_line(bare) == "CD602 [warning] no output"
+    # str() of a diagnostic is the same line, with the span's own path
+    assert str(diag) == "r.comfy:12:13: CD201 [error] input `seed` is missing"
+    assert str(bare) == "CD602 [warning] no output"

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..diagnostics import Diagnostic
-from ..errors import BackendError, BackendStatusError, ComfyDSLError, CompileError, JobError, ParseError, WorkflowError
+from ..errors import BackendError, BackendStatusError, ComfyDSLError, CompileError, JobError, ParseError
 from ..jobs import JobRecord, now, save_new_file
 from .results import JobResult, JobState
 from .runpod import DEFAULT_BASE_URL, AsyncRunPodClient, PollPolicy, RetryPolicy
@@ -183,19 +183,11 @@ def _recipe_jobs(path: str, combos: list[dict[str, str]], target: Target, check:
 
 def _workflow_job(path: str, target: Target, check: bool,
                   diagnostics: list[tuple[str, Diagnostic]]) -> JobSpec | None:
-    from ..workflow.document import read_document
     from ..workflow.envelopes import runpod_body
-    from ..validate import check_document
+    from ..ui.api import read_workflow
 
-    try:
-        with open(path, encoding="utf-8") as fh:
-            text = fh.read()
-    except OSError as exc:
-        raise WorkflowError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    except UnicodeDecodeError:
-        raise WorkflowError(f"{path}: not UTF-8 text") from None
-    doc = read_document(text, path)
-    found = check_document(doc, catalog=target.catalog, models=target.models)
+    # API JSON, a UI-format file (converted) or a ComfyUI PNG/WebP; raises WorkflowError when unreadable
+    doc, found = read_workflow(path, target.catalog, models=target.models, check=True)
     diagnostics.extend((path, d) for d in found)
     if doc.workflow is None or (check and any(d.is_error for d in found)):
         return None

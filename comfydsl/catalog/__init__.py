@@ -23,7 +23,7 @@ def _builtin_raw() -> dict:
 
 def builtin_catalog() -> NodeCatalog:
     """The core nodes of ComfyUI 0.3.64, shipped with the package."""
-    return NodeCatalog(_builtin_raw(), source="<builtin>")
+    return NodeCatalog(_builtin_raw(), source="<builtin>", trusted=True)
 
 
 @lru_cache(maxsize=1)
@@ -31,6 +31,8 @@ def builtin_folders() -> dict[str, str]:
     """`Class.input` -> model folder for the built-in model inputs."""
     out = {}
     for cls_name, entry in _builtin_raw().items():
+        if cls_name.startswith("__"):
+            continue
         for section in ("required", "optional"):
             for name, spec in ((entry.get("input") or {}).get(section) or {}).items():
                 if isinstance(spec, list) and len(spec) > 1 and isinstance(spec[1], dict):
@@ -79,4 +81,6 @@ def load_pack(name: str) -> dict:
 
 def packs_defining(class_type: str) -> list[str]:
     """The shipped packs that define the node class `class_type`."""
+    if class_type.startswith("__"):
+        return []
     return [name for name in pack_names() if class_type in _pack_raw(name)]

@@ -3,10 +3,13 @@
 The built-in catalogue shipped in the package is made by this importer:
 
     python -m comfydsl.catalog.importer tests/data/comfyui/object_info.json \
+        tests/data/comfyui/object_info.bundled_custom_nodes.json --comfyui-version 0.3.64 \
         --placeholders tests/data/comfyui/placeholders.md -o comfydsl/catalog/builtin.json
 
-and so are the packs of custom nodes (`comfydsl/catalog/packs/<name>.json`, see
-tests/data/README.md).
+(the second file is `SaveImageWebsocket`, which a stock server loads from ComfyUI's own
+`custom_nodes/` folder), and so are the packs of custom nodes
+
+(`comfydsl/catalog/packs/<name>.json`, see tests/data/README.md).
 
 Descriptions and tooltips are dropped. Model-file combos lose their option lists (which
 only reflect the files of the machine the catalogue was taken on) and gain a
@@ -88,14 +91,21 @@ def combo_options(spec: Any) -> list | None:
 
 
 def compact(object_info: Mapping[str, Any], folders: Mapping[str, str],
-            placeholders: Mapping[str, str] = {}) -> dict[str, Any]:
+            placeholders: Mapping[str, str] = {}, *, comfyui_version: str | None = None) -> dict[str, Any]:
     """The object_info data without prose, with model folders in place of file lists.
 
     Options of a model input that are not placeholder files (VAELoader's `pixel_space`)
-    are names the loader accepts without a file; they are kept as `virtual`.
+    are names the loader accepts without a file; they are kept as `virtual`. A known
+    `comfyui_version` is recorded in the catalogue's `__comfydsl__` entry.
     """
+    from .schema import META_KEY
+
     out: dict[str, Any] = {}
+    if comfyui_version:
+        out[META_KEY] = {"comfyui_version": comfyui_version}
     for cls_name in sorted(object_info):
+        if cls_name == META_KEY:
+            continue
         entry = object_info[cls_name]
         slim = {k: v for k, v in entry.items() if k not in _DROP_CLASS_KEYS}
         slim["input"] = {}
@@ -131,13 +141,16 @@ def _compact_input(spec: Any, folder: str | None, placeholders: Mapping[str, str
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m comfydsl.catalog.importer", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("object_info", help="object_info JSON file")
+    parser.add_argument("object_info", nargs="+", help="object_info JSON file(s); later files add classes")
+    parser.add_argument("--comfyui-version", help="the ComfyUI release the catalogue was taken from")
     parser.add_argument("--placeholders", help="README listing the placeholder model files (folder/file lines)")
     parser.add_argument("--folders", help="model folder map of a custom node pack (combo_inputs: Class.input -> folder_key)")
     parser.add_argument("-o", "--output", help="where to write the compact catalogue (default: stdout)")
     args = parser.parse_args(argv)
-    with open(args.object_info, encoding="utf-8") as fh:
-        info = json.load(fh)
+    info: dict[str, Any] = {}
+    for path in args.object_info:
+        with open(path, encoding="utf-8") as fh:
+            info.update(json.load(fh))
     placeholders = {}
     if args.placeholders:
         with open(args.placeholders, encoding="utf-8") as fh:
@@ -147,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
         with open(args.folders, encoding="utf-8") as fh:
             extra = json.load(fh).get("combo_inputs", {})
         folders.update({key: val["folder_key"] for key, val in extra.items() if val.get("folder_key")})
-    text = json.dumps(compact(info, folders, placeholders), separators=(",", ":"), ensure_ascii=False, sort_keys=False)
+    text = json.dumps(compact(info, folders, placeholders, comfyui_version=args.comfyui_version), separators=(",", ":"), ensure_ascii=False, sort_keys=False)
     if args.output:
         with open(args.output, "w", encoding="utf-8") as fh:
             fh.write(text + "\n")

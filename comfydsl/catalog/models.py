@@ -12,7 +12,7 @@ import difflib
 import json
 import os
 from pathlib import Path
-from typing import Iterable, Mapping
+from typing import Any, Iterable, Mapping
 
 from ..errors import CatalogError
 
@@ -57,12 +57,19 @@ def canonical_folder(name: str) -> str:
     return DIR_TO_FOLDER.get(name, name)
 
 
+#: The pseudo-folder of ComfyUI's `input/` directory (files that LoadImage and friends list).
+INPUT_FOLDER = "input"
+
+
 class ModelCatalog:
-    """Model files by folder key. `sources` says where the inventory came from."""
+    """Model files by folder key, and the worker's input files under `input`. `sources` says
+    where the inventory came from. `misplaced` holds files that sit on a network volume where
+    the chosen worker-comfyui version does not look (folder -> name -> `volume.Placement`)."""
 
     def __init__(self, folders: Mapping[str, Iterable[str]] | None = None, *, source: str | None = None) -> None:
         self.folders: dict[str, set[str]] = {}
         self.sources: list[str] = []
+        self.misplaced: dict[str, dict[str, Any]] = {}
         if folders:
             for folder, names in folders.items():
                 self.add(folder, names)
@@ -75,7 +82,19 @@ class ModelCatalog:
     def update(self, other: ModelCatalog) -> None:
         for folder, names in other.folders.items():
             self.add(folder, names)
+        for folder, placed in other.misplaced.items():
+            for name, placement in placed.items():
+                self.misplaced.setdefault(folder, {}).setdefault(name, placement)
         self.sources.extend(other.sources)
+
+    def add_misplaced(self, placement: Any) -> None:
+        """Record a file the worker does not see (a `volume.Placement` with `seen` false)."""
+        self.misplaced.setdefault(canonical_folder(placement.folder), {}).setdefault(placement.name, placement)
+
+    def find_misplaced(self, folder: str, name: str) -> Any | None:
+        """The misplaced file that would answer `name` in `folder`, if the volume has one."""
+        placed = self.misplaced.get(canonical_folder(folder), {})
+        return placed.get(name) or placed.get(name.replace("\\", "/"))
 
     def knows(self, folder: str) -> bool:
         """Whether the inventory says anything about this folder (an empty folder counts)."""
@@ -114,49 +133,21 @@ class ModelCatalog:
         return catalog
 
     @classmethod
-    def from_manifest(cls, path: str | os.PathLike) -> ModelCatalog:
-        """Read a manifest: folder -> list of file names, as TOML or JSON.
+    def from_manifest(cls, path: str | os.PathLike, *, worker_version: str | None = None) -> ModelCatalog:
+        """Read a manifest, TOML or JSON: the one `comfydsl models` writes (a `[manifest]`
+        table and `[[file]]` entries with paths below a root of a given layout), or the short
+        form that maps folder names (and `input`) to lists of file names, at the top level or
+        in a `[models]` table."""
+        from .inventory import read_manifest
 
-        The folders may sit at the top level or in a `[models]` table.
-        """
-        path = Path(path)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise CatalogError(f"{path}: cannot read model manifest: {exc.strerror or exc}") from None
-        except UnicodeDecodeError as exc:
-            raise CatalogError(f"{path}: model manifest is not UTF-8 text (byte {exc.start})") from None
-        if path.suffix.lower() == ".json":
-            try:
-                data = json.loads(text)
-            except json.JSONDecodeError as exc:
-                raise CatalogError(f"{path}:{exc.lineno}:{exc.colno}: manifest is not valid JSON: {exc.msg}") from None
-        else:
-            import tomllib
-
-            try:
-                data = tomllib.loads(text)
-            except tomllib.TOMLDecodeError as exc:
-                raise CatalogError(f"{path}: manifest is not valid TOML: {exc}") from None
-        if isinstance(data, dict) and isinstance(data.get("models"), dict):
-            data = data["models"]
-        if not isinstance(data, dict):
-            raise CatalogError(f"{path}: a model manifest maps folder names to lists of file names")
-        catalog = cls(source=str(path))
-        for folder, names in data.items():
-            if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
-                raise CatalogError(f"{path}: folder `{folder}` must map to a list of file names")
-            catalog.add(folder, names)
-        return catalog
+        return read_manifest(path).catalog(worker_version)
 
     @classmethod
-    def load(cls, spec: str) -> ModelCatalog:
-        """A models root directory or a manifest file, whichever `spec` names."""
-        if os.path.isdir(spec):
-            return cls.from_dir(spec)
-        if os.path.isfile(spec):
-            return cls.from_manifest(spec)
-        raise CatalogError(f"{spec}: no such models directory or manifest")
+    def load(cls, spec: str, *, worker_version: str | None = None) -> ModelCatalog:
+        """The inventory `spec` names (see `comfydsl.catalog.inventory.load_inventory`)."""
+        from .inventory import load_inventory
+
+        return load_inventory(spec).catalog(worker_version)
 
 
 def _scan(directory: Path, exts: frozenset[str]) -> list[str]:

@@ -18,6 +18,20 @@ PRIMITIVE_TYPES = frozenset({"INT", "FLOAT", "STRING", "BOOLEAN"})
 #: Keys of an input's config that say it takes an uploaded file from ComfyUI's input folder.
 UPLOAD_KEYS = {"image_upload": "image", "video_upload": "video", "audio_upload": "audio",
                "file_upload": "file"}
+#: V3 input types whose keys in a prompt depend on the node's values (see `catalog.dynamic`).
+DYNAMIC_COMBO = "COMFY_DYNAMICCOMBO_V3"
+AUTOGROW = "COMFY_AUTOGROW_V3"
+DYNAMIC_GROUP = "COMFY_DYNAMICGROUP_V3"
+DYNAMIC_SLOT = "COMFY_DYNAMICSLOT_V3"
+DYNAMIC_TYPES = frozenset({DYNAMIC_COMBO, AUTOGROW, DYNAMIC_GROUP, DYNAMIC_SLOT})
+#: A V3 input (or output) whose type is whatever is linked to the inputs of its template.
+MATCH_TYPE = "COMFY_MATCHTYPE_V3"
+#: Widget types whose value is a literal (a colour, a box, a curve, a webcam still, ...) that ComfyUI
+#: passes to the node unchecked; they look like socket types but take no link in practice.
+LITERAL_WIDGET_TYPES = frozenset({
+    "COLOR", "COLORS", "BOUNDING_BOX", "BOUNDING_BOXES", "CURVE", "RANGE", "VIDEO_EDIT", "RESOLUTION_PREVIEW",
+    "IMAGECOMPARE", "WEBCAM", "AUDIO_RECORD", "LOAD_3D", "LOAD_3D_ANIMATION", "PAINTER",
+})
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,8 +72,41 @@ class InputSpec:
 
     @property
     def takes_link_only(self) -> bool:
-        """True for socket types that can only be fed by a link (MODEL, IMAGE, ...)."""
-        return not (self.is_primitive or self.is_combo or self.type == "*")
+        """True for socket types that can only be fed by a link (MODEL, IMAGE, ...).
+
+        Not for literal widget types (`COLOR`, `WEBCAM`, `BOUNDING_BOX`, ...), inputs marked
+        `socketless` or with a `widgetType`, MatchType inputs (a literal is accepted) and the
+        V3 dynamic containers.
+        """
+        if self.is_primitive or self.is_combo or self.type == "*" or self.is_literal_widget:
+            return False
+        if "," in self.type and any(t in PRIMITIVE_TYPES for t in iter_types(self.type)):
+            return False  # a V3 MultiType led by a widget type (`FLOAT,INT,BOOLEAN`) takes literals
+        return self.type != MATCH_TYPE and self.type not in DYNAMIC_TYPES
+
+    @property
+    def is_literal_widget(self) -> bool:
+        """A widget whose value is a literal ComfyUI does not check (COLOR, CURVE, WEBCAM, ...)."""
+        return (self.type in LITERAL_WIDGET_TYPES or bool(self.config.get("socketless"))
+                or bool(self.config.get("widgetType")))
+
+    @property
+    def multiselect(self) -> bool:
+        """A combo whose value is a list of options, written `{"__value__": [...]}`."""
+        return bool(self.config.get("multiselect"))
+
+    @property
+    def remote(self) -> bool:
+        """A combo whose options the browser fetches (`remote` or `remote_combo`): unknown here."""
+        return bool(self.config.get("remote") or self.config.get("remote_combo"))
+
+    @property
+    def match_template(self) -> tuple[str, str] | None:
+        """`(template_id, allowed_types)` of a MatchType input, else None."""
+        if self.type != MATCH_TYPE:
+            return None
+        template = self.config.get("template") or {}
+        return str(template.get("template_id") or ""), str(template.get("allowed_types") or "*")
 
     @property
     def minimum(self) -> float | None:
@@ -86,6 +133,8 @@ class OutputSpec:
     name: str
     type: str
     is_list: bool = False
+    #: the MatchType template whose resolved type this output carries (`output_matchtypes`)
+    matchtype: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +152,8 @@ class NodeSpec:
     experimental: bool = False
     api_node: bool = False
     source: str | None = None
+    #: whether any input is a V3 dynamic input (DynamicCombo, Autogrow, DynamicGroup, DynamicSlot)
+    dynamic: bool = False
 
     @property
     def required_inputs(self) -> list[InputSpec]:
@@ -128,7 +179,9 @@ class NodeSpec:
 def parse_input(name: str, raw: Any, section: str, model_folder: str | None = None) -> InputSpec:
     """Read one input entry of object_info (`["INT", {...}]`, `[["a", "b"], {...}]`, `"PROMPT"`)."""
     if section == "hidden" or isinstance(raw, str):
-        return InputSpec(name=name, type=str(raw), section=section)
+        # V1 hidden inputs are strings ("PROMPT"), V3 ones one-element lists (["PROMPT"])
+        kind = raw[0] if isinstance(raw, list) and raw else raw
+        return InputSpec(name=name, type=str(kind), section=section)
     if not isinstance(raw, (list, tuple)) or not raw:
         raise CatalogError(f"input `{name}` has an unreadable spec: {raw!r}")
     head = raw[0]
@@ -140,7 +193,8 @@ def parse_input(name: str, raw: Any, section: str, model_folder: str | None = No
         return InputSpec(name, "COMBO", section, options, "list", folder, upload, config)
     if head == "COMBO":
         opts = config.get("options")
-        options = None if folder or upload or opts is None else tuple(opts)
+        remote = config.get("remote") or config.get("remote_combo")
+        options = None if folder or upload or remote or opts is None else tuple(opts)
         return InputSpec(name, "COMBO", section, options, "combo", folder, upload, config)
     if isinstance(head, str):
         return InputSpec(name, head, section, None, None, None, None, config)
@@ -168,12 +222,14 @@ def parse_node(name: str, raw: Mapping[str, Any], source: str | None = None,
     types = list(raw.get("output") or [])
     names_out = list(raw.get("output_name") or [])
     is_list = list(raw.get("output_is_list") or [])
+    matchtypes = list(raw.get("output_matchtypes") or [])
     outputs = tuple(
         OutputSpec(
             index=i,
             name=str(names_out[i]) if i < len(names_out) and names_out[i] else _type_name(t),
             type=_type_name(t),
             is_list=bool(is_list[i]) if i < len(is_list) else False,
+            matchtype=matchtypes[i] if i < len(matchtypes) and isinstance(matchtypes[i], str) else None,
         )
         for i, t in enumerate(types)
     )
@@ -189,6 +245,7 @@ def parse_node(name: str, raw: Mapping[str, Any], source: str | None = None,
         experimental=bool(raw.get("experimental")),
         api_node=bool(raw.get("api_node")),
         source=source,
+        dynamic=any(spec.type in DYNAMIC_TYPES for spec in inputs.values()),
     )
 
 
@@ -204,20 +261,35 @@ class NodeCatalog(Mapping[str, NodeSpec]):
     """
 
     def __init__(self, raw: Mapping[str, Any] | None = None, *, source: str | None = None,
-                 folders: Mapping[str, str] | None = None) -> None:
+                 folders: Mapping[str, str] | None = None, trusted: bool = False) -> None:
         self._raw: dict[str, tuple[Any, str | None, Mapping[str, str] | None]] = {}
         self._specs: dict[str, NodeSpec] = {}
         self.sources: list[str] = []
+        #: what each source says about itself (its `__comfydsl__` entry), by source
+        self.meta: dict[str, dict[str, Any]] = {}
         if raw is not None:
-            self.add(raw, source=source, folders=folders)
+            self.add(raw, source=source, folders=folders, trusted=trusted)
 
     def add(self, raw: Mapping[str, Any], *, source: str | None = None,
-            folders: Mapping[str, str] | None = None) -> None:
-        """Add (or replace) the classes of one object_info document."""
+            folders: Mapping[str, str] | None = None, trusted: bool = False) -> None:
+        """Add (or replace) the classes of one object_info document.
+
+        The document is first checked against the `/object_info` schema (`catalog.schema`), so a
+        malformed one raises a located `CatalogError`; `trusted` skips that (the built-in catalogue).
+        Its `__comfydsl__` entry, if any, is kept in `meta` rather than read as a class.
+        """
+        from .schema import META_KEY, validate_object_info
+
         if not isinstance(raw, Mapping):
             raise CatalogError(f"{source or 'catalogue'}: expected a JSON object of node classes")
+        if not trusted:
+            validate_object_info(raw, source)
         where = source or "catalogue"
         for name, entry in raw.items():
+            if name == META_KEY:
+                if isinstance(entry, Mapping):
+                    self.meta[source or "catalogue"] = dict(entry)
+                continue
             if not isinstance(entry, Mapping):
                 raise CatalogError(f"{where}: class `{name}` is not an object")
             if "class_type" in entry or not ("input" in entry or "output" in entry):
@@ -236,7 +308,17 @@ class NodeCatalog(Mapping[str, NodeSpec]):
         result._specs = {k: v for k, v in self._specs.items() if k not in other._raw}
         result._specs.update(other._specs)
         result.sources = self.sources + other.sources
+        result.meta = {**self.meta, **other.meta}
         return result
+
+    @property
+    def comfyui_version(self) -> str | None:
+        """The ComfyUI release of the last source that recorded one (`__comfydsl__.comfyui_version`)."""
+        for meta in reversed(list(self.meta.values())):
+            version = meta.get("comfyui_version")
+            if isinstance(version, str) and version:
+                return version
+        return None
 
     def __getitem__(self, name: str) -> NodeSpec:
         spec = self._specs.get(name)
@@ -273,17 +355,32 @@ class NodeCatalog(Mapping[str, NodeSpec]):
         return cls(read_object_info(path), source=path, folders=folders)
 
 
-def read_object_info(path: str) -> Any:
-    """The decoded JSON of an object_info file; CatalogError, located, when it cannot be read."""
+def read_object_info(path: str, *, validate: bool = True) -> Any:
+    """The decoded JSON of an object_info file (`.json`, or gzipped `.json.gz`), checked against the
+    `/object_info` schema unless `validate` is false; CatalogError, located, when it cannot be read
+    or is malformed."""
+    import gzip
+
+    from .schema import validate_object_info
+
     try:
-        with open(path, encoding="utf-8") as fh:
-            return json.load(fh)
+        if str(path).endswith(".gz"):
+            with gzip.open(path, "rt", encoding="utf-8") as fh:
+                data = json.load(fh)
+        else:
+            with open(path, encoding="utf-8") as fh:
+                data = json.load(fh)
+    except (EOFError, gzip.BadGzipFile) as exc:
+        raise CatalogError(f"{path}: cannot read the gzipped catalogue: {exc}") from None
     except OSError as exc:
         raise CatalogError(f"{path}: cannot read catalogue: {exc.strerror or exc}") from None
     except UnicodeDecodeError as exc:
         raise CatalogError(f"{path}: catalogue is not UTF-8 text (byte {exc.start})") from None
     except json.JSONDecodeError as exc:
         raise CatalogError(f"{path}:{exc.lineno}:{exc.colno}: catalogue is not valid JSON: {exc.msg}") from None
+    if validate:
+        validate_object_info(data, str(path))
+    return data
 
 
 def iter_types(type_name: str) -> Iterable[str]:

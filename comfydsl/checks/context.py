@@ -11,8 +11,9 @@ from typing import Any, Iterator
 
 import networkx as nx
 
+from ..catalog.dynamic import Expansion, expand_inputs
 from ..catalog.models import ModelCatalog
-from ..catalog.nodes import NodeCatalog, NodeSpec
+from ..catalog.nodes import InputSpec, NodeCatalog, NodeSpec
 from ..workflow.links import is_link
 
 
@@ -36,10 +37,24 @@ class NodeView:
     spec: NodeSpec | None = None
     inputs: dict[str, Any] | None = None
     links: list[Link] = field(default_factory=list)
+    _expansion: Expansion | None = None
 
     @property
     def is_object(self) -> bool:
         return isinstance(self.raw, dict)
+
+    @property
+    def expansion(self) -> Expansion:
+        """The node's inputs given its values (V3 dynamic inputs expanded); needs `spec`."""
+        if self._expansion is None:
+            assert self.spec is not None
+            self._expansion = expand_inputs(self.spec, self.inputs)
+        return self._expansion
+
+    @property
+    def input_specs(self) -> dict[str, InputSpec]:
+        """Input name (dotted for V3 dynamic inputs) -> spec, for the values this node holds."""
+        return self.expansion.inputs
 
 
 @dataclass
@@ -86,7 +101,9 @@ class CheckContext:
                         else:
                             graph.add_edge(link.source, view.id, inputs=[name])
         ctx.output_nodes = [v.id for v in ctx.nodes.values() if v.spec is not None and v.spec.output_node]
-        ctx.live = upstream(graph, ctx.output_nodes)
+        # a node of an unknown class may be an output node: what feeds it counts as used
+        unknown = [v.id for v in ctx.nodes.values() if v.class_type is not None and v.spec is None]
+        ctx.live = upstream(graph, ctx.output_nodes + unknown)
         return ctx
 
     def iter_nodes(self) -> Iterator[NodeView]:

@@ -10,11 +10,16 @@ import argparse
 import importlib
 import sys
 
+from ..errors import UsageError
+
 #: Modules that add subcommands, in the order `--help` lists them.
 COMMAND_MODULES = (
     "comfydsl.cli.lint",
+    "comfydsl.cli.models",
+    "comfydsl.cli.catalog",
     "comfydsl.cli.convert",
     "comfydsl.cli.recipe",
+    "comfydsl.cli.recipe_tools",
     "comfydsl.cli.runpod",
     "comfydsl.cli.endpoint",
     "comfydsl.cli.serve",
@@ -22,12 +27,9 @@ COMMAND_MODULES = (
 )
 
 
-class UsageError(Exception):
-    """A command was called wrongly; exit status 2."""
-
 
 def build_parser() -> argparse.ArgumentParser:
-    from .. import __version__
+    from .._version import __version__
 
     parser = argparse.ArgumentParser(
         prog="comfydsl",

@@ -148,7 +148,7 @@ def seconds(ms: int | None) -> str:
 def print_diagnostics(diagnostics: list[Diagnostic], stream: TextIO | None = None, path: str | None = None) -> None:
     """Print diagnostics one per line (the format every command shares), each with its help
     and notes; diagnostics without a span are shown at `path` (the workflow file)."""
-    from ..render.text import diagnostic_line
+    from ..diagnostics import diagnostic_line
 
     stream = stream or sys.stderr
     for diag in diagnostics:

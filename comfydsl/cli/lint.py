@@ -23,14 +23,19 @@ def register(sub: argparse._SubParsersAction) -> None:
     """Add the `lint`, `rules` and `schema` commands."""
     lint = sub.add_parser(
         "lint", help="check workflow JSON files and recipes",
-        description="Check ComfyUI workflow JSON (API format, RunPod and /prompt bodies) and .comfy "
-                    "recipes against a node catalogue and, if given, the worker's model files.")
+        description="Check ComfyUI workflow JSON (API format, RunPod and /prompt bodies, UI format), the "
+                    "PNG/WebP images ComfyUI saves, and .comfy recipes against a node catalogue and, if given, the worker's model files.")
     lint.add_argument("paths", nargs="*", metavar="PATH",
-                      help="files, directories (searched for *.json and *.comfy) or globs; `-` reads "
+                      help="files, directories (searched for *.json, *.comfy, *.png, *.webp) or globs; `-` reads "
                            "standard input; default: the current directory")
     _target_options(lint)
-    lint.add_argument("--models", metavar="DIR|FILE",
-                      help="the worker's models root (e.g. a network volume's models/) or a manifest")
+    lint.add_argument("--models", metavar="DIR|FILE|VOLUME",
+                      help="the worker's files: a models folder, a ComfyUI base folder (models/ and input/), "
+                           "a network volume (runpod-volume:DIR, or runpod-volume://VOLUME_ID@DATACENTER over "
+                           "the S3 API) or a manifest written by `comfydsl models`")
+    lint.add_argument("--worker-version", metavar="VERSION",
+                      help="the worker-comfyui version that reads a network volume's models (default: 5.8.5, "
+                           "the newest release; `dev` for the development line)")
     lint.add_argument("--format", choices=FORMATS, help="output format (default: text)")
     lint.add_argument("--output-file", "-o", metavar="FILE", help="write the report to FILE")
     lint.add_argument("--strict", action="store_true", default=None, help="fail on warnings too")
@@ -41,7 +46,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     lint.add_argument("--exclude", action="append", metavar="GLOB", default=[],
                       help="skip files matching GLOB (repeatable)")
     lint.add_argument("--only-workflows", action="store_true",
-                      help="skip JSON files that are no workflow at all (package.json...) even when named; "
+                      help="skip files that hold no workflow at all (package.json, a photo) even when named; "
                            "files found by searching a directory are always skipped so")
     lint.add_argument("--stdin-filename", metavar="NAME",
                       help="the name to report standard input under (its ending picks JSON or recipe)")
@@ -83,6 +88,7 @@ class Options:
     catalogs: list[str]
     models: str | None
     builtin: bool
+    worker_version: str | None
     format: str
     strict: bool
     select: list[str]
@@ -113,6 +119,7 @@ def resolve_options(args: argparse.Namespace) -> Options:
     return Options(
         catalogs=list(args.catalog) if args.catalog else list(settings.catalog),
         models=getattr(args, "models", None) or settings.models,
+        worker_version=getattr(args, "worker_version", None) or settings.worker_version,
         builtin=not (args.no_builtin if args.no_builtin is not None else settings.no_builtin),
         format=fmt,
         strict=bool(getattr(args, "strict", None)) or settings.strict,
@@ -147,7 +154,8 @@ def load_target_or_exit(options: Options):
     from ..target import load_target
 
     try:
-        return load_target(options.catalogs, options.models, builtin=options.builtin)
+        return load_target(options.catalogs, options.models, builtin=options.builtin,
+                           worker_version=options.worker_version)
     except CatalogError as exc:
         raise UsageError(str(exc)) from None
 

@@ -24,21 +24,13 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
 
-from ..errors import RecipeError
+from ..errors import DecompileError
 from ..workflow.links import is_link, iter_links
 from .fmt import format_source
 from .syntax import DECORATOR_ID, DECORATOR_TITLE, NODE, RESERVED, boolean, is_identifier, is_name, quote, type_of
 
 _HEADER = "# Decompiled by comfydsl{source}."
 
-
-class DecompileError(RecipeError):
-    """A workflow holds something a recipe cannot express faithfully; `.problems` lists all."""
-
-    def __init__(self, problems: list[str]) -> None:
-        self.problems = list(problems)
-        lines = "\n".join(f"  - {p}" for p in self.problems)
-        super().__init__(f"cannot write this workflow as a recipe without changing it:\n{lines}")
 
 
 @dataclass
@@ -100,15 +92,21 @@ def literal(value: Any, where: str, problems: list[str]) -> str:
 # -- the decompiler -----------------------------------------------------------------------
 def decompile(workflow: Mapping[str, Any], catalog: Any = None, *, params: Iterable[str] = (),
               source: str | None = None, verify: bool = True) -> str:
-    """The recipe text of an API workflow (or a RunPod / `/prompt` body).
+    """The recipe text of an API workflow (or a RunPod / `/prompt` body, or a UI-format workflow).
 
     `params` names inputs to lift into `param` declarations, their values becoming the
     defaults. Raises DecompileError when the recipe could not reproduce the workflow:
     with `verify` (the default) the recipe is lowered again and compared with the input.
     """
     from ..workflow.document import classify
+    from ..ui.api import to_api
 
-    doc = classify(dict(workflow))
+    from ..errors import ConversionError
+
+    try:
+        doc = classify(dict(to_api(workflow, catalog)))  # a UI-format workflow is converted first
+    except ConversionError as exc:
+        raise DecompileError([str(exc)]) from None
     if doc.workflow is None:
         raise DecompileError([d.message for d in doc.diagnostics] or ["not a workflow"])
     if catalog is None:
@@ -204,7 +202,7 @@ def _links(stmt: _Stmt) -> Iterable[tuple[str, str, int]]:
 
 
 def _order(stmts: dict[str, _Stmt], problems: list[str]) -> dict[str, _Stmt]:
-    import networkx as nx  # type: ignore[import-untyped]
+    import networkx as nx
 
     from ..workflow.links import sorted_ids
 

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from typing import Iterator
 
 from ..diagnostics import Span
-from ..errors import ParseError, RecipeError
+from ..errors import FormatError, ParseError, UnsafeFormat
 from .syntax import STATEMENT_KEYWORDS
 from .syntax import decode_string, is_name, quote
 
@@ -47,13 +47,6 @@ _KINDS = {"NAME": "name", "TYPE": "name", "STRING": "string", "LONG_STRING": "lo
           "FLOAT": "float", "COMMENT": "comment"}
 
 
-class FormatError(ParseError):
-    """A recipe could not be formatted (it is not valid syntax)."""
-
-
-class UnsafeFormat(RecipeError):
-    """The formatter's output would not hold the same tokens as its input (a formatter bug);
-    nothing is written."""
 
 
 @dataclass(slots=True)

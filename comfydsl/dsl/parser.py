@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Iterator
 
 from ..diagnostics import Span
-from ..errors import ParseError
+from ..errors import LiteralTooLong, ParseError
 from ..workflow.gcpause import gc_paused
 from . import ast
 from .syntax import describe_types
@@ -117,8 +117,6 @@ def _terminal_words() -> dict[str, str]:
 def parse(text: str, path: str | None = None) -> ast.Module:
     """Parse recipe text into a Module; raises ParseError (with a span) on bad syntax."""
     from lark.exceptions import UnexpectedInput
-
-    from .transformer import LiteralTooLong
 
     parser = _parser()
     try:

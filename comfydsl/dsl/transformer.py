@@ -22,15 +22,9 @@ from typing import Any, Callable
 from lark import Token
 
 from ..diagnostics import Span
+from ..errors import LiteralTooLong
 from . import ast
 from .syntax import decode_string
-
-class LiteralTooLong(ValueError):
-    """An integer literal with more digits than Python converts; carries the literal's span."""
-
-    def __init__(self, message: str, span: Span) -> None:
-        super().__init__(message)
-        self.span = span
 
 
 class _Parens:

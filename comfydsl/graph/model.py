@@ -18,7 +18,7 @@ workflow = g.compile()          # the API dict, or CompileError with every diagn
 from __future__ import annotations
 
 import difflib
-from typing import TYPE_CHECKING, Any, Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Mapping, cast
 
 from ..diagnostics import Diagnostic, Location, Span, sort_diagnostics
 from ..errors import CompileError
@@ -255,14 +255,16 @@ class Graph:
     @classmethod
     def from_workflow(cls, data: Mapping[str, Any], catalog: NodeCatalog | None = None, *,
                       models: ModelCatalog | None = None) -> Graph:
-        """Load an API workflow (or a RunPod / `/prompt` body) to edit it.
+        """Load an API workflow (or a RunPod / `/prompt` body, or a UI-format workflow) to edit it.
 
         Well-formed links to existing nodes become OutputRefs; anything else is kept as it
-        was, so that the checks can report it.
+        was, so that the checks can report it. A UI-format workflow is converted first
+        (ConversionError, a ValueError, when it cannot be converted exactly).
         """
         from ..workflow.document import classify
+        from ..ui.api import to_api
 
-        doc = classify(dict(data))
+        doc = classify(dict(to_api(data, catalog)))
         if doc.workflow is None:
             raise ValueError(doc.diagnostics[0].message if doc.diagnostics else "not a workflow")
         graph = cls(catalog, models=models)
@@ -275,7 +277,9 @@ class Graph:
             meta = dict(raw.get("_meta") or {}) if isinstance(raw.get("_meta"), dict) else {}
             title = meta.pop("title", None)
             inputs = raw.get("inputs")
-            node = Node(graph, str(node_id), raw.get("class_type"), dict(inputs) if isinstance(inputs, dict) else {},
+            # a missing or non-string class_type is kept as it was: the checks report it (CD005)
+            class_type = cast(str, raw.get("class_type"))
+            node = Node(graph, str(node_id), class_type, dict(inputs) if isinstance(inputs, dict) else {},
                         title=title, meta=meta)
             graph.nodes[node.id] = node
         for node in graph.nodes.values():
@@ -289,6 +293,17 @@ class Graph:
         """The API-format dict, nodes in id order, without checking."""
         return {node_id: self.nodes[node_id].to_api() for node_id in sorted_ids(self.nodes)}
 
+    def to_ui(self) -> dict[str, Any]:
+        """A UI-format workflow (what ComfyUI's editor opens) with an automatic layout, unchecked.
+
+        Values the UI format cannot hold (a literal on an input that is no widget, a class the
+        catalogue lacks) are left out or written by name; `comfydsl.ui.write_ui` also returns
+        those findings.
+        """
+        from ..ui.write import write_ui
+
+        return write_ui(self.to_workflow(), self.catalog)[0]
+
     def envelope(self, workflow: dict[str, Any], envelope: str | None = None) -> dict[str, Any]:
         """Wrap a workflow: `None`/`"none"` bare, `"runpod"` a RunPod body, `"prompt"` a `/prompt` body."""
         return wrap(workflow, envelope, sorted(self.images.items()))
@@ -299,9 +314,11 @@ class Graph:
         from ..validate import check_workflow
 
         uploads = set(self.images) | set(input_files or ())
+        # a graph with no attachments names files on the worker: checked only against an inventory
         found = check_workflow(self.to_workflow(), catalog=self.catalog,
                                models=models if models is not None else self.models,
-                               input_files=uploads, select=select, ignore=ignore)
+                               input_files=uploads if uploads or input_files is not None else None,
+                               select=select, ignore=ignore)
         return sort_diagnostics([self.locate(d) for d in found])
 
     def compile(self, envelope: str | None = None, **options: Any) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from lsprotocol import types as T
 from pygls.lsp.server import LanguageServer
 from pygls.uris import from_fs_path, to_fs_path
 
-from .. import __version__
+from .._version import __version__
 from . import features as F
 from .index import end_of, start_of, Index, Symbol, build_index, import_target
 from .project import Analysis, Projects, ServerOptions, format_text, lint_text, parse_text

@@ -18,7 +18,7 @@ from ..diagnostics import Diagnostic, Severity
 FORMATS = {"text": "text", "concise": "text", "json": "json", "github": "github", "sarif": "sarif"}
 
 #: The note printed (once per run) when no model catalogue was given.
-MODELS_NOT_CHECKED = ("model files were not checked: give `--models DIR|FILE` "
+MODELS_NOT_CHECKED = ("model and input files were not checked: give `--models DIR|FILE|VOLUME` "
                       "(or a server's catalogue with `--catalog URL`) to check them")
 
 

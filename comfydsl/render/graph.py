@@ -19,16 +19,13 @@ import subprocess
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from ..errors import ComfyDSLError
+from ..errors import ComfyDSLError, GraphvizMissing
 
 #: Formats `render_image` can produce with Graphviz.
 IMAGE_FORMATS = ("svg", "png")
 #: Every format `render` accepts.
 FORMATS = ("mermaid", "dot", *IMAGE_FORMATS)
 
-
-class GraphvizMissing(ComfyDSLError):
-    """Graphviz's `dot` program is needed for SVG or PNG output and was not found."""
 
 
 @dataclass(frozen=True, slots=True)

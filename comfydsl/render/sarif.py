@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from .. import __version__
+from .._version import __version__
 from ..diagnostics import Diagnostic, Location
 from . import MODELS_NOT_CHECKED, LintRun, display_path
 

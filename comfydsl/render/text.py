@@ -12,7 +12,7 @@ error[CD201]: node `3` (`KSampler`) is missing required input `seed`
 
 from __future__ import annotations
 
-from ..diagnostics import Diagnostic, Location, Span
+from ..diagnostics import Diagnostic, Location, Span, diagnostic_line
 from . import FileResult, LintRun, display_path
 
 #: Longest stretch of a source line shown; longer lines (compact JSON) are cut around the span.
@@ -56,20 +56,6 @@ def render_concise(run: LintRun) -> str:
     lines.append(summary_line(run))
     return "\n".join(lines) + "\n"
 
-
-def diagnostic_line(diag: Diagnostic, path: str | None = None) -> str:
-    """One finding on one line, as every command prints it: `path:line:col: CODE [severity] message`.
-
-    The file is the span's own (a recipe fragment's) or else `path`; a finding without a
-    span is shown at `path` alone, and without either as `CODE [severity] message`.
-    """
-    span = diag.location.span
-    shown = (span.path if span is not None and span.path else None) or path
-    if span is not None:
-        where = _where(shown or "<unknown>", span) + ": "
-    else:
-        where = f"{shown}: " if shown else ""
-    return f"{where}{diag.code} [{diag.severity.value}] {diag.message}"
 
 
 def summary_line(run: LintRun) -> str:

@@ -18,7 +18,7 @@ from functools import lru_cache
 
 from ..diagnostics import Rule
 from ..workflow import document as reading
-from . import inputs, links, models, recipe, references, structure, syntax, ui, values, worker
+from . import classes, inputs, links, models, recipe, references, structure, syntax, ui, values, worker
 from .base import CheckRule
 
 
@@ -83,6 +83,9 @@ CODES: tuple[RuleCode, ...] = (
     RuleCode("CD103", "dangling-link", _R, references.DanglingLink),
     RuleCode("CD104", "output-index-out-of-range", _R, references.OutputIndexOutOfRange),
     RuleCode("CD105", "negative-output-index", _R, references.NegativeOutputIndex),
+    RuleCode("CD106", "deprecated-node", _R, classes.DeprecatedNode),
+    RuleCode("CD107", "experimental-node", _R, classes.ExperimentalNode),
+    RuleCode("CD108", "api-node", _R, classes.ApiNode),
     # names, imports, parameters and expressions in a recipe
     RuleCode("CD110", "undefined-name", _R, recipe.UndefinedName),
     RuleCode("CD111", "redefined-name", _R, recipe.RedefinedName),
@@ -106,8 +109,10 @@ CODES: tuple[RuleCode, ...] = (
     RuleCode("CD201", "missing-required-input", _I, inputs.MissingRequiredInput),
     RuleCode("CD202", "unknown-input", _I, inputs.UnknownInput),
     RuleCode("CD203", "literal-for-link-input", _I, inputs.LiteralForLinkInput),
+    RuleCode("CD204", "invalid-dynamic-input", _I, inputs.InvalidDynamicInput),
     # link types
     RuleCode("CD301", "link-type-mismatch", _L, links.LinkTypeMismatch),
+    RuleCode("CD302", "match-type-mismatch", _L, links.MatchTypeMismatch),
     # values
     RuleCode("CD401", "invalid-value-type", _V, values.InvalidValueType),
     RuleCode("CD402", "coerced-value", _V, values.CoercedValue),
@@ -117,6 +122,7 @@ CODES: tuple[RuleCode, ...] = (
     # model and input files
     RuleCode("CD501", "model-file-not-found", _M, models.ModelFileNotFound),
     RuleCode("CD502", "input-file-not-uploaded", _M, models.InputFileNotUploaded),
+    RuleCode("CD503", "model-in-unread-folder", _M, models.ModelInUnreadFolder),
     # the graph as a whole
     RuleCode("CD601", "dependency-cycle", _T, structure.DependencyCycle),
     RuleCode("CD602", "no-output-node", _T, structure.NoOutputNode),

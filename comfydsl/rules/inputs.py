@@ -19,6 +19,13 @@ class MissingRequiredInput(CheckRule):
     **Example:** a `KSampler` without `seed`.
 
     **Use instead:** set the input, or link an output of the right type to it.
+
+    V3 dynamic inputs are checked as ComfyUI 0.8.0 and later expands them from the node's values:
+    the required inputs of the chosen DynamicCombo option (`resize_type.multiplier`), the
+    Autogrow slots below `min` of a `required` template (`images.image0`), the required fields
+    of each DynamicGroup row. The Autogrow or DynamicGroup itself (`images`) is never an input
+    of its own. ComfyUI drops a DynamicCombo whose selector is missing without a word (the node
+    then fails when it runs); comfydsl reports the missing selector.
     """
 
     code = "CD201"
@@ -29,10 +36,12 @@ class MissingRequiredInput(CheckRule):
         for node in ctx.iter_nodes():
             if node.spec is None or node.inputs is None:
                 continue
-            for spec in node.spec.inputs.values():
+            for spec in node.input_specs.values():
                 if spec.section != "required" or spec.name in node.inputs:
                     continue
-                if spec.is_primitive and not spec.force_input:
+                if spec.combo_form == "dynamic":
+                    hint = f"set `{spec.name}` to one of: " + ", ".join(f"`{o}`" for o in spec.options or ())
+                elif spec.is_primitive and not spec.force_input:
                     default = spec.default
                     hint = f"set `{spec.name}=`" + (f" (the default is {show(default)})" if default is not None else "")
                     hint += f" or link an output of type `{spec.type}` to it"
@@ -53,6 +62,10 @@ class UnknownInput(CheckRule):
     **Example:** `"KSampler": {"inputs": {"sead": 5, ...}}`.
 
     **Use instead:** the declared name; the help names the closest one.
+
+    Dotted keys of V3 dynamic inputs are inputs when the node's values make them so
+    (`resize_type.multiplier` while `resize_type` is `scale by multiplier`, `variables.a` of an
+    Autogrow); otherwise the help says why not (another option's input, a slot past `max`).
     """
 
     code = "CD202"
@@ -63,9 +76,15 @@ class UnknownInput(CheckRule):
         for node in ctx.iter_nodes():
             if node.spec is None or node.inputs is None:
                 continue
-            declared = node.spec.inputs
+            expansion = node.expansion
+            declared = expansion.inputs
+            flagged = {key for key, _ in expansion.problems}
             for name in node.inputs:
-                if name in declared:
+                if name in declared or name in flagged:
+                    continue
+                if name in expansion.hints:
+                    yield self.at(node, f"`{node.class_type}` has no input `{name}` here; ComfyUI ignores it",
+                                  input=name, help=expansion.hints[name])
                     continue
                 close = difflib.get_close_matches(name, [n for n, s in declared.items() if not s.hidden], n=1)
                 help = (f"did you mean `{close[0]}`?" if close else
@@ -85,6 +104,10 @@ class LiteralForLinkInput(CheckRule):
     **Example:** `"model": 0` on a `KSampler`.
 
     **Use instead:** a link to an output of that type, `"model": ["4", 0]`.
+
+    Widget types that hold a literal (`COLOR`, `BOUNDING_BOX`, `CURVE`, `RANGE`, `WEBCAM`,
+    `LOAD_3D`, ..., and any input marked `socketless` or with a `widgetType`), MatchType inputs
+    and DynamicCombo selectors take literals and are not reported.
     """
 
     code = "CD203"
@@ -94,10 +117,41 @@ class LiteralForLinkInput(CheckRule):
         for node in ctx.iter_nodes():
             if node.spec is None or node.inputs is None:
                 continue
+            specs = node.input_specs
             for name, value in node.inputs.items():
-                spec = node.spec.inputs.get(name)
+                spec = specs.get(name)
                 if spec is None or spec.hidden or not spec.takes_link_only or type(value) is list:
                     continue
                 yield self.at(node, f"input `{name}` takes a `{spec.type}` link, but holds the value {show(value)}",
                               input=name, help=f"link an output of type `{spec.type}` to `{name}`",
                               value=value)
+
+
+class InvalidDynamicInput(CheckRule):
+    """The keys of a V3 DynamicGroup do not fit it.
+
+    A DynamicGroup (`COMFY_DYNAMICGROUP_V3`) takes rows of fields as `<group>.<row>.<field>`
+    keys (`loras.0.name`, `loras.0.strength`): rows numbered from 0 without leading zeros and
+    below the group's `max`, fields its template declares, and between `min` and `max` rows.
+
+    **Why is this bad?** ComfyUI (releases after 0.33) rejects the node with
+    `invalid_dynamic_input` and reports nothing else about it. Older releases do not know
+    DynamicGroup at all.
+
+    **Example:** `"loras.00.name"`, `"loras.0.weight"` (no such field), `"loras.5.name"` with `max` 3.
+
+    **Use instead:** the keys the help describes.
+    """
+
+    code = "CD204"
+    name = "invalid-dynamic-input"
+    comfy_error = "invalid_dynamic_input"
+
+    def check(self, ctx: CheckContext) -> Iterator[Diagnostic]:
+        for node in ctx.iter_nodes():
+            if node.spec is None or node.inputs is None or not node.spec.dynamic:
+                continue
+            for key, why in node.expansion.problems:
+                yield self.at(node, f"invalid dynamic input `{key}` on `{node.class_type}`: {why}",
+                              input=key if key in node.inputs else None, path=("inputs",) if key not in node.inputs
+                              else None, help="write each row's fields as `<group>.<row>.<field>`")

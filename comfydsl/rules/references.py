@@ -25,7 +25,16 @@ class UnknownClassType(CheckRule):
 
     **Use instead:** the right class name (`KSampler`), or load the catalogue of the worker's
     custom nodes with `--catalog`. When a catalogue pack shipped with comfydsl defines the
-    class, the help names it (`--catalog pulid_flux`).
+    class, the help names it (`--catalog pulid_flux`). A near-miss suggestion comes with the
+    `--catalog` hint, never instead of it: the class may be a custom node after all.
+
+    One finding per node of an unknown class, and no knock-on findings: the class may be an
+    output node, so nothing is reported as feeding no output because of it.
+
+    ComfyUI by version: up to 0.11 the error is `invalid_prompt` ("Cannot execute because node
+    X does not exist"); from 0.12.0 it is `missing_node_type` ("Node 'X' not found. The custom
+    node may not be installed."). From 0.14.0, POST /prompt first maps a few retired core
+    classes to their replacements (`GET /node_replacements`); comfydsl does not.
     """
 
     code = "CD101"
@@ -41,8 +50,14 @@ class UnknownClassType(CheckRule):
             if display is None:
                 display = ctx.catalog.display_names()
             hint = _suggest(node.class_type, ctx.catalog, display)
+            notes: tuple[str, ...] = ()
+            if hint != _CATALOG_HINT and not packs_defining(node.class_type):
+                notes = (_CATALOG_HINT,)
             yield self.at(node, f"node `{node.id}` has unknown class_type `{node.class_type}`",
-                          path=("class_type",), help=hint, class_type_value=node.class_type)
+                          path=("class_type",), help=hint, notes=notes, class_type_value=node.class_type)
+
+
+_CATALOG_HINT = "if this class comes from a custom node pack, load the worker's catalogue with `--catalog`"
 
 
 def _suggest(name: str, catalog: NodeCatalog, display: dict[str, str]) -> str:
@@ -62,7 +77,7 @@ def _suggest(name: str, catalog: NodeCatalog, display: dict[str, str]) -> str:
     if close:
         names = " or ".join(f"`{c}`" for c in close)
         return f"a node class with a similar name exists: {names}"
-    return "if this class comes from a custom node pack, load the worker's catalogue with `--catalog`"
+    return _CATALOG_HINT
 
 
 class MissingClassType(CheckRule):

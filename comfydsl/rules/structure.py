@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
-import networkx as nx  # type: ignore[import-untyped]
+import networkx as nx
 
 from ..checks.context import CheckContext
 from ..diagnostics import Diagnostic, Severity
@@ -15,9 +15,11 @@ from .base import CheckRule, node_location
 class DependencyCycle(CheckRule):
     """Links form a loop: a node depends, through other nodes, on itself.
 
-    **Why is this bad?** ComfyUI's validator recurses along links without cycle detection;
-    it ends in a `RecursionError` and the prompt fails, usually with no `node_errors` at all,
-    which makes the cause hard to find.
+    **Why is this bad?** The prompt fails. ComfyUI by version: up to 0.19 its validator
+    recurses along links without cycle detection; it ends in a `RecursionError` and the prompt
+    fails, usually with no `node_errors` at all, which makes the cause hard to find. From 0.20.0
+    every node on the cycle gets `dependency_cycle` with the path (`3 (KSampler) -> 5
+    (VAEDecode) -> 3 (KSampler)`); comfydsl names the path the same way, on every release.
 
     **Example:** a `VAEDecode` whose `samples` come from a `KSampler` whose `latent_image`
     comes from a `VAEEncode` of that same `VAEDecode`.
@@ -68,6 +70,9 @@ class NoOutputNode(CheckRule):
     **Example:** a graph that ends in `VAEDecode`, with no `SaveImage` after it.
 
     **Use instead:** add an output node, such as `SaveImage`, fed by the final image.
+
+    Not reported when the workflow has nodes of unknown classes (CD101): any of them may be
+    the output node.
     """
 
     code = "CD602"
@@ -79,13 +84,9 @@ class NoOutputNode(CheckRule):
         if ctx.output_nodes:
             return
         if any(n.class_type is not None and n.spec is None for n in ctx.iter_nodes()):
-            # An unknown class may well be the output node: say so rather than guess.
-            note: tuple[str, ...] = ("the workflow has nodes of unknown classes; if one is an output node, "
-                                     "load its catalogue with `--catalog`",)
-        else:
-            note = ()
+            return  # an unknown class may well be the output node: CD101 already says what to load
         yield self.report("the workflow has no output node, so ComfyUI has nothing to run",
-                          help="add an output node such as `SaveImage` or `PreviewImage`", notes=note)
+                          help="add an output node such as `SaveImage` or `PreviewImage`")
 
 
 class UnusedNode(CheckRule):
@@ -97,6 +98,9 @@ class UnusedNode(CheckRule):
     **Example:** a second `CLIPTextEncode` whose output no sampler uses.
 
     **Use instead:** connect it to an output, or remove it.
+
+    A node of an unknown class counts as a possible output node: neither it nor what feeds it
+    is reported.
     """
 
     code = "CD603"
@@ -108,6 +112,6 @@ class UnusedNode(CheckRule):
         if not ctx.output_nodes:
             return
         for node in ctx.iter_nodes():
-            if node.id not in ctx.live and node.is_object:
+            if node.id not in ctx.live and node.is_object and not (node.class_type is not None and node.spec is None):
                 yield self.at(node, f"node `{node.id}` (`{node.class_type}`) feeds no output node", path=(),
                               help="connect it to an output node, or remove it")

@@ -98,7 +98,7 @@ def literal_inputs(ctx: CheckContext) -> Iterator[tuple[Any, Any, str, Any]]:
     for node in ctx.iter_nodes():
         if node.spec is None or node.inputs is None:
             continue
-        specs = node.spec.inputs
+        specs = node.input_specs
         for name, value in node.inputs.items():
             if type(value) is list:
                 continue
@@ -115,7 +115,12 @@ class InvalidValueType(CheckRule):
     (it is turned into text such as `{'text': 'hello'}`), but the node then runs with that
     text; comfydsl reports it as an error too.
 
-    **Example:** `"height": "abc"`, `"batch_size": null`, `"filename_prefix": {"text": "x"}`.
+    A literal widget type of the V3 schema (`COLOR`, `WEBCAM`, `BOUNDING_BOX`, `CURVE`, ...)
+    takes whatever JSON its widget writes and ComfyUI passes it on unchecked, but `null` is no
+    widget's value: the node gets `None` and fails when it runs, so comfydsl reports it.
+
+    **Example:** `"height": "abc"`, `"batch_size": null`, `"filename_prefix": {"text": "x"}`,
+    `"image": null` on a `WebcamCapture`.
 
     **Use instead:** a value of the input's type: `"height": 512`.
     """
@@ -126,6 +131,11 @@ class InvalidValueType(CheckRule):
 
     def check(self, ctx: CheckContext) -> Iterator[Diagnostic]:
         for node, spec, name, value in literal_inputs(ctx):
+            if spec.is_literal_widget and not spec.is_primitive and value is None:
+                yield self.at(node, f"input `{name}` is a `{spec.type}` widget, but holds null", input=name,
+                              help=f"give the value its widget writes, or remove `{name}` from the workflow "
+                                   "if it is optional", value=value, expected=spec.type)
+                continue
             if not spec.is_primitive:
                 continue
             result = convert(spec.type, value)
@@ -235,9 +245,18 @@ def _range_help(spec: InputSpec) -> str:
 class ValueNotInOptions(CheckRule):
     """A combo input holds a value that is not among its options.
 
-    **Why is this bad?** ComfyUI checks list-form combos (`[["a", "b"], {...}]`) and rejects
-    the node (`value_not_in_list`). It does not check `COMBO`-form inputs (the V3 node
-    schema), but the node then fails when it runs; comfydsl checks both forms.
+    **Why is this bad?** ComfyUI rejects the node (`value_not_in_list`), or the node fails
+    when it runs.
+
+    ComfyUI by version: every release checks list-form combos (`[["a", "b"], {...}]`).
+    `COMBO`-form inputs (`["COMBO", {"options": [...]}]`, the V3 schema) are checked from 0.8.0
+    on; 0.3.64 to 0.7 pass any value and the node fails at run time. Multiselect combos take
+    `{"__value__": ["a", "b"]}`: from 0.21.0 on each element must be an option (the message
+    names the bad ones); before, a list value always fails. comfydsl checks all of these, as
+    the newest ComfyUI does, whatever the catalogue's version. A DynamicCombo selector must be
+    one of its option keys (ComfyUI silently drops an unknown one and the node fails when it
+    runs). Inputs whose options the browser fetches (`remote`, `remote_combo`) are not checked:
+    their options are not in the catalogue.
 
     **Example:** `"sampler_name": "euler_a"`, `"scheduler": "Karras"`.
 
@@ -249,24 +268,71 @@ class ValueNotInOptions(CheckRule):
     comfy_error = "value_not_in_list"
 
     def check(self, ctx: CheckContext) -> Iterator[Diagnostic]:
-        import difflib
-
+        version = getattr(ctx.catalog, "comfyui_version", None)
         for node, spec, name, value in literal_inputs(ctx):
             if spec.options is None:
                 continue
             if isinstance(value, dict) and "__value__" in value:
                 value = value["__value__"]
-            if value in spec.options:
+            if spec.multiselect and isinstance(value, list):
+                bad = [v for v in value if not _is_option(v, spec.options)]
+                if bad:
+                    listed = ", ".join(show(v) for v in bad)
+                    yield self.at(node, f"input `{name}` holds {listed}, not among its options", input=name,
+                                  help=_options_help(name, spec, bad[0]), value=value,
+                                  notes=_version_notes(spec, version, multi=True))
                 continue
-            text_options = [o for o in spec.options if isinstance(o, str)]
-            close = difflib.get_close_matches(str(value), text_options, n=3, cutoff=0.5)
-            if close:
-                help = "the closest options are: " + ", ".join(f"`{c}`" for c in close)
-            elif not spec.options:
-                help = f"`{name}` has no options in this catalogue"
-            elif len(spec.options) <= 20:
-                help = "the options are: " + ", ".join(f"`{o}`" for o in spec.options)
-            else:
-                help = f"`{name}` has {len(spec.options)} options; `comfydsl schema` lists them"
+            if _is_option(value, spec.options):
+                continue
             yield self.at(node, f"input `{name}` is {show(value)}, which is not one of its options",
-                          input=name, help=help, value=value)
+                          input=name, help=_options_help(name, spec, value), value=value,
+                          notes=_version_notes(spec, version))
+
+
+def _is_option(value: Any, options: tuple[Any, ...]) -> bool:
+    try:
+        return value in options
+    except TypeError:  # an unhashable or uncomparable value is no option
+        return False
+
+
+def _options_help(name: str, spec: InputSpec, value: Any) -> str:
+    import difflib
+
+    assert spec.options is not None
+    text_options = [o for o in spec.options if isinstance(o, str)]
+    close = difflib.get_close_matches(str(value), text_options, n=3, cutoff=0.5)
+    if close:
+        return "the closest options are: " + ", ".join(f"`{c}`" for c in close)
+    if not spec.options:
+        return f"`{name}` has no options in this catalogue"
+    if len(spec.options) <= 20:
+        return "the options are: " + ", ".join(f"`{o}`" for o in spec.options)
+    return f"`{name}` has {len(spec.options)} options; `comfydsl schema` lists them"
+
+
+def _version_notes(spec: InputSpec, version: str | None, multi: bool = False) -> tuple[str, ...]:
+    """What the catalogue's own ComfyUI release makes of the value, when it is older than the check."""
+    parsed = parse_version(version)
+    if parsed is None:
+        return ()
+    if multi and parsed < (0, 21, 0):
+        return (f"ComfyUI {version} (this catalogue's server) rejects any list value; 0.21.0 and later check "
+                "each element",)
+    if spec.combo_form == "combo" and parsed < (0, 8, 0):
+        return (f"ComfyUI {version} (this catalogue's server) does not check `COMBO`-form values; the node "
+                "fails when it runs (0.8.0 and later reject it at once)",)
+    return ()
+
+
+def parse_version(version: str | None) -> tuple[int, ...] | None:
+    """`"0.8.2"` -> (0, 8, 2); None for a missing or unreadable version."""
+    if not isinstance(version, str):
+        return None
+    parts = []
+    for piece in version.strip().lstrip("v").split("."):
+        digits = "".join(ch for ch in piece if ch.isdigit()) if piece[:1].isdigit() else ""
+        if not digits:
+            break
+        parts.append(int(digits))
+    return tuple(parts) if parts else None

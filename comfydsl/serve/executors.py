@@ -15,11 +15,11 @@ import uuid
 from collections import deque
 from typing import Any, Mapping
 
+from ..errors import ComfyCommunicationError, HandlerError, QueueRejected
 from ..workflow.envelopes import prompt_body
 from ..workflow.links import is_link
-
 from .png import colour_for, placeholder_png
-from .worker import ComfyCommunicationError, HandlerError, PromptResult, QueueRejected, handle_job
+from .worker import PromptResult, handle_job
 
 #: How deep `batch_size` is looked for upstream of an image output.
 _MAX_IMAGES = 64

@@ -23,6 +23,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable
 from urllib.parse import parse_qs, urlsplit
 
+from ..errors import BadRequest
 from ..workflow.envelopes import RUN_BODY_LIMIT, RUNSYNC_BODY_LIMIT
 from ..workflow.status import FINAL_STATES
 from .faults import Fault, FaultPlan, parse_fault
@@ -146,13 +147,6 @@ class RateLimiter:
             return True
 
 
-class BadRequest(Exception):
-    """A request the endpoint refuses with a 4xx status and a JSON error body."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = False
@@ -178,6 +172,7 @@ class _Server(ThreadingHTTPServer):
 
 
 class _Handler(BaseHTTPRequestHandler):
+    server: _Server
     protocol_version = "HTTP/1.1"
     server_version = "comfydsl-serve"
     sys_version = ""
@@ -612,13 +607,15 @@ class EndpointServer:
             if query.get("_early") and view is not None and view.get("status") not in FINAL_STATES:
                 view = {"id": job.id, "status": "IN_QUEUE"}
             return 200, view if view is not None else {"id": job.id, "status": "IN_QUEUE"}
-        if op == "status":
-            return self._found(jobs.get(job_id), job_id)
-        if op == "stream":
-            return self._found(jobs.stream(job_id), job_id)
-        if op == "cancel":
-            return self._found(jobs.cancel(job_id), job_id)
-        if op == "retry":
+        if op in ("status", "stream", "cancel", "retry"):
+            if job_id is None:  # the router gives these operations a job id
+                raise BadRequest(404, f"`{op}` needs a job id")
+            if op == "status":
+                return self._found(jobs.get(job_id), job_id)
+            if op == "stream":
+                return self._found(jobs.stream(job_id), job_id)
+            if op == "cancel":
+                return self._found(jobs.cancel(job_id), job_id)
             view, refusal = jobs.retry(job_id)
             if refusal:
                 raise BadRequest(400, refusal)

@@ -17,23 +17,10 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-
-class QueueRejected(Exception):
-    """ComfyUI answered `POST /prompt` with an HTTP error status."""
-
-    def __init__(self, status_code: int, text: str, url: str = "http://127.0.0.1:8188/prompt") -> None:
-        super().__init__(f"HTTP {status_code}")
-        self.status_code = status_code
-        self.text = text
-        self.url = url
+from ..errors import ComfyCommunicationError, HandlerError, QueueRejected
 
 
-class HandlerError(Exception):
-    """The handler gives up with this exact error text (worker-comfyui's `ValueError`s)."""
 
-
-class ComfyCommunicationError(Exception):
-    """The HTTP conversation with ComfyUI failed (transport error, unexpected status)."""
 
 
 @dataclass
@@ -176,6 +163,7 @@ def _handle(job_input: Any, session: ComfySession, cancelled: threading.Event, l
     validated, problem = validate_input(job_input)
     if problem:
         return {"error": problem}
+    assert validated is not None  # validate_input gives the input or a problem
     if not session.reachable():
         host = getattr(session, "host", "127.0.0.1:8188")
         return {"error": f"ComfyUI server ({host}) not reachable after multiple retries."}

@@ -5,7 +5,9 @@
   PNG/WebP image with ComfyUI metadata) or text, with diagnostics located in the file;
 - `write_ui(workflow, catalog)`: a UI file with an automatic layout for an API workflow;
 - `read_image_metadata(data)`: the `prompt`/`workflow` texts ComfyUI embeds in PNG and WebP files;
-- `relocate(diagnostics, conversion, text, path)`: findings on the converted prompt moved to the UI file.
+- `relocate(diagnostics, conversion, text, path)`: findings on the converted prompt moved to the UI file;
+- `read_workflow(path, catalog)`: any workflow file (API, UI, image) as a Document of its API workflow,
+  the reader of `run`, `decompile` and `graph`; `to_api(data)`: the same for decoded JSON.
 """
 
 from __future__ import annotations
@@ -13,7 +15,10 @@ from __future__ import annotations
 from .api import convert_file as convert_file
 from .api import convert_text as convert_text
 from .api import image_workflow_text as image_workflow_text
+from .api import is_image_path as is_image_path
+from .api import read_workflow as read_workflow
 from .api import relocate as relocate
+from .api import to_api as to_api
 from .convert import Conversion as Conversion
 from .convert import UiSource as UiSource
 from .convert import convert_ui as convert_ui
@@ -30,8 +35,11 @@ __all__ = [
     "convert_text",
     "convert_ui",
     "image_workflow_text",
+    "is_image_path",
     "is_ui_workflow",
     "read_image_metadata",
+    "read_workflow",
     "relocate",
+    "to_api",
     "write_ui",
 ]

@@ -7,7 +7,9 @@ from dataclasses import replace
 from typing import Any
 
 from ..catalog.nodes import NodeCatalog
-from ..diagnostics import Diagnostic, Location, Span
+from ..diagnostics import Diagnostic, Location, Span, sort_diagnostics
+from ..errors import ConversionError, WorkflowError
+from ..workflow.document import Document, read_document
 from ..workflow.jsonpos import JsonPositions, locate, root_span
 from .convert import Conversion, convert_ui, is_ui_workflow, ui_json_path
 from .png import ImageMetadataError, image_kind, read_image_metadata
@@ -84,8 +86,9 @@ def relocate(diagnostics: list[Diagnostic], conv: Conversion, text: str, path: s
     """Point findings about the converted prompt at the UI file: the UI node, its title, its subgraphs.
 
     A finding on API node `12:5`, input `seed` moves to the widget value or input slot that set
-    `seed` on UI node 5 inside instance 12, with line and column in `text`; a note names the UI
-    node. The API node id stays in `node_id`, the UI path goes into `json_path`.
+    `seed` on UI node 5 inside instance 12, with line and column in `text`; the message names the
+    UI node (id, title, subgraphs), so every output format shows it. The API node id stays in
+    `node_id`, the UI key path goes into `json_path`.
     """
     positions = JsonPositions(text, (), path)
     for diag in diagnostics:
@@ -94,8 +97,8 @@ def relocate(diagnostics: list[Diagnostic], conv: Conversion, text: str, path: s
         diag.location = _ui_location(diag.location, conv, positions)
         diag.related = tuple(_ui_location(loc, conv, positions) for loc in diag.related)
         source = conv.sources.get(diag.node_id or "")
-        if source is not None:
-            diag.notes = diag.notes + (f"in the UI file: {source.describe()}",)
+        if source is not None:  # in the message, so that every output format shows it
+            diag.message = f"{diag.message} (at {source.describe()})"
     return diagnostics
 
 
@@ -109,8 +112,77 @@ def _ui_location(loc: Location, conv: Conversion, positions: JsonPositions) -> L
     return replace(loc, span=locate(positions, keys) or root_span(positions), json_path=ui_json_path(keys))
 
 
-def to_api(data: Any, catalog: NodeCatalog) -> Conversion:
-    """An API workflow as is (no diagnostics), or the conversion of a UI one."""
-    if is_ui_workflow(data):
-        return convert_ui(data, catalog)
-    return Conversion(data if isinstance(data, dict) else {}, [])
+def to_api(data: Any, catalog: NodeCatalog | None = None) -> Any:
+    """The API workflow that decoded JSON stands for: API data (a workflow, a RunPod or `/prompt`
+    body) as it is, a UI-format workflow converted (the built-in catalogue when none is given).
+
+    The one place the Python API converts documents it is handed (`Graph.from_workflow`,
+    `decompile`). Raises ConversionError (a ValueError) carrying the diagnostics when a UI
+    workflow cannot be converted exactly.
+    """
+    if not is_ui_workflow(data):
+        return data
+    if catalog is None:
+        from ..catalog import builtin_catalog
+
+        catalog = builtin_catalog()
+    conv = convert_ui(data, catalog)
+    if not conv.ok:
+        raise ConversionError(conv.diagnostics)
+    return conv.workflow
+
+
+#: Image file endings read as workflows (ComfyUI writes its metadata into both).
+IMAGE_SUFFIXES = (".png", ".webp")
+
+
+def is_image_path(path: str) -> bool:
+    """Whether a path names a PNG or WebP file (by its ending, any case)."""
+    return path.lower().endswith(IMAGE_SUFFIXES)
+
+
+def read_workflow(path: str, catalog: NodeCatalog, *, models: Any = None, check: bool = False,
+                  data: bytes | None = None) -> tuple[Document, list[Diagnostic]]:
+    """Read a workflow file of any kind as the API workflow it stands for, with its findings.
+
+    The one function `run`, `decompile` and `graph` read workflow files with:
+
+    - API JSON, a RunPod or `/prompt` body: as `read_document` reads it;
+    - a UI-format file: converted (kind `"ui"`); the findings are the conversion's, and
+      `workflow` is None when the conversion is not exact;
+    - a PNG or WebP image ComfyUI saved: its `prompt` metadata (the API prompt that ran), or
+      else its `workflow` metadata converted; line and column refer to that embedded text.
+
+    With `check`, the findings include every check of the workflow, located in the file (in
+    a UI file: at the UI node). `data` gives the file's bytes when they are at hand. Raises
+    WorkflowError when the file cannot be read, is not UTF-8, or is an image without ComfyUI
+    metadata.
+    """
+    from ..validate import check_document, check_workflow
+
+    if data is None:
+        try:
+            with open(path, "rb") as fh:
+                data = fh.read()
+        except OSError as exc:
+            raise WorkflowError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    if image_kind(data):
+        found = image_workflow_text(data)
+        if found is None:
+            raise WorkflowError(f"{path}: the image carries no ComfyUI `prompt` or `workflow` metadata")
+        text = found[1]
+    else:
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise WorkflowError(f"{path}: not UTF-8 text") from None
+    doc = read_document(text, path)
+    if doc.kind != "ui":
+        return doc, (check_document(doc, catalog=catalog, models=models) if check else list(doc.diagnostics))
+    conv = convert_text(text, catalog, path=path)
+    found_ui = list(conv.diagnostics)
+    if check and conv.workflow:
+        found_ui += relocate(check_workflow(conv.workflow, catalog=catalog, models=models), conv, text, path)
+    doc = Document(path, text, "ui", workflow=conv.workflow if conv.ok else None, diagnostics=list(conv.diagnostics),
+                   body=doc.body)
+    return doc, sort_diagnostics(found_ui)

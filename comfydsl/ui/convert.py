@@ -27,6 +27,8 @@ from typing import Any, Mapping
 
 from ..catalog.nodes import NodeCatalog, NodeSpec, types_compatible
 from ..diagnostics import Diagnostic, Location, Severity
+from ..errors import UILinkLoop as _Loop
+from ..errors import UIStructureError as _Bad
 from ..rules.ui import UI_RULES
 from .widgets import UI_ONLY_NAMES, Widget, widget_plan
 
@@ -114,16 +116,6 @@ class _Link:
     type: Any
 
 
-class _Bad(Exception):
-    """A structural problem with the file, reported as CD022 at `keys`."""
-
-    def __init__(self, message: str, keys: tuple) -> None:
-        super().__init__(message)
-        self.keys = keys
-
-
-class _Loop(Exception):
-    pass
 
 
 def _int(value: Any) -> int | None:
@@ -193,10 +185,11 @@ def _read_link(raw: Any, keys: tuple) -> tuple[Any, _Link]:
         ltype = raw.get("type", "*")
     else:
         raise _Bad("a link must be `[id, origin, origin_slot, target, target_slot, type]` or a link object", keys)
-    if _int(oslot) is None or _int(tslot) is None or not _valid_id(link_id) or not _valid_id(origin) \
+    origin_slot, target_slot = _int(oslot), _int(tslot)
+    if origin_slot is None or target_slot is None or not _valid_id(link_id) or not _valid_id(origin) \
             or not _valid_id(target):
         raise _Bad("a link's ids and slots must be numbers", keys)
-    return _key(link_id), _Link(_key(origin), _int(oslot), _key(target), _int(tslot), ltype)
+    return _key(link_id), _Link(_key(origin), origin_slot, _key(target), target_slot, ltype)
 
 
 def _key(value: Any) -> Any:
@@ -308,16 +301,19 @@ class _Converter:
         promoted: dict[str, Any] = {}
         values = node.get("widgets_values")
         if isinstance(values, list):
-            widget_inputs = [i for i in node.get("inputs") or () if isinstance(i, dict) and i.get("widget")]
-            for slot, value in zip(widget_inputs, values):
-                if isinstance(slot.get("name"), str):
-                    promoted[slot["name"]] = value
+            names = _promoted_names(graph)
+            if len(names) != len(values):  # not the definition's widgets: the instance's own sockets
+                names = [i.get("name") for i in node.get("inputs") or () if isinstance(i, dict) and i.get("widget")]
+            for name, value in zip(names, values):
+                if isinstance(name, str):
+                    promoted[name] = value
         return _Scope(graph, f"{scope.prefix}{node_id}:", node, scope, scope.names + (graph.name or "",), promoted)
 
     # -- legacy group nodes ----------------------------------------------------------------
 
     def group_scope(self, scope: _Scope, node: dict, node_id: str, keys: tuple) -> _Scope:
         name = self.group_name(node["type"])
+        assert name is not None, "group_scope is called for group node types only"
         group, gkeys = self.groups[name]
         inner = group.get("nodes")
         if not isinstance(inner, list):
@@ -332,10 +328,11 @@ class _Converter:
         links: dict[Any, _Link] = {}
         internal: set[tuple[str, int]] = set()
         for i, raw in enumerate(group.get("links") or ()):
-            if not (isinstance(raw, list) and len(raw) >= 4 and all(_int(v) is not None for v in raw[:4])):
+            numbers = [n for n in map(_int, raw[:4]) if n is not None] if isinstance(raw, list) else []
+            if len(numbers) < 4:
                 raise _Bad("a group node link must be `[origin index, slot, target index, slot, ...]`",
                            gkeys + ("links", i))
-            o, os_, t, ts = (_int(v) for v in raw[:4])
+            o, os_, t, ts = numbers
             links[f"g{i}"] = _Link(str(o), os_, str(t), ts, raw[5] if len(raw) > 5 else "*")
             internal.add((str(t), ts))
         group_inputs: list[tuple[str, int]] = []
@@ -396,10 +393,11 @@ class _Converter:
             if not isinstance(inp, dict) or inp.get("link") is None:
                 continue
             widget = inp.get("widget")
-            name = widget.get("name") if isinstance(widget, dict) and isinstance(widget.get("name"), str) \
+            named = widget.get("name") if isinstance(widget, dict) and isinstance(widget.get("name"), str) \
                 else inp.get("name")
-            if not isinstance(name, str):
+            if not isinstance(named, str):
                 continue
+            name = named
             found = self.resolve_input(scope, node, slot, inp.get("type"), keys)
             if found is None:
                 continue
@@ -515,8 +513,8 @@ class _Converter:
         name = scope.graph.inputs[slot].get("name")
         outer = [i for i, inp in enumerate(instance.get("inputs") or ())
                  if isinstance(inp, dict) and inp.get("name") == name]
-        index = outer[0] if outer else slot
-        found = self.resolve_input(parent, instance, index, requested, ())
+        # the saved instance lists only the sockets that are linked (or labelled): match by name
+        found = self.resolve_input(parent, instance, outer[0], requested, ()) if outer else None
         if found is not None:
             return found
         if name in scope.promoted:
@@ -581,6 +579,25 @@ def _compatible(a: Any, b: Any) -> bool:
     if not isinstance(a, str) or not isinstance(b, str):
         return a == b
     return types_compatible(a, b)
+
+
+def _promoted_names(graph: _Graph) -> list[Any]:
+    """The subgraph inputs that carry a promoted widget, in order: those linked to a widget input.
+
+    The editor rebuilds an instance's inputs from the definition and hands the instance's
+    `widgets_values` to these in order (the saved instance keeps only linked sockets).
+    """
+    names = []
+    for slot in graph.inputs:
+        for link_id in slot.get("linkIds") or ():
+            link = graph.links.get(_key(link_id)) if _valid_id(link_id) else None
+            target = graph.nodes.get(link.target) if link is not None else None
+            inputs = target[0].get("inputs") if target is not None else None
+            if link is not None and isinstance(inputs, list) and 0 <= link.target_slot < len(inputs) \
+                    and isinstance(inputs[link.target_slot], dict) and inputs[link.target_slot].get("widget"):
+                names.append(slot.get("name"))
+                break
+    return names
 
 
 def _bypass_slot(node: dict, slot: int, requested: Any) -> int | None:

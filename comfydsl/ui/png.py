@@ -13,12 +13,11 @@ import re
 import struct
 import zlib
 
+from ..errors import ImageMetadataError
+
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 KEYS = ("prompt", "workflow")
 
-
-class ImageMetadataError(ValueError):
-    """The bytes are an image of a known kind but cannot be read."""
 
 
 def image_kind(data: bytes) -> str | None:

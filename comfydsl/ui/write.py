@@ -69,8 +69,8 @@ def _numbering(ids: list[str]) -> dict[str, int]:
 
 def _node(api_id: str, node: dict, numbers: dict[str, int], catalog: NodeCatalog, links: list, out_links: dict,
           diags: list[Diagnostic]) -> dict[str, Any]:
-    class_type = node.get("class_type") if isinstance(node.get("class_type"), str) else "Unknown"
-    inputs = node.get("inputs") if isinstance(node.get("inputs"), dict) else {}
+    class_type = raw_type if isinstance(raw_type := node.get("class_type"), str) else "Unknown"
+    inputs: dict[str, Any] = raw_inputs if isinstance(raw_inputs := node.get("inputs"), dict) else {}
     spec = catalog[class_type] if class_type in catalog else None
     ui_inputs: list[dict[str, Any]] = []
     widgets_values: Any
@@ -88,6 +88,7 @@ def _node(api_id: str, node: dict, numbers: dict[str, int], catalog: NodeCatalog
     socket_names = [s.name for s in spec.inputs.values() if not s.hidden and s.name not in widget_names] \
         if spec is not None else []
     for name in socket_names:
+        assert spec is not None  # socket_names is empty without a spec
         ui_inputs.append({"name": name, "type": spec.inputs[name].type, "link": None})
     for name, value in inputs.items():
         if _is_link(value):
@@ -113,7 +114,7 @@ def _node(api_id: str, node: dict, numbers: dict[str, int], catalog: NodeCatalog
                 "the UI file cannot store it", node_id=api_id, class_type=class_type, input=name))
     outputs = [{"name": o.name, "type": o.type, "links": None, "slot_index": o.index} for o in spec.outputs] \
         if spec is not None else []
-    meta = node.get("_meta") if isinstance(node.get("_meta"), dict) else {}
+    meta: dict[str, Any] = raw_meta if isinstance(raw_meta := node.get("_meta"), dict) else {}
     ui: dict[str, Any] = {
         "id": numbers[api_id], "type": class_type, "pos": [0, 0], "size": [NODE_WIDTH, 100], "flags": {},
         "order": 0, "mode": 0, "inputs": ui_inputs, "outputs": outputs,
@@ -169,7 +170,8 @@ def _layout(nodes: list[dict], ids: list[str], workflow: dict) -> None:
         if api_id in depth:
             return depth[api_id]
         node = workflow.get(api_id)
-        inputs = node.get("inputs") if isinstance(node, dict) and isinstance(node.get("inputs"), dict) else {}
+        raw = node.get("inputs") if isinstance(node, dict) else None
+        inputs: dict[str, Any] = raw if isinstance(raw, dict) else {}
         srcs = [v[0] for v in inputs.values() if _is_link(v) and v[0] in workflow and v[0] not in seen]
         depth[api_id] = 1 + max((level(s, seen | {api_id}) for s in srcs), default=-1)
         return depth[api_id]

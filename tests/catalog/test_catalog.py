@@ -8,7 +8,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from support import OBJECT_INFO, PLACEHOLDERS, PULID_FOLDERS, PULID_OBJECT_INFO
+from support import BUNDLED_OBJECT_INFO, OBJECT_INFO, PLACEHOLDERS, PULID_FOLDERS, PULID_OBJECT_INFO
 
 from comfydsl.catalog import ModelCatalog, NodeCatalog, builtin_catalog
 from comfydsl.catalog import importer
@@ -20,14 +20,17 @@ BUILTIN = Path(__file__).resolve().parents[2] / "comfydsl" / "catalog" / "builti
 
 
 def test_builtin_is_what_the_importer_makes(object_info):
+    # the stock server's classes plus SaveImageWebsocket from ComfyUI's own custom_nodes/ folder
+    info = {**object_info, **json.loads(BUNDLED_OBJECT_INFO.read_text())}
     placeholders = importer.read_placeholders(PLACEHOLDERS.read_text())
-    folders = importer.model_folders(object_info, placeholders)
-    assert json.loads(BUILTIN.read_text()) == importer.compact(object_info, folders, placeholders)
+    folders = importer.model_folders(info, placeholders)
+    assert json.loads(BUILTIN.read_text()) == importer.compact(info, folders, placeholders, comfyui_version="0.3.64")
 
 
 def test_builtin_has_every_class_without_prose(object_info):
     catalog = builtin_catalog()
-    assert set(catalog) == set(object_info) and len(catalog) == 495
+    assert set(catalog) == set(object_info) | {"SaveImageWebsocket"} and len(catalog) == 496
+    assert catalog["SaveImageWebsocket"].output_node and catalog.comfyui_version == "0.3.64"
     text = BUILTIN.read_text()
     assert '"tooltip"' not in text and '"description"' not in text
 

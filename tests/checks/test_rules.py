@@ -86,7 +86,8 @@ def test_rule(change, expected):
 
 
 def test_every_check_rule_is_tested_here():
-    source = open(__file__).read()
+    # the V3-schema rules need V3 classes: tests/checks/test_v3.py has them
+    source = open(__file__).read() + open(__file__.replace("test_rules.py", "test_v3.py")).read()
     untested = [r.code for r in workflow_rules() if f'"{r.code}"' not in source]
     assert untested == []
 
@@ -164,6 +165,39 @@ def test_upload_checks_runpod_images():
     assert doc.kind == "runpod" and [d.code for d in check_document(doc)] == []
     inputs_on_volume = ModelCatalog({"input": ["face.png"], **MODELS.folders})
     assert codes(wf, models=inputs_on_volume) == []
+
+
+def test_bare_workflow_inputs_are_checked_only_against_an_inventory():
+    wf = mutate(lambda w: w.update({
+        "30": {"class_type": "LoadImage", "inputs": {"image": "face.png"}},
+        "31": {"class_type": "PreviewImage", "inputs": {"images": ["30", 0]}}}))
+    assert codes(wf) == []  # no inventory of the input folder: not checked
+    assert codes(wf, models=MODELS) == []  # models known, input folder not
+    listed = ModelCatalog({"input": ["fase.png"], **MODELS.folders})
+    (diag,) = check_workflow(wf, models=listed)
+    assert diag.code == "CD502" and "input folder" in diag.message and "`fase.png`" in diag.help
+    assert codes(wf, models=ModelCatalog({"input": ["face.png"], **MODELS.folders})) == []
+
+
+def test_model_in_unread_folder_says_where_to_move_it():
+    from comfydsl.catalog.inventory import FileEntry, Listing
+
+    listing = Listing("runpod-volume", "vol", [FileEntry("models/diffusion_models/flux.safetensors"),
+                                               FileEntry("checkpoints/root.safetensors"),
+                                               FileEntry("models/checkpoints/ok.safetensors")])
+    wf = mutate(lambda w: w["4"]["inputs"].__setitem__("ckpt_name", "root.safetensors"))
+    (diag,) = check_workflow(wf, models=listing.catalog("5.8.5"))
+    assert diag.code == "CD503" and diag.help == "move it to `models/checkpoints/root.safetensors`"
+    assert "`checkpoints/root.safetensors`" in diag.message
+    wf["4"]["inputs"]["ckpt_name"] = "ok.safetensors"
+    wf["40"] = {"class_type": "UNETLoader", "inputs": {"unet_name": "flux.safetensors", "weight_dtype": "default"}}
+    found = check_workflow(wf, models=listing.catalog("5.8.5"))
+    assert [(d.code, d.node_id, d.help) for d in found if d.code.startswith("CD5")] == [
+        ("CD503", "40", "move it to `models/unet/flux.safetensors`")]
+    # the development line reads models/diffusion_models/
+    assert not [d for d in check_workflow(wf, models=listing.catalog("dev")) if d.code.startswith("CD5")]
+    wf["40"]["inputs"]["unet_name"] = "other.safetensors"
+    assert "CD501" in codes(wf, models=listing.catalog("5.8.5"))
 
 
 def test_unknown_class_suggestions():

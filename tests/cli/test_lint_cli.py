@@ -14,7 +14,7 @@ from clitools import (CLEAN, CONFORMANCE, PULID_OBJECT_INFO, assert_clean_usage_
                       workflow, write_json)
 
 PULID = PULID_OBJECT_INFO
-MODELS_NOTE = "model files were not checked"
+MODELS_NOTE = "model and input files were not checked"
 
 
 def lint_json(*args, cwd=None, stdin=None):

@@ -20,6 +20,7 @@ PLACEHOLDER = re.compile(r"^\s*[-*]\s+`?[\w.-]+/[^`\s]+`?\s*$")
 #: (source under SHARED, destination under tests/data)
 COPIES = [
     ("comfyui/object_info.json", "comfyui/object_info.json"),
+    ("comfyui/object_info.bundled_custom_nodes.json", "comfyui/object_info.bundled_custom_nodes.json"),
     ("custom_nodes/pulid_flux.object_info.json", "custom_nodes/pulid_flux.object_info.json"),
     ("custom_nodes/pulid_flux.model_folders.json", "custom_nodes/pulid_flux.model_folders.json"),
     ("conformance/index.jsonl", "conformance/index.jsonl"),

@@ -190,7 +190,8 @@ def test_same_value_tells_numbers_and_booleans_apart():
     ({"1": "EmptyImage"}, "no node found"),
     ({"1": "EmptyImage", "2": {"class_type": "EmptyImage", "inputs": {}}}, "node `1` is not an object"),
     ({"1": {"class_type": "EmptyImage", "inputs": []}}, "`inputs` is not an object"),
-    ({"nodes": [], "links": []}, "UI-format"),
+    ({"nodes": [{"id": 1, "type": "NoSuchClass", "widgets_values": [1], "mode": 0}], "links": [], "version": 0.4},
+     "UI-format workflow cannot be converted"),
 ])
 def test_what_a_recipe_cannot_say_is_refused(builtin, workflow, message):
     with pytest.raises(DecompileError) as info:

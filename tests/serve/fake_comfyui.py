@@ -4,6 +4,8 @@ Routes: `GET /` (200), `POST /upload/image` (multipart `image`, `overwrite`),
 `POST /prompt` (200 `{"prompt_id", "number", "node_errors"}` or a scripted 400 body),
 `GET /history/{id}` (`{}` until the prompt has run `polls_to_finish` polls, then its
 entry), `GET /view?filename&subfolder&type`, `GET /object_info` (the real catalogue),
+`GET /object_info/{class}` (`{class: entry}`, or `{}` for an unknown class), `GET /system_stats`
+(`system.comfyui_version` is `version`; 404 when that is None),
 `POST /interrupt`.
 """
 
@@ -34,6 +36,9 @@ class FakeComfyUI:
         self.execution_error: dict | None = None
         self.missing_views: set[str] = set()
         self.up = True
+        self.version: str | None = "0.3.64"  # what /system_stats reports (None: no such route)
+        self.object_info_requests = 0
+        self.class_requests: list[str] = []
         self.files: dict[tuple[str, str, str], bytes] = {}
         self.entries: dict[str, dict] = {}
         self.lock = threading.Lock()
@@ -75,6 +80,15 @@ class FakeComfyUI:
         return {"prompt": [0, prompt_id, workflow, {}, list(outputs)], "outputs": outputs, "status": status}
 
 
+_OBJECT_INFO: dict = {}
+
+
+def _object_info() -> dict:
+    if not _OBJECT_INFO:
+        _OBJECT_INFO.update(json.loads(OBJECT_INFO.read_text()))
+    return _OBJECT_INFO
+
+
 def _handler(fake: FakeComfyUI):
     class Handler(BaseHTTPRequestHandler):
         def log_message(self, *args) -> None:
@@ -99,7 +113,22 @@ def _handler(fake: FakeComfyUI):
             elif url.path == "/":
                 self._send(200, "<html>ComfyUI</html>", "text/html")
             elif url.path == "/object_info":
+                fake.object_info_requests += 1
                 self._send(200, OBJECT_INFO.read_bytes())
+            elif url.path.startswith("/object_info/"):
+                from urllib.parse import unquote
+
+                name = unquote(url.path[len("/object_info/"):])
+                fake.class_requests.append(name)
+                entry = _object_info().get(name)
+                self._send(200, json.dumps({name: entry} if entry is not None else {}).encode())
+            elif url.path == "/system_stats":
+                if fake.version is None:
+                    self._send(404, b"404: Not Found", "text/plain")
+                else:
+                    self._send(200, json.dumps({"system": {"os": "posix", "comfyui_version": fake.version,
+                                                           "required_frontend_version": "1.28.6"},
+                                                "devices": []}).encode())
             elif url.path.startswith("/history/"):
                 prompt_id = url.path.rsplit("/", 1)[1]
                 with fake.lock:

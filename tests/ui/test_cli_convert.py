@@ -38,4 +38,4 @@ def test_lint_reports_at_the_ui_node(tmp_path):
     missing = [d for d in found if d["code"] == "CD201" and d["node_id"] == "55"]
     assert missing and missing[0]["span"]["line"] > 1
     assert missing[0]["json_path"].startswith("$.nodes[")
-    assert any("UI node 55" in n for n in missing[0]["notes"])
+    assert "(at UI node 55" in missing[0]["message"]  # the message names the UI node in every format

@@ -146,3 +146,24 @@ def test_does_not_modify_its_input():
     before = copy.deepcopy(data)
     convert_ui(data, dynamic_catalog())
     assert data == before
+
+
+def test_promoted_values_follow_the_definition_inputs_when_the_instance_lists_few():
+    """The editor saves only linked instance sockets; the values go to the definition's widget inputs in order."""
+    inner = [{"id": 5, "type": "EmptyLatentImage", "mode": 0, "widgets_values": [512, 512, 1],
+              "inputs": [{"name": "width", "type": "INT", "widget": {"name": "width"}, "link": 1},
+                         {"name": "height", "type": "INT", "widget": {"name": "height"}, "link": 2}],
+              "outputs": [{"name": "LATENT", "type": "LATENT", "links": [3]}]}]
+    sub = {"id": "00000000-0000-4000-8000-0000000000aa", "name": "Sizes", "nodes": inner,
+           "inputs": [{"name": "vae", "type": "VAE", "linkIds": []},
+                      {"name": "width", "type": "INT", "linkIds": [1]},
+                      {"name": "height", "type": "INT", "linkIds": [2]}],
+           "outputs": [{"name": "LATENT", "type": "LATENT", "linkIds": [3]}],
+           "links": [{"id": 1, "origin_id": -10, "origin_slot": 1, "target_id": 5, "target_slot": 0, "type": "INT"},
+                     {"id": 2, "origin_id": -10, "origin_slot": 2, "target_id": 5, "target_slot": 1, "type": "INT"},
+                     {"id": 3, "origin_id": 5, "origin_slot": 0, "target_id": -20, "target_slot": 0,
+                      "type": "LATENT"}]}
+    data = {"nodes": [{"id": 10, "type": sub["id"], "mode": 0, "inputs": [], "widgets_values": [768, 1024]}],
+            "links": [], "definitions": {"subgraphs": [sub]}}
+    conv = convert_ui(data, builtin_catalog())
+    assert conv.ok and conv.workflow["10:5"]["inputs"] == {"width": 768, "height": 1024, "batch_size": 1}
