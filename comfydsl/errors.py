@@ -28,6 +28,7 @@ ComfyDSLError
     ├── BackendStatusError         .status_code .response
     │   └── AuthenticationError
     ├── RequestTooLarge            .size .limit
+    ├── UnreadableAnswer           a 2xx answer that is not the JSON object expected
     └── JobError                   .job_id .status .error .diagnostics
         ├── JobFailed
         ├── JobCancelled
@@ -207,6 +208,11 @@ class RequestTooLarge(BackendError):
         super().__init__(message)
         self.size = size
         self.limit = limit
+
+
+class UnreadableAnswer(BackendError):
+    """A 2xx answer that is not the JSON object the operation returns (an HTML page from a
+    proxy, a truncated body): worth asking again for operations that are safe to repeat."""
 
 
 class JobError(BackendError):

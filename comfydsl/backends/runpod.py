@@ -45,7 +45,7 @@ from urllib.parse import quote, quote_plus, urlsplit
 import httpx
 
 from ..errors import (AuthenticationError, BackendConnectionError, BackendError, BackendStatusError,
-                      CompileError, JobTimedOut, RequestTooLarge)
+                      CompileError, JobTimedOut, RequestTooLarge, UnreadableAnswer)
 from ..workflow.envelopes import encode_body, runpod_body
 from ..workflow.status import FINAL_STATES, JobStatus
 from .results import (Health, JobOutput, JobResult, JobState, OutputImage, PurgeResult, StreamChunk, parse_model,
@@ -357,11 +357,6 @@ def map_httpx_errors(to_backend: Callable[[httpx.HTTPError], BackendError],
         yield
     except catch as exc:
         raise to_backend(exc) from exc
-
-
-class UnreadableAnswer(BackendError):
-    """A 2xx answer that is not the JSON object the operation returns (an HTML page from a
-    proxy, a truncated body): worth asking again for operations that are safe to repeat."""
 
 
 def is_transient(error: BaseException) -> bool:
