@@ -187,8 +187,9 @@ def _workflow_job(path: str, target: Target, check: bool,
     from ..validate import check_document
 
     try:
-        with open(path, encoding="utf-8") as fh:
-            text = fh.read()
+        from ..workflow.files import read_text
+
+        text = read_text(path, universal_newlines=True)
     except OSError as exc:
         raise WorkflowError(f"{path}: cannot read: {exc.strerror or exc}") from None
     except UnicodeDecodeError:

@@ -121,7 +121,9 @@ class ModelCatalog:
         """
         path = Path(path)
         try:
-            text = path.read_text(encoding="utf-8")
+            from ..workflow.files import read_text
+
+            text = read_text(path)
         except OSError as exc:
             raise CatalogError(f"{path}: cannot read model manifest: {exc.strerror or exc}") from None
         except UnicodeDecodeError as exc:

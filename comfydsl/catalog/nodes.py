@@ -276,8 +276,9 @@ class NodeCatalog(Mapping[str, NodeSpec]):
 def read_object_info(path: str) -> Any:
     """The decoded JSON of an object_info file; CatalogError, located, when it cannot be read."""
     try:
-        with open(path, encoding="utf-8") as fh:
-            return json.load(fh)
+        from ..workflow.files import read_text
+
+        return json.loads(read_text(path))
     except OSError as exc:
         raise CatalogError(f"{path}: cannot read catalogue: {exc.strerror or exc}") from None
     except UnicodeDecodeError as exc:

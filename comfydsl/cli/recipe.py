@@ -11,12 +11,14 @@ import argparse
 import json
 import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any, Callable
 
 from ..workflow.envelopes import ENVELOPES
+from ..workflow.files import read_text
 from . import UsageError
+from .output import (dump_json, encode_text, refuse_input_as_output, replace_file, write_output,  # noqa: F401
+                     write_stdout)
 
 
 
@@ -60,37 +62,26 @@ def parse_sets(items: list[str] | None) -> dict[str, str]:
             raise UsageError(f"--set {item!r}: expected NAME=VALUE")
         if name in values:
             raise UsageError(f"--set: parameter `{name}` is set twice")
+        bad = _undecodable(item)
+        if bad is not None:
+            raise UsageError(f"--set {name}: not UTF-8 text (byte 0x{bad[1]:02x} at offset {bad[0]} of the "
+                             "option); give the value as UTF-8")
         values[name] = value
     return values
 
 
-def write_output(path: str | None, text: str) -> None:
-    """Write text to a file atomically (a temporary file renamed over it), or to stdout."""
-    if path is None or path == "-":
-        sys.stdout.write(text)
-        sys.stdout.flush()
-        return
-    target = Path(path)
-    if target.is_dir():
-        raise UsageError(f"-o {path}: is a folder")
-    folder = target.parent if str(target.parent) else Path(".")
-    if not folder.is_dir():
-        raise UsageError(f"-o {path}: folder `{folder}` does not exist")
-    _replace_file(path, text.encode("utf-8"))
-
-
-def refuse_input_as_output(output: str | None, *inputs: str) -> None:
-    """UsageError when `-o` names one of the command's input files (the input would be lost)."""
-    if not output or output == "-" or not os.path.exists(output):
-        return
-    for item in inputs:
-        if os.path.exists(item) and os.path.samefile(output, item):
-            raise UsageError(f"-o {output}: that is the input file {item}; choose another output file")
-
-
-def dump_json(data: Any) -> str:
-    """Stable JSON text: the given key order (node ids already sorted), 2-space indent, final newline."""
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+def _undecodable(arg: str) -> tuple[int, int] | None:
+    """(offset, byte) of the first byte of a command-line argument that is not UTF-8: Python
+    hands such bytes over as lone surrogates (`surrogateescape`), which no output could carry."""
+    try:
+        raw = arg.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:  # a surrogate that did not come from a byte (a caller's own str)
+        return None
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return exc.start, raw[exc.start]
+    return None
 
 
 def report(diagnostics: list, main_path: str, main_text: str | None, stream=None) -> None:
@@ -167,7 +158,7 @@ def run_params(args: argparse.Namespace) -> int:
         report([syntax_diagnostic(exc)], args.recipe, recipe.text)
         return 1
     if args.format == "json":
-        sys.stdout.write(dump_json({"recipe": args.recipe, "params": [p.to_dict() for p in params]}))
+        write_stdout(dump_json({"recipe": args.recipe, "params": [p.to_dict() for p in params]}))
         return 0
     if not params:
         print("the recipe has no parameters")
@@ -218,13 +209,13 @@ def run_fmt(args: argparse.Namespace) -> int:
             if result != text:
                 print("<stdin>")
             return int(result != text)
-        sys.stdout.write(result)
+        write_stdout(result)
         return 0
     paths, missing = _recipe_files(args.files)
     changed = failed = 0
     for path in paths:
         try:
-            text = Path(path).read_text(encoding="utf-8")
+            text = read_text(path, universal_newlines=True)
         except (OSError, UnicodeDecodeError) as exc:
             print(f"error: {path}: cannot read: {getattr(exc, 'strerror', None) or exc}", file=sys.stderr)
             failed += 1
@@ -245,7 +236,7 @@ def run_fmt(args: argparse.Namespace) -> int:
         if args.check:
             print(path)
         else:
-            _replace_file(path, result.encode("utf-8"))
+            replace_file(path, encode_text(result))
             print(f"reformatted {path}", file=sys.stderr)
     verb = "would be reformatted" if args.check else "reformatted"
     print(f"{changed} file(s) {verb}, {len(paths) - changed - failed} unchanged"
@@ -268,31 +259,6 @@ def _recipe_files(items: list[str]) -> tuple[list[str], int]:
             print(f"error: {item}: no such file or folder", file=sys.stderr)
             missing += 1
     return list(dict.fromkeys(found)), missing
-
-
-def _replace_file(path: str, data: bytes) -> None:
-    """Write `data` over `path` atomically, keeping the file's permissions (and a symlink's target)."""
-    real = Path(os.path.realpath(path))
-    mode = real.stat().st_mode & 0o7777 if real.exists() else 0o666 & ~_umask()
-    fd, temp = tempfile.mkstemp(prefix=f".{real.name}.", suffix=".tmp", dir=real.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(temp, mode)
-        os.replace(temp, real)
-    except BaseException:
-        if os.path.exists(temp):
-            os.unlink(temp)
-        raise
-
-
-def _umask() -> int:
-    """The process's file creation mask (a new output file gets the mode any new file would)."""
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
 
 
 def _decompile_parser(sub) -> None:
@@ -336,7 +302,7 @@ def _read_workflow_text(path: str) -> str:
     from ..errors import WorkflowError
 
     try:
-        return Path(path).read_text(encoding="utf-8")
+        return read_text(path, universal_newlines=True)
     except (OSError, UnicodeDecodeError) as exc:
         raise WorkflowError(f"{path}: cannot read: {getattr(exc, 'strerror', None) or exc}") from None
 
@@ -385,13 +351,7 @@ def run_graph(args: argparse.Namespace) -> int:
             return 1
         workflow = doc.workflow
     picture = render(workflow, fmt, target.catalog)
-    data = picture.encode("utf-8") if isinstance(picture, str) else picture
-    if args.output and args.output != "-":
-        _replace_file(args.output, data)
-    else:
-        sys.stdout.flush()
-        sys.stdout.buffer.write(data)
-        sys.stdout.buffer.flush()
+    write_output(args.output, picture)
     return 0
 
 

@@ -33,8 +33,9 @@ def convert_text(text: str, catalog: NodeCatalog, *, path: str | None = None) ->
 
 def convert_file(path: str, catalog: NodeCatalog) -> Conversion:
     """Convert a UI-format JSON file, or the `workflow` a ComfyUI PNG/WebP image carries."""
-    with open(path, "rb") as fh:
-        data = fh.read()
+    from ..workflow.files import read_bytes
+
+    data = read_bytes(path)
     if image_kind(data):
         text = workflow_text_from_image(data, path)
         if text is None:
