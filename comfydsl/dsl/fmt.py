@@ -288,6 +288,9 @@ def build(tokens: list[Token]) -> tuple[list, list[Token], list[Token], list[tup
                     continue
             (leading if tok.own_line and not elems else trailing).append(tok)
             continue
+        if trailing:  # comments between two tokens of the statement go above it, in order
+            leading += trailing
+            trailing = []
         _mark_unary(tok, prev)
         if tok.text in _OPEN:
             group, prev = _build_group(tok, it, elems[-1] if elems else None)
