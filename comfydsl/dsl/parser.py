@@ -116,6 +116,10 @@ def _terminal_words() -> dict[str, str]:
 
 def parse(text: str, path: str | None = None) -> ast.Module:
     """Parse recipe text into a Module; raises ParseError (with a span) on bad syntax."""
+    if not isinstance(text, str):
+        raise TypeError(f"parse() takes the recipe text as a str, not {type(text).__name__}")
+    if path is not None and not isinstance(path, str):
+        raise TypeError(f"parse() takes `path` as a str or None, not {type(path).__name__}")
     from lark.exceptions import UnexpectedInput
 
     from .transformer import LiteralTooLong
