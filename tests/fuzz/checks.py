@@ -114,12 +114,15 @@ def check_workflow(text: str) -> list[str]:
 
 
 def check_round_trip(text: str) -> list[str]:
-    """For a workflow `decompile` accepts: its recipe compiles back to the same workflow."""
+    """For a workflow that lints clean and that `decompile` accepts: its recipe compiles back to
+    the same workflow."""
     from comfydsl.workflow.document import read_document
 
     with _folder() as tmp:
         folder = Path(tmp)
         (folder / "w.json").write_bytes(text.encode("utf-8", "surrogatepass"))
+        if invoke("lint", "w.json", cwd=folder).returncode != 0:
+            return []  # `compile` refuses what lint finds errors in: only clean workflows can come back
         result = invoke("decompile", "w.json", "-o", "d.comfy", cwd=folder)
         if result.returncode != 0:
             return []
