@@ -18,18 +18,17 @@ import contextlib
 import errno
 import os
 import stat
+
 from contextvars import ContextVar
 from typing import Iterator
+
+from ..errors import NotAFileError
 
 #: The files read in the current run: (device, inode) pairs and real paths; None outside a run.
 _READS: ContextVar[tuple[set[tuple[int, int]], set[str]] | None] = ContextVar("comfydsl_reads", default=None)
 
 _KINDS = ((stat.S_ISFIFO, "a named pipe"), (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a character device"),
           (stat.S_ISBLK, "a block device"), (stat.S_ISDIR, "a folder"))
-
-
-class NotAFileError(OSError):
-    """The path names something other than a regular file (a pipe, socket, device or folder)."""
 
 
 def kind_of(mode: int) -> str:
