@@ -45,8 +45,6 @@ def test_python_api_misuse_raises_the_documented_errors(program):
     assert check_api(program) == []
 
 
-@pytest.mark.xfail(reason="malformed catalogues give tracebacks until helper `v3` lands issue 11 item 12 "
-                          "(a JSON Schema check of --catalog); expected to hold after that merge", strict=False)
 @short(8)
 @given(strategy(catalogue))
 def test_catalogue_commands_on_fuzzed_catalogues(text):
