@@ -75,7 +75,7 @@ def test_templates_with_a_newer_catalogue(items):
     - `model-file` (106 templates, the only kind for all but a few): CD405 on model-file combos,
       whose options are the files of the server the catalogue was captured from (server-specific:
       the same as a missing model file);
-    - `catalogue-age` (17): the template is newer than the catalogue: model options added since
+    - `catalogue-age` (18, one also `model-file`): the template is newer than the catalogue: model options added since
       (CD405: GeminiImage2Node "Nano Banana 2", Kling v3, Meshy 6/7, CLIPLoader `longcat_image`),
       outputs added since (CD104 on SaveGLB fed from outputs 2-3 of the Tripo/Meshy nodes, 1 of
       Rodin3D_Gen2), and BatchImagesNode's Autogrow `min` lowered from 2 to 1 since (ComfyUI PR
