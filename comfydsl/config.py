@@ -110,8 +110,9 @@ def load_settings(path: str | os.PathLike | None = None, *, start: str | os.Path
 
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
-        with open(path, "rb") as fh:
-            return tomllib.load(fh)
+        from .workflow.files import read_text
+
+        return tomllib.loads(read_text(path, universal_newlines=True))
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
     except UnicodeDecodeError as exc:

@@ -3,6 +3,7 @@
 ```
 ComfyDSLError
 ├── UsageError                     a command line that cannot be acted on (exit status 2)
+├── NotAFileError                  a path names a pipe, socket, device or folder (also an OSError)
 ├── WorkflowError                  a workflow file could not be read at all
 │   ├── ImageMetadataError         an image's embedded metadata cannot be read (also a ValueError)
 │   ├── UIStructureError           .keys  a UI-format graph is malformed
@@ -51,6 +52,11 @@ class ComfyDSLError(Exception):
 
 class UsageError(ComfyDSLError):
     """A command was called wrongly; the command line exits with status 2."""
+
+
+class NotAFileError(ComfyDSLError, OSError):
+    """The path names something other than a regular file (a pipe, socket, device or folder):
+    reading it could block or mean nothing."""
 
 
 class WorkflowError(ComfyDSLError):

@@ -164,8 +164,9 @@ def read_text(path: str) -> tuple[str | None, str | None]:
     try:
         if path == STDIN:
             return sys.stdin.buffer.read().decode("utf-8"), None
-        with open(path, encoding="utf-8", newline="") as fh:
-            return fh.read(), None
+        from .workflow.files import read_text as read_file_text
+
+        return read_file_text(path), None
     except UnicodeDecodeError as exc:
         return None, f"not UTF-8 text (byte {exc.start})"
     except OSError as exc:

@@ -21,8 +21,9 @@ def classes_in_files(paths: Iterable[str]) -> set[str]:
 
 def _classes_in_file(path: str) -> set[str]:
     try:
-        with open(path, encoding="utf-8") as fh:
-            text = fh.read()
+        from .workflow.files import read_text
+
+        text = read_text(path)
     except (OSError, UnicodeDecodeError) as exc:
         raise CatalogError(f"{path}: cannot read: {getattr(exc, 'strerror', None) or exc}") from None
     if path.endswith(".comfy"):

@@ -24,9 +24,10 @@ LAYERS: list[tuple[str, ...]] = [
     ("checks",),                                    # check context (networkx) and driver
     ("rules",),                                     # the rule table and rule classes
     ("validate", "target", "config", "emit", "render"),  # check a workflow; what to check against; output
-    ("graph", "ui"),                                # the Python graph API; UI-format conversion
+    ("ui",),                                        # UI-format conversion (reads and writes API JSON)
+    ("graph",),                                     # the Python graph API (reads and writes UI files via ui)
     ("dsl",),                                       # the recipe language (lowers onto graph)
-    ("lint", "backends", "serve", "lsp"),           # libraries behind the commands
+    ("lint", "backends", "serve", "lsp", "usage"),  # libraries behind the commands
     ("cli",),                                       # argparse and printing
     ("__init__", "__main__"),                       # the package's face
 ]

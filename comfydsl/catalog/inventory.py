@@ -205,7 +205,9 @@ def read_manifest(path: str | os.PathLike) -> Listing:
     """A manifest, as `comfydsl models` writes it or in the short form (see `ModelCatalog`)."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        from ..workflow.files import read_text
+
+        text = read_text(path)
     except OSError as exc:
         raise CatalogError(f"{path}: cannot read model manifest: {exc.strerror or exc}") from None
     except UnicodeDecodeError as exc:

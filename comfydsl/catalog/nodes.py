@@ -364,12 +364,12 @@ def read_object_info(path: str, *, validate: bool = True) -> Any:
     from .schema import validate_object_info
 
     try:
+        from ..workflow.files import read_bytes
+
+        raw = read_bytes(path)
         if str(path).endswith(".gz"):
-            with gzip.open(path, "rt", encoding="utf-8") as fh:
-                data = json.load(fh)
-        else:
-            with open(path, encoding="utf-8") as fh:
-                data = json.load(fh)
+            raw = gzip.decompress(raw)
+        data = json.loads(raw.decode("utf-8"))
     except (EOFError, gzip.BadGzipFile) as exc:
         raise CatalogError(f"{path}: cannot read the gzipped catalogue: {exc}") from None
     except OSError as exc:

@@ -27,7 +27,7 @@ def run_convert(args: argparse.Namespace) -> int:
 
     from ..render import FileResult, LintRun, render
     from ..ui import convert_file, convert_text
-    from .lint import load_target_or_exit, resolve_options
+    from .lint import load_target_or_exit, resolve_options, write_file
 
     options = resolve_options(args)
     target = load_target_or_exit(options)
@@ -46,9 +46,5 @@ def run_convert(args: argparse.Namespace) -> int:
         print(f"{args.path}: not converted", file=sys.stderr)
         return 1
     text = json.dumps(conv.workflow, indent=2, ensure_ascii=False) + "\n"
-    if args.output:
-        with open(args.output, "w", encoding="utf-8") as fh:
-            fh.write(text)
-    else:
-        sys.stdout.write(text)
+    write_file(args.output, text)
     return 0

@@ -208,11 +208,7 @@ def report(run, options: Options, output_file: str | None) -> None:
     color = (output_file is None and options.format == "text" and sys.stdout.isatty()
              and not os.environ.get("NO_COLOR"))
     text = render(run, options.format, color=color)
-    if output_file:
-        write_file(output_file, text)
-    else:
-        sys.stdout.write(text)
-        sys.stdout.flush()
+    write_file(output_file, text)
 
 
 def _check_output(output: str, files: list[str]) -> None:
@@ -226,10 +222,11 @@ def _check_output(output: str, files: list[str]) -> None:
         raise UsageError(f"{output}: folder `{folder}` does not exist")
 
 
-def write_file(path: str, text: str) -> None:
-    """Write `text` to `path` through a temporary file (the recipe commands' writer), so a
-    failed write leaves no half file; a write error is a usage error."""
-    from .recipe import write_output
+def write_file(path: str | None, text: str) -> None:
+    """Write `text` to `path` (None: standard output) through the commands' one writer
+    (`cli.output`): atomic, never over a file the run read, surrogates escaped; a write
+    error is a usage error."""
+    from .output import write_output
 
     try:
         write_output(path, text)
@@ -309,8 +306,5 @@ def run_schema(args: argparse.Namespace) -> int:
     options = resolve_options(args)
     target = load_target_or_exit(options)
     text = json.dumps(workflow_schema(target.catalog), indent=2, ensure_ascii=False) + "\n"
-    if args.output:
-        write_file(args.output, text)
-    else:
-        sys.stdout.write(text)
+    write_file(args.output, text)
     return 0

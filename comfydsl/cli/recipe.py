@@ -12,12 +12,13 @@ import argparse
 import json
 import os
 import sys
-import tempfile
 from pathlib import Path
-from typing import Any, Callable
+from typing import Callable
 
 from ..workflow.envelopes import ENVELOPES
 from . import UsageError
+from .output import (dump_json, refuse_input_as_output, write_output,  # noqa: F401
+                     write_stdout)
 
 
 
@@ -61,37 +62,26 @@ def parse_sets(items: list[str] | None) -> dict[str, str]:
             raise UsageError(f"--set {item!r}: expected NAME=VALUE")
         if name in values:
             raise UsageError(f"--set: parameter `{name}` is set twice")
+        bad = _undecodable(item)
+        if bad is not None:
+            raise UsageError(f"--set {name}: not UTF-8 text (byte 0x{bad[1]:02x} at offset {bad[0]} of the "
+                             "option); give the value as UTF-8")
         values[name] = value
     return values
 
 
-def write_output(path: str | None, text: str) -> None:
-    """Write text to a file atomically (a temporary file renamed over it), or to stdout."""
-    if path is None or path == "-":
-        sys.stdout.write(text)
-        sys.stdout.flush()
-        return
-    target = Path(path)
-    if target.is_dir():
-        raise UsageError(f"-o {path}: is a folder")
-    folder = target.parent if str(target.parent) else Path(".")
-    if not folder.is_dir():
-        raise UsageError(f"-o {path}: folder `{folder}` does not exist")
-    _replace_file(path, text.encode("utf-8"))
-
-
-def refuse_input_as_output(output: str | None, *inputs: str) -> None:
-    """UsageError when `-o` names one of the command's input files (the input would be lost)."""
-    if not output or output == "-" or not os.path.exists(output):
-        return
-    for item in inputs:
-        if os.path.exists(item) and os.path.samefile(output, item):
-            raise UsageError(f"-o {output}: that is the input file {item}; choose another output file")
-
-
-def dump_json(data: Any) -> str:
-    """Stable JSON text: the given key order (node ids already sorted), 2-space indent, final newline."""
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+def _undecodable(arg: str) -> tuple[int, int] | None:
+    """(offset, byte) of the first byte of a command-line argument that is not UTF-8: Python
+    hands such bytes over as lone surrogates (`surrogateescape`), which no output could carry."""
+    try:
+        raw = arg.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:  # a surrogate that did not come from a byte (a caller's own str)
+        return None
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return exc.start, raw[exc.start]
+    return None
 
 
 def report(diagnostics: list, main_path: str, main_text: str | None, stream=None) -> None:
@@ -180,7 +170,7 @@ def run_params(args: argparse.Namespace) -> int:
         report([syntax_diagnostic(exc)], args.recipe, recipe.text)
         return 1
     if args.format == "json":
-        sys.stdout.write(dump_json({"recipe": args.recipe, "params": [p.to_dict() for p in params]}))
+        write_stdout(dump_json({"recipe": args.recipe, "params": [p.to_dict() for p in params]}))
         return 0
     if not params:
         print("the recipe has no parameters")
@@ -192,30 +182,6 @@ def run_params(args: argparse.Namespace) -> int:
         print(f"{p.name.ljust(width)}  {p.type.ljust(5)}  {shown}")
     return 0
 
-
-def _replace_file(path: str, data: bytes) -> None:
-    """Write `data` over `path` atomically, keeping the file's permissions (and a symlink's target)."""
-    real = Path(os.path.realpath(path))
-    mode = real.stat().st_mode & 0o7777 if real.exists() else 0o666 & ~_umask()
-    fd, temp = tempfile.mkstemp(prefix=f".{real.name}.", suffix=".tmp", dir=real.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(temp, mode)
-        os.replace(temp, real)
-    except BaseException:
-        if os.path.exists(temp):
-            os.unlink(temp)
-        raise
-
-
-def _umask() -> int:
-    """The process's file creation mask (a new output file gets the mode any new file would)."""
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
 
 #: The recipe commands, in `--help` order: (name, function that adds its subparser).
 COMMANDS: list[tuple[str, Callable]] = [

@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import Callable
 
 from ..errors import UsageError
-from .recipe import _replace_file, add_target_options, load_target_for, parse_sets, refuse_input_as_output, report, \
-    write_output
+from ..workflow.files import read_text
+from .output import encode_text, replace_file, write_output, write_stdout
+from .recipe import add_target_options, load_target_for, parse_sets, refuse_input_as_output, report
 
 
 # -- fmt, decompile, graph ------------------------------------------------------------------------
@@ -55,13 +56,13 @@ def run_fmt(args: argparse.Namespace) -> int:
             if result != text:
                 print("<stdin>")
             return int(result != text)
-        sys.stdout.write(result)
+        write_stdout(result)
         return 0
     paths, missing = _recipe_files(args.files)
     changed = failed = 0
     for path in paths:
         try:
-            text = Path(path).read_text(encoding="utf-8")
+            text = read_text(path, universal_newlines=True)
         except (OSError, UnicodeDecodeError) as exc:
             print(f"error: {path}: cannot read: {getattr(exc, 'strerror', None) or exc}", file=sys.stderr)
             failed += 1
@@ -82,7 +83,7 @@ def run_fmt(args: argparse.Namespace) -> int:
         if args.check:
             print(path)
         else:
-            _replace_file(path, result.encode("utf-8"))
+            replace_file(path, encode_text(result))
             print(f"reformatted {path}", file=sys.stderr)
     verb = "would be reformatted" if args.check else "reformatted"
     print(f"{changed} file(s) {verb}, {len(paths) - changed - failed} unchanged"
@@ -188,13 +189,7 @@ def run_graph(args: argparse.Namespace) -> int:
             return 1
         workflow = doc.workflow
     picture = render(workflow, fmt, target.catalog)
-    data = picture.encode("utf-8") if isinstance(picture, str) else picture
-    if args.output and args.output != "-":
-        _replace_file(args.output, data)
-    else:
-        sys.stdout.flush()
-        sys.stdout.buffer.write(data)
-        sys.stdout.buffer.flush()
+    write_output(args.output, picture)
     return 0
 
 

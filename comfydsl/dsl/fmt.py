@@ -281,6 +281,9 @@ def build(tokens: list[Token]) -> tuple[list, list[Token], list[Token], list[tup
                     continue
             (leading if tok.own_line and not elems else trailing).append(tok)
             continue
+        if trailing:  # comments between two tokens of the statement go above it, in order
+            leading += trailing
+            trailing = []
         _mark_unary(tok, prev)
         if tok.text in _OPEN:
             group, prev = _build_group(tok, it, elems[-1] if elems else None)
@@ -302,9 +305,9 @@ def _build_group(open_tok: Token, it: Iterator[Token], before) -> tuple[Group, T
     if open_tok.text == "(":
         group.wrappable = before_tok is not None and before_tok.kind == "name" and before_tok.text not in STATEMENT_KEYWORDS
     elif open_tok.text == "[":
-        group.wrappable = not (before_tok is not None and (before_tok.kind == "name" or before_tok.text in ")]"))
-        if before_tok is not None and before_tok.kind == "name" and before_tok.text in STATEMENT_KEYWORDS:
-            group.wrappable = True
+        # after anything that ends an expression (a name, a literal, a closing bracket) `[` is
+        # an index, which must stay on one line; elsewhere it opens a list
+        group.wrappable = not _ends_expression(before_tok)
     item = Item()
     pending: list[Token] = []
     prev: Token = open_tok
@@ -545,6 +548,12 @@ def format_source(text: str, path: str | None = None) -> str:
         entries[0].blank_before = False
     result = "\n".join(line.rstrip() for line in render_entries(entries, "")) + "\n"
     _check_same(tokens, tokenize(result, path), path)
+    try:  # a layout the parser would read differently (or not at all) is never written
+        parse(result, path)
+    except ParseError:
+        raise UnsafeFormat(f"{path or '<recipe>'}: the formatter's layout of this file does not parse, so the "
+                           "file is left as it is; this is a bug in comfydsl fmt, please report it with the "
+                           "file") from None
     return result
 
 

@@ -116,6 +116,10 @@ def _terminal_words() -> dict[str, str]:
 
 def parse(text: str, path: str | None = None) -> ast.Module:
     """Parse recipe text into a Module; raises ParseError (with a span) on bad syntax."""
+    if not isinstance(text, str):
+        raise TypeError(f"parse() takes the recipe text as a str, not {type(text).__name__}")
+    if path is not None and not isinstance(path, str):
+        raise TypeError(f"parse() takes `path` as a str or None, not {type(path).__name__}")
     from lark.exceptions import UnexpectedInput
 
     parser = _parser()
@@ -166,7 +170,7 @@ def _check_depth(statements, text: str) -> None:
         span = stmt.span
         if isinstance(stmt, ast.Fragment) and span.end - span.start > MAX_DEPTH:  # point inside it if it can
             _check_depth((*stmt.body, *((stmt.returns,) if stmt.returns else ())), text)
-        if span.end - span.start > MAX_DEPTH and _depth(stmt) > MAX_DEPTH:
+        if span.end - span.start > MAX_DEPTH and max(_depth(stmt), _bracket_depth(text, span)) > MAX_DEPTH:
             raise located("the recipe nests too deeply",
                           Span(span.path, span.line, span.column, start=span.start, end=span.start), text)
 
@@ -184,6 +188,30 @@ def _depth(node) -> int:
                 stack.extend((c, depth + 1) for c in child if hasattr(c, "__dataclass_fields__"))
             elif name != "span" and hasattr(child, "__dataclass_fields__"):
                 stack.append((child, depth + 1))
+    return deepest
+
+
+@functools.lru_cache(maxsize=1)
+def _bracket_scanner():
+    """A pattern that steps over strings and comments (as the grammar's terminals read them)
+    and captures opening (`open`) and closing (`close`) brackets."""
+    import re
+
+    patterns = {t.name: t.pattern.to_regexp() for t in _parser().terminals}
+    skip = "|".join(f"(?:{patterns[name]})" for name in ("LONG_STRING", "STRING", "COMMENT") if name in patterns)
+    return re.compile(f"{skip}|(?P<open>[(\\[{{])|(?P<close>[)\\]}}])")
+
+
+def _bracket_depth(text: str, span: Span) -> int:
+    """How deeply brackets nest in the statement at `span`. Parentheses make no AST node of
+    their own, yet the formatter nests on every bracket: they count toward MAX_DEPTH too."""
+    depth = deepest = 0
+    for match in _bracket_scanner().finditer(text, span.start, span.end):
+        if match.group("open"):
+            depth += 1
+            deepest = max(deepest, depth)
+        elif match.group("close"):
+            depth -= 1
     return deepest
 
 

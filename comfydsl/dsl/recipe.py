@@ -336,7 +336,9 @@ class _Program:
 
         module = None
         try:
-            text = target.read_text(encoding="utf-8-sig")
+            from ..workflow.files import read_text
+
+            text = read_text(target, "utf-8-sig", universal_newlines=True)
         except (OSError, UnicodeDecodeError) as exc:
             missing = isinstance(exc, FileNotFoundError)
             if missing:
@@ -409,8 +411,9 @@ def _display(path: Path, root: Path) -> str:
 
 def _read_text(path: str) -> str:
     try:
-        with open(path, encoding="utf-8-sig") as fh:
-            return fh.read()
+        from ..workflow.files import read_text
+
+        return read_text(path, "utf-8-sig", universal_newlines=True)
     except FileNotFoundError:
         raise RecipeError(f"{path}: no such recipe file") from None
     except UnicodeDecodeError:

@@ -71,42 +71,35 @@ def decode_string(token: str) -> str:
     body = token[quote_len:-quote_len]
     if "\\" not in body:
         return body
-    out: list[str] = []
-    i = 0
-    while i < len(body):
-        char = body[i]
-        if char != "\\":
-            out.append(char)
-            i += 1
-            continue
-        kind = body[i + 1]
-        if kind == "u":
-            out.append(chr(int(body[i + 2:i + 6], 16)))
-            i += 6
-        elif kind == "x":
-            out.append(chr(int(body[i + 2:i + 4], 16)))
-            i += 4
-        else:
-            out.append(ESCAPES.get(kind, kind))
-            i += 2
-    return "".join(out)
+    return _ESCAPE.sub(_decode_escape, body)
+
+
+#: One escape of a literal (the lexer admitted only valid ones); plain text between them is
+#: copied by `re.sub` in C, so a long literal decodes in linear time and memory.
+_ESCAPE = re.compile(r"\\(?:u([0-9a-fA-F]{4})|x([0-9a-fA-F]{2})|(.))", re.DOTALL)
+
+
+def _decode_escape(match: re.Match) -> str:
+    code = match.group(1) or match.group(2)
+    if code is not None:
+        return chr(int(code, 16))
+    kind = match.group(3)
+    return ESCAPES.get(kind, kind)
+
+
+#: The characters `quote` escapes: quotes, backslashes, control characters, lone surrogates.
+_NEEDS_ESCAPE = re.compile("[\"\\\\\x00-\x1f\x7f\ud800-\udfff]")
+
+
+def _quote_escape(match: re.Match) -> str:
+    ch = match.group()
+    return _QUOTE_ESCAPES.get(ch) or f"\\u{ord(ch):04x}"
 
 
 def quote(text: str) -> str:
     """The canonical literal for `text`: double quotes, `\\" \\\\ \\n \\r \\t` and `\\uXXXX`
     for other control characters and lone surrogates; everything else as it is."""
-    out = ['"']
-    for ch in text:
-        code = ord(ch)
-        short = _QUOTE_ESCAPES.get(ch)
-        if short is not None:
-            out.append(short)
-        elif code < 0x20 or code == 0x7F or 0xD800 <= code <= 0xDFFF:
-            out.append(f"\\u{code:04x}")
-        else:
-            out.append(ch)
-    out.append('"')
-    return "".join(out)
+    return '"' + _NEEDS_ESCAPE.sub(_quote_escape, text) + '"'
 
 
 def boolean(value: bool) -> str:

@@ -35,8 +35,9 @@ def convert_text(text: str, catalog: NodeCatalog, *, path: str | None = None) ->
 
 def convert_file(path: str, catalog: NodeCatalog) -> Conversion:
     """Convert a UI-format JSON file, or the `workflow` a ComfyUI PNG/WebP image carries."""
-    with open(path, "rb") as fh:
-        data = fh.read()
+    from ..workflow.files import read_bytes
+
+    data = read_bytes(path)
     if image_kind(data):
         text = workflow_text_from_image(data, path)
         if text is None:
@@ -161,9 +162,10 @@ def read_workflow(path: str, catalog: NodeCatalog, *, models: Any = None, check:
     from ..validate import check_document, check_workflow
 
     if data is None:
+        from ..workflow.files import read_bytes
+
         try:
-            with open(path, "rb") as fh:
-                data = fh.read()
+            data = read_bytes(path)
         except OSError as exc:
             raise WorkflowError(f"{path}: cannot read: {exc.strerror or exc}") from None
     if image_kind(data):

@@ -437,6 +437,15 @@ class _Converter:
         plan = self.plan(spec, values)
         if len(values) < len(plan) and not any(w.in_prompt for w in plan[len(values):]):
             plan = plan[:len(values)]  # widgets the editor does not store (previews) are missing at the end
+        unsaved: dict[str, tuple] = {}
+        if len(plan) != len(values) and not all(w.saved for w in plan):
+            saved = self.plan(spec, values, saved_only=True)
+            if len(saved) == len(values) or (len(values) < len(saved)
+                                             and not any(w.in_prompt for w in saved[len(values):])):
+                # a widget the current editor sends but does not save: it holds its initial value
+                unsaved = {w.name: (list(w.default) if isinstance(w.default, tuple) else w.default, keys)
+                           for w in plan if not w.saved}
+                plan = saved[:len(values)]
         if len(plan) != len(values):
             legacy = self.plan(spec, values, legacy=True)
             if len(legacy) == len(values) and len(legacy) != len(plan):
@@ -451,13 +460,14 @@ class _Converter:
                             class_type=class_type, notes=(f"the widgets of `{class_type}`, in order: {shown}",),
                             help="convert with the catalogue of the ComfyUI version that saved the file")
                 return {}
-        return {w.name: (v, keys + ("widgets_values", i)) for i, (w, v) in enumerate(zip(plan, values))
-                if w.in_prompt}
+        stored = {w.name: (v, keys + ("widgets_values", i)) for i, (w, v) in enumerate(zip(plan, values))
+                  if w.in_prompt}
+        return {**unsaved, **stored}
 
-    def plan(self, spec: NodeSpec, values: list, *, legacy: bool = False) -> list[Widget]:
+    def plan(self, spec: NodeSpec, values: list, *, legacy: bool = False, saved_only: bool = False) -> list[Widget]:
         def value_at(i: int, _w: Widget) -> Any:
             return values[i] if i < len(values) else None
-        return widget_plan(spec, value_at, legacy=legacy)
+        return widget_plan(spec, value_at, legacy=legacy, saved_only=saved_only)
 
     def from_named(self, named: dict, plan: list[Widget] | None, keys: tuple) -> dict[str, tuple]:
         order = [w.name for w in plan if w.in_prompt] if plan is not None else None

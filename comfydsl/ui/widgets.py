@@ -5,6 +5,8 @@ from the class definition when it loads a file. This module rebuilds it the same
 in definition order, the widget types only, `forceInput` inputs left out, the values the editor
 adds itself (`control_after_generate`, `control_filter_list`, the `upload` button) in their places,
 and the sub-widgets of a dynamic combo (dotted names) right after it, for the option it holds.
+Two widget kinds need more than the definition: a widget the current editor sends but does not
+save (`IMAGECOMPARE`, kind `unsaved`), and the option widgets the editor grows on `CustomCombo`.
 """
 
 from __future__ import annotations
@@ -35,6 +37,16 @@ FRONTEND_EXTRAS: Mapping[str, Mapping[str | None, int]] = {
     "Load3D": {"model_file": 3},        # upload model, upload extra resources, clear
     "Load3DAnimation": {"model_file": 3},
 }
+#: Widget types the current editor sends in the prompt but leaves out of `widgets_values`
+#: (`widget.serialize = false`, `options.serialize` kept), with the value such a widget holds when a
+#: file is loaded. Editors before that change saved them, so a stored value is read when present.
+UNSAVED_WIDGETS: Mapping[str, Any] = {
+    "IMAGECOMPARE": ("", ""),  # (a list in the prompt) the before/after preview pair; empty until the node runs
+}
+#: `CustomCombo`: the editor adds an `index` widget (the chosen option's position) after `choice`,
+#: then one text widget per option the user wrote (`option1`, `option2`, ...), and one empty
+#: `optionN` at the end to type the next one; all of them are saved and sent.
+CUSTOM_COMBO = "CustomCombo"
 #: Upload flags for which the editor adds an `upload` button widget after the declared inputs.
 UPLOAD_BUTTON_KINDS = frozenset({"image", "video", "audio"})
 #: Names that get a control value after them even without `control_after_generate` in the spec.
@@ -43,16 +55,24 @@ SEED_NAMES = frozenset({"seed", "noise_seed"})
 
 @dataclass(frozen=True, slots=True)
 class Widget:
-    """One widget of a node: `kind` is `value` (reaches the prompt), or one that does not: `control`,
-    `filter`, `upload`, `ui` (added by a frontend extension), `forced` (a pre-1.16 forceInput dummy)."""
+    """One widget of a node: `kind` is `value` (reaches the prompt), `unsaved` (reaches the prompt
+    but the current editor does not save it; `default` is its value after loading), or one that does
+    not reach the prompt: `control`, `filter`, `upload`, `ui` (added by a frontend extension),
+    `forced` (a pre-1.16 forceInput dummy)."""
 
     name: str
     kind: str = "value"
     spec: InputSpec | None = None
+    default: Any = None
 
     @property
     def in_prompt(self) -> bool:
-        return self.kind == "value"
+        return self.kind in ("value", "unsaved")
+
+    @property
+    def saved(self) -> bool:
+        """Whether the current editor stores this widget in `widgets_values`."""
+        return self.kind != "unsaved"
 
 
 def is_widget(spec: InputSpec, *, legacy: bool = False) -> bool:
@@ -93,15 +113,24 @@ def option_inputs(spec: InputSpec, key: Any) -> list[InputSpec]:
     return []
 
 
-def widget_plan(spec: NodeSpec, value_at: Callable[[int, Widget], Any], *, legacy: bool = False) -> list[Widget]:
+def widget_plan(spec: NodeSpec, value_at: Callable[[int, Widget], Any], *, legacy: bool = False,
+                saved_only: bool = False) -> list[Widget]:
     """The widget list of a node of class `spec`.
 
     `value_at(index, widget)` gives the value the node holds for the widget at `index` (used to
-    pick the option of a dynamic combo, whose sub-widgets follow it).
+    pick the option of a dynamic combo, whose sub-widgets follow it, and to count the options of a
+    `CustomCombo`). `saved_only` leaves out the widgets the current editor does not save, so that
+    indexes are positions in its `widgets_values`.
     """
     out: list[Widget] = []
     extras = FRONTEND_EXTRAS.get(spec.name, {})
-    _add(spec.inputs.values(), "", value_at, out, legacy, extras)
+    _add(spec.inputs.values(), "", value_at, out, legacy, extras, saved_only)
+    if spec.name == CUSTOM_COMBO and any(w.name == "choice" for w in out):
+        out.append(Widget("index"))
+        number = 1
+        while value_at(len(out), candidate := Widget(f"option{number}")) is not None:
+            out.append(candidate)
+            number += 1
     if any(s.upload in UPLOAD_BUTTON_KINDS and s.required for s in spec.inputs.values()) and "upload" not in spec.inputs:
         out.append(Widget("upload", "upload"))
     out.extend(Widget(f"#ui{i}", "ui") for i in range(extras.get(None, 0)))
@@ -109,18 +138,23 @@ def widget_plan(spec: NodeSpec, value_at: Callable[[int, Widget], Any], *, legac
 
 
 def _add(inputs: Iterable[InputSpec], prefix: str, value_at, out: list[Widget], legacy: bool,
-         extras: Mapping[str | None, int] = {}) -> None:
+         extras: Mapping[str | None, int] = {}, saved_only: bool = False) -> None:
     for spec in inputs:
         if not is_widget(spec, legacy=legacy):
             continue
         name = prefix + spec.name
         kind = "forced" if spec.force_input else "value"
-        widget = Widget(name, kind, spec)
+        default = None
+        if kind == "value" and spec.type in UNSAVED_WIDGETS:
+            kind, default = "unsaved", UNSAVED_WIDGETS[spec.type]
+        widget = Widget(name, kind, spec, default)
+        if saved_only and not widget.saved:
+            continue
         out.append(widget)
         if spec.type == DYNAMIC_COMBO:
             chosen = value_at(len(out) - 1, widget)
             if chosen is None:
                 chosen = spec.default
-            _add(option_inputs(spec, chosen), name + ".", value_at, out, legacy)
+            _add(option_inputs(spec, chosen), name + ".", value_at, out, legacy, saved_only=saved_only)
         out.extend(_extras(spec, name))
         out.extend(Widget(f"{name}#ui{i}", "ui") for i in range(extras.get(name, 0)))

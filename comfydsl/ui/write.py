@@ -76,7 +76,8 @@ def _node(api_id: str, node: dict, numbers: dict[str, int], catalog: NodeCatalog
     widgets_values: Any
     if spec is not None:
         plan = widget_plan(spec, lambda i, w: _unwrap(inputs.get(w.name)) if w.in_prompt else None)
-        widgets_values = [_widget_value(w, inputs, spec) for w in plan]
+        # the widgets the editor does not save (a compare preview) are left out, as the editor does
+        widgets_values = [_widget_value(w, inputs, spec) for w in plan if w.saved]
         widget_names = {w.name for w in plan if w.in_prompt}
     else:
         plan, widget_names = [], set()

@@ -192,7 +192,8 @@ def classify(data: Any, *, path: str | None = None, text: str = "") -> Document:
     if isinstance(inner, dict) and "workflow" in inner:
         doc = _workflow_doc(inner["workflow"], path, text, "runpod", ("input", "workflow"), data)
         images = inner.get("images")
-        doc.images = [] if images is None else images
+        # only a list is kept: whatever else stood there is reported below, never iterated
+        doc.images = images if isinstance(images, list) else []
         if images is not None and not _images_ok(images):
             doc.diagnostics.append(NOT_A_WORKFLOW.report(
                 "`input.images` must be a list of {\"name\": ..., \"image\": ...} objects",

@@ -124,8 +124,19 @@ def test_unclosed_string_message_explains():
     assert "not closed" in str(error('s = "open\nmore"'))
 
 
-def test_parentheses_do_not_nest_the_tree():
-    assert value("(" * 5000 + "1" + ")" * 5000).value == 1
+def test_parentheses_make_no_tree_node():
+    assert value("(" * 150 + "1" + ")" * 150).value == 1
+
+
+def test_parentheses_count_toward_the_nesting_limit():
+    # issue 11 item 2: `fmt` nests on every bracket, so 400 parentheses were accepted by
+    # `compile` yet overflowed the formatter's recursion
+    exc = error("x = " + "(" * 400 + "1" + ")" * 400)
+    assert (exc.span.line, exc.span.column) == (1, 1) and "deeply" in str(exc)
+    exc = error('x = F(a="((((", b=' + "(" * 201 + "1" + ")" * 201 + ")")
+    assert "deeply" in str(exc)
+    # brackets inside strings and comments do not count
+    assert value('"' + "(" * 500 + '"').value == "(" * 500
 
 
 @pytest.mark.parametrize("text", ["[" * 5000 + "]" * 5000, "F(a=" * 3000 + "1" + ")" * 3000, "-" * 5000 + "1"])

@@ -167,3 +167,64 @@ def test_promoted_values_follow_the_definition_inputs_when_the_instance_lists_fe
             "links": [], "definitions": {"subgraphs": [sub]}}
     conv = convert_ui(data, builtin_catalog())
     assert conv.ok and conv.workflow["10:5"]["inputs"] == {"width": 768, "height": 1024, "batch_size": 1}
+
+
+# -- widgets a frontend extension shapes: ImageCompare's preview, CustomCombo's options ------------
+
+#: The two classes as ComfyUI (autoflow-0.9 dump) describes them.
+_EXTENSION_CLASSES = {
+    "ImageCompare": {
+        "input": {"required": {"compare_view": ["IMAGECOMPARE", {"socketless": True}]},
+                  "optional": {"image_a": ["IMAGE", {}], "image_b": ["IMAGE", {}]}},
+        "input_order": {"required": ["compare_view"], "optional": ["image_a", "image_b"]},
+        "output": [], "output_node": True, "name": "ImageCompare"},
+    "CustomCombo": {
+        "input": {"required": {"choice": ["COMBO", {"multiselect": False, "options": []}]}},
+        "input_order": {"required": ["choice"]}, "output": ["STRING"], "name": "CustomCombo"},
+}
+
+
+def _extension_catalog():
+    from comfydsl.catalog import NodeCatalog
+
+    return builtin_catalog().merged(NodeCatalog(copy.deepcopy(_EXTENSION_CLASSES), source="extensions"))
+
+
+def _one(node_type, values, inputs=()):
+    return {"nodes": [{"id": 7, "type": node_type, "mode": 0, "inputs": list(inputs), "outputs": [],
+                       "widgets_values": values}], "links": []}
+
+
+def test_image_compare_preview_is_sent_though_not_saved():
+    """The current editor does not save `compare_view` (widget.serialize = false) but sends it, with
+    the empty pair it holds after loading; older editors saved it, and then the saved value is sent."""
+    conv = convert_ui(_one("ImageCompare", []), _extension_catalog())
+    assert codes(conv) == []
+    assert conv.workflow["7"]["inputs"] == {"compare_view": {"__value__": ["", ""]}}
+    older = convert_ui(_one("ImageCompare", [{"before": "a.png", "after": "b.png"}]), _extension_catalog())
+    assert codes(older) == []
+    assert older.workflow["7"]["inputs"] == {"compare_view": {"before": "a.png", "after": "b.png"}}
+    too_many = convert_ui(_one("ImageCompare", [1, 2]), _extension_catalog())
+    assert codes(too_many) == ["CD021"]
+
+
+def test_custom_combo_sends_index_and_the_user_options():
+    """The editor adds `index` and one `optionN` text widget per option, plus an empty last one."""
+    conv = convert_ui(_one("CustomCombo", ["soft", 1, "hard", "soft", ""]), _extension_catalog())
+    assert codes(conv) == []
+    assert conv.workflow["7"]["inputs"] == {"choice": "soft", "index": 1, "option1": "hard", "option2": "soft",
+                                            "option3": ""}
+
+
+def test_extension_widgets_written_as_the_editor_saves_them():
+    from comfydsl.ui import write_ui
+
+    api = {"1": {"class_type": "CustomCombo", "inputs": {"choice": "b", "index": 1, "option1": "a",
+                                                          "option2": "b", "option3": ""}},
+           "2": {"class_type": "ImageCompare", "inputs": {"compare_view": {"__value__": ["", ""]}}}}
+    ui, diags = write_ui(api, _extension_catalog())
+    assert [d.code for d in diags if d.is_error] == []
+    values = {n["type"]: n["widgets_values"] for n in ui["nodes"]}
+    assert values == {"CustomCombo": ["b", 1, "a", "b", ""], "ImageCompare": []}
+    back = convert_ui(ui, _extension_catalog())
+    assert {k: v["inputs"] for k, v in back.workflow.items()} == {k: v["inputs"] for k, v in api.items()}

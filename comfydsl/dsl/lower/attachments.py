@@ -37,7 +37,9 @@ class Attachments:
         if target in self.names:
             return self.names[target]
         try:
-            data = target.read_bytes()
+            from ...workflow.files import read_bytes
+
+            data = read_bytes(target)
         except OSError as exc:
             reason = "it does not exist" if isinstance(exc, FileNotFoundError) else (exc.strerror or str(exc))
             return R.ATTACHMENT_NOT_FOUND.at(span, f"cannot read attachment `{relative}`: {reason}",

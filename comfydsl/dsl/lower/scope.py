@@ -16,6 +16,12 @@ from .base import Binding, Frame, LowererBase
 from .values import BAD, NO_VALUE, FragmentDef, Results
 
 
+#: Bounds on what fragment calls may expand to in one recipe (issue 11): far beyond any real
+#: workflow (ComfyUI graphs run to hundreds of nodes), and reached in well under a second.
+MAX_EXPANDED_NODES = 100_000
+MAX_EXPANSIONS = 100_000
+
+
 def fragment_scope(module: ast.Module, imported: Mapping[str, tuple[FragmentDef, Span]],
                    diagnostics: list[Diagnostic]) -> dict[str, FragmentDef]:
     """The fragments visible in `module`: imported ones (name -> (def, import span)) plus its own."""
@@ -116,6 +122,8 @@ class Scopes(LowererBase):
                 self.eval(arg.value if isinstance(arg, ast.KeywordArgument) else arg, frame)
             chain = " -> ".join(f"`{f.name}`" for f in (*frame.stack[frame.stack.index(fdef):], fdef))
             return self.error(R.RECURSIVE_FRAGMENT, call.func.span, f"fragment `{fdef.name}` calls itself: {chain}")
+        if self._expansion_too_big(fdef, call):
+            return BAD
         fragment = fdef.fragment
         label = prefix or fdef.name
         inner = Frame({}, fdef.scope, {}, label if frame.prefix is None else f"{frame.prefix}.{label}",
@@ -136,6 +144,24 @@ class Scopes(LowererBase):
         if len(values) == 1:
             return values[0]
         return Results(values, fdef.name)
+
+    def _expansion_too_big(self, fdef: FragmentDef, call: ast.Call) -> bool:
+        """True once fragment calls have made more than MAX_EXPANDED_NODES nodes or
+        MAX_EXPANSIONS expansions (fragments that call others several times grow
+        exponentially); the error is reported once, at the call that crossed the bound."""
+        self.expansions = getattr(self, "expansions", 0) + 1
+        nodes = len(self._graph.nodes) if self._graph is not None else 0
+        if nodes <= MAX_EXPANDED_NODES and self.expansions <= MAX_EXPANSIONS:
+            return False
+        if not getattr(self, "expansion_reported", False):
+            self.expansion_reported = True
+            what = (f"{nodes} nodes" if nodes > MAX_EXPANDED_NODES else f"{self.expansions} fragment calls")
+            self.error(R.RECURSIVE_FRAGMENT, call.func.span,
+                       f"expanding fragment `{fdef.name}` goes past {what}; the limit is "
+                       f"{MAX_EXPANDED_NODES} nodes and {MAX_EXPANSIONS} fragment calls per recipe",
+                       help="fragments that call other fragments several times grow exponentially; "
+                            "call them fewer times")
+        return True
 
     def bind_arguments(self, fdef: FragmentDef, call: ast.Call, frame: Frame, inner: Frame) -> bool:
         params = fdef.fragment.params
