@@ -13,7 +13,6 @@ import networkx as nx
 
 from ..catalog.models import ModelCatalog
 from ..catalog.nodes import NodeCatalog, NodeSpec
-from ..workflow.links import is_link
 
 
 @dataclass(slots=True)
@@ -56,38 +55,75 @@ class CheckContext:
     output_nodes: list[str] = field(default_factory=list)
     live: set[str] = field(default_factory=set)
 
+    #: Whether every link runs from a node written earlier in the workflow to one written
+    #: later: then the workflow's own order is a topological order and no cycle can exist.
+    links_ordered: bool = False
+
     @classmethod
     def build(cls, workflow: dict[str, Any], catalog: NodeCatalog, *, models: ModelCatalog | None = None,
               input_files: set[str] | None = None, duplicates: dict[str, int] | None = None) -> CheckContext:
+        """Read the workflow in one pass, then hand networkx every node and edge in bulk.
+
+        The per-node work is plain dict and list operations; class lookups are memoised
+        per class name, and the graph is filled with `add_nodes_from`/`add_edges_from`.
+        """
         ctx = cls(workflow, catalog, models, input_files, dict(duplicates or {}))
-        graph = ctx.graph
+        nodes = ctx.nodes
+        specs: dict[str, NodeSpec | None] = {}
+        lookup = catalog.get
         for node_id, raw in workflow.items():
-            view = NodeView(str(node_id), raw)
+            key = node_id if type(node_id) is str else str(node_id)
             if isinstance(raw, dict):
                 cls_name = raw.get("class_type")
+                spec = None
                 if isinstance(cls_name, str):
-                    view.class_type = cls_name
-                    view.spec = catalog.get(cls_name)
+                    if cls_name in specs:
+                        spec = specs[cls_name]
+                    else:
+                        spec = specs[cls_name] = lookup(cls_name)
+                else:
+                    cls_name = None
                 inputs = raw.get("inputs")
-                if isinstance(inputs, dict):
-                    view.inputs = inputs
-            ctx.nodes[view.id] = view
-            graph.add_node(view.id)
-        for view in ctx.nodes.values():
-            if view.inputs is None:
+                nodes[key] = NodeView(key, raw, cls_name, spec, inputs if isinstance(inputs, dict) else None, [])
+            else:
+                nodes[key] = NodeView(key, raw, None, None, None, [])
+        # Links, and the edges they make: one edge per linked pair of nodes, without data (which
+        # inputs a link feeds is in the NodeView's `links`).
+        position = {node_id: i for i, node_id in enumerate(nodes)}
+        edges: dict[tuple[str, str], None] = {}  # ordered and without repeats
+        ordered = True
+        for i, view in enumerate(nodes.values()):
+            inputs = view.inputs
+            if not inputs:
                 continue
-            for name, value in view.inputs.items():
-                if is_link(value):
-                    link = Link(view.id, name, value[0], value[1])
-                    view.links.append(link)
-                    if link.source in ctx.nodes:
-                        if graph.has_edge(link.source, view.id):
-                            graph.edges[link.source, view.id]["inputs"].append(name)
-                        else:
-                            graph.add_edge(link.source, view.id, inputs=[name])
-        ctx.output_nodes = [v.id for v in ctx.nodes.values() if v.spec is not None and v.spec.output_node]
+            target = view.id
+            links = view.links
+            for name, value in inputs.items():
+                # is_link(), inlined: this loop runs once per input of the workflow
+                if type(value) is not list or len(value) != 2:
+                    continue
+                source, index = value
+                if not isinstance(source, str) or type(index) is not int:
+                    continue
+                links.append(Link(target, name, source, index))
+                before = position.get(source)
+                if before is None:
+                    continue
+                if before >= i:
+                    ordered = False
+                edges[(source, target)] = None
+        graph = ctx.graph
+        graph.add_nodes_from(nodes)
+        graph.add_edges_from(edges)
+        ctx.links_ordered = ordered
+        ctx.output_nodes = [v.id for v in nodes.values() if v.spec is not None and v.spec.output_node]
         ctx.live = upstream(graph, ctx.output_nodes)
         return ctx
+
+    def is_acyclic(self) -> bool:
+        """Whether no node depends on itself through links (cheap when links follow the
+        workflow's order, networkx otherwise)."""
+        return self.links_ordered or nx.is_directed_acyclic_graph(self.graph)
 
     def iter_nodes(self) -> Iterator[NodeView]:
         return iter(self.nodes.values())
@@ -97,7 +133,7 @@ def upstream(graph: nx.DiGraph, sources: list[str]) -> set[str]:
     """The given nodes and every node they depend on (iterative, no recursion limit)."""
     seen = set(sources)
     stack = list(sources)
-    pred = graph.pred
+    pred = graph._pred  # the predecessor dicts themselves: no view object per visit
     while stack:
         node = stack.pop()
         for parent in pred[node]:

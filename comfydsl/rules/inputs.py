@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import difflib
 from typing import Iterator
 
+from ..catalog.names import near_miss_index
 from ..checks.context import CheckContext
 from ..diagnostics import Diagnostic, Severity
 from .base import CheckRule, show
@@ -60,6 +60,7 @@ class UnknownInput(CheckRule):
     severity = Severity.WARNING
 
     def check(self, ctx: CheckContext) -> Iterator[Diagnostic]:
+        names = None
         for node in ctx.iter_nodes():
             if node.spec is None or node.inputs is None:
                 continue
@@ -67,11 +68,12 @@ class UnknownInput(CheckRule):
             for name in node.inputs:
                 if name in declared:
                     continue
-                close = difflib.get_close_matches(name, [n for n, s in declared.items() if not s.hidden], n=1)
-                help = (f"did you mean `{close[0]}`?" if close else
-                        f"`{node.class_type}` takes: " + ", ".join(f"`{n}`" for n, s in declared.items() if not s.hidden))
+                names = names or near_miss_index(ctx.catalog)
+                close = names.inputs(node.spec).suggest(name)
                 if close:
                     help = f"an input with a similar name exists: `{close[0]}`"
+                else:
+                    help = f"`{node.class_type}` takes: " + names.input_listing(node.spec)
                 yield self.at(node, f"`{node.class_type}` has no input `{name}`; ComfyUI ignores it",
                               input=name, help=help)
 
