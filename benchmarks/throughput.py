@@ -98,11 +98,16 @@ SHAPES = {"chain": chain, "fan": fan, "dag": dag}
 
 
 def realistic_texts() -> list[tuple[str, str]]:
-    paths = sorted((DATA / "conformance" / "cases").glob("*.json"))
-    paths += sorted((ROOT / "examples").glob("*.json"))
+    """The conformance workflows (as their case files hold them) and the repository's other
+    real workflows: the examples and the UI-format test workflows."""
+    items = []
+    for path in sorted((DATA / "conformance" / "cases").glob("*.json")):
+        case = json.loads(path.read_text(encoding="utf-8"))
+        items.append((path.name, case.get("workflow_text") or json.dumps(case["workflow"], indent=1)))
+    paths = sorted((ROOT / "examples").glob("*.json"))
     paths += [p for p in sorted((DATA / "ui").glob("*.json")) if "object_info" not in p.name
               and "catalog" not in p.name]
-    return [(str(p.relative_to(ROOT)), p.read_text(encoding="utf-8")) for p in paths]
+    return items + [(str(p.relative_to(ROOT)), p.read_text(encoding="utf-8")) for p in paths]
 
 
 def lint_and_render(items: list[tuple[str, str]], target: Target) -> str:

@@ -36,14 +36,12 @@ def load_target(catalogs: Iterable[str] = (), models: str | None = None, *, buil
     file and server catalogues count as the worker's model inventory; `models` (a models root
     or a manifest) adds to it.
     """
-    from .catalog import builtin_catalog, builtin_folders
+    from .catalog import builtin_catalog
 
     catalog = builtin_catalog() if builtin else NodeCatalog()
     inventory: ModelCatalog | None = None
     for source in catalogs:
-        raw = _read_source(source, timeout)
-        folders = dict(builtin_folders())
-        found = inventory_from_object_info(raw, folders, source)
+        raw, folders, found = _load_source(source, timeout)
         catalog = catalog.merged(NodeCatalog(raw, source=source, folders=folders))
         if found is not None:
             inventory = inventory or ModelCatalog()
@@ -81,6 +79,31 @@ def inventory_from_object_info(raw: Mapping[str, Any], folders: Mapping[str, str
                 inventory.add(folders[key], [o for o in options if isinstance(o, str)])
                 found = True
     return inventory if found else None
+
+
+def _load_source(source: str, timeout: float) -> tuple[Any, dict[str, str], ModelCatalog | None]:
+    """The classes of one catalogue source, its model folders and its model inventory; a
+    file's are kept by `catalog.cache` (keyed by its contents) for the next load."""
+    from .catalog import builtin_folders
+
+    def build(raw: Any) -> tuple[Any, dict[str, str], ModelCatalog | None]:
+        folders = dict(builtin_folders())
+        return raw, folders, inventory_from_object_info(raw, folders, source)
+
+    if _is_url(source) or _names_pack(source):
+        return build(_read_source(source, timeout))
+    from .catalog.cache import cached_file
+
+    try:
+        return cached_file(source, lambda _data: build(read_object_info(source)))
+    except OSError:
+        return build(read_object_info(source))  # raises the located CatalogError
+
+
+def _names_pack(source: str) -> bool:
+    from .catalog import is_pack_name
+
+    return is_pack_name(source) and not os.path.exists(source)
 
 
 def _read_source(source: str, timeout: float) -> Any:

@@ -19,14 +19,19 @@ from __future__ import annotations
 import bisect
 import json
 import re
-from dataclasses import dataclass, replace
-from typing import Any, Callable, Iterable
+from dataclasses import replace
+from itertools import accumulate
+from typing import Any, Callable, Iterable, NamedTuple
 
 from ..diagnostics import Diagnostic, Location, Span
 
 _WS = re.compile(r"[ \t\n\r]*")
 _PATH_PART = re.compile(r"\.([^.[]+)|\['((?:[^'\\]|\\.)*)'\]|\[(-?\d+)\]")
 _DECODER = json.JSONDecoder()
+#: The decoder's scanner itself: one value at an offset, without `raw_decode`'s extra steps.
+_scan_once: Callable[[str, int], tuple[Any, int]] = _DECODER.scan_once
+#: The blanks JSON allows between tokens.
+_BLANKS = frozenset({" ", "\t", "\n", "\r"})
 _scanstring: Callable[[str, int], tuple[str, int]] = getattr(json.decoder, "scanstring")
 
 
@@ -36,12 +41,12 @@ def _after_ws(text: str, pos: int) -> int:
     return found.end() if found is not None else pos
 
 
-@dataclass(frozen=True, slots=True)
-class Member:
+class Member(NamedTuple):
     """One member of a JSON object (or one element of an array): offsets into the text.
 
     `key_start`/`key_end` cover the quoted key (for array elements they equal the value's);
-    `value_start`/`value_end` cover the value. Ends are exclusive.
+    `value_start`/`value_end` cover the value. Ends are exclusive. (A named tuple: one is
+    made for every member of a scanned container, so it is kept cheap to build.)
     """
 
     key_start: int
@@ -70,7 +75,8 @@ class JsonPositions:
     def line_col(self, offset: int) -> tuple[int, int]:
         """1-based line and column (in characters) of a 0-based offset."""
         if self._lines is None:
-            self._lines = [0] + [m.end() for m in re.finditer("\n", self.text)]
+            # the offset where each line starts, from the lengths of the lines (all in C)
+            self._lines = list(accumulate((len(line) + 1 for line in self.text.split("\n")), initial=0))
         line = bisect.bisect_right(self._lines, offset) - 1
         return line + 1, offset - self._lines[line] + 1
 
@@ -134,25 +140,39 @@ class JsonPositions:
 
     def _scan_object(self, start: int) -> dict[Any, list[Member]] | None:
         text = self.text
+        size = len(text)
+        scan_value = self._skip
         out: dict[Any, list[Member]] = {}
         pos = _after_ws(text, start + 1)
         if text.startswith("}", pos):
             return out
-        while pos < len(text) and text[pos] == '"':
+        while pos < size and text[pos] == '"':
             key_start = pos
             key, key_end = _scanstring(text, pos + 1)
-            pos = _after_ws(text, key_end)
-            if not text.startswith(":", pos):
-                return out
-            value_start = _after_ws(text, pos + 1)
-            value_end = self._skip(value_start)
+            pos = key_end
+            if text[pos:pos + 1] != ":":  # compact JSON has the colon right after the key
+                pos = _after_ws(text, pos)
+                if not text.startswith(":", pos):
+                    return out
+            value_start = pos + 1
+            if text[value_start:value_start + 1] in _BLANKS:
+                value_start = _after_ws(text, value_start)
+            value_end = scan_value(value_start)
             if value_end is None:
                 return out
-            out.setdefault(key, []).append(Member(key_start, key_end, value_start, value_end))
-            pos = _after_ws(text, value_end)
-            if not text.startswith(",", pos):
-                break
-            pos = _after_ws(text, pos + 1)
+            found = out.get(key)
+            if found is None:
+                out[key] = [Member(key_start, key_end, value_start, value_end)]
+            else:
+                found.append(Member(key_start, key_end, value_start, value_end))
+            pos = value_end
+            if text[pos:pos + 1] != ",":
+                pos = _after_ws(text, pos)
+                if not text.startswith(",", pos):
+                    break
+            pos += 1
+            if text[pos:pos + 1] in _BLANKS:
+                pos = _after_ws(text, pos)
         return out
 
     def _scan_array(self, start: int) -> dict[Any, list[Member]] | None:
@@ -177,9 +197,10 @@ class JsonPositions:
         return out
 
     def _skip(self, start: int) -> int | None:
+        """The end of the JSON value at `start` (decoded by the C scanner), or None."""
         try:
-            return _DECODER.raw_decode(self.text, start)[1]
-        except (ValueError, RecursionError):
+            return _scan_once(self.text, start)[1]
+        except (StopIteration, ValueError, RecursionError):
             return None
 
 
