@@ -7,12 +7,14 @@ so that the rules can report it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator, TypeVar
 
 import networkx as nx
 
 from ..catalog.models import ModelCatalog
 from ..catalog.nodes import NodeCatalog, NodeSpec
+
+T = TypeVar("T")
 
 
 @dataclass(slots=True)
@@ -55,6 +57,8 @@ class CheckContext:
     output_nodes: list[str] = field(default_factory=list)
     live: set[str] = field(default_factory=set)
 
+    #: Results several rules share, computed once per check (see `shared`).
+    memo: dict[Any, Any] = field(default_factory=dict)
     #: Whether every link runs from a node written earlier in the workflow to one written
     #: later: then the workflow's own order is a topological order and no cycle can exist.
     links_ordered: bool = False
@@ -119,6 +123,15 @@ class CheckContext:
         ctx.output_nodes = [v.id for v in nodes.values() if v.spec is not None and v.spec.output_node]
         ctx.live = upstream(graph, ctx.output_nodes)
         return ctx
+
+    def shared(self, key: Any, compute: Callable[[CheckContext], T]) -> T:
+        """`compute(self)`, computed once per context for `key`: what several rules walk
+        the whole workflow for (every literal input, say) is walked once."""
+        try:
+            return self.memo[key]  # type: ignore[no-any-return]
+        except KeyError:
+            value = self.memo[key] = compute(self)
+            return value
 
     def is_acyclic(self) -> bool:
         """Whether no node depends on itself through links (cheap when links follow the

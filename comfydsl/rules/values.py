@@ -95,6 +95,10 @@ def _what(value: Any) -> str:
 
 def literal_inputs(ctx: CheckContext) -> Iterator[tuple[Any, Any, str, Any]]:
     """(node, input spec, name, value) for every literal on a declared, non-hidden input."""
+    return iter(ctx.shared(literal_inputs, lambda c: list(_literal_inputs(c))))
+
+
+def _literal_inputs(ctx: CheckContext) -> Iterator[tuple[Any, Any, str, Any]]:
     for node in ctx.iter_nodes():
         if node.spec is None or node.inputs is None:
             continue

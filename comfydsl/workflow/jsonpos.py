@@ -20,7 +20,8 @@ import bisect
 import json
 import re
 from dataclasses import replace
-from itertools import accumulate
+from itertools import accumulate, repeat
+from operator import add
 from typing import Any, Callable, Iterable, NamedTuple
 
 from ..diagnostics import Diagnostic, Location, Span
@@ -76,7 +77,7 @@ class JsonPositions:
         """1-based line and column (in characters) of a 0-based offset."""
         if self._lines is None:
             # the offset where each line starts, from the lengths of the lines (all in C)
-            self._lines = list(accumulate((len(line) + 1 for line in self.text.split("\n")), initial=0))
+            self._lines = list(accumulate(map(add, map(len, self.text.split("\n")), repeat(1)), initial=0))
         line = bisect.bisect_right(self._lines, offset) - 1
         return line + 1, offset - self._lines[line] + 1
 
@@ -266,11 +267,17 @@ def attach_spans(diagnostics: list[Diagnostic], text: str, *, path: str | None,
     """
     positions = JsonPositions(text, envelope, path)
 
+    found: dict[str | None, Span | None] = {}  # findings often share a path (a node, its inputs)
+
     def where(location: Location) -> Location:
         if location.span is not None:
             return location
-        keys = parse_json_path(location.json_path) if location.json_path else ()
-        span = locate(positions, keys or ()) if keys is not None else root_span(positions)
+        json_path = location.json_path
+        if json_path in found:
+            span = found[json_path]
+        else:
+            keys = parse_json_path(json_path) if json_path else ()
+            span = found[json_path] = locate(positions, keys or ()) if keys is not None else root_span(positions)
         return replace(location, span=span)
 
     for diag in diagnostics:
