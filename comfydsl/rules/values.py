@@ -8,8 +8,7 @@ ComfyUI converts literals before it checks them (`int()` for INT, `float()` for 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any, Iterator, NamedTuple
 
 from ..catalog.nodes import InputSpec
 from ..checks.context import CheckContext
@@ -17,9 +16,11 @@ from ..diagnostics import Diagnostic, Severity
 from .base import CheckRule, show
 
 
-@dataclass(frozen=True, slots=True)
-class Conversion:
-    """What ComfyUI makes of a literal: the value, or why it fails, and whether it changed."""
+class Conversion(NamedTuple):
+    """What ComfyUI makes of a literal: the value, or why it fails, and whether it changed.
+
+    (A named tuple: several rules convert every literal, so it is kept cheap to build.)
+    """
 
     ok: bool
     value: Any = None

@@ -31,8 +31,6 @@ _PATH_PART = re.compile(r"\.([^.[]+)|\['((?:[^'\\]|\\.)*)'\]|\[(-?\d+)\]")
 _DECODER = json.JSONDecoder()
 #: The decoder's scanner itself: one value at an offset, without `raw_decode`'s extra steps.
 _scan_once: Callable[[str, int], tuple[Any, int]] = _DECODER.scan_once
-#: The blanks JSON allows between tokens.
-_BLANKS = frozenset({" ", "\t", "\n", "\r"})
 _scanstring: Callable[[str, int], tuple[str, int]] = getattr(json.decoder, "scanstring")
 
 
@@ -143,21 +141,18 @@ class JsonPositions:
         text = self.text
         size = len(text)
         scan_value = self._skip
+        blank = _WS.match  # always matches (maybe nothing): `.end()` is the next token
         out: dict[Any, list[Member]] = {}
-        pos = _after_ws(text, start + 1)
+        pos = blank(text, start + 1).end()  # type: ignore[union-attr]
         if text.startswith("}", pos):
             return out
         while pos < size and text[pos] == '"':
             key_start = pos
             key, key_end = _scanstring(text, pos + 1)
-            pos = key_end
-            if text[pos:pos + 1] != ":":  # compact JSON has the colon right after the key
-                pos = _after_ws(text, pos)
-                if not text.startswith(":", pos):
-                    return out
-            value_start = pos + 1
-            if text[value_start:value_start + 1] in _BLANKS:
-                value_start = _after_ws(text, value_start)
+            pos = blank(text, key_end).end()  # type: ignore[union-attr]
+            if not text.startswith(":", pos):
+                return out
+            value_start = blank(text, pos + 1).end()  # type: ignore[union-attr]
             value_end = scan_value(value_start)
             if value_end is None:
                 return out
@@ -166,14 +161,10 @@ class JsonPositions:
                 out[key] = [Member(key_start, key_end, value_start, value_end)]
             else:
                 found.append(Member(key_start, key_end, value_start, value_end))
-            pos = value_end
-            if text[pos:pos + 1] != ",":
-                pos = _after_ws(text, pos)
-                if not text.startswith(",", pos):
-                    break
-            pos += 1
-            if text[pos:pos + 1] in _BLANKS:
-                pos = _after_ws(text, pos)
+            pos = blank(text, value_end).end()  # type: ignore[union-attr]
+            if not text.startswith(",", pos):
+                break
+            pos = blank(text, pos + 1).end()  # type: ignore[union-attr]
         return out
 
     def _scan_array(self, start: int) -> dict[Any, list[Member]] | None:
