@@ -118,20 +118,57 @@ def lint_and_render(items: list[tuple[str, str]], target: Target) -> str:
 # -- sections -------------------------------------------------------------------------------
 
 
+def load_base(folder: str):
+    """An earlier checkout's `comfydsl` package, imported as `comfydsl_base` (its imports are
+    relative), with its own lint and render functions and default target."""
+    import importlib
+
+    link_dir = tempfile.mkdtemp(prefix="comfydsl-base-")
+    os.symlink(os.path.join(os.path.abspath(folder), "comfydsl"), os.path.join(link_dir, "comfydsl_base"))
+    sys.path.insert(0, link_dir)
+    lint = importlib.import_module("comfydsl_base.lint")
+    render_mod = importlib.import_module("comfydsl_base.render.json")
+    runs = importlib.import_module("comfydsl_base.render")
+    target = importlib.import_module("comfydsl_base.target").load_target()
+
+    def lint_and_render_base(items: list[tuple[str, str]]) -> str:
+        results = [lint.lint_text(text, path, target=target) for path, text in items]
+        return render_mod.render(runs.LintRun(results, models_checked=target.models_checked))
+
+    return lint_and_render_base
+
+
 def realistic(args, target: Target) -> None:
     base = realistic_texts()
     copies = max(1, (400 if args.quick else 3000) // len(base))
     items = base * copies
     texts = [t for _, t in items]
     lint_and_render(base, target)  # warm: lazily parsed catalogue classes, imports
-    t_json = best(lambda: [json.loads(t) for t in texts], args.repeat)
-    t_lint = best(lambda: lint_and_render(items, target), args.repeat)
+
+    def decode_all() -> None:
+        for text in texts:  # each result dropped at once, as lint drops each workflow
+            json.loads(text)
+
+    other = load_base(args.against) if args.against else None
+    if other is not None:
+        assert other(base) == lint_and_render(base, target), "the two versions find different things"
+    t_json, t_lint, t_other = [], [], []
+    for _ in range(args.repeat):  # interleaved, so that load on the machine hits each alike
+        t_json.append(best(decode_all, 1))
+        t_lint.append(best(lambda: lint_and_render(items, target), 1))
+        if other is not None:
+            t_other.append(best(lambda: other(items), 1))
     found = sum(len(lint_text(t, p, target=target).diagnostics) for p, t in base)
     print(f"realistic set: {len(base)} workflows x {copies} = {len(items)} texts, {found * copies} findings "
-          f"(best of {args.repeat})")
-    print(f"  json.loads                 {t_json * 1000:8.1f} ms  {t_json / len(items) * 1e6:7.1f} us/workflow")
-    print(f"  read+check+locate+render   {t_lint * 1000:8.1f} ms  {t_lint / len(items) * 1e6:7.1f} us/workflow")
-    print(f"  ratio                      {t_lint / t_json:8.1f}x   (target <= 10x)")
+          f"(best of {args.repeat}, interleaved)")
+    j, lt = min(t_json), min(t_lint)
+    print(f"  json.loads                 {j * 1000:8.1f} ms  {j / len(items) * 1e6:7.1f} us/workflow")
+    print(f"  read+check+locate+render   {lt * 1000:8.1f} ms  {lt / len(items) * 1e6:7.1f} us/workflow"
+          f"   ratio {lt / j:5.1f}x (target <= 10x)")
+    if t_other:
+        o = min(t_other)
+        print(f"  the same, {args.against:14} {o * 1000:8.1f} ms  {o / len(items) * 1e6:7.1f} us/workflow"
+              f"   ratio {o / j:5.1f}x (same output: checked)")
 
 
 def lint_one(text: str, target: Target) -> LintRun:
@@ -144,24 +181,33 @@ def lint_one(text: str, target: Target) -> LintRun:
 def scaling(args, target: Target) -> None:
     sizes = (1_000, 10_000, 30_000) if args.quick else (1_000, 10_000, 100_000, 300_000)
     print(f"scaling: read + check + locate + render JSON, us per node (best of {args.repeat}; "
-          "target: flat within 1.5x, 300k chain < 5 s)")
+          "target: flat within 1.5x, 300k chain < 5 s); json.loads of the same text beside it, "
+          "since on a shared machine it drifts with heap size too")
     for name, build in SHAPES.items():
-        per_node = []
+        if args.shapes and name not in args.shapes:
+            continue
+        per_node, ratios = [], []
         for n in sizes:
             text = json.dumps(build(n))
             repeat = args.repeat if n <= 100_000 else max(1, min(args.repeat, 2))
             elapsed = best(lambda: lint_one(text, target), repeat)
+            decoded = best(lambda: json.loads(text), repeat)
             per_node.append(elapsed / n)
-            print(f"  {name:5} {n:>7} nodes: {elapsed:8.3f} s  {elapsed / n * 1e6:7.2f} us/node")
+            ratios.append(elapsed / decoded)
+            print(f"  {name:5} {n:>7} nodes: {elapsed:8.3f} s  {elapsed / n * 1e6:7.2f} us/node   "
+                  f"json.loads {decoded / n * 1e6:6.2f} us/node   lint/json.loads {elapsed / decoded:5.1f}x")
             del text
             gc.collect()
-        print(f"  {name:5} max/min per node: {max(per_node) / min(per_node):.2f}x")
+        print(f"  {name:5} per node max/min {max(per_node) / min(per_node):.2f}x; "
+              f"lint/json.loads max/min {max(ratios) / min(ratios):.2f}x")
 
 
 def memory(args, target: Target) -> None:
     n = 30_000 if args.quick else 300_000
     print(f"memory: peak traced allocations, {n}-node workflows (target <= 3x json.loads)")
     for name, build in SHAPES.items():
+        if args.shapes and name not in args.shapes:
+            continue
         text = json.dumps(build(n))
         gc.collect()
         tracemalloc.start()
@@ -330,6 +376,9 @@ def main() -> None:
     parser.add_argument("sections", nargs="*", metavar="SECTION", help=", ".join(SECTIONS))
     parser.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke run")
     parser.add_argument("--repeat", type=int, default=5, help="runs per timing; the best is shown")
+    parser.add_argument("--shapes", nargs="+", choices=list(SHAPES), help="only these shapes (scaling, memory)")
+    parser.add_argument("--against", metavar="DIR",
+                        help="a checkout of an earlier comfydsl: the realistic set is timed with both, interleaved")
     parser.add_argument("--verbose", action="store_true", help="the top functions of the profile too")
     args = parser.parse_args()
     unknown = [s for s in args.sections if s not in SECTIONS]

@@ -94,7 +94,7 @@ class CheckContext:
         # Links, and the edges they make: one edge per linked pair of nodes, without data (which
         # inputs a link feeds is in the NodeView's `links`).
         position = {node_id: i for i, node_id in enumerate(nodes)}
-        edges: dict[tuple[str, str], None] = {}  # ordered and without repeats
+        edges: list[tuple[str, str]] = []  # a pair linked twice is one edge: networkx merges repeats
         ordered = True
         for i, view in enumerate(nodes.values()):
             inputs = view.inputs
@@ -115,7 +115,8 @@ class CheckContext:
                     continue
                 if before >= i:
                     ordered = False
-                edges[(source, target)] = None
+                edges.append((source, target))
+        del position  # freed before the graph grows: it counts towards peak memory
         graph = ctx.graph
         graph.add_nodes_from(nodes)
         graph.add_edges_from(edges)
