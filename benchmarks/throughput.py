@@ -131,11 +131,35 @@ def load_base(folder: str):
     runs = importlib.import_module("comfydsl_base.render")
     target = importlib.import_module("comfydsl_base.target").load_target()
 
-    def lint_and_render_base(items: list[tuple[str, str]]) -> str:
-        results = [lint.lint_text(text, path, target=target) for path, text in items]
-        return render_mod.render(runs.LintRun(results, models_checked=target.models_checked))
+    class Base:
+        name = folder
 
-    return lint_and_render_base
+        @staticmethod
+        def lint_and_render(items: list[tuple[str, str]]) -> str:
+            results = [lint.lint_text(text, path, target=target) for path, text in items]
+            return render_mod.render(runs.LintRun(results, models_checked=target.models_checked))
+
+        @staticmethod
+        def lint_one(text: str) -> None:
+            result = lint.lint_text(text, "big.json", target=target)
+            render_mod.render(runs.LintRun([result], models_checked=target.models_checked))
+
+        @staticmethod
+        def check(workflow: dict) -> list:
+            return importlib.import_module("comfydsl_base.validate").check_workflow(workflow, catalog=target.catalog)
+
+    return Base
+
+
+_BASE = None
+
+
+def base_of(args):
+    """The earlier checkout named by --against, loaded once (None without it)."""
+    global _BASE
+    if args.against and _BASE is None:
+        _BASE = load_base(args.against)
+    return _BASE
 
 
 def realistic(args, target: Target) -> None:
@@ -149,7 +173,8 @@ def realistic(args, target: Target) -> None:
         for text in texts:  # each result dropped at once, as lint drops each workflow
             json.loads(text)
 
-    other = load_base(args.against) if args.against else None
+    base_version = base_of(args)
+    other = base_version.lint_and_render if base_version else None
     if other is not None:
         assert other(base) == lint_and_render(base, target), "the two versions find different things"
     t_json, t_lint, t_other = [], [], []
@@ -194,8 +219,13 @@ def scaling(args, target: Target) -> None:
             decoded = best(lambda: json.loads(text), repeat)
             per_node.append(elapsed / n)
             ratios.append(elapsed / decoded)
+            extra = ""
+            base_version = base_of(args)
+            if base_version is not None and n <= args.against_max:
+                earlier = best(lambda: base_version.lint_one(text), repeat)
+                extra = f"   {args.against}: {earlier:8.3f} s {earlier / n * 1e6:7.2f} us/node"
             print(f"  {name:5} {n:>7} nodes: {elapsed:8.3f} s  {elapsed / n * 1e6:7.2f} us/node   "
-                  f"json.loads {decoded / n * 1e6:6.2f} us/node   lint/json.loads {elapsed / decoded:5.1f}x")
+                  f"json.loads {decoded / n * 1e6:6.2f} us/node   lint/json.loads {elapsed / decoded:5.1f}x{extra}")
             del text
             gc.collect()
         print(f"  {name:5} per node max/min {max(per_node) / min(per_node):.2f}x; "
@@ -299,7 +329,12 @@ def nearmiss(args, target: Target) -> None:
             wf = build(n)
             repeat = args.repeat if n <= 50_000 else 1
             elapsed = best(lambda: check_workflow(wf, catalog=catalog), repeat)
-            print(f"  {label:31} {n:>8}: {elapsed:8.3f} s  {elapsed / n * 1e6:7.2f} us each (whole check)")
+            extra = ""
+            base_version = base_of(args)
+            if base_version is not None and n <= min(args.against_max, 10_000):
+                earlier = best(lambda: base_version.check(wf), 1)
+                extra = f"   {args.against}: {earlier:8.3f} s {earlier / n * 1e6:8.2f} us each"
+            print(f"  {label:31} {n:>8}: {elapsed:8.3f} s  {elapsed / n * 1e6:7.2f} us each (whole check){extra}")
     try:
         from comfydsl.catalog.names import near_miss_index
     except ImportError:
@@ -378,7 +413,9 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5, help="runs per timing; the best is shown")
     parser.add_argument("--shapes", nargs="+", choices=list(SHAPES), help="only these shapes (scaling, memory)")
     parser.add_argument("--against", metavar="DIR",
-                        help="a checkout of an earlier comfydsl: the realistic set is timed with both, interleaved")
+                        help="a checkout of an earlier comfydsl, timed beside this one (realistic, scaling, nearmiss)")
+    parser.add_argument("--against-max", type=int, default=100_000, metavar="N",
+                        help="time the earlier checkout on workflows of at most N nodes (default 100000)")
     parser.add_argument("--verbose", action="store_true", help="the top functions of the profile too")
     args = parser.parse_args()
     unknown = [s for s in args.sections if s not in SECTIONS]

@@ -8,7 +8,8 @@ order, same cut-off), found faster:
   depends on the lengths alone);
 - one `SequenceMatcher` is set to the unknown name once and compared with each remaining
   candidate;
-- answers are remembered per name, so an unknown name met again costs a dict lookup.
+- answers are remembered per name, so an unknown name met again costs a dict lookup;
+- a rule searches at most `SEARCH_LIMIT` distinct names per workflow (`suggest_within`).
 
 `near_miss_index(catalog)` gives the index of a node catalogue (class names, display
 names, and the input names of each class), built on first use and kept while the
@@ -25,6 +26,10 @@ from typing import TYPE_CHECKING, Iterable
 if TYPE_CHECKING:
     from .nodes import NodeCatalog, NodeSpec
 
+#: Searches one rule makes in one workflow at most. Answers already known are free; past
+#: the limit an unknown name gets the help without a suggestion, so a file with a great
+#: many distinct unknown names costs time in proportion to its size, with a small factor.
+SEARCH_LIMIT = 200
 #: Answers remembered per index at most; past this the memo starts over (bounded memory
 #: for files with very many distinct unknown names).
 MEMO_LIMIT = 65_536
@@ -62,6 +67,17 @@ class NearMiss:
                 self._memo.clear()
             found = self._memo[word] = self._search(word)
         return list(found)
+
+    def suggest_within(self, word: str, budget: list[int]) -> list[str]:
+        """`suggest(word)`, searching only while `budget[0]` (searches left) is positive;
+        a search spends one. Remembered answers cost nothing."""
+        found = self._memo.get(word)
+        if found is not None:
+            return list(found)
+        if budget[0] <= 0:
+            return []
+        budget[0] -= 1
+        return self.suggest(word)
 
     def _search(self, word: str) -> tuple[str, ...]:
         cutoff = self.cutoff

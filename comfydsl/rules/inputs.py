@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from ..catalog.names import near_miss_index
+from ..catalog.names import SEARCH_LIMIT, near_miss_index
 from ..checks.context import CheckContext
 from ..diagnostics import Diagnostic, Severity
 from .base import CheckRule, show
@@ -60,7 +60,7 @@ class UnknownInput(CheckRule):
     severity = Severity.WARNING
 
     def check(self, ctx: CheckContext) -> Iterator[Diagnostic]:
-        names = None
+        names, budget = None, [SEARCH_LIMIT]
         for node in ctx.iter_nodes():
             if node.spec is None or node.inputs is None:
                 continue
@@ -69,7 +69,7 @@ class UnknownInput(CheckRule):
                 if name in declared:
                     continue
                 names = names or near_miss_index(ctx.catalog)
-                close = names.inputs(node.spec).suggest(name)
+                close = names.inputs(node.spec).suggest_within(name, budget)
                 if close:
                     help = f"an input with a similar name exists: `{close[0]}`"
                 else:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Iterator
 
 from ..catalog import packs_defining
-from ..catalog.names import CatalogNames, NearMiss, near_miss_index
+from ..catalog.names import SEARCH_LIMIT, CatalogNames, NearMiss, near_miss_index
 from ..catalog.nodes import NodeSpec
 from ..checks.context import CheckContext
 from ..diagnostics import Diagnostic
@@ -35,17 +35,18 @@ class UnknownClassType(CheckRule):
 
     def check(self, ctx: CheckContext) -> Iterator[Diagnostic]:
         hints: dict[str, str] = {}  # one search per unknown name, however many nodes use it
+        budget = [SEARCH_LIMIT]
         for node in ctx.iter_nodes():
             if node.class_type is None or node.spec is not None:
                 continue
             hint = hints.get(node.class_type)
             if hint is None:
-                hint = hints[node.class_type] = _suggest(node.class_type, near_miss_index(ctx.catalog))
+                hint = hints[node.class_type] = _suggest(node.class_type, near_miss_index(ctx.catalog), budget)
             yield self.at(node, f"node `{node.id}` has unknown class_type `{node.class_type}`",
                           path=("class_type",), help=hint, class_type_value=node.class_type)
 
 
-def _suggest(name: str, names: CatalogNames) -> str:
+def _suggest(name: str, names: CatalogNames, budget: list[int]) -> str:
     packs = packs_defining(name)
     if len(packs) == 1:
         return (f"the shipped catalogue pack `{packs[0]}` defines `{name}`: add `--catalog {packs[0]}` "
@@ -58,7 +59,7 @@ def _suggest(name: str, names: CatalogNames) -> str:
         return f"class names are case-sensitive: use `{lowered[name.lower()]}`"
     if name in names.display:
         return f"`{name}` is a display name; the class is `{names.display[name]}`"
-    close = names.classes.suggest(name)
+    close = names.classes.suggest_within(name, budget)
     if close:
         names = " or ".join(f"`{c}`" for c in close)
         return f"a node class with a similar name exists: {names}"
@@ -108,14 +109,14 @@ class DanglingLink(CheckRule):
     comfy_error = "exception_during_inner_validation"
 
     def check(self, ctx: CheckContext) -> Iterator[Diagnostic]:
-        ids = None
+        ids, budget = None, []
         for node in ctx.iter_nodes():
             for link in node.links:
                 if link.source in ctx.nodes:
                     continue
                 if ids is None:
-                    ids = NearMiss(ctx.nodes, n=1, cutoff=0.6)
-                close = ids.suggest(link.source)
+                    ids, budget = NearMiss(ctx.nodes, n=1, cutoff=0.6), [SEARCH_LIMIT]
+                close = ids.suggest_within(link.source, budget)
                 help = f"a node with a similar id exists: `{close[0]}`" if close else "link to an existing node id"
                 yield self.at(node, f"input `{link.input}` links to node `{link.source}`, which does not exist",
                               input=link.input, help=help, source=link.source)

@@ -10,7 +10,7 @@ import time
 import pytest
 
 from comfydsl.catalog import builtin_catalog
-from comfydsl.catalog.names import MEMO_LIMIT, NearMiss, near_miss_index
+from comfydsl.catalog.names import MEMO_LIMIT, SEARCH_LIMIT, NearMiss, near_miss_index
 from comfydsl.catalog.nodes import NodeCatalog
 from comfydsl.validate import check_workflow
 
@@ -98,3 +98,16 @@ def test_many_unknown_inputs_stay_linear() -> None:
     expected = (f"an input with a similar name exists: `{reference[0]}`" if reference else
                 "`EmptyImage` takes: `width`, `height`, `batch_size`, `color`")
     assert next(d for d in unknown if d.input == "sead7").help == expected
+
+
+def test_searches_per_workflow_are_bounded() -> None:
+    count = SEARCH_LIMIT + 50
+    wf = {str(i): {"class_type": f"KSamplr{i}", "inputs": {}} for i in range(1, count + 1)}
+    found = {d.node_id: d.help for d in check_workflow(wf, catalog=builtin_catalog()) if d.code == "CD101"}
+    assert "`KSampler`" in found["1"]
+    assert "`KSampler`" not in found[str(count)] and "--catalog" in found[str(count)]
+    index = NearMiss(["width"], n=1)
+    budget = [1]
+    assert index.suggest_within("widht", budget) == ["width"] and budget == [0]
+    assert index.suggest_within("widht", budget) == ["width"]  # remembered: no search spent
+    assert index.suggest_within("wdth", budget) == []
