@@ -91,17 +91,16 @@ class CheckContext:
                 nodes[key] = NodeView(key, raw, cls_name, spec, inputs if isinstance(inputs, dict) else None, [])
             else:
                 nodes[key] = NodeView(key, raw, None, None, None, [])
-        # Links, and the edges they make: one edge per linked pair of nodes, without data (which
-        # inputs a link feeds is in the NodeView's `links`).
+        # Links, and whether each runs from a node written earlier. The graph's edges carry no
+        # data: which inputs a link feeds is in the NodeView's `links`.
         position = {node_id: i for i, node_id in enumerate(nodes)}
-        edges: list[tuple[str, str]] = []  # a pair linked twice is one edge: networkx merges repeats
         ordered = True
         for i, view in enumerate(nodes.values()):
             inputs = view.inputs
             if not inputs:
                 continue
             target = view.id
-            links = view.links
+            links: list[Link] | None = None
             for name, value in inputs.items():
                 # is_link(), inlined: this loop runs once per input of the workflow
                 if type(value) is not list or len(value) != 2:
@@ -109,17 +108,20 @@ class CheckContext:
                 source, index = value
                 if not isinstance(source, str) or type(index) is not int:
                     continue
-                links.append(Link(target, name, source, index))
+                if links is None:  # a list of one, not the four slots `append` would reserve
+                    links = view.links = [Link(target, name, source, index)]
+                else:
+                    links.append(Link(target, name, source, index))
                 before = position.get(source)
-                if before is None:
-                    continue
-                if before >= i:
+                if before is not None and before >= i:
                     ordered = False
-                edges.append((source, target))
         del position  # freed before the graph grows: it counts towards peak memory
         graph = ctx.graph
         graph.add_nodes_from(nodes)
-        graph.add_edges_from(edges)
+        # The edges are handed over as they are read off the links, never held in a list at
+        # once (peak memory); a pair linked twice is one edge, as networkx merges repeats.
+        graph.add_edges_from((link.source, link.target) for view in nodes.values()
+                             for link in view.links if link.source in nodes)
         ctx.links_ordered = ordered
         ctx.output_nodes = [v.id for v in nodes.values() if v.spec is not None and v.spec.output_node]
         ctx.live = upstream(graph, ctx.output_nodes)
