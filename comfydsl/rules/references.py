@@ -46,7 +46,7 @@ class UnknownClassType(CheckRule):
                           path=("class_type",), help=hint, class_type_value=node.class_type)
 
 
-def _suggest(name: str, names: CatalogNames, budget: list[int]) -> str:
+def _suggest(name: str, index: CatalogNames, budget: list[int]) -> str:
     packs = packs_defining(name)
     if len(packs) == 1:
         return (f"the shipped catalogue pack `{packs[0]}` defines `{name}`: add `--catalog {packs[0]}` "
@@ -54,12 +54,12 @@ def _suggest(name: str, names: CatalogNames, budget: list[int]) -> str:
     if packs:
         names = ", ".join(f"`{p}`" for p in packs)
         return f"the shipped catalogue packs {names} define `{name}`: add the worker's one with `--catalog NAME`"
-    lowered = names.lowered
+    lowered = index.lowered
     if name.lower() in lowered:
         return f"class names are case-sensitive: use `{lowered[name.lower()]}`"
-    if name in names.display:
-        return f"`{name}` is a display name; the class is `{names.display[name]}`"
-    close = names.classes.suggest_within(name, budget)
+    if name in index.display:
+        return f"`{name}` is a display name; the class is `{index.display[name]}`"
+    close = index.classes.suggest_within(name, budget)
     if close:
         names = " or ".join(f"`{c}`" for c in close)
         return f"a node class with a similar name exists: {names}"

@@ -30,7 +30,7 @@ _WS = re.compile(r"[ \t\n\r]*")
 _PATH_PART = re.compile(r"\.([^.[]+)|\['((?:[^'\\]|\\.)*)'\]|\[(-?\d+)\]")
 _DECODER = json.JSONDecoder()
 #: The decoder's scanner itself: one value at an offset, without `raw_decode`'s extra steps.
-_scan_once: Callable[[str, int], tuple[Any, int]] = _DECODER.scan_once
+_scan_once: Callable[[str, int], tuple[Any, int]] = getattr(_DECODER, "scan_once")
 _scanstring: Callable[[str, int], tuple[str, int]] = getattr(json.decoder, "scanstring")
 
 
