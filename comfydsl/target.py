@@ -40,15 +40,12 @@ def load_target(catalogs: Iterable[str] = (), models: str | None = None, *, buil
     `runpod-volume://VOLUME_ID@DATACENTER`, read as worker-comfyui `worker_version` reads it)
     or a manifest (see `comfydsl.catalog.inventory.load_inventory`).
     """
-    from .catalog import builtin_catalog, builtin_folders
+    from .catalog import builtin_catalog
 
     catalog = builtin_catalog() if builtin else NodeCatalog()
     inventory: ModelCatalog | None = None
     for source in catalogs:
-        raw = _read_source(source, timeout)
-        folders = dict(builtin_folders())
-        # a shipped pack is compacted: its upload combos list nothing, which says nothing
-        found = inventory_from_object_info(raw, folders, source, inputs=not _is_pack(source))
+        raw, folders, found = _load_source(source, timeout)
         catalog = catalog.merged(NodeCatalog(raw, source=source, folders=folders))
         if found is not None:
             inventory = inventory or ModelCatalog()
@@ -121,6 +118,27 @@ def read_source(source: str, timeout: float = 10.0) -> Any:
     """The raw catalogue (object_info data) a `--catalog` source names: a file, a server URL or
     a shipped pack."""
     return _read_source(source, timeout)
+
+
+def _load_source(source: str, timeout: float) -> tuple[Any, dict[str, str], ModelCatalog | None]:
+    """The classes of one catalogue source, its model folders and its model inventory; a
+    file's are kept by `catalog.cache` (keyed by its contents) for the next load."""
+    from .catalog import builtin_folders
+
+    def build(raw: Any) -> tuple[Any, dict[str, str], ModelCatalog | None]:
+        folders = dict(builtin_folders())
+        # a shipped pack is compacted: its upload combos list nothing, which says nothing
+        return raw, folders, inventory_from_object_info(raw, folders, source, inputs=not _is_pack(source))
+
+    if _is_url(source) or _is_pack(source):
+        return build(_read_source(source, timeout))
+    from .catalog.cache import cached_file
+
+    try:
+        return cached_file(source, lambda _data: build(read_object_info(source)))
+    except OSError:
+        return build(read_object_info(source))  # raises the located CatalogError
+
 
 
 def _read_source(source: str, timeout: float) -> Any:

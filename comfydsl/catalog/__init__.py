@@ -46,8 +46,14 @@ def builtin_folders() -> dict[str, str]:
 
 def pack_names() -> list[str]:
     """The catalogue packs shipped in the package (`comfydsl/catalog/packs/<name>.json`), sorted."""
+    return list(_pack_names())
+
+
+@lru_cache(maxsize=1)
+def _pack_names() -> tuple[str, ...]:
+    # the package's files do not change while it runs: list the folder once
     folder = resources.files(__package__).joinpath("packs")
-    return sorted(entry.name[:-5] for entry in folder.iterdir() if entry.name.endswith(".json"))
+    return tuple(sorted(entry.name[:-5] for entry in folder.iterdir() if entry.name.endswith(".json")))
 
 
 def is_pack_name(source: str) -> bool:

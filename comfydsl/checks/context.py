@@ -7,14 +7,15 @@ so that the rules can report it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator, TypeVar
 
 import networkx as nx
 
 from ..catalog.dynamic import Expansion, expand_inputs
 from ..catalog.models import ModelCatalog
 from ..catalog.nodes import InputSpec, NodeCatalog, NodeSpec
-from ..workflow.links import is_link
+
+T = TypeVar("T")
 
 
 @dataclass(slots=True)
@@ -71,40 +72,91 @@ class CheckContext:
     output_nodes: list[str] = field(default_factory=list)
     live: set[str] = field(default_factory=set)
 
+    #: Results several rules share, computed once per check (see `shared`).
+    memo: dict[Any, Any] = field(default_factory=dict)
+    #: Whether every link runs from a node written earlier in the workflow to one written
+    #: later: then the workflow's own order is a topological order and no cycle can exist.
+    links_ordered: bool = False
+
     @classmethod
     def build(cls, workflow: dict[str, Any], catalog: NodeCatalog, *, models: ModelCatalog | None = None,
               input_files: set[str] | None = None, duplicates: dict[str, int] | None = None) -> CheckContext:
+        """Read the workflow in one pass, then hand networkx every node and edge in bulk.
+
+        The per-node work is plain dict and list operations; class lookups are memoised
+        per class name, and the graph is filled with `add_nodes_from`/`add_edges_from`.
+        """
         ctx = cls(workflow, catalog, models, input_files, dict(duplicates or {}))
-        graph = ctx.graph
+        nodes = ctx.nodes
+        specs: dict[str, NodeSpec | None] = {}
+        lookup = catalog.get
         for node_id, raw in workflow.items():
-            view = NodeView(str(node_id), raw)
+            key = node_id if type(node_id) is str else str(node_id)
             if isinstance(raw, dict):
                 cls_name = raw.get("class_type")
+                spec = None
                 if isinstance(cls_name, str):
-                    view.class_type = cls_name
-                    view.spec = catalog.get(cls_name)
+                    if cls_name in specs:
+                        spec = specs[cls_name]
+                    else:
+                        spec = specs[cls_name] = lookup(cls_name)
+                else:
+                    cls_name = None
                 inputs = raw.get("inputs")
-                if isinstance(inputs, dict):
-                    view.inputs = inputs
-            ctx.nodes[view.id] = view
-            graph.add_node(view.id)
-        for view in ctx.nodes.values():
-            if view.inputs is None:
+                nodes[key] = NodeView(key, raw, cls_name, spec, inputs if isinstance(inputs, dict) else None, [])
+            else:
+                nodes[key] = NodeView(key, raw, None, None, None, [])
+        # Links, and whether each runs from a node written earlier. The graph's edges carry no
+        # data: which inputs a link feeds is in the NodeView's `links`.
+        position = {node_id: i for i, node_id in enumerate(nodes)}
+        ordered = True
+        for i, view in enumerate(nodes.values()):
+            inputs = view.inputs
+            if not inputs:
                 continue
-            for name, value in view.inputs.items():
-                if is_link(value):
-                    link = Link(view.id, name, value[0], value[1])
-                    view.links.append(link)
-                    if link.source in ctx.nodes:
-                        if graph.has_edge(link.source, view.id):
-                            graph.edges[link.source, view.id]["inputs"].append(name)
-                        else:
-                            graph.add_edge(link.source, view.id, inputs=[name])
-        ctx.output_nodes = [v.id for v in ctx.nodes.values() if v.spec is not None and v.spec.output_node]
+            target = view.id
+            links: list[Link] | None = None
+            for name, value in inputs.items():
+                # is_link(), inlined: this loop runs once per input of the workflow
+                if type(value) is not list or len(value) != 2:
+                    continue
+                source, index = value
+                if not isinstance(source, str) or type(index) is not int:
+                    continue
+                if links is None:  # a list of one, not the four slots `append` would reserve
+                    links = view.links = [Link(target, name, source, index)]
+                else:
+                    links.append(Link(target, name, source, index))
+                before = position.get(source)
+                if before is not None and before >= i:
+                    ordered = False
+        del position  # freed before the graph grows: it counts towards peak memory
+        graph = ctx.graph
+        graph.add_nodes_from(nodes)
+        # The edges are handed over as they are read off the links, never held in a list at
+        # once (peak memory); a pair linked twice is one edge, as networkx merges repeats.
+        graph.add_edges_from((link.source, link.target) for view in nodes.values()
+                             for link in view.links if link.source in nodes)
+        ctx.links_ordered = ordered
+        ctx.output_nodes = [v.id for v in nodes.values() if v.spec is not None and v.spec.output_node]
         # a node of an unknown class may be an output node: what feeds it counts as used
-        unknown = [v.id for v in ctx.nodes.values() if v.class_type is not None and v.spec is None]
+        unknown = [v.id for v in nodes.values() if v.class_type is not None and v.spec is None]
         ctx.live = upstream(graph, ctx.output_nodes + unknown)
         return ctx
+
+    def shared(self, key: Any, compute: Callable[[CheckContext], T]) -> T:
+        """`compute(self)`, computed once per context for `key`: what several rules walk
+        the whole workflow for (every literal input, say) is walked once."""
+        try:
+            return self.memo[key]  # type: ignore[no-any-return]
+        except KeyError:
+            value = self.memo[key] = compute(self)
+            return value
+
+    def is_acyclic(self) -> bool:
+        """Whether no node depends on itself through links (cheap when links follow the
+        workflow's order, networkx otherwise)."""
+        return self.links_ordered or nx.is_directed_acyclic_graph(self.graph)
 
     def iter_nodes(self) -> Iterator[NodeView]:
         return iter(self.nodes.values())
@@ -114,7 +166,7 @@ def upstream(graph: nx.DiGraph, sources: list[str]) -> set[str]:
     """The given nodes and every node they depend on (iterative, no recursion limit)."""
     seen = set(sources)
     stack = list(sources)
-    pred = graph.pred
+    pred = graph._pred  # the predecessor dicts themselves: no view object per visit
     while stack:
         node = stack.pop()
         for parent in pred[node]:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import difflib
 from typing import Iterator
 
+from ..catalog.names import SEARCH_LIMIT, near_miss_index
 from ..checks.context import CheckContext
 from ..diagnostics import Diagnostic, Severity
 from .base import CheckRule, show
@@ -73,6 +73,7 @@ class UnknownInput(CheckRule):
     severity = Severity.WARNING
 
     def check(self, ctx: CheckContext) -> Iterator[Diagnostic]:
+        names, budget = None, [SEARCH_LIMIT]
         for node in ctx.iter_nodes():
             if node.spec is None or node.inputs is None:
                 continue
@@ -86,11 +87,12 @@ class UnknownInput(CheckRule):
                     yield self.at(node, f"`{node.class_type}` has no input `{name}` here; ComfyUI ignores it",
                                   input=name, help=expansion.hints[name])
                     continue
-                close = difflib.get_close_matches(name, [n for n, s in declared.items() if not s.hidden], n=1)
-                help = (f"did you mean `{close[0]}`?" if close else
-                        f"`{node.class_type}` takes: " + ", ".join(f"`{n}`" for n, s in declared.items() if not s.hidden))
+                names = names or near_miss_index(ctx.catalog)
+                close = names.inputs(node.spec).suggest_within(name, budget)
                 if close:
                     help = f"an input with a similar name exists: `{close[0]}`"
+                else:
+                    help = f"`{node.class_type}` takes: " + names.input_listing(node.spec)
                 yield self.at(node, f"`{node.class_type}` has no input `{name}`; ComfyUI ignores it",
                               input=name, help=help)
 

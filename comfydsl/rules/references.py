@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import difflib
 from typing import Iterator
 
 from ..catalog import packs_defining
-from ..catalog.nodes import NodeCatalog, NodeSpec
+from ..catalog.names import SEARCH_LIMIT, CatalogNames, NearMiss, near_miss_index
+from ..catalog.nodes import NodeSpec
 from ..checks.context import CheckContext
 from ..diagnostics import Diagnostic
 from ..workflow.document import json_kind
@@ -43,13 +43,14 @@ class UnknownClassType(CheckRule):
     lenient_when_unused = False
 
     def check(self, ctx: CheckContext) -> Iterator[Diagnostic]:
-        display = None
+        hints: dict[str, str] = {}  # one search per unknown name, however many nodes use it
+        budget = [SEARCH_LIMIT]
         for node in ctx.iter_nodes():
             if node.class_type is None or node.spec is not None:
                 continue
-            if display is None:
-                display = ctx.catalog.display_names()
-            hint = _suggest(node.class_type, ctx.catalog, display)
+            hint = hints.get(node.class_type)
+            if hint is None:
+                hint = hints[node.class_type] = _suggest(node.class_type, near_miss_index(ctx.catalog), budget)
             notes: tuple[str, ...] = ()
             if hint != _CATALOG_HINT and not packs_defining(node.class_type):
                 notes = (_CATALOG_HINT,)
@@ -60,7 +61,7 @@ class UnknownClassType(CheckRule):
 _CATALOG_HINT = "if this class comes from a custom node pack, load the worker's catalogue with `--catalog`"
 
 
-def _suggest(name: str, catalog: NodeCatalog, display: dict[str, str]) -> str:
+def _suggest(name: str, index: CatalogNames, budget: list[int]) -> str:
     packs = packs_defining(name)
     if len(packs) == 1:
         return (f"the shipped catalogue pack `{packs[0]}` defines `{name}`: add `--catalog {packs[0]}` "
@@ -68,12 +69,12 @@ def _suggest(name: str, catalog: NodeCatalog, display: dict[str, str]) -> str:
     if packs:
         names = ", ".join(f"`{p}`" for p in packs)
         return f"the shipped catalogue packs {names} define `{name}`: add the worker's one with `--catalog NAME`"
-    lowered = {n.lower(): n for n in catalog}
+    lowered = index.lowered
     if name.lower() in lowered:
         return f"class names are case-sensitive: use `{lowered[name.lower()]}`"
-    if name in display:
-        return f"`{name}` is a display name; the class is `{display[name]}`"
-    close = difflib.get_close_matches(name, list(catalog), n=2, cutoff=0.75)
+    if name in index.display:
+        return f"`{name}` is a display name; the class is `{index.display[name]}`"
+    close = index.classes.suggest_within(name, budget)
     if close:
         names = " or ".join(f"`{c}`" for c in close)
         return f"a node class with a similar name exists: {names}"
@@ -123,14 +124,14 @@ class DanglingLink(CheckRule):
     comfy_error = "exception_during_inner_validation"
 
     def check(self, ctx: CheckContext) -> Iterator[Diagnostic]:
-        ids = None
+        ids, budget = None, []
         for node in ctx.iter_nodes():
             for link in node.links:
                 if link.source in ctx.nodes:
                     continue
                 if ids is None:
-                    ids = list(ctx.nodes)
-                close = difflib.get_close_matches(link.source, ids, n=1, cutoff=0.6)
+                    ids, budget = NearMiss(ctx.nodes, n=1, cutoff=0.6), [SEARCH_LIMIT]
+                close = ids.suggest_within(link.source, budget)
                 help = f"a node with a similar id exists: `{close[0]}`" if close else "link to an existing node id"
                 yield self.at(node, f"input `{link.input}` links to node `{link.source}`, which does not exist",
                               input=link.input, help=help, source=link.source)

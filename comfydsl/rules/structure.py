@@ -32,6 +32,8 @@ class DependencyCycle(CheckRule):
     comfy_error = "prompt_outputs_failed_validation"
 
     def check(self, ctx: CheckContext) -> Iterator[Diagnostic]:
+        if ctx.is_acyclic():
+            return
         graph = ctx.graph
         for component in nx.strongly_connected_components(graph):
             if len(component) == 1:

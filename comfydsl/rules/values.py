@@ -8,8 +8,7 @@ ComfyUI converts literals before it checks them (`int()` for INT, `float()` for 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any, Iterator, NamedTuple
 
 from ..catalog.nodes import InputSpec
 from ..checks.context import CheckContext
@@ -17,9 +16,11 @@ from ..diagnostics import Diagnostic, Severity
 from .base import CheckRule, show
 
 
-@dataclass(frozen=True, slots=True)
-class Conversion:
-    """What ComfyUI makes of a literal: the value, or why it fails, and whether it changed."""
+class Conversion(NamedTuple):
+    """What ComfyUI makes of a literal: the value, or why it fails, and whether it changed.
+
+    (A named tuple: several rules convert every literal, so it is kept cheap to build.)
+    """
 
     ok: bool
     value: Any = None
@@ -95,6 +96,10 @@ def _what(value: Any) -> str:
 
 def literal_inputs(ctx: CheckContext) -> Iterator[tuple[Any, Any, str, Any]]:
     """(node, input spec, name, value) for every literal on a declared, non-hidden input."""
+    return iter(ctx.shared(literal_inputs, lambda c: list(_literal_inputs(c))))
+
+
+def _literal_inputs(ctx: CheckContext) -> Iterator[tuple[Any, Any, str, Any]]:
     for node in ctx.iter_nodes():
         if node.spec is None or node.inputs is None:
             continue

@@ -19,14 +19,18 @@ from __future__ import annotations
 import bisect
 import json
 import re
-from dataclasses import dataclass, replace
-from typing import Any, Callable, Iterable
+from dataclasses import replace
+from itertools import accumulate, repeat
+from operator import add
+from typing import Any, Callable, Iterable, NamedTuple
 
 from ..diagnostics import Diagnostic, Location, Span
 
 _WS = re.compile(r"[ \t\n\r]*")
 _PATH_PART = re.compile(r"\.([^.[]+)|\['((?:[^'\\]|\\.)*)'\]|\[(-?\d+)\]")
 _DECODER = json.JSONDecoder()
+#: The decoder's scanner itself: one value at an offset, without `raw_decode`'s extra steps.
+_scan_once: Callable[[str, int], tuple[Any, int]] = getattr(_DECODER, "scan_once")
 _scanstring: Callable[[str, int], tuple[str, int]] = getattr(json.decoder, "scanstring")
 
 
@@ -36,12 +40,12 @@ def _after_ws(text: str, pos: int) -> int:
     return found.end() if found is not None else pos
 
 
-@dataclass(frozen=True, slots=True)
-class Member:
+class Member(NamedTuple):
     """One member of a JSON object (or one element of an array): offsets into the text.
 
     `key_start`/`key_end` cover the quoted key (for array elements they equal the value's);
-    `value_start`/`value_end` cover the value. Ends are exclusive.
+    `value_start`/`value_end` cover the value. Ends are exclusive. (A named tuple: one is
+    made for every member of a scanned container, so it is kept cheap to build.)
     """
 
     key_start: int
@@ -70,7 +74,8 @@ class JsonPositions:
     def line_col(self, offset: int) -> tuple[int, int]:
         """1-based line and column (in characters) of a 0-based offset."""
         if self._lines is None:
-            self._lines = [0] + [m.end() for m in re.finditer("\n", self.text)]
+            # the offset where each line starts, from the lengths of the lines (all in C)
+            self._lines = list(accumulate(map(add, map(len, self.text.split("\n")), repeat(1)), initial=0))
         line = bisect.bisect_right(self._lines, offset) - 1
         return line + 1, offset - self._lines[line] + 1
 
@@ -134,25 +139,32 @@ class JsonPositions:
 
     def _scan_object(self, start: int) -> dict[Any, list[Member]] | None:
         text = self.text
+        size = len(text)
+        scan_value = self._skip
+        blank = _WS.match  # always matches (maybe nothing): `.end()` is the next token
         out: dict[Any, list[Member]] = {}
-        pos = _after_ws(text, start + 1)
+        pos = blank(text, start + 1).end()  # type: ignore[union-attr]
         if text.startswith("}", pos):
             return out
-        while pos < len(text) and text[pos] == '"':
+        while pos < size and text[pos] == '"':
             key_start = pos
             key, key_end = _scanstring(text, pos + 1)
-            pos = _after_ws(text, key_end)
+            pos = blank(text, key_end).end()  # type: ignore[union-attr]
             if not text.startswith(":", pos):
                 return out
-            value_start = _after_ws(text, pos + 1)
-            value_end = self._skip(value_start)
+            value_start = blank(text, pos + 1).end()  # type: ignore[union-attr]
+            value_end = scan_value(value_start)
             if value_end is None:
                 return out
-            out.setdefault(key, []).append(Member(key_start, key_end, value_start, value_end))
-            pos = _after_ws(text, value_end)
+            found = out.get(key)
+            if found is None:
+                out[key] = [Member(key_start, key_end, value_start, value_end)]
+            else:
+                found.append(Member(key_start, key_end, value_start, value_end))
+            pos = blank(text, value_end).end()  # type: ignore[union-attr]
             if not text.startswith(",", pos):
                 break
-            pos = _after_ws(text, pos + 1)
+            pos = blank(text, pos + 1).end()  # type: ignore[union-attr]
         return out
 
     def _scan_array(self, start: int) -> dict[Any, list[Member]] | None:
@@ -177,9 +189,10 @@ class JsonPositions:
         return out
 
     def _skip(self, start: int) -> int | None:
+        """The end of the JSON value at `start` (decoded by the C scanner), or None."""
         try:
-            return _DECODER.raw_decode(self.text, start)[1]
-        except (ValueError, RecursionError):
+            return _scan_once(self.text, start)[1]
+        except (StopIteration, ValueError, RecursionError):
             return None
 
 
@@ -245,11 +258,17 @@ def attach_spans(diagnostics: list[Diagnostic], text: str, *, path: str | None,
     """
     positions = JsonPositions(text, envelope, path)
 
+    found: dict[str | None, Span | None] = {}  # findings often share a path (a node, its inputs)
+
     def where(location: Location) -> Location:
         if location.span is not None:
             return location
-        keys = parse_json_path(location.json_path) if location.json_path else ()
-        span = locate(positions, keys or ()) if keys is not None else root_span(positions)
+        json_path = location.json_path
+        if json_path in found:
+            span = found[json_path]
+        else:
+            keys = parse_json_path(json_path) if json_path else ()
+            span = found[json_path] = locate(positions, keys or ()) if keys is not None else root_span(positions)
         return replace(location, span=span)
 
     for diag in diagnostics:

@@ -1,0 +1,54 @@
+"""The JSON renderer writes exactly what `json.dumps(indent=2)` writes, only faster."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from comfydsl.lint import lint_text
+from comfydsl.render import LintRun
+from comfydsl.render.json import dumps_indented, render, to_dict
+from tests.support import CASES
+
+_leaves = st.none() | st.booleans() | st.integers() | st.floats() | st.text()
+_values = st.recursive(
+    _leaves,
+    lambda inner: st.lists(inner, max_size=4) | st.tuples(inner, inner)
+    | st.dictionaries(st.text(max_size=5), inner, max_size=4),
+    max_leaves=30,
+)
+
+
+def _reference(value: object) -> str:
+    return json.dumps(value, indent=2, ensure_ascii=False, default=str)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_values)
+def test_same_text_as_json_dumps(value: object) -> None:
+    assert dumps_indented(value) == _reference(value)
+
+
+def test_unusual_values_fall_back_to_the_json_module() -> None:
+    for value in ({1: "a"}, [math.nan, math.inf], {"p": Path("x")}, "\ud800", {"a": [[[]]], "b": {}}):
+        assert dumps_indented(value) == _reference(value)
+    deep: list = []
+    for _ in range(300):
+        deep = [deep]
+    assert dumps_indented(deep) == _reference(deep)
+
+
+def test_a_real_run_renders_as_before() -> None:
+    results = []
+    for path in sorted(CASES.glob("*.json")):
+        case = json.loads(path.read_text(encoding="utf-8"))
+        text = case.get("workflow_text") or json.dumps(case["workflow"], indent=1)
+        results.append(lint_text(text, path.name))
+    run = LintRun(results, models_checked=False)
+    assert len(run.diagnostics()) > 100
+    assert render(run) == _reference(to_dict(run)) + "\n"
+    assert render(LintRun([])) == _reference(to_dict(LintRun([]))) + "\n"
