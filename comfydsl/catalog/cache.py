@@ -86,7 +86,7 @@ def cached_file(path: str, build: Callable[[bytes], T], *, kind: str = "catalog"
     digest.update(_version_stamp(build))
     key = digest.hexdigest()
     if key in _memory:
-        return _memory[key]  # type: ignore[no-any-return]
+        return _memory[key]
     folder = cache_dir()
     entry = folder / f"{kind}-{key}.pickle" if folder is not None else None
     value: Any = _read_entry(entry) if entry is not None else None
@@ -97,7 +97,7 @@ def cached_file(path: str, build: Callable[[bytes], T], *, kind: str = "catalog"
     if len(_memory) >= MEMORY_LIMIT:
         _memory.pop(next(iter(_memory)))
     _memory[key] = value
-    return value  # type: ignore[no-any-return]
+    return value
 
 
 def _read_entry(entry: Path) -> Any:
