@@ -5,15 +5,19 @@ from comfydsl.dsl.decompile import decompile
 text = decompile(workflow, catalog, params=["seed", "text"])
 ```
 
-Every node becomes one statement, in dependency order (a stable topological sort that
-follows the node ids). Variables are named after `_meta.title` (made into identifiers) or,
-without a title, after the class (`ksampler`, `ksampler_2`). `@id` is written only where
-the recipe's default numbering would give another id, `@title` only where the title is
-not the default one. Links read `ckpt.CLIP`, or just `ckpt` when the node has one output.
+Every node becomes one statement, in the workflow's own order when that order lets each
+statement use earlier nodes only (else a stable topological sort that keeps it as far as it
+can). Inputs keep their order. Variables are named after `_meta.title` (made into
+identifiers) or, without a title, after the class (`ksampler`, `ksampler_2`). `@id` is
+written only where the recipe's default numbering would give another id; `@title("...")`
+only where the title is not the variable's name, and `@title()` where a node that a
+variable names has no title at all. Links read `ckpt.CLIP`, or just `ckpt` when the node
+has one output. Input names that are not bare names are quoted: `"input_blocks.0."=1.0`.
 
-What a recipe cannot say exactly (malformed links, cycles, `null` values, input names
-that are not identifiers, extra node keys...) is refused with a `DecompileError` listing
-every problem, rather than written as a recipe that would compile to something else.
+The recipe compiles back to the same JSON, byte for byte. What a recipe cannot say
+exactly (malformed links, cycles, `null` values, a node without `inputs`, extra node
+keys...) is refused with a `DecompileError` listing every problem, rather than written as a
+recipe that would compile to something else.
 """
 
 from __future__ import annotations
@@ -27,7 +31,8 @@ from typing import Any, Iterable, Mapping
 from ..errors import RecipeError
 from ..workflow.links import is_link, iter_links
 from .fmt import format_source
-from .syntax import DECORATOR_ID, DECORATOR_TITLE, NODE, RESERVED, boolean, is_identifier, is_name, quote, type_of
+from .syntax import (DECORATOR_ID, DECORATOR_ORDER, DECORATOR_TITLE, NODE, RESERVED, boolean, is_identifier, is_name, key_text, quote,
+                     type_of)
 
 _HEADER = "# Decompiled by comfydsl{source}."
 
@@ -51,6 +56,7 @@ class _Stmt:
     title: str | None
     var: str | None = None
     pin_id: bool = False
+    order: int | None = None  # `@order(n)`: the node's place in the workflow, when statements cannot follow it
     lifted: dict[str, str] = field(default_factory=dict)  # input -> parameter name
 
 
@@ -106,17 +112,13 @@ def decompile(workflow: Mapping[str, Any], catalog: Any = None, *, params: Itera
     defaults. Raises DecompileError when the recipe could not reproduce the workflow:
     with `verify` (the default) the recipe is lowered again and compared with the input.
     """
-    from ..workflow.document import classify
-
-    doc = classify(dict(workflow))
-    if doc.workflow is None:
-        raise DecompileError([d.message for d in doc.diagnostics] or ["not a workflow"])
+    nodes = workflow_of(workflow)
     if catalog is None:
         from ..catalog import builtin_catalog
 
         catalog = builtin_catalog()
     problems: list[str] = []
-    stmts = _read_nodes(doc.workflow, catalog, problems)
+    stmts = _read_nodes(nodes, catalog, problems)
     if not problems:
         stmts = _order(stmts, problems)
     if problems:
@@ -130,17 +132,27 @@ def decompile(workflow: Mapping[str, Any], catalog: Any = None, *, params: Itera
     header = _HEADER.format(source=f" from {source}" if source else "")
     text = format_source(header + "\n\n" + "\n".join(lines) + "\n")
     if verify:
-        _verify(text, doc.workflow, catalog)
+        _verify(text, nodes, catalog)
     return text
+
+
+def workflow_of(document: Any) -> Mapping[str, Any]:
+    """The nodes of a decoded document: a bare API workflow, a RunPod `/run` body or a
+    `POST /prompt` body (what `lint` accepts); DecompileError says why anything else is not."""
+    from ..workflow.document import classify
+
+    if not isinstance(document, Mapping):
+        raise TypeError(f"decompile() takes a workflow dict, not {type(document).__name__}")
+    doc = classify(dict(document))
+    if doc.workflow is None:
+        raise DecompileError([d.message for d in doc.diagnostics] or ["not a workflow"])
+    return doc.workflow
 
 
 def _read_nodes(workflow: Mapping[str, Any], catalog: Any, problems: list[str]) -> dict[str, _Stmt]:
     stmts: dict[str, _Stmt] = {}
     for node_id, raw in workflow.items():
         where = f"node `{node_id}`"
-        if not node_id:
-            problems.append("a node has an empty id")
-            continue
         if not isinstance(raw, Mapping):
             problems.append(f"{where} is not an object")
             continue
@@ -148,6 +160,8 @@ def _read_nodes(workflow: Mapping[str, Any], catalog: Any, problems: list[str]) 
         if extra:
             problems.append(f"{where} has key(s) a recipe cannot carry: {', '.join(extra)}")
         cls = raw.get("class_type")
+        if "inputs" not in raw:
+            problems.append(f"{where} has no `inputs` object (a recipe always writes one; ComfyUI needs it)")
         inputs = raw.get("inputs", {})
         meta = raw.get("_meta", {})
         if not isinstance(cls, str) or not cls:
@@ -169,9 +183,6 @@ def _read_nodes(workflow: Mapping[str, Any], catalog: Any, problems: list[str]) 
                 title = None
             elif title == "":
                 problems.append(f"{where}: `_meta.title` is empty, which `@title` cannot write")
-        for name in inputs:
-            if not is_identifier(name):
-                problems.append(f"{where}: input name `{name}` is not an identifier, so a recipe cannot set it")
         stmts[str(node_id)] = _Stmt(str(node_id), cls, dict(inputs), title)
     for stmt in stmts.values():
         for name, value in stmt.inputs.items():
@@ -194,7 +205,7 @@ def _check_link(stmt: _Stmt, name: str, value: list, stmts: Mapping[str, _Stmt],
         problems.append(f"{where} links to node `{source}`, which does not exist")
         return
     spec = catalog.get(stmts[source].class_type)
-    if index < 0 or (spec is not None and index >= len(spec.outputs)):
+    if spec is not None and not -len(spec.outputs) <= index < len(spec.outputs):
         problems.append(f"{where} links to output {index} of node `{source}` "
                         f"(`{stmts[source].class_type}`), which has no such output")
 
@@ -206,9 +217,9 @@ def _links(stmt: _Stmt) -> Iterable[tuple[str, str, int]]:
 def _order(stmts: dict[str, _Stmt], problems: list[str]) -> dict[str, _Stmt]:
     import networkx as nx  # type: ignore[import-untyped]
 
-    from ..workflow.links import sorted_ids
-
-    position = {node_id: i for i, node_id in enumerate(sorted_ids(stmts))}
+    position = {node_id: i for i, node_id in enumerate(stmts)}  # the workflow's own order
+    if all(position[source] < position[stmt.node_id] for stmt in stmts.values() for _, source, _ in _links(stmt)):
+        return stmts  # already in an order a recipe can follow: keep it
     graph = nx.DiGraph()
     graph.add_nodes_from(stmts)
     for stmt in stmts.values():
@@ -216,6 +227,8 @@ def _order(stmts: dict[str, _Stmt], problems: list[str]) -> dict[str, _Stmt]:
             graph.add_edge(source, stmt.node_id)
     try:
         order = list(nx.lexicographical_topological_sort(graph, key=position.__getitem__))
+        for place, node_id in enumerate(stmts, 1):  # the statements cannot keep the workflow's order
+            stmts[node_id].order = place
     except nx.NetworkXUnfeasible:
         cycle = nx.find_cycle(graph)
         path = " -> ".join(f"`{a}`" for a, _ in cycle) + f" -> `{cycle[0][0]}`"
@@ -227,22 +240,35 @@ def _order(stmts: dict[str, _Stmt], problems: list[str]) -> dict[str, _Stmt]:
 def _name_variables(stmts: dict[str, _Stmt], catalog: Any, params: list[str]) -> None:
     used = set(RESERVED) | set(params) | set(catalog)
     consumed = {source for stmt in stmts.values() for _, source, _ in _links(stmt)}
+    suffix: dict[str, int] = {}  # base -> the last suffix tried, so naming stays linear
     for stmt in stmts.values():
         if stmt.node_id not in consumed:
             continue  # a bare call: nothing refers to it
         base = to_identifier(stmt.title) if stmt.title else to_identifier(stmt.class_type)
-        name, n = base, 1
-        while name in used:
+        stmt.var = unique_name(base, used, suffix)
+
+
+def unique_name(base: str, used: set[str], suffix: dict[str, int]) -> str:
+    """`base`, or `base_2`, `base_3`... the first not in `used` (which it joins); `suffix`
+    remembers where each base got to, so n names of one base cost O(n), not O(n^2)."""
+    name = base
+    n = suffix.get(base, 1)
+    if n > 1 or name in used:
+        while True:
             n += 1
             name = f"{base}_{n}"
-        used.add(name)
-        stmt.var = name
+            if name not in used:
+                break
+    suffix[base] = n
+    used.add(name)
+    return name
 
 
 def _lift_params(stmts: dict[str, _Stmt], params: list[str], problems: list[str]) -> list[str]:
     """Replace the named inputs by parameters; returns the `param` lines."""
     lines: list[str] = []
     taken = {s.var for s in stmts.values() if s.var}
+    suffix: dict[str, int] = {}
     for input_name in params:
         if not is_identifier(input_name):
             problems.append(f"--params: `{input_name}` is not a valid parameter name")
@@ -262,11 +288,7 @@ def _lift_params(stmts: dict[str, _Stmt], params: list[str], problems: list[str]
                     stmt.lifted[input_name] = names[i]
                     break
             else:
-                name, n = input_name, 1
-                while name in taken:
-                    n += 1
-                    name = f"{input_name}_{n}"
-                taken.add(name)
+                name = unique_name(input_name, taken, suffix)
                 values.append(value)
                 names.append(name)
                 stmt.lifted[input_name] = name
@@ -326,8 +348,11 @@ def _emit(stmts: dict[str, _Stmt], declarations: list[str], catalog: Any, proble
         decorators = []
         if stmt.pin_id:
             decorators.append(f"@{DECORATOR_ID}({quote(stmt.node_id)})")
-        if stmt.title is not None and stmt.title != default_title(stmt.var, stmt.class_type):
-            decorators.append(f"@{DECORATOR_TITLE}({quote(stmt.title)})")
+        if stmt.order is not None:
+            decorators.append(f"@{DECORATOR_ORDER}({stmt.order})")
+        if stmt.title != default_title(stmt.var, stmt.class_type):
+            # `@title()`: a node that a variable names, but that has no title in the workflow
+            decorators.append(f"@{DECORATOR_TITLE}({'' if stmt.title is None else quote(stmt.title)})")
         if decorators:
             lines.append(" ".join(decorators))
         args = _arguments(stmt, stmts, catalog, problems)
@@ -345,11 +370,8 @@ def default_title(var: str | None, class_type: str) -> str | None:
 
 
 def _arguments(stmt: _Stmt, stmts: Mapping[str, _Stmt], catalog: Any, problems: list[str]) -> list[str]:
-    spec = catalog.get(stmt.class_type)
-    order = [n for n in (spec.inputs if spec else ()) if n in stmt.inputs]
-    order += [n for n in stmt.inputs if n not in order]
     args = []
-    for name in order:
+    for name in stmt.inputs:  # in the workflow's order
         value = stmt.inputs[name]
         if name in stmt.lifted:
             text = stmt.lifted[name]
@@ -357,13 +379,13 @@ def _arguments(stmt: _Stmt, stmts: Mapping[str, _Stmt], catalog: Any, problems: 
             text = _reference(stmts[value[0]], value[1], catalog)
         else:
             text = literal(value, f"node `{stmt.node_id}` input `{name}`", problems)
-        args.append(f"{name}={text}")
+        args.append(f"{key_text(name)}={text}")
     return args
 
 
 def _reference(source: _Stmt, index: int, catalog: Any) -> str:
     spec = catalog.get(source.class_type)
-    if spec is None:  # an unknown class: its outputs are known by index only
+    if spec is None or index < 0:  # an unknown class: its outputs are known by index only
         return f"{source.var}[{index}]"
     outputs = spec.outputs
     if len(outputs) == 1:
@@ -391,11 +413,12 @@ def _verify(text: str, workflow: Mapping[str, Any], catalog: Any) -> None:
         raise DecompileError(problems)
 
 
-def compare_workflows(original: Mapping[str, Any], rebuilt: Mapping[str, Any]) -> list[str]:
-    """Where `rebuilt` differs from `original`: ids, classes, inputs (type-strict) and titles.
-
-    A node without `_meta.title` may gain one (a recipe names every node it refers to).
-    """
+def compare_workflows(original: Mapping[str, Any], rebuilt: Mapping[str, Any], *, exact: bool = False) -> list[str]:
+    """Where `rebuilt` differs from `original`: ids, classes, inputs (type-strict, in order)
+    and titles. With `exact`, also anything else that keeps the two JSON texts from being
+    identical: the order of the nodes, or of `class_type`/`inputs`/`_meta` inside a node,
+    which a recipe follows only when the workflow's node order lets each node use earlier
+    ones."""
     problems = []
     if set(original) != set(rebuilt):
         missing = sorted(set(original) - set(rebuilt))
@@ -406,12 +429,27 @@ def compare_workflows(original: Mapping[str, Any], rebuilt: Mapping[str, Any]) -
         other = rebuilt[node_id]
         if node.get("class_type") != other.get("class_type"):
             problems.append(f"node `{node_id}` would become a `{other.get('class_type')}`")
-        if not same_value(node.get("inputs", {}), other.get("inputs", {})):
-            problems.append(f"node `{node_id}` would get other inputs: {other.get('inputs')!r}")
-        title = (node.get("_meta") or {}).get("title")
-        if title is not None and title != (other.get("_meta") or {}).get("title"):
+        if ("inputs" in node) != ("inputs" in other) or not same_value(node.get("inputs", {}), other.get("inputs", {})):
+            problems.append(f"node `{node_id}` would get other inputs: {_short(other.get('inputs'))}")
+        elif list(node.get("inputs", {})) != list(other.get("inputs", {})):
+            problems.append(f"node `{node_id}` would get its inputs in another order")
+        title = (node.get("_meta") or {}).get("title") if isinstance(node.get("_meta"), Mapping) else None
+        if title != (other.get("_meta") or {}).get("title"):
             problems.append(f"node `{node_id}` would get another title")
+    if exact and not problems and _json(original) != _json(rebuilt):
+        problems.append("the recipe would write the same nodes in another order")
     return problems
+
+
+def _json(value: Any) -> str:
+    import json
+
+    return json.dumps(value, ensure_ascii=False, allow_nan=True)
+
+
+def _short(value: Any, limit: int = 200) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def same_value(a: Any, b: Any) -> bool:

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Iterator, Mapping
 from ..diagnostics import Diagnostic, Location, Span, sort_diagnostics
 from ..errors import CompileError
 from ..workflow.envelopes import wrap
-from ..workflow.links import is_link, sorted_ids
+from ..workflow.links import is_link
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..catalog.models import ModelCatalog
@@ -286,8 +286,9 @@ class Graph:
 
     # -- output ----------------------------------------------------------------------
     def to_workflow(self) -> dict[str, Any]:
-        """The API-format dict, nodes in id order, without checking."""
-        return {node_id: self.nodes[node_id].to_api() for node_id in sorted_ids(self.nodes)}
+        """The API-format dict, nodes in the order they were added (a recipe's statement order,
+        a loaded workflow's own order), without checking."""
+        return {node_id: node.to_api() for node_id, node in self.nodes.items()}
 
     def envelope(self, workflow: dict[str, Any], envelope: str | None = None) -> dict[str, Any]:
         """Wrap a workflow: `None`/`"none"` bare, `"runpod"` a RunPod body, `"prompt"` a `/prompt` body."""

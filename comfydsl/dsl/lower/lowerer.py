@@ -74,6 +74,12 @@ class Lowerer(Scopes, Expressions, Nodes, Files):
                 what = "parameter" if rule is R.UNUSED_PARAMETER else "variable"
                 self.diagnostics.append(rule.at(span, f"{what} `{name}` is never used",
                                                 help=f"use it, remove it, or name it `_{name}`", name=name))
+        if self.order:
+            # `@order(n)` nodes first, by n; the others after them in statement order
+            rest = len(self.order) + 1
+            ranked = sorted(self.graph.nodes.items(), key=lambda item: self.order.get(item[0], rest))
+            self.graph.nodes.clear()
+            self.graph.nodes.update(ranked)
         self.graph.images.update(
             {name: b64(data) for name, data in self.attachments.data.items()})
         return Lowered(self.graph, dedupe(self.diagnostics), self.tainted, self.call_sites)
