@@ -103,6 +103,23 @@ def literal(value: Any, where: str, problems: list[str]) -> str:
     return "0"
 
 
+def check_value(value: Any, where: str, problems: list[str]) -> None:
+    """What `literal` would append to `problems`, without writing the text."""
+    if isinstance(value, (bool, int, str)):
+        return
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            problems.append(f"{where} is {value!r}, which a recipe cannot write")
+    elif isinstance(value, list):
+        for item in value:
+            check_value(item, where, problems)
+    elif isinstance(value, Mapping):
+        for item in value.values():
+            check_value(item, where, problems)
+    else:
+        literal(value, where, problems)
+
+
 # -- the decompiler -----------------------------------------------------------------------
 def decompile(workflow: Mapping[str, Any], catalog: Any = None, *, params: Iterable[str] = (),
               source: str | None = None, verify: bool = True) -> str:
@@ -130,10 +147,57 @@ def decompile(workflow: Mapping[str, Any], catalog: Any = None, *, params: Itera
     if problems:
         raise DecompileError(problems)
     header = _HEADER.format(source=f" from {source}" if source else "")
-    text = format_source(header + "\n\n" + "\n".join(lines) + "\n")
+    layout = _Layout("\n".join(lines) + "\n")
     if verify:
-        _verify(text, nodes, catalog)
-    return text
+        _verify(header + "\n\n" + layout.short, layout.stand_in(nodes) if layout.kept else nodes, catalog)
+    return header + "\n\n" + layout.text
+
+
+#: A string literal as `quote` writes it.
+_STRING = re.compile(r'"[^"\\\n]*(?:\\.[^"\\\n]*)*"')
+#: Literals longer than this are set aside while the text is formatted.
+_LONG = 200
+
+
+class _Layout:
+    """The recipe body in `fmt`'s layout. Long string literals are swapped for placeholders
+    of a fixed, still-long size first (the layout only needs to know they are long), so that
+    formatting, and the check that lowers the recipe again, cost the same for a 10 MB prompt
+    as for a short one. `short` is the text with placeholders, `text` the real one."""
+
+    def __init__(self, body: str) -> None:
+        self.kept: dict[str, str] = {}  # literal -> placeholder literal
+
+        def hold(match: re.Match[str]) -> str:
+            literal = match.group()
+            if len(literal) <= _LONG:
+                return literal
+            if literal not in self.kept:
+                self.kept[literal] = f'"@decompile-literal-{len(self.kept)}@' + "_" * _LONG + '"'
+            return self.kept[literal]
+
+        self.short = format_source(_STRING.sub(hold, body))
+        self.text = self.short
+        if self.kept:
+            back = {placeholder: literal for literal, placeholder in self.kept.items()}
+            self.text = re.sub(r'"@decompile-literal-\d+@_+"', lambda m: back[m.group()], self.short)
+
+    def stand_in(self, value: Any) -> Any:
+        """`value` with each long string that the text holds as a placeholder replaced by the
+        placeholder's value, after checking that the literal reads back as the string."""
+        if isinstance(value, str):
+            if len(value) * 6 + 2 < _LONG or not self.kept:
+                return value
+            literal = quote(value)
+            placeholder = self.kept.get(literal)
+            if placeholder is None:
+                return value
+            return placeholder[1:-1]
+        if isinstance(value, list):
+            return [self.stand_in(v) for v in value]
+        if isinstance(value, Mapping):
+            return {k: self.stand_in(v) for k, v in value.items()}
+        return value
 
 
 def workflow_of(document: Any) -> Mapping[str, Any]:
@@ -181,15 +245,13 @@ def _read_nodes(workflow: Mapping[str, Any], catalog: Any, problems: list[str]) 
             if title is not None and not isinstance(title, str):
                 problems.append(f"{where}: `_meta.title` is not a string")
                 title = None
-            elif title == "":
-                problems.append(f"{where}: `_meta.title` is empty, which `@title` cannot write")
         stmts[str(node_id)] = _Stmt(str(node_id), cls, dict(inputs), title)
     for stmt in stmts.values():
         for name, value in stmt.inputs.items():
             if type(value) is list:
                 _check_link(stmt, name, value, stmts, catalog, problems)
             else:
-                literal(value, f"node `{stmt.node_id}` input `{name}`", problems)
+                check_value(value, f"node `{stmt.node_id}` input `{name}`", problems)
     return stmts
 
 
@@ -217,6 +279,11 @@ def _links(stmt: _Stmt) -> Iterable[tuple[str, str, int]]:
 def _order(stmts: dict[str, _Stmt], problems: list[str]) -> dict[str, _Stmt]:
     import networkx as nx  # type: ignore[import-untyped]
 
+    from ..workflow.links import sorted_ids
+
+    if list(stmts) != sorted_ids(stmts):  # not ComfyUI's id order: `@order(n)` keeps the workflow's
+        for place, node_id in enumerate(stmts, 1):
+            stmts[node_id].order = place
     position = {node_id: i for i, node_id in enumerate(stmts)}  # the workflow's own order
     if all(position[source] < position[stmt.node_id] for stmt in stmts.values() for _, source, _ in _links(stmt)):
         return stmts  # already in an order a recipe can follow: keep it
@@ -227,8 +294,6 @@ def _order(stmts: dict[str, _Stmt], problems: list[str]) -> dict[str, _Stmt]:
             graph.add_edge(source, stmt.node_id)
     try:
         order = list(nx.lexicographical_topological_sort(graph, key=position.__getitem__))
-        for place, node_id in enumerate(stmts, 1):  # the statements cannot keep the workflow's order
-            stmts[node_id].order = place
     except nx.NetworkXUnfeasible:
         cycle = nx.find_cycle(graph)
         path = " -> ".join(f"`{a}`" for a, _ in cycle) + f" -> `{cycle[0][0]}`"

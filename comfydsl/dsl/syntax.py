@@ -51,7 +51,7 @@ IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 ESCAPES: dict[str, str] = {"\\": "\\", "'": "'", '"': '"', "n": "\n", "r": "\r", "t": "\t", "b": "\b",
                            "f": "\f", "0": "\0", "/": "/", "\n": ""}
 #: Characters that `quote` writes as a short escape.
-_QUOTE_ESCAPES = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+_QUOTE_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"}
 #: The quotes of triple-quoted strings.
 LONG_QUOTES = ('"""', "'''")
 
@@ -106,21 +106,20 @@ def decode_string(token: str) -> str:
     return "".join(out)
 
 
-#: The characters `quote` escapes.
-_NEEDS_ESCAPE = re.compile(r'["\\\x00-\x1f\x7f\ud800-\udfff]')
-
-
-def _escape(match: re.Match[str]) -> str:
-    ch = match.group()
-    return _QUOTE_ESCAPES.get(ch) or f"\\u{ord(ch):04x}"
+#: Characters `quote` writes as `\\uXXXX`: other control characters and lone surrogates.
+_OTHER_ESCAPES = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 
 
 def quote(text: str) -> str:
     """The canonical literal for `text`: double quotes, `\\" \\\\ \\n \\r \\t` and `\\uXXXX`
     for other control characters and lone surrogates; everything else as it is. Linear in
-    the text, with one copy (a 10 MB prompt is quoted in milliseconds)."""
-    return '"' + _NEEDS_ESCAPE.sub(_escape, text) + '"'
-
+    the text (a 10 MB prompt is quoted in a fraction of a second)."""
+    for char, short in _QUOTE_ESCAPES.items():  # backslash first: the others add backslashes
+        if char in text:
+            text = text.replace(char, short)
+    if _OTHER_ESCAPES.search(text):
+        text = _OTHER_ESCAPES.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    return '"' + text + '"'
 
 
 def boolean(value: bool) -> str:

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Iterator, Mapping
 from ..diagnostics import Diagnostic, Location, Span, sort_diagnostics
 from ..errors import CompileError
 from ..workflow.envelopes import wrap
-from ..workflow.links import is_link
+from ..workflow.links import is_link, sorted_ids
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..catalog.models import ModelCatalog
@@ -171,6 +171,8 @@ class Graph:
         self.models = models
         self.nodes: dict[str, Node] = {}
         self.images: dict[str, str] = {}
+        #: write nodes in the order they were added, not in id order (see `to_workflow`)
+        self.keep_order = False
         self._next_id = 1
 
     # -- building -----------------------------------------------------------------
@@ -266,6 +268,7 @@ class Graph:
         if doc.workflow is None:
             raise ValueError(doc.diagnostics[0].message if doc.diagnostics else "not a workflow")
         graph = cls(catalog, models=models)
+        graph.keep_order = True
         for img in doc.images or ():
             if isinstance(img, dict) and isinstance(img.get("name"), str):
                 graph.images[img["name"]] = img.get("image", "")
@@ -286,9 +289,11 @@ class Graph:
 
     # -- output ----------------------------------------------------------------------
     def to_workflow(self) -> dict[str, Any]:
-        """The API-format dict, nodes in the order they were added (a recipe's statement order,
-        a loaded workflow's own order), without checking."""
-        return {node_id: node.to_api() for node_id, node in self.nodes.items()}
+        """The API-format dict, without checking: nodes in id order (as ComfyUI writes them),
+        or in the order they were added when `keep_order` is set (a loaded workflow's own
+        order, or a recipe's `@order(n)`)."""
+        ids = list(self.nodes) if self.keep_order else sorted_ids(self.nodes)
+        return {node_id: self.nodes[node_id].to_api() for node_id in ids}
 
     def envelope(self, workflow: dict[str, Any], envelope: str | None = None) -> dict[str, Any]:
         """Wrap a workflow: `None`/`"none"` bare, `"runpod"` a RunPod body, `"prompt"` a `/prompt` body."""

@@ -75,11 +75,15 @@ class Lowerer(Scopes, Expressions, Nodes, Files):
                 self.diagnostics.append(rule.at(span, f"{what} `{name}` is never used",
                                                 help=f"use it, remove it, or name it `_{name}`", name=name))
         if self.order:
-            # `@order(n)` nodes first, by n; the others after them in statement order
-            rest = len(self.order) + 1
-            ranked = sorted(self.graph.nodes.items(), key=lambda item: self.order.get(item[0], rest))
+            # `@order(n)` nodes first, by n; the others after them in id order
+            from ...workflow.links import sorted_ids
+
+            rest = [node_id for node_id in sorted_ids(self.graph.nodes) if node_id not in self.order]
+            ranked = sorted(self.order, key=self.order.__getitem__) + rest
+            nodes = dict(self.graph.nodes)
             self.graph.nodes.clear()
-            self.graph.nodes.update(ranked)
+            self.graph.nodes.update((node_id, nodes[node_id]) for node_id in ranked)
+            self.graph.keep_order = True
         self.graph.images.update(
             {name: b64(data) for name, data in self.attachments.data.items()})
         return Lowered(self.graph, dedupe(self.diagnostics), self.tainted, self.call_sites)

@@ -49,7 +49,7 @@ class Nodes(LowererBase):
                     found[name] = (value, deco.span)
                 continue
             ok = isinstance(value, str) or (name == DECORATOR_ID and isinstance(value, int) and not isinstance(value, bool))
-            if value is not BAD and (not ok or (str(value) == "" and name != DECORATOR_ID)):
+            if value is not BAD and not ok:
                 kind = "a string or an integer" if name == DECORATOR_ID else "a string"
                 self.error(R.INVALID_DECORATOR, deco.args[0].span, f"`@{name}` takes {kind}")
                 continue
