@@ -64,6 +64,30 @@ def parse_sets(items: list[str] | None) -> dict[str, str]:
     return values
 
 
+STDIN = "-"
+#: How standard input is named in messages.
+STDIN_NAME = "<stdin>"
+
+
+def read_stdin() -> str:
+    """Standard input as UTF-8 text (a BOM dropped); UsageError when it is not UTF-8."""
+    data = sys.stdin.buffer.read()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"{STDIN_NAME}: not UTF-8 text (byte {exc.start})") from None
+
+
+def open_recipe(path: str, **options: Any):
+    """The Recipe named on the command line; `-` reads it from standard input (imports and
+    `file()` paths are then relative to the current folder)."""
+    from ..dsl import Recipe
+
+    if path == STDIN:
+        return Recipe(STDIN_NAME, read_stdin(), **options)
+    return Recipe(path, **options)
+
+
 def write_output(path: str | None, text: str) -> None:
     """Write text to a file atomically (a temporary file renamed over it), or to stdout."""
     if path is None or path == "-":
@@ -112,7 +136,7 @@ def _compile_parser(sub) -> None:
         "compile", help="compile a .comfy recipe to ComfyUI API JSON",
         description="Compile a .comfy recipe into checked ComfyUI API-format workflow JSON. On errors, "
                     "print every diagnostic and exit 1.")
-    parser.add_argument("recipe", metavar="RECIPE", help="the .comfy file")
+    parser.add_argument("recipe", metavar="RECIPE", help="the .comfy file; `-` reads standard input")
     parser.add_argument("-o", "--output", metavar="FILE", help="write the JSON to FILE (atomically); default stdout")
     parser.add_argument("--set", action="append", metavar="NAME=VALUE", dest="set",
                         help="give a recipe parameter a value (repeatable); `true`/`false` for bool")
@@ -128,17 +152,15 @@ def _compile_parser(sub) -> None:
 
 def run_compile(args: argparse.Namespace) -> int:
     """Compile a recipe; print diagnostics to stderr; exit 1 on errors."""
-    from ..dsl import Recipe
-
     values = parse_sets(args.set)
     refuse_input_as_output(args.output, args.recipe)
     if not 0 < args.body_limit < float("inf"):  # nan fails too
         raise UsageError("--body-limit must be a positive number of MB")
     target = load_target_for(args, args.recipe)
-    recipe = Recipe(args.recipe, target=target, envelope=args.envelope,
-                    body_limit=int(args.body_limit * 1_000_000))
+    recipe = open_recipe(args.recipe, target=target, envelope=args.envelope,
+                         body_limit=int(args.body_limit * 1_000_000))
     graph, diagnostics = recipe.build(values)
-    report(diagnostics, args.recipe, recipe.text)
+    report(diagnostics, recipe.path, recipe.text)
     if graph is None or any(d.is_error for d in diagnostics):
         return 1
     write_output(args.output, dump_json(graph.envelope(graph.to_workflow(), args.envelope)))
@@ -149,22 +171,21 @@ def run_compile(args: argparse.Namespace) -> int:
 def _params_parser(sub) -> None:
     parser = sub.add_parser("params", help="list a recipe's parameters",
                             description="List the parameters of a .comfy recipe: names, types and defaults.")
-    parser.add_argument("recipe", metavar="RECIPE", help="the .comfy file")
+    parser.add_argument("recipe", metavar="RECIPE", help="the .comfy file; `-` reads standard input")
     parser.add_argument("--format", choices=("text", "json"), default="text")
     parser.set_defaults(handler=run_params)
 
 
 def run_params(args: argparse.Namespace) -> int:
     """Print the parameters; exit 1 (with the diagnostic) when the recipe does not parse."""
-    from ..dsl import Recipe
     from ..dsl.recipe import syntax_diagnostic
     from ..errors import ParseError
 
-    recipe = Recipe(args.recipe)
+    recipe = open_recipe(args.recipe)
     try:
         params = recipe.params
     except ParseError as exc:
-        report([syntax_diagnostic(exc)], args.recipe, recipe.text)
+        report([syntax_diagnostic(exc)], recipe.path, recipe.text)
         return 1
     if args.format == "json":
         sys.stdout.write(dump_json({"recipe": args.recipe, "params": [p.to_dict() for p in params]}))
@@ -301,7 +322,7 @@ def _decompile_parser(sub) -> None:
         description="Turn API-format workflow JSON (bare, a RunPod request body or a /prompt body) into a "
                     ".comfy recipe that compiles back to the same workflow. What a recipe cannot express "
                     "exactly is refused (exit 1).")
-    parser.add_argument("workflow", metavar="WORKFLOW", help="the workflow JSON file")
+    parser.add_argument("workflow", metavar="WORKFLOW", help="the workflow JSON file; `-` reads standard input")
     parser.add_argument("-o", "--output", metavar="FILE", help="write the recipe to FILE (atomically); default stdout")
     parser.add_argument("--params", action="append", metavar="NAME[,NAME...]",
                         help="lift these inputs (e.g. seed,text) into `param` declarations, their values "
@@ -313,23 +334,52 @@ def _decompile_parser(sub) -> None:
 def run_decompile(args: argparse.Namespace) -> int:
     """Decompile a workflow file; exit 1 when it cannot be read or written faithfully."""
     from ..workflow.document import read_document
-    from ..dsl.decompile import decompile
+    from ..dsl.decompile import attachments, decompile
 
-    if args.output and os.path.exists(args.output) and os.path.samefile(args.output, args.workflow):
-        raise UsageError("-o names the input workflow; choose another file")
-    text = _read_workflow_text(args.workflow)
-    doc = read_document(text, args.workflow)
+    refuse_input_as_output(args.output, args.workflow)
+    name = STDIN_NAME if args.workflow == STDIN else args.workflow
+    text = read_stdin() if args.workflow == STDIN else _read_workflow_text(args.workflow)
+    doc = read_document(text, name)
     if doc.workflow is None or any(d.is_error for d in doc.diagnostics):
-        report(doc.diagnostics, args.workflow, text)
+        report(doc.diagnostics, name, text)
         return 1
     target = load_target_for(args, args.workflow)
     params = [p.strip() for item in args.params or () for p in item.split(",") if p.strip()]
-    recipe = decompile(doc.workflow, target.catalog, params=params, source=os.path.basename(args.workflow))
-    if doc.images:
-        print(f"note: the {len(doc.images)} image(s) of `input.images` are not carried into the recipe; "
-              "save them beside it and use file(\"...\") for the LoadImage inputs", file=sys.stderr)
+    document = doc.body if isinstance(doc.body, dict) else doc.workflow
+    recipe = decompile(document, target.catalog, params=params,
+                       source=None if args.workflow == STDIN else os.path.basename(args.workflow))
+    files = attachments(document)
+    if files:
+        _save_attachments(files, args.output)
+    skipped = len(doc.images or ()) - len(files)
+    if skipped:
+        print(f"note: {skipped} image(s) of `input.images` are not carried into the recipe (a name with a "
+              "folder, or data that is not plain base64)", file=sys.stderr)
     write_output(args.output, recipe)
     return 0
+
+
+def _save_attachments(files: dict[str, bytes], output: str | None) -> None:
+    """Save the images the decompiled recipe attaches with `file(...)` beside it; to standard
+    output, say which files the recipe expects. Never overwrites a different file."""
+    names = ", ".join(f"`{n}`" for n in files)
+    if not output or output == STDIN:
+        print(f"note: the recipe attaches {names} with file(...); save the images of `input.images` "
+              "beside it (or decompile with -o FILE, which does)", file=sys.stderr)
+        return
+    folder = Path(output).resolve().parent
+    for name, data in files.items():
+        path = folder / name
+        if path.exists():
+            if path.is_file() and path.read_bytes() == data:
+                continue
+            raise UsageError(f"{path}: exists with other content; the recipe attaches `{name}` from there, "
+                             "so move it away first")
+    for name, data in files.items():
+        path = folder / name
+        if not path.exists():
+            _replace_file(str(path), data)
+    print(f"note: saved {names} beside the recipe (attached with file(...))", file=sys.stderr)
 
 
 def _read_workflow_text(path: str) -> str:
@@ -350,7 +400,8 @@ def _graph_parser(sub) -> None:
         "graph", help="draw a recipe or workflow as Mermaid, DOT, SVG or PNG",
         description="Draw the node graph of a .comfy recipe or a workflow JSON file: nodes labelled with "
                     "title, class and id, links with `OUTPUT -> input`. SVG and PNG need Graphviz (`dot`).")
-    parser.add_argument("source", metavar="RECIPE|WORKFLOW", help="a .comfy recipe or a workflow JSON file")
+    parser.add_argument("source", metavar="RECIPE|WORKFLOW",
+                        help="a .comfy recipe or a workflow JSON file; `-` reads either from standard input")
     parser.add_argument("--format", choices=("mermaid", "dot", "svg", "png"),
                         help="picture format (default: from the -o suffix, else mermaid)")
     parser.add_argument("-o", "--output", metavar="FILE", help="write the picture to FILE; default stdout")
@@ -369,8 +420,10 @@ def run_graph(args: argparse.Namespace) -> int:
         raise UsageError("PNG output is binary; give -o FILE or redirect standard output")
     refuse_input_as_output(args.output, args.source)
     target = load_target_for(args, args.source)
-    if args.source.endswith(".comfy"):
-        workflow = _recipe_workflow(args, target)
+    stdin_text = read_stdin() if args.source == STDIN else None
+    is_json = stdin_text is not None and stdin_text.lstrip().startswith(("{", "["))
+    if args.source.endswith(".comfy") or (stdin_text is not None and not is_json):
+        workflow = _recipe_workflow(args, target, stdin_text)
         if workflow is None:
             return 1
     else:
@@ -378,10 +431,11 @@ def run_graph(args: argparse.Namespace) -> int:
             raise UsageError("--set applies to recipes only")
         from ..workflow.document import read_document
 
-        text = _read_workflow_text(args.source)
-        doc = read_document(text, args.source)
+        name = STDIN_NAME if stdin_text is not None else args.source
+        text = stdin_text if stdin_text is not None else _read_workflow_text(args.source)
+        doc = read_document(text, name)
         if doc.workflow is None:
-            report(doc.diagnostics, args.source, text)
+            report(doc.diagnostics, name, text)
             return 1
         workflow = doc.workflow
     picture = render(workflow, fmt, target.catalog)
@@ -395,15 +449,15 @@ def run_graph(args: argparse.Namespace) -> int:
     return 0
 
 
-def _recipe_workflow(args: argparse.Namespace, target) -> dict | None:
+def _recipe_workflow(args: argparse.Namespace, target, stdin_text: str | None = None) -> dict | None:
     from ..dsl import Recipe
     from ..errors import CompileError
 
-    recipe = Recipe(args.source, target=target)
+    recipe = Recipe(STDIN_NAME, stdin_text, target=target) if stdin_text is not None else Recipe(args.source, target=target)
     try:
         graph = recipe.graph(parse_sets(args.set))
     except CompileError as exc:
-        report(exc.diagnostics, args.source, recipe.text)
+        report(exc.diagnostics, recipe.path, recipe.text)
         return None
     return graph.to_workflow()
 

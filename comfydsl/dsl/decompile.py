@@ -31,7 +31,7 @@ from typing import Any, Iterable, Mapping
 from ..errors import RecipeError
 from ..workflow.links import is_link, iter_links
 from .fmt import format_source
-from .syntax import (DECORATOR_ID, DECORATOR_ORDER, DECORATOR_TITLE, NODE, RESERVED, boolean, is_identifier, is_name, key_text, quote,
+from .syntax import (FILE, DECORATOR_ID, DECORATOR_ORDER, DECORATOR_TITLE, NODE, RESERVED, boolean, is_identifier, is_name, key_text, quote,
                      type_of)
 
 _HEADER = "# Decompiled by comfydsl{source}."
@@ -58,6 +58,7 @@ class _Stmt:
     pin_id: bool = False
     order: int | None = None  # `@order(n)`: the node's place in the workflow, when statements cannot follow it
     lifted: dict[str, str] = field(default_factory=dict)  # input -> parameter name
+    files: set[str] = field(default_factory=set)  # inputs naming an uploaded image: `file("name")`
 
 
 def to_identifier(text: str) -> str:
@@ -126,16 +127,20 @@ def decompile(workflow: Mapping[str, Any], catalog: Any = None, *, params: Itera
     """The recipe text of an API workflow (or a RunPod / `/prompt` body).
 
     `params` names inputs to lift into `param` declarations, their values becoming the
-    defaults. Raises DecompileError when the recipe could not reproduce the workflow:
+    defaults. The images a RunPod body uploads (`input.images`) become `file("name")`
+    where an input names them; `attachments(workflow)` gives their bytes, to save beside
+    the recipe. Raises DecompileError when the recipe could not reproduce the workflow:
     with `verify` (the default) the recipe is lowered again and compared with the input.
     """
-    nodes = workflow_of(workflow)
+    nodes, images = read_workflow(workflow)
     if catalog is None:
         from ..catalog import builtin_catalog
 
         catalog = builtin_catalog()
     problems: list[str] = []
     stmts = _read_nodes(nodes, catalog, problems)
+    for stmt in stmts.values():
+        stmt.files = {name for name, value in stmt.inputs.items() if isinstance(value, str) and value in images}
     if not problems:
         stmts = _order(stmts, problems)
     if problems:
@@ -149,7 +154,7 @@ def decompile(workflow: Mapping[str, Any], catalog: Any = None, *, params: Itera
     header = _HEADER.format(source=f" from {source}" if source else "")
     layout = _Layout("\n".join(lines) + "\n")
     if verify:
-        _verify(header + "\n\n" + layout.short, layout.stand_in(nodes) if layout.kept else nodes, catalog)
+        _verify(header + "\n\n" + layout.short, layout.stand_in(nodes) if layout.kept else nodes, catalog, images)
     return header + "\n\n" + layout.text
 
 
@@ -200,9 +205,11 @@ class _Layout:
         return value
 
 
-def workflow_of(document: Any) -> Mapping[str, Any]:
-    """The nodes of a decoded document: a bare API workflow, a RunPod `/run` body or a
-    `POST /prompt` body (what `lint` accepts); DecompileError says why anything else is not."""
+def read_workflow(document: Any) -> tuple[Mapping[str, Any], dict[str, bytes]]:
+    """The nodes of a decoded document and the images it uploads that a recipe can attach
+    with `file(...)`. Reads what `lint` reads: a bare API workflow, a RunPod `/run` body
+    (with `input.images`) or a `POST /prompt` body; DecompileError says why anything else is
+    not. This is the one place where decompiling reads a document."""
     from ..workflow.document import classify
 
     if not isinstance(document, Mapping):
@@ -210,7 +217,36 @@ def workflow_of(document: Any) -> Mapping[str, Any]:
     doc = classify(dict(document))
     if doc.workflow is None:
         raise DecompileError([d.message for d in doc.diagnostics] or ["not a workflow"])
-    return doc.workflow
+    return doc.workflow, _attachable(doc.images or [])
+
+
+def attachments(document: Any) -> dict[str, bytes]:
+    """The images of a RunPod body that the recipe `decompile` writes attaches with
+    `file("name")`: name -> bytes, to be saved beside the recipe."""
+    return read_workflow(document)[1]
+
+
+def _attachable(images: Any) -> dict[str, bytes]:
+    """Uploaded images a recipe's `file("name")` reproduces exactly: a plain file name (no
+    folder) and canonical base64 data (which `file()` writes back byte for byte)."""
+    import base64
+    import binascii
+
+    found: dict[str, bytes] = {}
+    for image in images if isinstance(images, list) else ():
+        if not isinstance(image, Mapping) or set(image) != {"name", "image"}:
+            continue
+        name, data = image.get("name"), image.get("image")
+        if not (isinstance(name, str) and isinstance(data, str) and name and name not in (".", "..")
+                and "/" not in name and "\\" not in name and "\0" not in name and name not in found):
+            continue
+        try:
+            raw = base64.b64decode(data, validate=True)
+        except (binascii.Error, ValueError):
+            continue
+        if base64.b64encode(raw).decode("ascii") == data:
+            found[name] = raw
+    return found
 
 
 def _read_nodes(workflow: Mapping[str, Any], catalog: Any, problems: list[str]) -> dict[str, _Stmt]:
@@ -342,7 +378,7 @@ def _lift_params(stmts: dict[str, _Stmt], params: list[str], problems: list[str]
         names: list[str] = []
         found = False
         for stmt in stmts.values():
-            if input_name not in stmt.inputs:
+            if input_name not in stmt.inputs or input_name in stmt.files:
                 continue
             value = stmt.inputs[input_name]
             found = True
@@ -440,6 +476,8 @@ def _arguments(stmt: _Stmt, stmts: Mapping[str, _Stmt], catalog: Any, problems: 
         value = stmt.inputs[name]
         if name in stmt.lifted:
             text = stmt.lifted[name]
+        elif name in stmt.files:
+            text = f"{FILE}({quote(value)})"
         elif type(value) is list:
             text = _reference(stmts[value[0]], value[1], catalog)
         else:
@@ -462,17 +500,25 @@ def _reference(source: _Stmt, index: int, catalog: Any) -> str:
     return f"{source.var}[{index}]"
 
 
-def _verify(text: str, workflow: Mapping[str, Any], catalog: Any) -> None:
-    """Lower the recipe again and compare it with the workflow it came from."""
+def _verify(text: str, workflow: Mapping[str, Any], catalog: Any, images: Mapping[str, bytes]) -> None:
+    """Lower the recipe again and compare it with the workflow it came from (attachments in
+    a scratch folder beside it)."""
+    import tempfile
+    from pathlib import Path
+
     from ..errors import CompileError
     from ..target import Target
     from .recipe import Recipe
 
-    try:
-        graph = Recipe("decompiled.comfy", text, target=Target(catalog, None)).graph()
-    except CompileError as exc:
-        errors = [f"[{d.code}] {d.message}" for d in exc.diagnostics if d.is_error]
-        raise DecompileError([f"the recipe written for this workflow does not compile: {e}" for e in errors]) from None
+    with tempfile.TemporaryDirectory(prefix="comfydsl-decompile-") as folder:
+        for name, data in images.items():
+            (Path(folder) / name).write_bytes(data)
+        try:
+            graph = Recipe(str(Path(folder) / "decompiled.comfy"), text, target=Target(catalog, None)).graph()
+        except CompileError as exc:
+            errors = [f"[{d.code}] {d.message}" for d in exc.diagnostics if d.is_error]
+            raise DecompileError([f"the recipe written for this workflow does not compile: {e}"
+                                  for e in errors]) from None
     problems = compare_workflows(workflow, graph.to_workflow())
     if problems:
         raise DecompileError(problems)
