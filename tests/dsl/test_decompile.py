@@ -8,7 +8,7 @@ import subprocess
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from comfydsl.dsl.decompile import DecompileError, compare_workflows, decompile, same_value, to_identifier
+from comfydsl.dsl.decompile import DecompileError, attachments, compare_workflows, decompile, same_value, to_identifier
 from recipes_support import GOLDEN, RECIPES, decompilable_workflows, recipe_target
 from support import invoke
 
@@ -308,9 +308,17 @@ def test_every_recipe_decompiles_and_compiles_back(golden, tmp_path):
     params = [p for p in ("seed", "noise_seed", "text") if any(p in n["inputs"] for n in workflow.values())]
     text = decompile(body, target.catalog, params=params)
     assert text.count("\nparam ") >= 2
+    for name, data in attachments(body).items():  # uploaded images come back as file("name")
+        assert f'file("{name}")' in text
+        (tmp_path / name).write_bytes(data)
     rebuilt = recompile(text, tmp_path, target.catalog)
-    assert compare_workflows(workflow, rebuilt) == []
-    assert rebuilt == workflow  # titles included: every recipe node has one
+    assert compare_workflows(workflow, rebuilt, exact=True) == []
+    assert json.dumps(rebuilt) == json.dumps(workflow)
+    if "images" in body["input"]:
+        from comfydsl.dsl import Recipe
+
+        again = Recipe(str(tmp_path / "r.comfy"), text, target=target, envelope="runpod").graph()
+        assert again.envelope(again.to_workflow(), "runpod") == body
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
@@ -321,7 +329,8 @@ def test_random_workflows_round_trip(workflow, tmp_path_factory):
     catalog = builtin_catalog()
     text = decompile(workflow, catalog, verify=False)
     rebuilt = recompile(text, tmp_path_factory.mktemp("rt"), catalog)
-    assert compare_workflows(workflow, rebuilt) == []
+    assert compare_workflows(workflow, rebuilt, exact=True) == []
+    assert json.dumps(rebuilt) == json.dumps(workflow)
     for node_id, node in workflow.items():
         assert same_value(node["inputs"], rebuilt[node_id]["inputs"])
         if "_meta" in node:
