@@ -31,7 +31,7 @@ from typing import Any, Iterable, Mapping
 from ..errors import RecipeError
 from ..workflow.links import is_link, iter_links
 from .fmt import format_source
-from .syntax import (FILE, DECORATOR_ID, DECORATOR_ORDER, DECORATOR_TITLE, NODE, RESERVED, boolean, is_identifier, is_name, key_text, quote,
+from .syntax import (FILE, DECORATOR_ALLOW, DECORATOR_ID, DECORATOR_ORDER, DECORATOR_TITLE, NODE, RESERVED, boolean, is_identifier, is_name, key_text, quote,
                      type_of)
 
 _HEADER = "# Decompiled by comfydsl{source}."
@@ -58,7 +58,8 @@ class _Stmt:
     pin_id: bool = False
     order: int | None = None  # `@order(n)`: the node's place in the workflow, when statements cannot follow it
     lifted: dict[str, str] = field(default_factory=dict)  # input -> parameter name
-    files: set[str] = field(default_factory=set)  # inputs naming an uploaded image: `file("name")`
+    files: set[str] = field(default_factory=set)
+    allow: list[str] = field(default_factory=list)  # `@allow(...)`: what lint of the JSON only warns about  # inputs naming an uploaded image: `file("name")`
 
 
 def to_identifier(text: str) -> str:
@@ -145,6 +146,7 @@ def decompile(workflow: Mapping[str, Any], catalog: Any = None, *, params: Itera
         stmts = _order(stmts, problems)
     if problems:
         raise DecompileError(problems)
+    _allowances(nodes, stmts, catalog)
     _name_variables(stmts, catalog, list(params))
     declarations = _lift_params(stmts, list(params), problems)
     _pin_ids(stmts)
@@ -349,6 +351,20 @@ def _name_variables(stmts: dict[str, _Stmt], catalog: Any, params: list[str]) ->
         stmt.var = unique_name(base, used, suffix)
 
 
+def _allowances(nodes: Mapping[str, Any], stmts: dict[str, _Stmt], catalog: Any) -> None:
+    """`@allow(...)` for the nodes whose JSON relies on what a recipe only allows explicitly:
+    inputs the class does not declare, values ComfyUI converts. `lint` warns about both in
+    JSON; the recipe keeps them, and keeps them warnings."""
+    from ..validate import check_workflow
+    from .syntax import ALLOWABLE
+
+    by_code = {code: name for name, code in ALLOWABLE.items()}
+    for diag in check_workflow(dict(nodes), catalog=catalog, select=list(by_code)):
+        stmt = stmts.get(diag.node_id or "")
+        if stmt is not None and diag.code in by_code and by_code[diag.code] not in stmt.allow:
+            stmt.allow.append(by_code[diag.code])
+
+
 def unique_name(base: str, used: set[str], suffix: dict[str, int]) -> str:
     """`base`, or `base_2`, `base_3`... the first not in `used` (which it joins); `suffix`
     remembers where each base got to, so n names of one base cost O(n), not O(n^2)."""
@@ -451,6 +467,8 @@ def _emit(stmts: dict[str, _Stmt], declarations: list[str], catalog: Any, proble
             decorators.append(f"@{DECORATOR_ID}({quote(stmt.node_id)})")
         if stmt.order is not None:
             decorators.append(f"@{DECORATOR_ORDER}({stmt.order})")
+        if stmt.allow:
+            decorators.append(f"@{DECORATOR_ALLOW}({', '.join(quote(a) for a in sorted(stmt.allow))})")
         if stmt.title != default_title(stmt.var, stmt.class_type):
             # `@title()`: a node that a variable names, but that has no title in the workflow
             decorators.append(f"@{DECORATOR_TITLE}({'' if stmt.title is None else quote(stmt.title)})")

@@ -161,17 +161,13 @@ class Recipe:
             # it has no workflow to judge (no output node is not news there).
             run_checks = False
         if run_checks:
-            found = _graph_checks(lowered, self._target())
-            if any(d.is_error for d in diagnostics):
-                # nodes left without a consumer by a recipe error are not news
-                found = [d for d in found if d.code not in _CASCADES]
-            diagnostics += found
+            diagnostics += strict(_graph_checks(lowered, self._target()), lowered.allowed)
         diagnostics += self._body_size(graph, program.attachments)
         start = Span(self.path, 1, 1, 1, 1, 0, 0)
         for diag in diagnostics:  # whole-workflow findings (no output node...) point at the file
             if diag.location.span is None:
                 diag.location = replace(diag.location, span=start)
-        return graph, sort_diagnostics(diagnostics)
+        return graph, causes_first(diagnostics)
 
     def _target(self):
         if self.target is None:
@@ -364,9 +360,70 @@ class _Program:
         return module
 
 
-#: Workflow findings that recipe errors cause as a side effect (a value that failed leaves
-#: its source node without a consumer).
-_CASCADES = {"CD602", "CD603"}
+#: Findings that an error causes as a side effect: a link that failed or went to the wrong
+#: input leaves its source node (and the variable naming it) without a consumer. They are
+#: left out while there are errors; they come back, if still true, once the errors are fixed.
+_CASCADES = {"CD602", "CD603", R.UNUSED_VARIABLE.code, R.UNUSED_PARAMETER.code}
+#: Workflow findings that are errors in a recipe though `lint` of JSON warns: an input the
+#: class does not have (CD202) and a value of the wrong JSON type that ComfyUI would convert
+#: (CD402), but for a whole float given to an INT input. A recipe's author wrote the value,
+#: so the recipe says exactly what runs.
+_STRICT = {"CD202", "CD402"}
+_UNKNOWN_INPUT, _MISSING_INPUT = "CD202", "CD201"
+
+
+def strict(found: list[Diagnostic], allowed: Mapping[str, set[str]] | None = None) -> list[Diagnostic]:
+    """The workflow findings of a recipe, with the recipe language's stricter policy: the
+    codes of `_STRICT` are errors (unless the node's `@allow(...)` names them); a missing
+    required input that a misspelt input was probably meant for is folded into the
+    misspelling's error."""
+    out: list[Diagnostic] = []
+    meant: dict[tuple[str | None, str], Diagnostic] = {}
+    allowed = allowed or {}
+    for diag in found:
+        if diag.code not in _STRICT or _whole_float(diag) or diag.code in allowed.get(diag.node_id or "", ()):
+            out.append(diag)
+            continue
+        if diag.code == _UNKNOWN_INPUT:
+            message = diag.message.replace("; ComfyUI ignores it", "")
+            close = diag.help.split("`")[1] if diag.help and "similar name" in diag.help else None
+            diag = replace(diag, severity=Severity.ERROR, message=message,
+                           notes=(*diag.notes, "a recipe may set only the inputs its node class declares"))
+            if close is not None:
+                meant[(diag.node_id, close)] = diag
+        else:
+            value = diag.ctx.get("value")
+            message = diag.message.split(";")[0] + (f", not {_show(value)}" if "value" in diag.ctx else "")
+            diag = replace(diag, severity=Severity.ERROR, message=message,
+                           notes=(*diag.notes, "a recipe gives values of the input's own type; ComfyUI's conversions "
+                                    "are accepted in workflow JSON only"))
+        out.append(diag)
+    kept = []
+    for diag in out:
+        typo = meant.get((diag.node_id, diag.input or "")) if diag.code == _MISSING_INPUT else None
+        if typo is not None:  # `denoise` is missing because it was written `denoise_strength`
+            continue
+        kept.append(diag)
+    return kept
+
+
+def _whole_float(diag: Diagnostic) -> bool:
+    """A float with a whole value for an INT input (`size * 1.5` = `192.0`): arithmetic on
+    float parameters gives these, and the recipe language has no other way to make an
+    integer of them, so they stay a warning."""
+    value = diag.ctx.get("value")
+    return diag.code == "CD402" and isinstance(value, float) and value.is_integer() \
+        and diag.ctx.get("converted") == value
+
+
+def causes_first(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
+    """Diagnostics in the order to read them: errors first (each by position), then the
+    rest; while there are errors, their knock-on findings (`_CASCADES`) are left out."""
+    errors = [d for d in diagnostics if d.is_error]
+    if errors:
+        diagnostics = [d for d in diagnostics if d.is_error or d.code not in _CASCADES]
+    ordered = sort_diagnostics(diagnostics)
+    return [d for d in ordered if d.is_error] + [d for d in ordered if not d.is_error]
 
 
 def _graph_checks(lowered, target) -> list[Diagnostic]:

@@ -37,7 +37,12 @@ BUILTINS = (FILE, NODE)
 DECORATOR_ID = "id"
 DECORATOR_TITLE = "title"
 DECORATOR_ORDER = "order"
-DECORATORS = (DECORATOR_ID, DECORATOR_TITLE, DECORATOR_ORDER)
+#: `@allow("coerced-value")`: findings that are errors in a recipe but warnings in workflow
+#: JSON stay warnings on this node (the decompiler writes it for workflows that rely on them).
+DECORATOR_ALLOW = "allow"
+#: What `@allow(...)` takes: rule name -> code.
+ALLOWABLE = {"unknown-input": "CD202", "coerced-value": "CD402"}
+DECORATORS = (DECORATOR_ID, DECORATOR_TITLE, DECORATOR_ORDER, DECORATOR_ALLOW)
 
 #: Words that generated recipes (the decompiler) never use as a name, to stay readable.
 RESERVED = KEYWORDS | frozenset(PARAM_TYPES) | frozenset(BUILTINS) | frozenset(DECORATORS)

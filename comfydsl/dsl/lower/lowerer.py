@@ -3,7 +3,7 @@ points `lower` and `constant`."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -26,6 +26,8 @@ class Lowered:
     diagnostics: list[Diagnostic]
     tainted: set[tuple[str, str | None]]
     call_sites: dict[str, Span]
+    #: node id -> the codes its `@allow(...)` keeps as warnings
+    allowed: dict[str, set[str]] = field(default_factory=dict)
 
 
 def lower(module: ast.Module, params: Mapping[str, Any] | None = None, *, catalog=None, models=None,
@@ -86,7 +88,7 @@ class Lowerer(Scopes, Expressions, Nodes, Files):
             self.graph.keep_order = True
         self.graph.images.update(
             {name: b64(data) for name, data in self.attachments.data.items()})
-        return Lowered(self.graph, dedupe(self.diagnostics), self.tainted, self.call_sites)
+        return Lowered(self.graph, dedupe(self.diagnostics), self.tainted, self.call_sites, self.allowed)
 
     def param(self, stmt: ast.Param, frame: Frame) -> None:
         name = stmt.name.name

@@ -9,7 +9,7 @@ from ...diagnostics import Location, Span
 from ...graph.model import Node, OutputRef
 from .. import ast
 from ...rules import recipe as R
-from ..syntax import DECORATOR_ID, DECORATOR_ORDER, DECORATOR_TITLE, DECORATORS, FILE, NODE
+from ..syntax import ALLOWABLE, DECORATOR_ALLOW, DECORATOR_ID, DECORATOR_ORDER, DECORATOR_TITLE, DECORATORS, FILE, NODE
 from .base import Frame, LowererBase
 from .values import BAD, Results, describe, outputs_help
 
@@ -29,10 +29,26 @@ class Nodes(LowererBase):
             name = deco.name.name
             if name not in DECORATORS:
                 self.error(R.INVALID_DECORATOR, deco.name.span, f"unknown decorator `@{name}`",
-                           help="the decorators are `@id(\"9\")`, `@title(\"text\")` and `@order(1)`")
+                           help="the decorators are `@id(\"9\")`, `@title(\"text\")`, `@order(1)` and "
+                                "`@allow(\"coerced-value\")`")
                 continue
             if name in found:
                 self.error(R.INVALID_DECORATOR, deco.span, f"`@{name}` is given twice")
+                continue
+            if name == DECORATOR_ALLOW:
+                codes = set()
+                for arg in deco.args:
+                    value = self.eval(arg, frame)
+                    if value is BAD:
+                        continue
+                    if value not in ALLOWABLE:
+                        names = " and ".join(f'"{n}"' for n in ALLOWABLE)
+                        self.error(R.INVALID_DECORATOR, arg.span, f"`@{name}` takes the rule names {names}")
+                        continue
+                    codes.add(ALLOWABLE[value])
+                if not deco.args:
+                    self.error(R.INVALID_DECORATOR, deco.span, f"`@{name}` takes one or more rule names")
+                found[name] = (codes, deco.span)
                 continue
             if name == DECORATOR_TITLE and not deco.args:
                 found[name] = (None, deco.span)  # `@title()`: the node has no title
@@ -117,6 +133,8 @@ class Nodes(LowererBase):
             else:
                 inputs[key] = value
         node = self.new_node(class_type, call, frame, decor, decor.get(DECORATOR_TITLE, (title,))[0])
+        if decor.get(DECORATOR_ALLOW):
+            self.allowed[node.id] = decor[DECORATOR_ALLOW][0]
         if DECORATOR_ORDER in decor:
             self.order[node.id] = decor[DECORATOR_ORDER][0]
         node.inputs.update(inputs)
