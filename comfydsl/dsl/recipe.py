@@ -161,7 +161,12 @@ class Recipe:
             # it has no workflow to judge (no output node is not news there).
             run_checks = False
         if run_checks:
-            diagnostics += strict(_graph_checks(lowered, self._target()), lowered.allowed)
+            if any(d.is_error for d in diagnostics):
+                # nodes left without a consumer by a recipe error are not news
+                found = [d for d in _graph_checks(lowered, self._target()) if d.code not in _RECIPE_CASCADES]
+            else:
+                found = _graph_checks(lowered, self._target())
+            diagnostics += strict(found, lowered.allowed)
         diagnostics += self._body_size(graph, program.attachments)
         start = Span(self.path, 1, 1, 1, 1, 0, 0)
         for diag in diagnostics:  # whole-workflow findings (no output node...) point at the file
@@ -361,9 +366,12 @@ class _Program:
 
 
 #: Findings that an error causes as a side effect: a link that failed or went to the wrong
-#: input leaves its source node (and the variable naming it) without a consumer. They are
-#: left out while there are errors; they come back, if still true, once the errors are fixed.
-_CASCADES = {"CD602", "CD603", R.UNUSED_VARIABLE.code, R.UNUSED_PARAMETER.code}
+#: input leaves its source node without a consumer (CD603, a dead branch), and a recipe
+#: error can leave the workflow without its output node (CD602). They are left out while
+#: there are errors (CD602: recipe errors); they come back, if still true, once the errors
+#: are fixed.
+_CASCADES = {"CD603"}
+_RECIPE_CASCADES = {"CD602", "CD603"}
 #: Workflow findings that are errors in a recipe though `lint` of JSON warns: an input the
 #: class does not have (CD202) and a value of the wrong JSON type that ComfyUI would convert
 #: (CD402), but for a whole float given to an INT input. A recipe's author wrote the value,
