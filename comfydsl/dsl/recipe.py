@@ -28,6 +28,10 @@ from .syntax import as_type, parse_value
 
 
 
+#: The "file" of findings about values given on the command line (`--set name=value`).
+COMMAND_LINE = "<command line>"
+
+
 @dataclass(frozen=True)
 class RecipeParam:
     """A recipe parameter: `required` when it has no default; `default` is its value when
@@ -193,8 +197,9 @@ class Recipe:
                 close = difflib.get_close_matches(name, list(declared), n=2)
                 hint = ("a parameter with a similar name exists: " + " or ".join(f"`{c}`" for c in close)
                         if close else "its parameters are " + (", ".join(f"`{n}`" for n in declared) or "none"))
-                diagnostics.append(R.UNKNOWN_PARAMETER.at(Span(self.path, 1, 1, 1, 1, 0, 0),
-                                                          f"the recipe has no parameter `{name}`", help=hint,
+                shown = f"--set {name}=..."
+                where = Span(COMMAND_LINE, 1, 1, 1, len(shown) + 1, 0, len(shown))
+                diagnostics.append(R.UNKNOWN_PARAMETER.at(where, f"the recipe has no parameter `{name}`", help=hint,
                                                           name=name))
                 continue
             try:
@@ -243,9 +248,23 @@ def lint_recipe(path: str, text: str, target) -> list[Diagnostic]:
 
 
 def syntax_diagnostic(exc: ParseError) -> Diagnostic:
-    """A ParseError as a CD010 diagnostic."""
+    """A ParseError as a CD010 diagnostic; when a bracket opened earlier is still open where
+    the error is, the diagnostic points at it too."""
     expected = tuple(exc.expected or ())
-    return R.SYNTAX_ERROR.at(exc.span, exc.detail, expected=list(expected))
+    related: tuple[Location, ...] = ()
+    span = exc.span
+    if exc.source and span is not None and span.start is not None:
+        from .syntax import open_bracket
+
+        found = open_bracket(exc.source, min(span.start, len(exc.source)))
+        closing = {"(": ")", "[": "]", "{": "}"}
+        if found is not None and (not expected or any(closing[found[0]] in e for e in expected)):
+            bracket, offset = found
+            line = exc.source.count("\n", 0, offset) + 1
+            column = offset - (exc.source.rfind("\n", 0, offset) + 1) + 1
+            where = Span(span.path, line, column, line, column + 1, offset, offset + 1)
+            related = (Location(span=where, label=f"this `{bracket}` is not closed"),)
+    return R.SYNTAX_ERROR.at(span, exc.detail, expected=list(expected), related=related)
 
 
 # -- loading a program: the recipe and its imports --------------------------------------------------

@@ -132,6 +132,35 @@ def boolean(value: bool) -> str:
     return next(word for word, truth in BOOLEANS.items() if truth is value)
 
 
+# -- brackets ---------------------------------------------------------------------------
+#: Strings and comments, skipped when matching brackets.
+_SKIPPED = re.compile(r'''"""(?:[^"\\]|"(?!"")|\\.)*(?:"""|$)|\'\'\'(?:[^'\\]|'(?!'')|\\.)*(?:\'\'\'|$)'''
+                      r'''|"(?:[^"\\\n]|\\.)*"?|'(?:[^'\\\n]|\\.)*'?|#[^\n]*''', re.S)
+_BRACKETS = {"(": ")", "[": "]", "{": "}"}
+
+
+def open_bracket(text: str, end: int) -> tuple[str, int] | None:
+    """The innermost bracket opened before offset `end` of `text` and not closed by then, as
+    (bracket, offset); None when every bracket is closed. Strings and comments are skipped;
+    a closing bracket that does not match ends the search (the text is broken there)."""
+    stack: list[tuple[str, int]] = []
+    i = 0
+    while i < end:
+        char = text[i]
+        if char in "\"'#":
+            match = _SKIPPED.match(text, i)
+            i = match.end() if match and match.end() > i else i + 1
+            continue
+        if char in _BRACKETS:
+            stack.append((char, i))
+        elif char in ")]}":
+            if not stack or _BRACKETS[stack[-1][0]] != char:
+                return None
+            stack.pop()
+        i += 1
+    return stack[-1] if stack else None
+
+
 # -- parameter types ----------------------------------------------------------------------
 def type_of(value: Any) -> str | None:
     """The parameter type whose values include `value` exactly (None for other values)."""

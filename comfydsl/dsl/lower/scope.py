@@ -16,6 +16,14 @@ from .base import Binding, Frame, LowererBase
 from .values import BAD, NO_VALUE, FragmentDef, Results
 
 
+#: Python's spellings of the constants, and what a recipe writes instead.
+PYTHON_WORDS = {
+    "True": "the recipe language writes booleans in lower case: `true`",
+    "False": "the recipe language writes booleans in lower case: `false`",
+    "None": "a recipe has no null value: leave the input out to use its default",
+}
+
+
 def fragment_scope(module: ast.Module, imported: Mapping[str, tuple[FragmentDef, Span]],
                    diagnostics: list[Diagnostic]) -> dict[str, FragmentDef]:
     """The fragments visible in `module`: imported ones (name -> (def, import span)) plus its own."""
@@ -102,6 +110,9 @@ class Scopes(LowererBase):
             return self.error(R.USED_BEFORE_DEFINITION, expr.span, f"`{name}` is used before it is defined",
                               related=(Location(span=frame.later[name], label="defined here"),),
                               help="move the definition above this line", name=name)
+        if name in PYTHON_WORDS:
+            return self.error(R.UNDEFINED_NAME, expr.span, f"name `{name}` is not defined", help=PYTHON_WORDS[name],
+                              name=name)
         known = [*frame.values, *frame.fragments, *frame.later]
         close = difflib.get_close_matches(name, known, n=2)
         hint = ("a name with a similar spelling exists: " + " or ".join(f"`{c}`" for c in close)) if close else None
