@@ -127,6 +127,18 @@ class Diagnostic:
     def is_error(self) -> bool:
         return self.severity is Severity.ERROR
 
+    def __str__(self) -> str:
+        """The one-line form every command prints: `path:line:col: CODE [severity] message`
+        (`CODE [severity] message` without a location; the node id when there is no span)."""
+        span = self.location.span
+        if span is not None:
+            where = f"{span.path or '<unknown>'}:{span.line}:{span.column}: "
+        elif self.location.node_id is not None:
+            where = f"node {self.location.node_id}: "
+        else:
+            where = ""
+        return f"{where}{self.code} [{self.severity.value}] {self.message}"
+
     def sort_key(self) -> tuple[Any, ...]:
         span = self.location.span
         return (

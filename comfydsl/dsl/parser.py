@@ -116,6 +116,8 @@ def _terminal_words() -> dict[str, str]:
 
 def parse(text: str, path: str | None = None) -> ast.Module:
     """Parse recipe text into a Module; raises ParseError (with a span) on bad syntax."""
+    if not isinstance(text, str):
+        raise TypeError(f"parse() takes the recipe text, a string, not {type(text).__name__}")
     from lark.exceptions import UnexpectedInput
 
     from .transformer import LiteralTooLong

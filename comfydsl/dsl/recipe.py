@@ -65,6 +65,18 @@ class Recipe:
 
     def __init__(self, path: str | os.PathLike, text: str | None = None, *, target=None,
                  envelope: str | None = None, body_limit: int = RUNSYNC_BODY_LIMIT) -> None:
+        from ..target import Target
+
+        if not isinstance(path, (str, os.PathLike)):
+            raise TypeError(f"a recipe's path must be a string or a path, not {type(path).__name__}")
+        if text is not None and not isinstance(text, str):
+            raise TypeError(f"a recipe's text must be a string, not {type(text).__name__}")
+        if target is not None and not isinstance(target, Target):
+            raise TypeError(f"`target` must be a comfydsl.target.Target (see load_target), not {type(target).__name__}")
+        if envelope is not None and envelope not in ENVELOPES:
+            raise ValueError(f"unknown envelope `{envelope}`; use none, runpod or prompt")
+        if isinstance(body_limit, bool) or not isinstance(body_limit, int) or body_limit <= 0:
+            raise ValueError(f"`body_limit` must be a positive number of bytes, not {body_limit!r}")
         self.path = str(path)
         self._text = text
         self.target = target
