@@ -138,9 +138,15 @@ class Node:
         if args:
             raise TypeError(f"`{self.class_type}` inputs are set by keyword only: write `input_name=value`")
         values = {name: self.graph._value(value, name) for name, value in inputs.items()}
+        before = dict(self.inputs)
         self.inputs.update(values)
         if self.graph.eager:
-            self.graph._check_now(self)
+            try:
+                self.graph._check_now(self)
+            except BaseException:
+                self.inputs.clear()
+                self.inputs.update(before)
+                raise
         return self
 
     def to_api(self) -> dict[str, Any]:
