@@ -462,6 +462,39 @@ def _recipe_workflow(args: argparse.Namespace, target, stdin_text: str | None = 
     return graph.to_workflow()
 
 
+# -- stubs --------------------------------------------------------------------------------------
+def _stubs_parser(sub) -> None:
+    parser = sub.add_parser(
+        "stubs", help="write type stubs of the graph API for a catalogue",
+        description="Write a typed package `comfydsl_nodes` into DIR: the graph API with a method per node class "
+                    "(typed inputs, combo options as Literal, named outputs), for editors and type checkers. "
+                    "Use it as `from comfydsl_nodes import Graph` with DIR on the import path. The built-in "
+                    "catalogue's stubs ship with comfydsl: `from comfydsl.graph.typed import Graph`.")
+    parser.add_argument("-o", "--output", metavar="DIR", required=True, help="the folder to write `comfydsl_nodes/` into")
+    parser.add_argument("--catalog", action="append", metavar="FILE|URL",
+                        help="an object_info file, server or pack, merged over the built-in catalogue (repeatable)")
+    parser.add_argument("--no-builtin", action="store_true", default=None, help="do not start from the built-in catalogue")
+    parser.add_argument("--config", metavar="FILE", help="settings file (default: the nearest comfydsl.toml)")
+    parser.set_defaults(handler=run_stubs, models=None)
+
+
+def run_stubs(args: argparse.Namespace) -> int:
+    """Write the stub package; exit 2 when the folder cannot be written."""
+    from ..graph.stubs import write_stub_package
+
+    folder = Path(args.output)
+    if folder.exists() and not folder.is_dir():
+        raise UsageError(f"-o {args.output}: is not a folder")
+    target = load_target_for(args, os.path.join(args.output, "x"))
+    source = ", ".join(args.catalog) if args.catalog else "the built-in catalogue"
+    try:
+        files = write_stub_package(target.catalog, folder, source)
+    except OSError as exc:
+        raise UsageError(f"-o {args.output}: cannot write: {exc.strerror or exc}") from None
+    print(f"wrote {files[1]} ({sum(1 for _ in target.catalog)} node classes)", file=sys.stderr)
+    return 0
+
+
 #: The recipe commands, in `--help` order: (name, function that adds its subparser).
 COMMANDS: list[tuple[str, Callable]] = [
     ("compile", _compile_parser),
@@ -469,6 +502,7 @@ COMMANDS: list[tuple[str, Callable]] = [
     ("fmt", _fmt_parser),
     ("decompile", _decompile_parser),
     ("graph", _graph_parser),
+    ("stubs", _stubs_parser),
 ]
 
 
