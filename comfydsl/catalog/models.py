@@ -103,7 +103,7 @@ class ModelCatalog:
     def closest(self, folder: str, name: str, n: int = 3) -> list[str]:
         """Existing names in the folder that are actually close to `name`: the same file
         name in another subfolder first, then names whose stems (file name without folder
-        and extension, case ignored) are at least 75% alike. The shared `.safetensors`
+        and extension, case ignored) start with one another or are at least 75% alike. The shared `.safetensors`
         ending does not make two names close."""
         names = self.files(folder)
         base = os.path.basename(name.replace("\\", "/")).lower()
@@ -114,7 +114,12 @@ class ModelCatalog:
         for candidate in names:
             if candidate in same:
                 continue
-            matcher.set_seq1(_stem(candidate))
+            stem = _stem(candidate)
+            shorter, longer = sorted((stem, wanted), key=len)
+            if len(shorter) >= 5 and longer.startswith(shorter):  # `v1-5-pruned` for `v1-5-pruned-emaonly`
+                scored.append((-1.0 + len(shorter) / len(longer) / 100, candidate))
+                continue
+            matcher.set_seq1(stem)
             if matcher.real_quick_ratio() >= CLOSE and matcher.quick_ratio() >= CLOSE:
                 ratio = matcher.ratio()
                 if ratio >= CLOSE:
