@@ -31,8 +31,8 @@ from typing import Any, Iterable, Mapping
 from ..errors import RecipeError
 from ..workflow.links import is_link, iter_links
 from .fmt import format_source
-from .syntax import (FILE, DECORATOR_ALLOW, DECORATOR_ID, DECORATOR_ORDER, DECORATOR_TITLE, NODE, RESERVED, boolean, is_identifier, is_name, key_text, quote,
-                     type_of)
+from .syntax import (DECORATOR_ALLOW, DECORATOR_ID, DECORATOR_ORDER, DECORATOR_TITLE, FILE, NODE, NODE_KEYS,
+                     PRAGMA_INPUTS_FIRST, RESERVED, boolean, is_identifier, is_name, key_text, quote, type_of)
 
 _HEADER = "# Decompiled by comfydsl{source}."
 
@@ -153,7 +153,10 @@ def decompile(workflow: Mapping[str, Any], catalog: Any = None, *, params: Itera
     lines = _emit(stmts, declarations, catalog, problems)
     if problems:
         raise DecompileError(problems)
-    header = _HEADER.format(source=f" from {source}" if source else "")
+    shown = re.sub(r"[\x00-\x1f\x7f]", "?", source) if source else None
+    header = _HEADER.format(source=f" from {shown}" if shown else "")
+    if _inputs_first(nodes):
+        header += "\n" + PRAGMA_INPUTS_FIRST
     layout = _Layout("\n".join(lines) + "\n")
     if verify:
         _verify(header + "\n\n" + layout.short, layout.stand_in(nodes) if layout.kept else nodes, catalog, images)
@@ -205,6 +208,13 @@ class _Layout:
         if isinstance(value, Mapping):
             return {k: self.stand_in(v) for k, v in value.items()}
         return value
+
+
+def _inputs_first(nodes: Mapping[str, Any]) -> bool:
+    """Whether every node writes `inputs` before `class_type`, as ComfyUI's exports do."""
+    return bool(nodes) and all(
+        isinstance(raw, Mapping) and [k for k in raw if k in NODE_KEYS][:2] == ["inputs", "class_type"]
+        for raw in nodes.values())
 
 
 def read_workflow(document: Any) -> tuple[Mapping[str, Any], dict[str, bytes]]:

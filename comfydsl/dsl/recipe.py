@@ -24,7 +24,7 @@ from ..workflow.envelopes import ENVELOPES, RUN_BODY_LIMIT, RUNSYNC_BODY_LIMIT, 
 from ..workflow.gcpause import gc_paused
 from . import ast
 from ..rules import recipe as R
-from .syntax import as_type, parse_value
+from .syntax import NODE_KEYS_INPUTS_FIRST, PRAGMA_INPUTS_FIRST, as_type, header_pragmas, parse_value
 
 
 
@@ -172,6 +172,8 @@ class Recipe:
         if lint:
             diagnostics = [d for d in diagnostics if d.code != R.MISSING_REQUIRED_PARAMETER.code]
         graph = lowered.graph
+        if PRAGMA_INPUTS_FIRST in header_pragmas(module.source or ""):
+            graph.node_keys = NODE_KEYS_INPUTS_FIRST
         if lint and module.is_library:
             # A fragment library is checked through the recipes that import it; on its own
             # it has no workflow to judge (no output node is not news there).

@@ -47,6 +47,29 @@ DECORATORS = (DECORATOR_ID, DECORATOR_TITLE, DECORATOR_ORDER, DECORATOR_ALLOW)
 #: Words that generated recipes (the decompiler) never use as a name, to stay readable.
 RESERVED = KEYWORDS | frozenset(PARAM_TYPES) | frozenset(BUILTINS) | frozenset(DECORATORS)
 
+#: The pragma comment, in the comments before a recipe's first statement, that writes each
+#: node as ComfyUI's own exports do, `inputs` before `class_type` (the default is
+#: `class_type`, `inputs`, `_meta`). The decompiler writes it for such workflows.
+PRAGMA_INPUTS_FIRST = "# comfydsl: node-keys=inputs-first"
+#: The order of a node's keys, by default and with the pragma.
+NODE_KEYS = ("class_type", "inputs", "_meta")
+NODE_KEYS_INPUTS_FIRST = ("inputs", "class_type", "_meta")
+
+
+def header_pragmas(source: str) -> set[str]:
+    """The pragma comments among the comment lines that open `source`."""
+    found = set()
+    for line in source.splitlines():
+        text = line.strip()
+        if not text:
+            continue
+        if not text.startswith("#"):
+            break
+        if text == PRAGMA_INPUTS_FIRST:
+            found.add(text)
+    return found
+
+
 #: What a name looks like (the grammar's NAME terminal).
 IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 

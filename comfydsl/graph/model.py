@@ -151,13 +151,13 @@ class Node:
 
     def to_api(self) -> dict[str, Any]:
         inputs = {name: _emit_value(value) for name, value in self.inputs.items()}
-        data: dict[str, Any] = {"class_type": self.class_type, "inputs": inputs}
         meta = dict(self.meta)
         if self.title is not None:
             meta["title"] = self.title
+        parts: dict[str, Any] = {"class_type": self.class_type, "inputs": inputs}
         if meta:
-            data["_meta"] = meta
-        return data
+            parts["_meta"] = meta
+        return {key: parts[key] for key in self.graph.node_keys if key in parts}
 
     def __repr__(self) -> str:
         return f"<Node {self.id} {self.class_type}>"
@@ -238,6 +238,9 @@ class Graph:
         self.images: dict[str, str] = {}
         #: write nodes in the order they were added, not in id order (see `to_workflow`)
         self.keep_order = False
+        #: the order of each node's keys in `to_workflow`: `class_type` first, or `inputs`
+        #: first as ComfyUI's own exports (a loaded workflow keeps its own)
+        self.node_keys: tuple[str, ...] = ("class_type", "inputs", "_meta")
         self._next_id = 1
 
     # -- building -----------------------------------------------------------------
@@ -382,6 +385,9 @@ class Graph:
             raise ValueError(doc.diagnostics[0].message if doc.diagnostics else "not a workflow")
         graph = cls(catalog, models=models)
         graph.keep_order = True
+        if doc.workflow and all(isinstance(raw, dict) and [k for k in raw if k in ("class_type", "inputs", "_meta")]
+                                [:2] == ["inputs", "class_type"] for raw in doc.workflow.values()):
+            graph.node_keys = ("inputs", "class_type", "_meta")
         for img in doc.images or ():
             if isinstance(img, dict) and isinstance(img.get("name"), str):
                 graph.images[img["name"]] = img.get("image", "")

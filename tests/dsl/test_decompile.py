@@ -394,3 +394,29 @@ def test_decompile_command_uses_the_configured_catalogue(tmp_path):
     assert "face_analysis = PulidFluxInsightFaceLoader(" in done.stdout
     assert "image=face_image.IMAGE" in done.stdout
     assert "input.images" in done.stderr  # the uploaded face is not carried over
+
+
+def test_comfyui_exports_write_inputs_first_and_come_back_so(builtin, tmp_path):
+    # ComfyUI's "Export (API)" writes each node as {"inputs", "class_type", "_meta"}
+    wf = {"1": {"inputs": {"width": 8, "height": 8, "batch_size": 1, "color": 0}, "class_type": "EmptyImage",
+                "_meta": {"title": "Empty"}},
+          "2": {"inputs": {"images": ["1", 0]}, "class_type": "PreviewImage", "_meta": {"title": "Preview"}}}
+    text = decompile(wf, builtin)
+    assert text.splitlines()[1] == "# comfydsl: node-keys=inputs-first"
+    assert json.dumps(recompile(text, tmp_path, builtin)) == json.dumps(wf)
+    # without the pragma, the recipe writes `class_type` first
+    plain = recompile(text.replace("# comfydsl: node-keys=inputs-first", "# no pragma"), tmp_path, builtin)
+    assert list(plain["1"]) == ["class_type", "inputs", "_meta"]
+
+
+def test_a_loaded_workflow_writes_its_own_layout_back(builtin):
+    from comfydsl import Graph
+
+    wf = {"5": {"inputs": {"width": 8, "height": 8, "batch_size": 1, "color": 0}, "class_type": "EmptyImage"},
+          "2": {"inputs": {"images": ["5", 0]}, "class_type": "PreviewImage"}}
+    assert json.dumps(Graph.from_workflow(wf, builtin).to_workflow()) == json.dumps(wf)
+
+
+def test_a_source_name_with_a_newline_stays_a_comment(builtin):
+    text = decompile({"1": {"class_type": "EmptyImage", "inputs": {}}}, builtin, source="a\nb.json")
+    assert text.splitlines()[0] == "# Decompiled by comfydsl from a?b.json."
