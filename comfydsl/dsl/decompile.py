@@ -186,7 +186,7 @@ class _Layout:
                 self.kept[literal] = f'"@decompile-literal-{len(self.kept)}@' + "_" * _LONG + '"'
             return self.kept[literal]
 
-        self.short = format_source(_STRING.sub(hold, body))
+        self.short = _layout(_STRING.sub(hold, body))
         self.text = self.short
         if self.kept:
             back = {placeholder: literal for literal, placeholder in self.kept.items()}
@@ -215,6 +215,30 @@ def _inputs_first(nodes: Mapping[str, Any]) -> bool:
     return bool(nodes) and all(
         isinstance(raw, Mapping) and [k for k in raw if k in NODE_KEYS][:2] == ["inputs", "class_type"]
         for raw in nodes.values())
+
+
+def _layout(body: str) -> str:
+    """`body` in `fmt`'s layout. The decompiler writes short statements as `fmt` does
+    already (one line, `, ` between arguments); only statements whose line is too long for
+    one line go through the formatter, one at a time, so that a large workflow is not
+    parsed whole twice more (`tests/dsl/test_decompile.py` checks that `fmt` leaves the
+    result as it is)."""
+    from .fmt import LINE_LENGTH
+
+    out: list[str] = []
+    pending: list[str] = []  # decorator lines of the statement being read
+    for line in body.split("\n"):
+        if line.startswith("@"):
+            pending.append(line)
+            continue
+        if all(len(part) <= LINE_LENGTH for part in (*pending, line)):
+            out.extend(pending)
+            out.append(line)
+        else:
+            out.append(format_source("\n".join([*pending, line]) + "\n").rstrip("\n"))
+        pending = []
+    out.extend(pending)
+    return "\n".join(out)
 
 
 def read_workflow(document: Any) -> tuple[Mapping[str, Any], dict[str, bytes]]:

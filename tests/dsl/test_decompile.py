@@ -8,6 +8,7 @@ import subprocess
 import pytest
 from hypothesis import HealthCheck, given, settings
 
+from comfydsl.dsl.fmt import format_source
 from comfydsl.dsl.decompile import DecompileError, attachments, compare_workflows, decompile, same_value, to_identifier
 from recipes_support import GOLDEN, RECIPES, decompilable_workflows, recipe_target
 from support import invoke
@@ -328,6 +329,7 @@ def test_random_workflows_round_trip(workflow, tmp_path_factory):
 
     catalog = builtin_catalog()
     text = decompile(workflow, catalog, verify=False)
+    assert format_source(text) == text
     rebuilt = recompile(text, tmp_path_factory.mktemp("rt"), catalog)
     assert compare_workflows(workflow, rebuilt, exact=True) == []
     assert json.dumps(rebuilt) == json.dumps(workflow)

@@ -30,6 +30,19 @@ def test_real_workflow_round_trips(name, workflow, catalog):
         assert verdict == "exact"
 
 
+@pytest.mark.parametrize("name, workflow, catalog", CASES[::4], ids=[c[0] for c in CASES[::4]])
+def test_decompiled_recipes_are_in_fmt_layout(name, workflow, catalog):
+    from comfydsl.dsl.decompile import decompile
+    from comfydsl.dsl.fmt import format_source
+
+    for params in ((), ("seed", "text")):
+        try:
+            text = decompile(workflow, catalog, params=params)
+        except Exception:  # --params that name no input
+            continue
+        assert format_source(text) == text
+
+
 def test_there_are_real_workflows_to_try():
     assert len(CASES) > 50
     assert all(isinstance(wf, dict) for _, wf, _ in CASES)
