@@ -20,6 +20,7 @@ from __future__ import annotations
 import difflib
 import os
 import sys
+from types import FrameType
 from typing import TYPE_CHECKING, Any, Iterable, Iterator, Mapping
 
 from ..diagnostics import Diagnostic, Location, Span, sort_diagnostics
@@ -170,7 +171,7 @@ _PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 def _caller_span() -> Span | None:
     """The Python file and line of the call that reached here from outside comfydsl."""
-    frame = sys._getframe(1)
+    frame: FrameType | None = sys._getframe(1)
     while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(_PACKAGE + os.sep):
         frame = frame.f_back
     if frame is None:
@@ -397,7 +398,8 @@ class Graph:
             meta = dict(raw.get("_meta") or {}) if isinstance(raw.get("_meta"), dict) else {}
             title = meta.pop("title", None)
             inputs = raw.get("inputs")
-            node = Node(graph, str(node_id), raw.get("class_type"), dict(inputs) if isinstance(inputs, dict) else {},
+            class_type: Any = raw.get("class_type")  # not always a string: the checks report it
+            node = Node(graph, str(node_id), class_type, dict(inputs) if isinstance(inputs, dict) else {},
                         title=title, meta=meta)
             graph.nodes[node.id] = node
         for node in graph.nodes.values():

@@ -123,7 +123,13 @@ def type_marker(type_name: str) -> str:
 def _output_type(type_name: str) -> str:
     parts = [p.strip() for p in type_name.split(",") if p.strip()] or ["*"]
     markers = sorted({type_marker(p) for p in parts})
-    return " | ".join(f"Output[{m}]" for m in markers)
+    return " | ".join(f"Output[{_alias(m)}]" for m in markers)
+
+
+def _alias(marker: str) -> str:
+    """The name annotations use for a marker class: `_MODEL`, an alias of `MODEL`, so that a
+    node class's `MODEL` output attribute does not hide the type in its own class body."""
+    return marker if marker == "Any" else f"_{marker}"
 
 
 def _literal(value: Any) -> str:
@@ -200,7 +206,7 @@ def render_stubs(catalog: Any, source: str = "a node catalogue") -> str:
         methods.append(method)
         types |= used
     markers = sorted({type_marker(t) for t in types} - {"Any"})
-    marker_text = "\n".join(f"class {m}: ...  # the ComfyUI type" for m in markers)
+    marker_text = "\n".join(f"class {m}: ...  # the ComfyUI type\n{_alias(m)} = {m}" for m in markers)
     return (_HEADER.format(source=source) + "# socket types\n" + marker_text + "\n\n"
             + "\n\n".join(classes) + "\n\n" + _GRAPH + "\n".join(methods) + "\n")
 

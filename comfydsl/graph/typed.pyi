@@ -35,809 +35,866 @@ class Node:
 
 # socket types
 class AUDIO: ...  # the ComfyUI type
+_AUDIO = AUDIO
 class AUDIO_ENCODER: ...  # the ComfyUI type
+_AUDIO_ENCODER = AUDIO_ENCODER
 class AUDIO_ENCODER_OUTPUT: ...  # the ComfyUI type
+_AUDIO_ENCODER_OUTPUT = AUDIO_ENCODER_OUTPUT
 class AUDIO_RECORD: ...  # the ComfyUI type
+_AUDIO_RECORD = AUDIO_RECORD
 class BOOLEAN: ...  # the ComfyUI type
+_BOOLEAN = BOOLEAN
 class CAMERA_CONTROL: ...  # the ComfyUI type
+_CAMERA_CONTROL = CAMERA_CONTROL
 class CLIP: ...  # the ComfyUI type
+_CLIP = CLIP
 class CLIP_VISION: ...  # the ComfyUI type
+_CLIP_VISION = CLIP_VISION
 class CLIP_VISION_OUTPUT: ...  # the ComfyUI type
+_CLIP_VISION_OUTPUT = CLIP_VISION_OUTPUT
 class COMBO: ...  # the ComfyUI type
+_COMBO = COMBO
 class CONDITIONING: ...  # the ComfyUI type
+_CONDITIONING = CONDITIONING
 class CONTROL_NET: ...  # the ComfyUI type
+_CONTROL_NET = CONTROL_NET
 class FLOAT: ...  # the ComfyUI type
+_FLOAT = FLOAT
 class FLOATS: ...  # the ComfyUI type
+_FLOATS = FLOATS
 class GEMINI_INPUT_FILES: ...  # the ComfyUI type
+_GEMINI_INPUT_FILES = GEMINI_INPUT_FILES
 class GLIGEN: ...  # the ComfyUI type
+_GLIGEN = GLIGEN
 class GUIDER: ...  # the ComfyUI type
+_GUIDER = GUIDER
 class HOOKS: ...  # the ComfyUI type
+_HOOKS = HOOKS
 class HOOK_KEYFRAMES: ...  # the ComfyUI type
+_HOOK_KEYFRAMES = HOOK_KEYFRAMES
 class IMAGE: ...  # the ComfyUI type
+_IMAGE = IMAGE
 class INT: ...  # the ComfyUI type
+_INT = INT
 class LATENT: ...  # the ComfyUI type
+_LATENT = LATENT
 class LATENT_OPERATION: ...  # the ComfyUI type
+_LATENT_OPERATION = LATENT_OPERATION
 class LOAD3D_CAMERA: ...  # the ComfyUI type
+_LOAD3D_CAMERA = LOAD3D_CAMERA
 class LOAD_3D: ...  # the ComfyUI type
+_LOAD_3D = LOAD_3D
 class LOAD_3D_ANIMATION: ...  # the ComfyUI type
+_LOAD_3D_ANIMATION = LOAD_3D_ANIMATION
 class LORA_MODEL: ...  # the ComfyUI type
+_LORA_MODEL = LORA_MODEL
 class LOSS_MAP: ...  # the ComfyUI type
+_LOSS_MAP = LOSS_MAP
 class LUMA_CONCEPTS: ...  # the ComfyUI type
+_LUMA_CONCEPTS = LUMA_CONCEPTS
 class LUMA_REF: ...  # the ComfyUI type
+_LUMA_REF = LUMA_REF
 class MASK: ...  # the ComfyUI type
+_MASK = MASK
 class MESH: ...  # the ComfyUI type
+_MESH = MESH
 class MODEL: ...  # the ComfyUI type
+_MODEL = MODEL
 class MODEL_PATCH: ...  # the ComfyUI type
+_MODEL_PATCH = MODEL_PATCH
 class MODEL_TASK_ID: ...  # the ComfyUI type
+_MODEL_TASK_ID = MODEL_TASK_ID
 class NOISE: ...  # the ComfyUI type
+_NOISE = NOISE
 class OPENAI_CHAT_CONFIG: ...  # the ComfyUI type
+_OPENAI_CHAT_CONFIG = OPENAI_CHAT_CONFIG
 class OPENAI_INPUT_FILES: ...  # the ComfyUI type
+_OPENAI_INPUT_FILES = OPENAI_INPUT_FILES
 class PHOTOMAKER: ...  # the ComfyUI type
+_PHOTOMAKER = PHOTOMAKER
 class PIXVERSE_TEMPLATE: ...  # the ComfyUI type
+_PIXVERSE_TEMPLATE = PIXVERSE_TEMPLATE
 class RECRAFT_COLOR: ...  # the ComfyUI type
+_RECRAFT_COLOR = RECRAFT_COLOR
 class RECRAFT_CONTROLS: ...  # the ComfyUI type
+_RECRAFT_CONTROLS = RECRAFT_CONTROLS
 class RECRAFT_V3_STYLE: ...  # the ComfyUI type
+_RECRAFT_V3_STYLE = RECRAFT_V3_STYLE
 class RETARGET_TASK_ID: ...  # the ComfyUI type
+_RETARGET_TASK_ID = RETARGET_TASK_ID
 class RIG_TASK_ID: ...  # the ComfyUI type
+_RIG_TASK_ID = RIG_TASK_ID
 class SAMPLER: ...  # the ComfyUI type
+_SAMPLER = SAMPLER
 class SIGMAS: ...  # the ComfyUI type
+_SIGMAS = SIGMAS
 class STRING: ...  # the ComfyUI type
+_STRING = STRING
 class STYLE_MODEL: ...  # the ComfyUI type
+_STYLE_MODEL = STYLE_MODEL
 class SVG: ...  # the ComfyUI type
+_SVG = SVG
 class TIMESTEPS_RANGE: ...  # the ComfyUI type
+_TIMESTEPS_RANGE = TIMESTEPS_RANGE
 class UPSCALE_MODEL: ...  # the ComfyUI type
+_UPSCALE_MODEL = UPSCALE_MODEL
 class VAE: ...  # the ComfyUI type
+_VAE = VAE
 class VIDEO: ...  # the ComfyUI type
+_VIDEO = VIDEO
 class VOXEL: ...  # the ComfyUI type
+_VOXEL = VOXEL
 class WAN_CAMERA_EMBEDDING: ...  # the ComfyUI type
+_WAN_CAMERA_EMBEDDING = WAN_CAMERA_EMBEDDING
 class WEBCAM: ...  # the ComfyUI type
+_WEBCAM = WEBCAM
 
-class Node_APG(Node, Output[MODEL]):
-    MODEL: Output[MODEL]
+class Node_APG(Node, Output[_MODEL]):
+    MODEL: Output[_MODEL]
 
-class Node_AddNoise(Node, Output[LATENT]):
-    LATENT: Output[LATENT]
+class Node_AddNoise(Node, Output[_LATENT]):
+    LATENT: Output[_LATENT]
 
-class Node_AlignYourStepsScheduler(Node, Output[SIGMAS]):
-    SIGMAS: Output[SIGMAS]
+class Node_AlignYourStepsScheduler(Node, Output[_SIGMAS]):
+    SIGMAS: Output[_SIGMAS]
 
-class Node_AudioAdjustVolume(Node, Output[AUDIO]):
-    AUDIO: Output[AUDIO]
+class Node_AudioAdjustVolume(Node, Output[_AUDIO]):
+    AUDIO: Output[_AUDIO]
 
-class Node_AudioConcat(Node, Output[AUDIO]):
-    AUDIO: Output[AUDIO]
+class Node_AudioConcat(Node, Output[_AUDIO]):
+    AUDIO: Output[_AUDIO]
 
-class Node_AudioEncoderEncode(Node, Output[AUDIO_ENCODER_OUTPUT]):
-    AUDIO_ENCODER_OUTPUT: Output[AUDIO_ENCODER_OUTPUT]
+class Node_AudioEncoderEncode(Node, Output[_AUDIO_ENCODER_OUTPUT]):
+    AUDIO_ENCODER_OUTPUT: Output[_AUDIO_ENCODER_OUTPUT]
 
-class Node_AudioEncoderLoader(Node, Output[AUDIO_ENCODER]):
-    AUDIO_ENCODER: Output[AUDIO_ENCODER]
+class Node_AudioEncoderLoader(Node, Output[_AUDIO_ENCODER]):
+    AUDIO_ENCODER: Output[_AUDIO_ENCODER]
 
-class Node_AudioMerge(Node, Output[AUDIO]):
-    AUDIO: Output[AUDIO]
+class Node_AudioMerge(Node, Output[_AUDIO]):
+    AUDIO: Output[_AUDIO]
 
-class Node_BasicGuider(Node, Output[GUIDER]):
-    GUIDER: Output[GUIDER]
+class Node_BasicGuider(Node, Output[_GUIDER]):
+    GUIDER: Output[_GUIDER]
 
-class Node_BasicScheduler(Node, Output[SIGMAS]):
-    SIGMAS: Output[SIGMAS]
+class Node_BasicScheduler(Node, Output[_SIGMAS]):
+    SIGMAS: Output[_SIGMAS]
 
-class Node_BetaSamplingScheduler(Node, Output[SIGMAS]):
-    SIGMAS: Output[SIGMAS]
+class Node_BetaSamplingScheduler(Node, Output[_SIGMAS]):
+    SIGMAS: Output[_SIGMAS]
 
-class Node_ByteDanceFirstLastFrameNode(Node, Output[VIDEO]):
-    VIDEO: Output[VIDEO]
+class Node_ByteDanceFirstLastFrameNode(Node, Output[_VIDEO]):
+    VIDEO: Output[_VIDEO]
 
-class Node_ByteDanceImageEditNode(Node, Output[IMAGE]):
-    IMAGE: Output[IMAGE]
+class Node_ByteDanceImageEditNode(Node, Output[_IMAGE]):
+    IMAGE: Output[_IMAGE]
 
-class Node_ByteDanceImageNode(Node, Output[IMAGE]):
-    IMAGE: Output[IMAGE]
+class Node_ByteDanceImageNode(Node, Output[_IMAGE]):
+    IMAGE: Output[_IMAGE]
 
-class Node_ByteDanceImageReferenceNode(Node, Output[VIDEO]):
-    VIDEO: Output[VIDEO]
+class Node_ByteDanceImageReferenceNode(Node, Output[_VIDEO]):
+    VIDEO: Output[_VIDEO]
 
-class Node_ByteDanceImageToVideoNode(Node, Output[VIDEO]):
-    VIDEO: Output[VIDEO]
+class Node_ByteDanceImageToVideoNode(Node, Output[_VIDEO]):
+    VIDEO: Output[_VIDEO]
 
-class Node_ByteDanceSeedreamNode(Node, Output[IMAGE]):
-    IMAGE: Output[IMAGE]
+class Node_ByteDanceSeedreamNode(Node, Output[_IMAGE]):
+    IMAGE: Output[_IMAGE]
 
-class Node_ByteDanceTextToVideoNode(Node, Output[VIDEO]):
-    VIDEO: Output[VIDEO]
+class Node_ByteDanceTextToVideoNode(Node, Output[_VIDEO]):
+    VIDEO: Output[_VIDEO]
 
-class Node_CFGGuider(Node, Output[GUIDER]):
-    GUIDER: Output[GUIDER]
+class Node_CFGGuider(Node, Output[_GUIDER]):
+    GUIDER: Output[_GUIDER]
 
-class Node_CFGNorm(Node, Output[MODEL]):
-    patched_model: Output[MODEL]
+class Node_CFGNorm(Node, Output[_MODEL]):
+    patched_model: Output[_MODEL]
 
-class Node_CFGZeroStar(Node, Output[MODEL]):
-    patched_model: Output[MODEL]
+class Node_CFGZeroStar(Node, Output[_MODEL]):
+    patched_model: Output[_MODEL]
 
-class Node_CLIPAttentionMultiply(Node, Output[CLIP]):
-    CLIP: Output[CLIP]
+class Node_CLIPAttentionMultiply(Node, Output[_CLIP]):
+    CLIP: Output[_CLIP]
 
-class Node_CLIPLoader(Node, Output[CLIP]):
-    CLIP: Output[CLIP]
+class Node_CLIPLoader(Node, Output[_CLIP]):
+    CLIP: Output[_CLIP]
 
-class Node_CLIPMergeAdd(Node, Output[CLIP]):
-    CLIP: Output[CLIP]
+class Node_CLIPMergeAdd(Node, Output[_CLIP]):
+    CLIP: Output[_CLIP]
 
-class Node_CLIPMergeSimple(Node, Output[CLIP]):
-    CLIP: Output[CLIP]
+class Node_CLIPMergeSimple(Node, Output[_CLIP]):
+    CLIP: Output[_CLIP]
 
-class Node_CLIPMergeSubtract(Node, Output[CLIP]):
-    CLIP: Output[CLIP]
+class Node_CLIPMergeSubtract(Node, Output[_CLIP]):
+    CLIP: Output[_CLIP]
 
 class Node_CLIPSave(Node):
     pass
 
-class Node_CLIPSetLastLayer(Node, Output[CLIP]):
-    CLIP: Output[CLIP]
+class Node_CLIPSetLastLayer(Node, Output[_CLIP]):
+    CLIP: Output[_CLIP]
 
-class Node_CLIPTextEncode(Node, Output[CONDITIONING]):
-    CONDITIONING: Output[CONDITIONING]
+class Node_CLIPTextEncode(Node, Output[_CONDITIONING]):
+    CONDITIONING: Output[_CONDITIONING]
 
-class Node_CLIPTextEncodeControlnet(Node, Output[CONDITIONING]):
-    CONDITIONING: Output[CONDITIONING]
+class Node_CLIPTextEncodeControlnet(Node, Output[_CONDITIONING]):
+    CONDITIONING: Output[_CONDITIONING]
 
-class Node_CLIPTextEncodeFlux(Node, Output[CONDITIONING]):
-    CONDITIONING: Output[CONDITIONING]
+class Node_CLIPTextEncodeFlux(Node, Output[_CONDITIONING]):
+    CONDITIONING: Output[_CONDITIONING]
 
-class Node_CLIPTextEncodeHiDream(Node, Output[CONDITIONING]):
-    CONDITIONING: Output[CONDITIONING]
+class Node_CLIPTextEncodeHiDream(Node, Output[_CONDITIONING]):
+    CONDITIONING: Output[_CONDITIONING]
 
-class Node_CLIPTextEncodeHunyuanDiT(Node, Output[CONDITIONING]):
-    CONDITIONING: Output[CONDITIONING]
+class Node_CLIPTextEncodeHunyuanDiT(Node, Output[_CONDITIONING]):
+    CONDITIONING: Output[_CONDITIONING]
 
-class Node_CLIPTextEncodeLumina2(Node, Output[CONDITIONING]):
-    CONDITIONING: Output[CONDITIONING]
+class Node_CLIPTextEncodeLumina2(Node, Output[_CONDITIONING]):
+    CONDITIONING: Output[_CONDITIONING]
 
-class Node_CLIPTextEncodePixArtAlpha(Node, Output[CONDITIONING]):
-    CONDITIONING: Output[CONDITIONING]
+class Node_CLIPTextEncodePixArtAlpha(Node, Output[_CONDITIONING]):
+    CONDITIONING: Output[_CONDITIONING]
 
-class Node_CLIPTextEncodeSD3(Node, Output[CONDITIONING]):
-    CONDITIONING: Output[CONDITIONING]
+class Node_CLIPTextEncodeSD3(Node, Output[_CONDITIONING]):
+    CONDITIONING: Output[_CONDITIONING]
 
-class Node_CLIPTextEncodeSDXL(Node, Output[CONDITIONING]):
-    CONDITIONING: Output[CONDITIONING]
+class Node_CLIPTextEncodeSDXL(Node, Output[_CONDITIONING]):
+    CONDITIONING: Output[_CONDITIONING]
 
-class Node_CLIPTextEncodeSDXLRefiner(Node, Output[CONDITIONING]):
-    CONDITIONING: Output[CONDITIONING]
+class Node_CLIPTextEncodeSDXLRefiner(Node, Output[_CONDITIONING]):
+    CONDITIONING: Output[_CONDITIONING]
 
-class Node_CLIPVisionEncode(Node, Output[CLIP_VISION_OUTPUT]):
-    CLIP_VISION_OUTPUT: Output[CLIP_VISION_OUTPUT]
+class Node_CLIPVisionEncode(Node, Output[_CLIP_VISION_OUTPUT]):
+    CLIP_VISION_OUTPUT: Output[_CLIP_VISION_OUTPUT]
 
-class Node_CLIPVisionLoader(Node, Output[CLIP_VISION]):
-    CLIP_VISION: Output[CLIP_VISION]
+class Node_CLIPVisionLoader(Node, Output[_CLIP_VISION]):
+    CLIP_VISION: Output[_CLIP_VISION]
 
-class Node_Canny(Node, Output[IMAGE]):
-    IMAGE: Output[IMAGE]
+class Node_Canny(Node, Output[_IMAGE]):
+    IMAGE: Output[_IMAGE]
 
-class Node_CaseConverter(Node, Output[STRING]):
-    STRING: Output[STRING]
+class Node_CaseConverter(Node, Output[_STRING]):
+    STRING: Output[_STRING]
 
 class Node_CheckpointLoader(Node):
-    MODEL: Output[MODEL]
-    CLIP: Output[CLIP]
-    VAE: Output[VAE]
+    MODEL: Output[_MODEL]
+    CLIP: Output[_CLIP]
+    VAE: Output[_VAE]
 
 class Node_CheckpointLoaderSimple(Node):
-    MODEL: Output[MODEL]
-    CLIP: Output[CLIP]
-    VAE: Output[VAE]
+    MODEL: Output[_MODEL]
+    CLIP: Output[_CLIP]
+    VAE: Output[_VAE]
 
 class Node_CheckpointSave(Node):
     pass
 
-class Node_ChromaRadianceOptions(Node, Output[MODEL]):
-    MODEL: Output[MODEL]
+class Node_ChromaRadianceOptions(Node, Output[_MODEL]):
+    MODEL: Output[_MODEL]
 
-class Node_CombineHooks2(Node, Output[HOOKS]):
-    HOOKS: Output[HOOKS]
+class Node_CombineHooks2(Node, Output[_HOOKS]):
+    HOOKS: Output[_HOOKS]
 
-class Node_CombineHooks4(Node, Output[HOOKS]):
-    HOOKS: Output[HOOKS]
+class Node_CombineHooks4(Node, Output[_HOOKS]):
+    HOOKS: Output[_HOOKS]
 
-class Node_CombineHooks8(Node, Output[HOOKS]):
-    HOOKS: Output[HOOKS]
+class Node_CombineHooks8(Node, Output[_HOOKS]):
+    HOOKS: Output[_HOOKS]
 
-class Node_ConditioningAverage(Node, Output[CONDITIONING]):
-    CONDITIONING: Output[CONDITIONING]
+class Node_ConditioningAverage(Node, Output[_CONDITIONING]):
+    CONDITIONING: Output[_CONDITIONING]
 
-class Node_ConditioningCombine(Node, Output[CONDITIONING]):
-    CONDITIONING: Output[CONDITIONING]
+class Node_ConditioningCombine(Node, Output[_CONDITIONING]):
+    CONDITIONING: Output[_CONDITIONING]
 
-class Node_ConditioningConcat(Node, Output[CONDITIONING]):
-    CONDITIONING: Output[CONDITIONING]
+class Node_ConditioningConcat(Node, Output[_CONDITIONING]):
+    CONDITIONING: Output[_CONDITIONING]
 
-class Node_ConditioningSetArea(Node, Output[CONDITIONING]):
-    CONDITIONING: Output[CONDITIONING]
+class Node_ConditioningSetArea(Node, Output[_CONDITIONING]):
+    CONDITIONING: Output[_CONDITIONING]
 
-class Node_ConditioningSetAreaPercentage(Node, Output[CONDITIONING]):
-    CONDITIONING: Output[CONDITIONING]
+class Node_ConditioningSetAreaPercentage(Node, Output[_CONDITIONING]):
+    CONDITIONING: Output[_CONDITIONING]
 
-class Node_ConditioningSetAreaPercentageVideo(Node, Output[CONDITIONING]):
-    CONDITIONING: Output[CONDITIONING]
+class Node_ConditioningSetAreaPercentageVideo(Node, Output[_CONDITIONING]):
+    CONDITIONING: Output[_CONDITIONING]
 
-class Node_ConditioningSetAreaStrength(Node, Output[CONDITIONING]):
-    CONDITIONING: Output[CONDITIONING]
+class Node_ConditioningSetAreaStrength(Node, Output[_CONDITIONING]):
+    CONDITIONING: Output[_CONDITIONING]
 
-class Node_ConditioningSetDefaultCombine(Node, Output[CONDITIONING]):
-    CONDITIONING: Output[CONDITIONING]
+class Node_ConditioningSetDefaultCombine(Node, Output[_CONDITIONING]):
+    CONDITIONING: Output[_CONDITIONING]
 
-class Node_ConditioningSetMask(Node, Output[CONDITIONING]):
-    CONDITIONING: Output[CONDITIONING]
+class Node_ConditioningSetMask(Node, Output[_CONDITIONING]):
+    CONDITIONING: Output[_CONDITIONING]
 
-class Node_ConditioningSetProperties(Node, Output[CONDITIONING]):
-    CONDITIONING: Output[CONDITIONING]
+class Node_ConditioningSetProperties(Node, Output[_CONDITIONING]):
+    CONDITIONING: Output[_CONDITIONING]
 
-class Node_ConditioningSetPropertiesAndCombine(Node, Output[CONDITIONING]):
-    CONDITIONING: Output[CONDITIONING]
+class Node_ConditioningSetPropertiesAndCombine(Node, Output[_CONDITIONING]):
+    CONDITIONING: Output[_CONDITIONING]
 
-class Node_ConditioningSetTimestepRange(Node, Output[CONDITIONING]):
-    CONDITIONING: Output[CONDITIONING]
+class Node_ConditioningSetTimestepRange(Node, Output[_CONDITIONING]):
+    CONDITIONING: Output[_CONDITIONING]
 
 class Node_ConditioningStableAudio(Node):
-    positive: Output[CONDITIONING]
-    negative: Output[CONDITIONING]
+    positive: Output[_CONDITIONING]
+    negative: Output[_CONDITIONING]
 
 class Node_ConditioningTimestepsRange(Node):
-    TIMESTEPS_RANGE: Output[TIMESTEPS_RANGE]
-    BEFORE_RANGE: Output[TIMESTEPS_RANGE]
-    AFTER_RANGE: Output[TIMESTEPS_RANGE]
+    TIMESTEPS_RANGE: Output[_TIMESTEPS_RANGE]
+    BEFORE_RANGE: Output[_TIMESTEPS_RANGE]
+    AFTER_RANGE: Output[_TIMESTEPS_RANGE]
 
-class Node_ConditioningZeroOut(Node, Output[CONDITIONING]):
-    CONDITIONING: Output[CONDITIONING]
+class Node_ConditioningZeroOut(Node, Output[_CONDITIONING]):
+    CONDITIONING: Output[_CONDITIONING]
 
-class Node_ContextWindowsManual(Node, Output[MODEL]):
-    MODEL: Output[MODEL]
+class Node_ContextWindowsManual(Node, Output[_MODEL]):
+    MODEL: Output[_MODEL]
 
-class Node_ControlNetApply(Node, Output[CONDITIONING]):
-    CONDITIONING: Output[CONDITIONING]
+class Node_ControlNetApply(Node, Output[_CONDITIONING]):
+    CONDITIONING: Output[_CONDITIONING]
 
 class Node_ControlNetApplyAdvanced(Node):
-    positive: Output[CONDITIONING]
-    negative: Output[CONDITIONING]
+    positive: Output[_CONDITIONING]
+    negative: Output[_CONDITIONING]
 
 class Node_ControlNetApplySD3(Node):
-    positive: Output[CONDITIONING]
-    negative: Output[CONDITIONING]
+    positive: Output[_CONDITIONING]
+    negative: Output[_CONDITIONING]
 
 class Node_ControlNetInpaintingAliMamaApply(Node):
-    positive: Output[CONDITIONING]
-    negative: Output[CONDITIONING]
+    positive: Output[_CONDITIONING]
+    negative: Output[_CONDITIONING]
 
-class Node_ControlNetLoader(Node, Output[CONTROL_NET]):
-    CONTROL_NET: Output[CONTROL_NET]
+class Node_ControlNetLoader(Node, Output[_CONTROL_NET]):
+    CONTROL_NET: Output[_CONTROL_NET]
 
-class Node_CosmosImageToVideoLatent(Node, Output[LATENT]):
-    LATENT: Output[LATENT]
+class Node_CosmosImageToVideoLatent(Node, Output[_LATENT]):
+    LATENT: Output[_LATENT]
 
-class Node_CosmosPredict2ImageToVideoLatent(Node, Output[LATENT]):
-    LATENT: Output[LATENT]
+class Node_CosmosPredict2ImageToVideoLatent(Node, Output[_LATENT]):
+    LATENT: Output[_LATENT]
 
-class Node_CreateHookKeyframe(Node, Output[HOOK_KEYFRAMES]):
-    HOOK_KF: Output[HOOK_KEYFRAMES]
+class Node_CreateHookKeyframe(Node, Output[_HOOK_KEYFRAMES]):
+    HOOK_KF: Output[_HOOK_KEYFRAMES]
 
-class Node_CreateHookKeyframesFromFloats(Node, Output[HOOK_KEYFRAMES]):
-    HOOK_KF: Output[HOOK_KEYFRAMES]
+class Node_CreateHookKeyframesFromFloats(Node, Output[_HOOK_KEYFRAMES]):
+    HOOK_KF: Output[_HOOK_KEYFRAMES]
 
-class Node_CreateHookKeyframesInterpolated(Node, Output[HOOK_KEYFRAMES]):
-    HOOK_KF: Output[HOOK_KEYFRAMES]
+class Node_CreateHookKeyframesInterpolated(Node, Output[_HOOK_KEYFRAMES]):
+    HOOK_KF: Output[_HOOK_KEYFRAMES]
 
-class Node_CreateHookLora(Node, Output[HOOKS]):
-    HOOKS: Output[HOOKS]
+class Node_CreateHookLora(Node, Output[_HOOKS]):
+    HOOKS: Output[_HOOKS]
 
-class Node_CreateHookLoraModelOnly(Node, Output[HOOKS]):
-    HOOKS: Output[HOOKS]
+class Node_CreateHookLoraModelOnly(Node, Output[_HOOKS]):
+    HOOKS: Output[_HOOKS]
 
-class Node_CreateHookModelAsLora(Node, Output[HOOKS]):
-    HOOKS: Output[HOOKS]
+class Node_CreateHookModelAsLora(Node, Output[_HOOKS]):
+    HOOKS: Output[_HOOKS]
 
-class Node_CreateHookModelAsLoraModelOnly(Node, Output[HOOKS]):
-    HOOKS: Output[HOOKS]
+class Node_CreateHookModelAsLoraModelOnly(Node, Output[_HOOKS]):
+    HOOKS: Output[_HOOKS]
 
-class Node_CreateVideo(Node, Output[VIDEO]):
-    VIDEO: Output[VIDEO]
+class Node_CreateVideo(Node, Output[_VIDEO]):
+    VIDEO: Output[_VIDEO]
 
-class Node_CropMask(Node, Output[MASK]):
-    MASK: Output[MASK]
+class Node_CropMask(Node, Output[_MASK]):
+    MASK: Output[_MASK]
 
-class Node_DiffControlNetLoader(Node, Output[CONTROL_NET]):
-    CONTROL_NET: Output[CONTROL_NET]
+class Node_DiffControlNetLoader(Node, Output[_CONTROL_NET]):
+    CONTROL_NET: Output[_CONTROL_NET]
 
-class Node_DifferentialDiffusion(Node, Output[MODEL]):
-    MODEL: Output[MODEL]
+class Node_DifferentialDiffusion(Node, Output[_MODEL]):
+    MODEL: Output[_MODEL]
 
 class Node_DiffusersLoader(Node):
-    MODEL: Output[MODEL]
-    CLIP: Output[CLIP]
-    VAE: Output[VAE]
+    MODEL: Output[_MODEL]
+    CLIP: Output[_CLIP]
+    VAE: Output[_VAE]
 
-class Node_DisableNoise(Node, Output[NOISE]):
-    NOISE: Output[NOISE]
+class Node_DisableNoise(Node, Output[_NOISE]):
+    NOISE: Output[_NOISE]
 
-class Node_DualCFGGuider(Node, Output[GUIDER]):
-    GUIDER: Output[GUIDER]
+class Node_DualCFGGuider(Node, Output[_GUIDER]):
+    GUIDER: Output[_GUIDER]
 
-class Node_DualCLIPLoader(Node, Output[CLIP]):
-    CLIP: Output[CLIP]
+class Node_DualCLIPLoader(Node, Output[_CLIP]):
+    CLIP: Output[_CLIP]
 
-class Node_EasyCache(Node, Output[MODEL]):
-    MODEL: Output[MODEL]
+class Node_EasyCache(Node, Output[_MODEL]):
+    MODEL: Output[_MODEL]
 
-class Node_EmptyAceStepLatentAudio(Node, Output[LATENT]):
-    LATENT: Output[LATENT]
+class Node_EmptyAceStepLatentAudio(Node, Output[_LATENT]):
+    LATENT: Output[_LATENT]
 
-class Node_EmptyAudio(Node, Output[AUDIO]):
-    AUDIO: Output[AUDIO]
+class Node_EmptyAudio(Node, Output[_AUDIO]):
+    AUDIO: Output[_AUDIO]
 
-class Node_EmptyChromaRadianceLatentImage(Node, Output[LATENT]):
-    LATENT: Output[LATENT]
+class Node_EmptyChromaRadianceLatentImage(Node, Output[_LATENT]):
+    LATENT: Output[_LATENT]
 
-class Node_EmptyCosmosLatentVideo(Node, Output[LATENT]):
-    LATENT: Output[LATENT]
+class Node_EmptyCosmosLatentVideo(Node, Output[_LATENT]):
+    LATENT: Output[_LATENT]
 
-class Node_EmptyHunyuanImageLatent(Node, Output[LATENT]):
-    LATENT: Output[LATENT]
+class Node_EmptyHunyuanImageLatent(Node, Output[_LATENT]):
+    LATENT: Output[_LATENT]
 
-class Node_EmptyHunyuanLatentVideo(Node, Output[LATENT]):
-    LATENT: Output[LATENT]
+class Node_EmptyHunyuanLatentVideo(Node, Output[_LATENT]):
+    LATENT: Output[_LATENT]
 
-class Node_EmptyImage(Node, Output[IMAGE]):
-    IMAGE: Output[IMAGE]
+class Node_EmptyImage(Node, Output[_IMAGE]):
+    IMAGE: Output[_IMAGE]
 
-class Node_EmptyLTXVLatentVideo(Node, Output[LATENT]):
-    LATENT: Output[LATENT]
+class Node_EmptyLTXVLatentVideo(Node, Output[_LATENT]):
+    LATENT: Output[_LATENT]
 
-class Node_EmptyLatentAudio(Node, Output[LATENT]):
-    LATENT: Output[LATENT]
+class Node_EmptyLatentAudio(Node, Output[_LATENT]):
+    LATENT: Output[_LATENT]
 
-class Node_EmptyLatentHunyuan3Dv2(Node, Output[LATENT]):
-    LATENT: Output[LATENT]
+class Node_EmptyLatentHunyuan3Dv2(Node, Output[_LATENT]):
+    LATENT: Output[_LATENT]
 
-class Node_EmptyLatentImage(Node, Output[LATENT]):
-    LATENT: Output[LATENT]
+class Node_EmptyLatentImage(Node, Output[_LATENT]):
+    LATENT: Output[_LATENT]
 
-class Node_EmptyMochiLatentVideo(Node, Output[LATENT]):
-    LATENT: Output[LATENT]
+class Node_EmptyMochiLatentVideo(Node, Output[_LATENT]):
+    LATENT: Output[_LATENT]
 
-class Node_EmptySD3LatentImage(Node, Output[LATENT]):
-    LATENT: Output[LATENT]
+class Node_EmptySD3LatentImage(Node, Output[_LATENT]):
+    LATENT: Output[_LATENT]
 
-class Node_ExponentialScheduler(Node, Output[SIGMAS]):
-    SIGMAS: Output[SIGMAS]
+class Node_ExponentialScheduler(Node, Output[_SIGMAS]):
+    SIGMAS: Output[_SIGMAS]
 
-class Node_ExtendIntermediateSigmas(Node, Output[SIGMAS]):
-    SIGMAS: Output[SIGMAS]
+class Node_ExtendIntermediateSigmas(Node, Output[_SIGMAS]):
+    SIGMAS: Output[_SIGMAS]
 
-class Node_FeatherMask(Node, Output[MASK]):
-    MASK: Output[MASK]
+class Node_FeatherMask(Node, Output[_MASK]):
+    MASK: Output[_MASK]
 
-class Node_FlipSigmas(Node, Output[SIGMAS]):
-    SIGMAS: Output[SIGMAS]
+class Node_FlipSigmas(Node, Output[_SIGMAS]):
+    SIGMAS: Output[_SIGMAS]
 
-class Node_FluxDisableGuidance(Node, Output[CONDITIONING]):
-    CONDITIONING: Output[CONDITIONING]
+class Node_FluxDisableGuidance(Node, Output[_CONDITIONING]):
+    CONDITIONING: Output[_CONDITIONING]
 
-class Node_FluxGuidance(Node, Output[CONDITIONING]):
-    CONDITIONING: Output[CONDITIONING]
+class Node_FluxGuidance(Node, Output[_CONDITIONING]):
+    CONDITIONING: Output[_CONDITIONING]
 
-class Node_FluxKontextImageScale(Node, Output[IMAGE]):
-    IMAGE: Output[IMAGE]
+class Node_FluxKontextImageScale(Node, Output[_IMAGE]):
+    IMAGE: Output[_IMAGE]
 
-class Node_FluxKontextMaxImageNode(Node, Output[IMAGE]):
-    IMAGE: Output[IMAGE]
+class Node_FluxKontextMaxImageNode(Node, Output[_IMAGE]):
+    IMAGE: Output[_IMAGE]
 
-class Node_FluxKontextMultiReferenceLatentMethod(Node, Output[CONDITIONING]):
-    CONDITIONING: Output[CONDITIONING]
+class Node_FluxKontextMultiReferenceLatentMethod(Node, Output[_CONDITIONING]):
+    CONDITIONING: Output[_CONDITIONING]
 
-class Node_FluxKontextProImageNode(Node, Output[IMAGE]):
-    IMAGE: Output[IMAGE]
+class Node_FluxKontextProImageNode(Node, Output[_IMAGE]):
+    IMAGE: Output[_IMAGE]
 
-class Node_FluxProCannyNode(Node, Output[IMAGE]):
-    IMAGE: Output[IMAGE]
+class Node_FluxProCannyNode(Node, Output[_IMAGE]):
+    IMAGE: Output[_IMAGE]
 
-class Node_FluxProDepthNode(Node, Output[IMAGE]):
-    IMAGE: Output[IMAGE]
+class Node_FluxProDepthNode(Node, Output[_IMAGE]):
+    IMAGE: Output[_IMAGE]
 
-class Node_FluxProExpandNode(Node, Output[IMAGE]):
-    IMAGE: Output[IMAGE]
+class Node_FluxProExpandNode(Node, Output[_IMAGE]):
+    IMAGE: Output[_IMAGE]
 
-class Node_FluxProFillNode(Node, Output[IMAGE]):
-    IMAGE: Output[IMAGE]
+class Node_FluxProFillNode(Node, Output[_IMAGE]):
+    IMAGE: Output[_IMAGE]
 
-class Node_FluxProUltraImageNode(Node, Output[IMAGE]):
-    IMAGE: Output[IMAGE]
+class Node_FluxProUltraImageNode(Node, Output[_IMAGE]):
+    IMAGE: Output[_IMAGE]
 
-class Node_FreSca(Node, Output[MODEL]):
-    MODEL: Output[MODEL]
+class Node_FreSca(Node, Output[_MODEL]):
+    MODEL: Output[_MODEL]
 
-class Node_FreeU(Node, Output[MODEL]):
-    MODEL: Output[MODEL]
+class Node_FreeU(Node, Output[_MODEL]):
+    MODEL: Output[_MODEL]
 
-class Node_FreeU_V2(Node, Output[MODEL]):
-    MODEL: Output[MODEL]
+class Node_FreeU_V2(Node, Output[_MODEL]):
+    MODEL: Output[_MODEL]
 
-class Node_GITSScheduler(Node, Output[SIGMAS]):
-    SIGMAS: Output[SIGMAS]
+class Node_GITSScheduler(Node, Output[_SIGMAS]):
+    SIGMAS: Output[_SIGMAS]
 
-class Node_GLIGENLoader(Node, Output[GLIGEN]):
-    GLIGEN: Output[GLIGEN]
+class Node_GLIGENLoader(Node, Output[_GLIGEN]):
+    GLIGEN: Output[_GLIGEN]
 
-class Node_GLIGENTextBoxApply(Node, Output[CONDITIONING]):
-    CONDITIONING: Output[CONDITIONING]
+class Node_GLIGENTextBoxApply(Node, Output[_CONDITIONING]):
+    CONDITIONING: Output[_CONDITIONING]
 
 class Node_GeminiImageNode(Node):
-    IMAGE: Output[IMAGE]
-    STRING: Output[STRING]
+    IMAGE: Output[_IMAGE]
+    STRING: Output[_STRING]
 
-class Node_GeminiInputFiles(Node, Output[GEMINI_INPUT_FILES]):
-    GEMINI_INPUT_FILES: Output[GEMINI_INPUT_FILES]
+class Node_GeminiInputFiles(Node, Output[_GEMINI_INPUT_FILES]):
+    GEMINI_INPUT_FILES: Output[_GEMINI_INPUT_FILES]
 
-class Node_GeminiNode(Node, Output[STRING]):
-    STRING: Output[STRING]
+class Node_GeminiNode(Node, Output[_STRING]):
+    STRING: Output[_STRING]
 
 class Node_GetImageSize(Node):
-    width: Output[INT]
-    height: Output[INT]
-    batch_size: Output[INT]
+    width: Output[_INT]
+    height: Output[_INT]
+    batch_size: Output[_INT]
 
 class Node_GetVideoComponents(Node):
-    images: Output[IMAGE]
-    audio: Output[AUDIO]
-    fps: Output[FLOAT]
+    images: Output[_IMAGE]
+    audio: Output[_AUDIO]
+    fps: Output[_FLOAT]
 
-class Node_GrowMask(Node, Output[MASK]):
-    MASK: Output[MASK]
+class Node_GrowMask(Node, Output[_MASK]):
+    MASK: Output[_MASK]
 
 class Node_Hunyuan3Dv2Conditioning(Node):
-    positive: Output[CONDITIONING]
-    negative: Output[CONDITIONING]
+    positive: Output[_CONDITIONING]
+    negative: Output[_CONDITIONING]
 
 class Node_Hunyuan3Dv2ConditioningMultiView(Node):
-    positive: Output[CONDITIONING]
-    negative: Output[CONDITIONING]
+    positive: Output[_CONDITIONING]
+    negative: Output[_CONDITIONING]
 
 class Node_HunyuanImageToVideo(Node):
-    positive: Output[CONDITIONING]
-    latent: Output[LATENT]
+    positive: Output[_CONDITIONING]
+    latent: Output[_LATENT]
 
 class Node_HunyuanRefinerLatent(Node):
-    positive: Output[CONDITIONING]
-    negative: Output[CONDITIONING]
-    latent: Output[LATENT]
+    positive: Output[_CONDITIONING]
+    negative: Output[_CONDITIONING]
+    latent: Output[_LATENT]
 
-class Node_HyperTile(Node, Output[MODEL]):
-    MODEL: Output[MODEL]
+class Node_HyperTile(Node, Output[_MODEL]):
+    MODEL: Output[_MODEL]
 
-class Node_HypernetworkLoader(Node, Output[MODEL]):
-    MODEL: Output[MODEL]
+class Node_HypernetworkLoader(Node, Output[_MODEL]):
+    MODEL: Output[_MODEL]
 
-class Node_IdeogramV1(Node, Output[IMAGE]):
-    IMAGE: Output[IMAGE]
+class Node_IdeogramV1(Node, Output[_IMAGE]):
+    IMAGE: Output[_IMAGE]
 
-class Node_IdeogramV2(Node, Output[IMAGE]):
-    IMAGE: Output[IMAGE]
+class Node_IdeogramV2(Node, Output[_IMAGE]):
+    IMAGE: Output[_IMAGE]
 
-class Node_IdeogramV3(Node, Output[IMAGE]):
-    IMAGE: Output[IMAGE]
+class Node_IdeogramV3(Node, Output[_IMAGE]):
+    IMAGE: Output[_IMAGE]
 
-class Node_ImageAddNoise(Node, Output[IMAGE]):
-    IMAGE: Output[IMAGE]
+class Node_ImageAddNoise(Node, Output[_IMAGE]):
+    IMAGE: Output[_IMAGE]
 
-class Node_ImageBatch(Node, Output[IMAGE]):
-    IMAGE: Output[IMAGE]
+class Node_ImageBatch(Node, Output[_IMAGE]):
+    IMAGE: Output[_IMAGE]
 
-class Node_ImageBlend(Node, Output[IMAGE]):
-    IMAGE: Output[IMAGE]
+class Node_ImageBlend(Node, Output[_IMAGE]):
+    IMAGE: Output[_IMAGE]
 
-class Node_ImageBlur(Node, Output[IMAGE]):
-    IMAGE: Output[IMAGE]
+class Node_ImageBlur(Node, Output[_IMAGE]):
+    IMAGE: Output[_IMAGE]
 
-class Node_ImageColorToMask(Node, Output[MASK]):
-    MASK: Output[MASK]
+class Node_ImageColorToMask(Node, Output[_MASK]):
+    MASK: Output[_MASK]
 
-class Node_ImageCompositeMasked(Node, Output[IMAGE]):
-    IMAGE: Output[IMAGE]
+class Node_ImageCompositeMasked(Node, Output[_IMAGE]):
+    IMAGE: Output[_IMAGE]
 
-class Node_ImageCrop(Node, Output[IMAGE]):
-    IMAGE: Output[IMAGE]
+class Node_ImageCrop(Node, Output[_IMAGE]):
+    IMAGE: Output[_IMAGE]
 
-class Node_ImageFlip(Node, Output[IMAGE]):
-    IMAGE: Output[IMAGE]
+class Node_ImageFlip(Node, Output[_IMAGE]):
+    IMAGE: Output[_IMAGE]
 
-class Node_ImageFromBatch(Node, Output[IMAGE]):
-    IMAGE: Output[IMAGE]
+class Node_ImageFromBatch(Node, Output[_IMAGE]):
+    IMAGE: Output[_IMAGE]
 
-class Node_ImageInvert(Node, Output[IMAGE]):
-    IMAGE: Output[IMAGE]
+class Node_ImageInvert(Node, Output[_IMAGE]):
+    IMAGE: Output[_IMAGE]
 
 class Node_ImageOnlyCheckpointLoader(Node):
-    MODEL: Output[MODEL]
-    CLIP_VISION: Output[CLIP_VISION]
-    VAE: Output[VAE]
+    MODEL: Output[_MODEL]
+    CLIP_VISION: Output[_CLIP_VISION]
+    VAE: Output[_VAE]
 
 class Node_ImageOnlyCheckpointSave(Node):
     pass
 
 class Node_ImagePadForOutpaint(Node):
-    IMAGE: Output[IMAGE]
-    MASK: Output[MASK]
+    IMAGE: Output[_IMAGE]
+    MASK: Output[_MASK]
 
-class Node_ImageQuantize(Node, Output[IMAGE]):
-    IMAGE: Output[IMAGE]
+class Node_ImageQuantize(Node, Output[_IMAGE]):
+    IMAGE: Output[_IMAGE]
 
 class Node_ImageRGBToYUV(Node):
-    Y: Output[IMAGE]
-    U: Output[IMAGE]
-    V: Output[IMAGE]
+    Y: Output[_IMAGE]
+    U: Output[_IMAGE]
+    V: Output[_IMAGE]
 
-class Node_ImageRotate(Node, Output[IMAGE]):
-    IMAGE: Output[IMAGE]
+class Node_ImageRotate(Node, Output[_IMAGE]):
+    IMAGE: Output[_IMAGE]
 
-class Node_ImageScale(Node, Output[IMAGE]):
-    IMAGE: Output[IMAGE]
+class Node_ImageScale(Node, Output[_IMAGE]):
+    IMAGE: Output[_IMAGE]
 
-class Node_ImageScaleBy(Node, Output[IMAGE]):
-    IMAGE: Output[IMAGE]
+class Node_ImageScaleBy(Node, Output[_IMAGE]):
+    IMAGE: Output[_IMAGE]
 
-class Node_ImageScaleToMaxDimension(Node, Output[IMAGE]):
-    IMAGE: Output[IMAGE]
+class Node_ImageScaleToMaxDimension(Node, Output[_IMAGE]):
+    IMAGE: Output[_IMAGE]
 
-class Node_ImageScaleToTotalPixels(Node, Output[IMAGE]):
-    IMAGE: Output[IMAGE]
+class Node_ImageScaleToTotalPixels(Node, Output[_IMAGE]):
+    IMAGE: Output[_IMAGE]
 
-class Node_ImageSharpen(Node, Output[IMAGE]):
-    IMAGE: Output[IMAGE]
+class Node_ImageSharpen(Node, Output[_IMAGE]):
+    IMAGE: Output[_IMAGE]
 
-class Node_ImageStitch(Node, Output[IMAGE]):
-    IMAGE: Output[IMAGE]
+class Node_ImageStitch(Node, Output[_IMAGE]):
+    IMAGE: Output[_IMAGE]
 
-class Node_ImageToMask(Node, Output[MASK]):
-    MASK: Output[MASK]
+class Node_ImageToMask(Node, Output[_MASK]):
+    MASK: Output[_MASK]
 
-class Node_ImageUpscaleWithModel(Node, Output[IMAGE]):
-    IMAGE: Output[IMAGE]
+class Node_ImageUpscaleWithModel(Node, Output[_IMAGE]):
+    IMAGE: Output[_IMAGE]
 
-class Node_ImageYUVToRGB(Node, Output[IMAGE]):
-    IMAGE: Output[IMAGE]
+class Node_ImageYUVToRGB(Node, Output[_IMAGE]):
+    IMAGE: Output[_IMAGE]
 
 class Node_InpaintModelConditioning(Node):
-    positive: Output[CONDITIONING]
-    negative: Output[CONDITIONING]
-    latent: Output[LATENT]
+    positive: Output[_CONDITIONING]
+    negative: Output[_CONDITIONING]
+    latent: Output[_LATENT]
 
 class Node_InstructPixToPixConditioning(Node):
-    positive: Output[CONDITIONING]
-    negative: Output[CONDITIONING]
-    latent: Output[LATENT]
+    positive: Output[_CONDITIONING]
+    negative: Output[_CONDITIONING]
+    latent: Output[_LATENT]
 
-class Node_InvertMask(Node, Output[MASK]):
-    MASK: Output[MASK]
+class Node_InvertMask(Node, Output[_MASK]):
+    MASK: Output[_MASK]
 
-class Node_JoinImageWithAlpha(Node, Output[IMAGE]):
-    IMAGE: Output[IMAGE]
+class Node_JoinImageWithAlpha(Node, Output[_IMAGE]):
+    IMAGE: Output[_IMAGE]
 
-class Node_KSampler(Node, Output[LATENT]):
-    LATENT: Output[LATENT]
+class Node_KSampler(Node, Output[_LATENT]):
+    LATENT: Output[_LATENT]
 
-class Node_KSamplerAdvanced(Node, Output[LATENT]):
-    LATENT: Output[LATENT]
+class Node_KSamplerAdvanced(Node, Output[_LATENT]):
+    LATENT: Output[_LATENT]
 
-class Node_KSamplerSelect(Node, Output[SAMPLER]):
-    SAMPLER: Output[SAMPLER]
+class Node_KSamplerSelect(Node, Output[_SAMPLER]):
+    SAMPLER: Output[_SAMPLER]
 
-class Node_KarrasScheduler(Node, Output[SIGMAS]):
-    SIGMAS: Output[SIGMAS]
+class Node_KarrasScheduler(Node, Output[_SIGMAS]):
+    SIGMAS: Output[_SIGMAS]
 
 class Node_KlingCameraControlI2VNode(Node):
-    VIDEO: Output[VIDEO]
-    video_id: Output[STRING]
-    duration: Output[STRING]
+    VIDEO: Output[_VIDEO]
+    video_id: Output[_STRING]
+    duration: Output[_STRING]
 
 class Node_KlingCameraControlT2VNode(Node):
-    VIDEO: Output[VIDEO]
-    video_id: Output[STRING]
-    duration: Output[STRING]
+    VIDEO: Output[_VIDEO]
+    video_id: Output[_STRING]
+    duration: Output[_STRING]
 
-class Node_KlingCameraControls(Node, Output[CAMERA_CONTROL]):
-    camera_control: Output[CAMERA_CONTROL]
+class Node_KlingCameraControls(Node, Output[_CAMERA_CONTROL]):
+    camera_control: Output[_CAMERA_CONTROL]
 
 class Node_KlingDualCharacterVideoEffectNode(Node):
-    VIDEO: Output[VIDEO]
-    duration: Output[STRING]
+    VIDEO: Output[_VIDEO]
+    duration: Output[_STRING]
 
 class Node_KlingImage2VideoNode(Node):
-    VIDEO: Output[VIDEO]
-    video_id: Output[STRING]
-    duration: Output[STRING]
+    VIDEO: Output[_VIDEO]
+    video_id: Output[_STRING]
+    duration: Output[_STRING]
 
-class Node_KlingImageGenerationNode(Node, Output[IMAGE]):
-    IMAGE: Output[IMAGE]
+class Node_KlingImageGenerationNode(Node, Output[_IMAGE]):
+    IMAGE: Output[_IMAGE]
 
 class Node_KlingLipSyncAudioToVideoNode(Node):
-    VIDEO: Output[VIDEO]
-    video_id: Output[STRING]
-    duration: Output[STRING]
+    VIDEO: Output[_VIDEO]
+    video_id: Output[_STRING]
+    duration: Output[_STRING]
 
 class Node_KlingLipSyncTextToVideoNode(Node):
-    VIDEO: Output[VIDEO]
-    video_id: Output[STRING]
-    duration: Output[STRING]
+    VIDEO: Output[_VIDEO]
+    video_id: Output[_STRING]
+    duration: Output[_STRING]
 
 class Node_KlingSingleImageVideoEffectNode(Node):
-    VIDEO: Output[VIDEO]
-    video_id: Output[STRING]
-    duration: Output[STRING]
+    VIDEO: Output[_VIDEO]
+    video_id: Output[_STRING]
+    duration: Output[_STRING]
 
 class Node_KlingStartEndFrameNode(Node):
-    VIDEO: Output[VIDEO]
-    video_id: Output[STRING]
-    duration: Output[STRING]
+    VIDEO: Output[_VIDEO]
+    video_id: Output[_STRING]
+    duration: Output[_STRING]
 
 class Node_KlingTextToVideoNode(Node):
-    VIDEO: Output[VIDEO]
-    video_id: Output[STRING]
-    duration: Output[STRING]
+    VIDEO: Output[_VIDEO]
+    video_id: Output[_STRING]
+    duration: Output[_STRING]
 
 class Node_KlingVideoExtendNode(Node):
-    VIDEO: Output[VIDEO]
-    video_id: Output[STRING]
-    duration: Output[STRING]
+    VIDEO: Output[_VIDEO]
+    video_id: Output[_STRING]
+    duration: Output[_STRING]
 
-class Node_KlingVirtualTryOnNode(Node, Output[IMAGE]):
-    IMAGE: Output[IMAGE]
+class Node_KlingVirtualTryOnNode(Node, Output[_IMAGE]):
+    IMAGE: Output[_IMAGE]
 
 class Node_LTXVAddGuide(Node):
-    positive: Output[CONDITIONING]
-    negative: Output[CONDITIONING]
-    latent: Output[LATENT]
+    positive: Output[_CONDITIONING]
+    negative: Output[_CONDITIONING]
+    latent: Output[_LATENT]
 
 class Node_LTXVConditioning(Node):
-    positive: Output[CONDITIONING]
-    negative: Output[CONDITIONING]
+    positive: Output[_CONDITIONING]
+    negative: Output[_CONDITIONING]
 
 class Node_LTXVCropGuides(Node):
-    positive: Output[CONDITIONING]
-    negative: Output[CONDITIONING]
-    latent: Output[LATENT]
+    positive: Output[_CONDITIONING]
+    negative: Output[_CONDITIONING]
+    latent: Output[_LATENT]
 
 class Node_LTXVImgToVideo(Node):
-    positive: Output[CONDITIONING]
-    negative: Output[CONDITIONING]
-    latent: Output[LATENT]
+    positive: Output[_CONDITIONING]
+    negative: Output[_CONDITIONING]
+    latent: Output[_LATENT]
 
-class Node_LTXVPreprocess(Node, Output[IMAGE]):
-    output_image: Output[IMAGE]
+class Node_LTXVPreprocess(Node, Output[_IMAGE]):
+    output_image: Output[_IMAGE]
 
-class Node_LTXVScheduler(Node, Output[SIGMAS]):
-    SIGMAS: Output[SIGMAS]
+class Node_LTXVScheduler(Node, Output[_SIGMAS]):
+    SIGMAS: Output[_SIGMAS]
 
-class Node_LaplaceScheduler(Node, Output[SIGMAS]):
-    SIGMAS: Output[SIGMAS]
+class Node_LaplaceScheduler(Node, Output[_SIGMAS]):
+    SIGMAS: Output[_SIGMAS]
 
-class Node_LatentAdd(Node, Output[LATENT]):
-    LATENT: Output[LATENT]
+class Node_LatentAdd(Node, Output[_LATENT]):
+    LATENT: Output[_LATENT]
 
-class Node_LatentApplyOperation(Node, Output[LATENT]):
-    LATENT: Output[LATENT]
+class Node_LatentApplyOperation(Node, Output[_LATENT]):
+    LATENT: Output[_LATENT]
 
-class Node_LatentApplyOperationCFG(Node, Output[MODEL]):
-    MODEL: Output[MODEL]
+class Node_LatentApplyOperationCFG(Node, Output[_MODEL]):
+    MODEL: Output[_MODEL]
 
-class Node_LatentBatch(Node, Output[LATENT]):
-    LATENT: Output[LATENT]
+class Node_LatentBatch(Node, Output[_LATENT]):
+    LATENT: Output[_LATENT]
 
-class Node_LatentBatchSeedBehavior(Node, Output[LATENT]):
-    LATENT: Output[LATENT]
+class Node_LatentBatchSeedBehavior(Node, Output[_LATENT]):
+    LATENT: Output[_LATENT]
 
-class Node_LatentBlend(Node, Output[LATENT]):
-    LATENT: Output[LATENT]
+class Node_LatentBlend(Node, Output[_LATENT]):
+    LATENT: Output[_LATENT]
 
-class Node_LatentComposite(Node, Output[LATENT]):
-    LATENT: Output[LATENT]
+class Node_LatentComposite(Node, Output[_LATENT]):
+    LATENT: Output[_LATENT]
 
-class Node_LatentCompositeMasked(Node, Output[LATENT]):
-    LATENT: Output[LATENT]
+class Node_LatentCompositeMasked(Node, Output[_LATENT]):
+    LATENT: Output[_LATENT]
 
-class Node_LatentConcat(Node, Output[LATENT]):
-    LATENT: Output[LATENT]
+class Node_LatentConcat(Node, Output[_LATENT]):
+    LATENT: Output[_LATENT]
 
-class Node_LatentCrop(Node, Output[LATENT]):
-    LATENT: Output[LATENT]
+class Node_LatentCrop(Node, Output[_LATENT]):
+    LATENT: Output[_LATENT]
 
-class Node_LatentCut(Node, Output[LATENT]):
-    LATENT: Output[LATENT]
+class Node_LatentCut(Node, Output[_LATENT]):
+    LATENT: Output[_LATENT]
 
-class Node_LatentFlip(Node, Output[LATENT]):
-    LATENT: Output[LATENT]
+class Node_LatentFlip(Node, Output[_LATENT]):
+    LATENT: Output[_LATENT]
 
-class Node_LatentFromBatch(Node, Output[LATENT]):
-    LATENT: Output[LATENT]
+class Node_LatentFromBatch(Node, Output[_LATENT]):
+    LATENT: Output[_LATENT]
 
-class Node_LatentInterpolate(Node, Output[LATENT]):
-    LATENT: Output[LATENT]
+class Node_LatentInterpolate(Node, Output[_LATENT]):
+    LATENT: Output[_LATENT]
 
-class Node_LatentMultiply(Node, Output[LATENT]):
-    LATENT: Output[LATENT]
+class Node_LatentMultiply(Node, Output[_LATENT]):
+    LATENT: Output[_LATENT]
 
-class Node_LatentOperationSharpen(Node, Output[LATENT_OPERATION]):
-    LATENT_OPERATION: Output[LATENT_OPERATION]
+class Node_LatentOperationSharpen(Node, Output[_LATENT_OPERATION]):
+    LATENT_OPERATION: Output[_LATENT_OPERATION]
 
-class Node_LatentOperationTonemapReinhard(Node, Output[LATENT_OPERATION]):
-    LATENT_OPERATION: Output[LATENT_OPERATION]
+class Node_LatentOperationTonemapReinhard(Node, Output[_LATENT_OPERATION]):
+    LATENT_OPERATION: Output[_LATENT_OPERATION]
 
-class Node_LatentRotate(Node, Output[LATENT]):
-    LATENT: Output[LATENT]
+class Node_LatentRotate(Node, Output[_LATENT]):
+    LATENT: Output[_LATENT]
 
-class Node_LatentSubtract(Node, Output[LATENT]):
-    LATENT: Output[LATENT]
+class Node_LatentSubtract(Node, Output[_LATENT]):
+    LATENT: Output[_LATENT]
 
-class Node_LatentUpscale(Node, Output[LATENT]):
-    LATENT: Output[LATENT]
+class Node_LatentUpscale(Node, Output[_LATENT]):
+    LATENT: Output[_LATENT]
 
-class Node_LatentUpscaleBy(Node, Output[LATENT]):
-    LATENT: Output[LATENT]
+class Node_LatentUpscaleBy(Node, Output[_LATENT]):
+    LATENT: Output[_LATENT]
 
-class Node_LazyCache(Node, Output[MODEL]):
-    MODEL: Output[MODEL]
+class Node_LazyCache(Node, Output[_MODEL]):
+    MODEL: Output[_MODEL]
 
 class Node_Load3D(Node):
-    image: Output[IMAGE]
-    mask: Output[MASK]
-    mesh_path: Output[STRING]
-    normal: Output[IMAGE]
-    lineart: Output[IMAGE]
-    camera_info: Output[LOAD3D_CAMERA]
-    recording_video: Output[VIDEO]
+    image: Output[_IMAGE]
+    mask: Output[_MASK]
+    mesh_path: Output[_STRING]
+    normal: Output[_IMAGE]
+    lineart: Output[_IMAGE]
+    camera_info: Output[_LOAD3D_CAMERA]
+    recording_video: Output[_VIDEO]
 
 class Node_Load3DAnimation(Node):
-    image: Output[IMAGE]
-    mask: Output[MASK]
-    mesh_path: Output[STRING]
-    normal: Output[IMAGE]
-    camera_info: Output[LOAD3D_CAMERA]
-    recording_video: Output[VIDEO]
+    image: Output[_IMAGE]
+    mask: Output[_MASK]
+    mesh_path: Output[_STRING]
+    normal: Output[_IMAGE]
+    camera_info: Output[_LOAD3D_CAMERA]
+    recording_video: Output[_VIDEO]
 
-class Node_LoadAudio(Node, Output[AUDIO]):
-    AUDIO: Output[AUDIO]
+class Node_LoadAudio(Node, Output[_AUDIO]):
+    AUDIO: Output[_AUDIO]
 
 class Node_LoadImage(Node):
-    IMAGE: Output[IMAGE]
-    MASK: Output[MASK]
+    IMAGE: Output[_IMAGE]
+    MASK: Output[_MASK]
 
-class Node_LoadImageMask(Node, Output[MASK]):
-    MASK: Output[MASK]
+class Node_LoadImageMask(Node, Output[_MASK]):
+    MASK: Output[_MASK]
 
 class Node_LoadImageOutput(Node):
-    IMAGE: Output[IMAGE]
-    MASK: Output[MASK]
+    IMAGE: Output[_IMAGE]
+    MASK: Output[_MASK]
 
-class Node_LoadImageSetFromFolderNode(Node, Output[IMAGE]):
-    IMAGE: Output[IMAGE]
+class Node_LoadImageSetFromFolderNode(Node, Output[_IMAGE]):
+    IMAGE: Output[_IMAGE]
 
 class Node_LoadImageTextSetFromFolderNode(Node):
-    IMAGE: Output[IMAGE]
-    CONDITIONING: Output[CONDITIONING]
+    IMAGE: Output[_IMAGE]
+    CONDITIONING: Output[_CONDITIONING]
 
-class Node_LoadLatent(Node, Output[LATENT]):
-    LATENT: Output[LATENT]
+class Node_LoadLatent(Node, Output[_LATENT]):
+    LATENT: Output[_LATENT]
 
-class Node_LoadVideo(Node, Output[VIDEO]):
-    VIDEO: Output[VIDEO]
+class Node_LoadVideo(Node, Output[_VIDEO]):
+    VIDEO: Output[_VIDEO]
 
 class Node_LoraLoader(Node):
-    MODEL: Output[MODEL]
-    CLIP: Output[CLIP]
+    MODEL: Output[_MODEL]
+    CLIP: Output[_CLIP]
 
-class Node_LoraLoaderModelOnly(Node, Output[MODEL]):
-    MODEL: Output[MODEL]
+class Node_LoraLoaderModelOnly(Node, Output[_MODEL]):
+    MODEL: Output[_MODEL]
 
-class Node_LoraModelLoader(Node, Output[MODEL]):
-    MODEL: Output[MODEL]
+class Node_LoraModelLoader(Node, Output[_MODEL]):
+    MODEL: Output[_MODEL]
 
 class Node_LoraSave(Node):
     pass
@@ -845,247 +902,247 @@ class Node_LoraSave(Node):
 class Node_LossGraphNode(Node):
     pass
 
-class Node_LotusConditioning(Node, Output[CONDITIONING]):
-    conditioning: Output[CONDITIONING]
+class Node_LotusConditioning(Node, Output[_CONDITIONING]):
+    conditioning: Output[_CONDITIONING]
 
-class Node_LumaConceptsNode(Node, Output[LUMA_CONCEPTS]):
-    luma_concepts: Output[LUMA_CONCEPTS]
+class Node_LumaConceptsNode(Node, Output[_LUMA_CONCEPTS]):
+    luma_concepts: Output[_LUMA_CONCEPTS]
 
-class Node_LumaImageModifyNode(Node, Output[IMAGE]):
-    IMAGE: Output[IMAGE]
+class Node_LumaImageModifyNode(Node, Output[_IMAGE]):
+    IMAGE: Output[_IMAGE]
 
-class Node_LumaImageNode(Node, Output[IMAGE]):
-    IMAGE: Output[IMAGE]
+class Node_LumaImageNode(Node, Output[_IMAGE]):
+    IMAGE: Output[_IMAGE]
 
-class Node_LumaImageToVideoNode(Node, Output[VIDEO]):
-    VIDEO: Output[VIDEO]
+class Node_LumaImageToVideoNode(Node, Output[_VIDEO]):
+    VIDEO: Output[_VIDEO]
 
-class Node_LumaReferenceNode(Node, Output[LUMA_REF]):
-    luma_ref: Output[LUMA_REF]
+class Node_LumaReferenceNode(Node, Output[_LUMA_REF]):
+    luma_ref: Output[_LUMA_REF]
 
-class Node_LumaVideoNode(Node, Output[VIDEO]):
-    VIDEO: Output[VIDEO]
+class Node_LumaVideoNode(Node, Output[_VIDEO]):
+    VIDEO: Output[_VIDEO]
 
-class Node_Mahiro(Node, Output[MODEL]):
-    patched_model: Output[MODEL]
+class Node_Mahiro(Node, Output[_MODEL]):
+    patched_model: Output[_MODEL]
 
-class Node_MaskComposite(Node, Output[MASK]):
-    MASK: Output[MASK]
+class Node_MaskComposite(Node, Output[_MASK]):
+    MASK: Output[_MASK]
 
 class Node_MaskPreview(Node):
     pass
 
-class Node_MaskToImage(Node, Output[IMAGE]):
-    IMAGE: Output[IMAGE]
+class Node_MaskToImage(Node, Output[_IMAGE]):
+    IMAGE: Output[_IMAGE]
 
-class Node_MinimaxHailuoVideoNode(Node, Output[VIDEO]):
-    VIDEO: Output[VIDEO]
+class Node_MinimaxHailuoVideoNode(Node, Output[_VIDEO]):
+    VIDEO: Output[_VIDEO]
 
-class Node_MinimaxImageToVideoNode(Node, Output[VIDEO]):
-    VIDEO: Output[VIDEO]
+class Node_MinimaxImageToVideoNode(Node, Output[_VIDEO]):
+    VIDEO: Output[_VIDEO]
 
-class Node_MinimaxTextToVideoNode(Node, Output[VIDEO]):
-    VIDEO: Output[VIDEO]
+class Node_MinimaxTextToVideoNode(Node, Output[_VIDEO]):
+    VIDEO: Output[_VIDEO]
 
-class Node_ModelComputeDtype(Node, Output[MODEL]):
-    MODEL: Output[MODEL]
+class Node_ModelComputeDtype(Node, Output[_MODEL]):
+    MODEL: Output[_MODEL]
 
-class Node_ModelMergeAdd(Node, Output[MODEL]):
-    MODEL: Output[MODEL]
+class Node_ModelMergeAdd(Node, Output[_MODEL]):
+    MODEL: Output[_MODEL]
 
-class Node_ModelMergeAuraflow(Node, Output[MODEL]):
-    MODEL: Output[MODEL]
+class Node_ModelMergeAuraflow(Node, Output[_MODEL]):
+    MODEL: Output[_MODEL]
 
-class Node_ModelMergeBlocks(Node, Output[MODEL]):
-    MODEL: Output[MODEL]
+class Node_ModelMergeBlocks(Node, Output[_MODEL]):
+    MODEL: Output[_MODEL]
 
-class Node_ModelMergeCosmos14B(Node, Output[MODEL]):
-    MODEL: Output[MODEL]
+class Node_ModelMergeCosmos14B(Node, Output[_MODEL]):
+    MODEL: Output[_MODEL]
 
-class Node_ModelMergeCosmos7B(Node, Output[MODEL]):
-    MODEL: Output[MODEL]
+class Node_ModelMergeCosmos7B(Node, Output[_MODEL]):
+    MODEL: Output[_MODEL]
 
-class Node_ModelMergeCosmosPredict2_14B(Node, Output[MODEL]):
-    MODEL: Output[MODEL]
+class Node_ModelMergeCosmosPredict2_14B(Node, Output[_MODEL]):
+    MODEL: Output[_MODEL]
 
-class Node_ModelMergeCosmosPredict2_2B(Node, Output[MODEL]):
-    MODEL: Output[MODEL]
+class Node_ModelMergeCosmosPredict2_2B(Node, Output[_MODEL]):
+    MODEL: Output[_MODEL]
 
-class Node_ModelMergeFlux1(Node, Output[MODEL]):
-    MODEL: Output[MODEL]
+class Node_ModelMergeFlux1(Node, Output[_MODEL]):
+    MODEL: Output[_MODEL]
 
-class Node_ModelMergeLTXV(Node, Output[MODEL]):
-    MODEL: Output[MODEL]
+class Node_ModelMergeLTXV(Node, Output[_MODEL]):
+    MODEL: Output[_MODEL]
 
-class Node_ModelMergeMochiPreview(Node, Output[MODEL]):
-    MODEL: Output[MODEL]
+class Node_ModelMergeMochiPreview(Node, Output[_MODEL]):
+    MODEL: Output[_MODEL]
 
-class Node_ModelMergeQwenImage(Node, Output[MODEL]):
-    MODEL: Output[MODEL]
+class Node_ModelMergeQwenImage(Node, Output[_MODEL]):
+    MODEL: Output[_MODEL]
 
-class Node_ModelMergeSD1(Node, Output[MODEL]):
-    MODEL: Output[MODEL]
+class Node_ModelMergeSD1(Node, Output[_MODEL]):
+    MODEL: Output[_MODEL]
 
-class Node_ModelMergeSD2(Node, Output[MODEL]):
-    MODEL: Output[MODEL]
+class Node_ModelMergeSD2(Node, Output[_MODEL]):
+    MODEL: Output[_MODEL]
 
-class Node_ModelMergeSD35_Large(Node, Output[MODEL]):
-    MODEL: Output[MODEL]
+class Node_ModelMergeSD35_Large(Node, Output[_MODEL]):
+    MODEL: Output[_MODEL]
 
-class Node_ModelMergeSD3_2B(Node, Output[MODEL]):
-    MODEL: Output[MODEL]
+class Node_ModelMergeSD3_2B(Node, Output[_MODEL]):
+    MODEL: Output[_MODEL]
 
-class Node_ModelMergeSDXL(Node, Output[MODEL]):
-    MODEL: Output[MODEL]
+class Node_ModelMergeSDXL(Node, Output[_MODEL]):
+    MODEL: Output[_MODEL]
 
-class Node_ModelMergeSimple(Node, Output[MODEL]):
-    MODEL: Output[MODEL]
+class Node_ModelMergeSimple(Node, Output[_MODEL]):
+    MODEL: Output[_MODEL]
 
-class Node_ModelMergeSubtract(Node, Output[MODEL]):
-    MODEL: Output[MODEL]
+class Node_ModelMergeSubtract(Node, Output[_MODEL]):
+    MODEL: Output[_MODEL]
 
-class Node_ModelMergeWAN2_1(Node, Output[MODEL]):
-    MODEL: Output[MODEL]
+class Node_ModelMergeWAN2_1(Node, Output[_MODEL]):
+    MODEL: Output[_MODEL]
 
-class Node_ModelPatchLoader(Node, Output[MODEL_PATCH]):
-    MODEL_PATCH: Output[MODEL_PATCH]
+class Node_ModelPatchLoader(Node, Output[_MODEL_PATCH]):
+    MODEL_PATCH: Output[_MODEL_PATCH]
 
-class Node_ModelSamplingAuraFlow(Node, Output[MODEL]):
-    MODEL: Output[MODEL]
+class Node_ModelSamplingAuraFlow(Node, Output[_MODEL]):
+    MODEL: Output[_MODEL]
 
-class Node_ModelSamplingContinuousEDM(Node, Output[MODEL]):
-    MODEL: Output[MODEL]
+class Node_ModelSamplingContinuousEDM(Node, Output[_MODEL]):
+    MODEL: Output[_MODEL]
 
-class Node_ModelSamplingContinuousV(Node, Output[MODEL]):
-    MODEL: Output[MODEL]
+class Node_ModelSamplingContinuousV(Node, Output[_MODEL]):
+    MODEL: Output[_MODEL]
 
-class Node_ModelSamplingDiscrete(Node, Output[MODEL]):
-    MODEL: Output[MODEL]
+class Node_ModelSamplingDiscrete(Node, Output[_MODEL]):
+    MODEL: Output[_MODEL]
 
-class Node_ModelSamplingFlux(Node, Output[MODEL]):
-    MODEL: Output[MODEL]
+class Node_ModelSamplingFlux(Node, Output[_MODEL]):
+    MODEL: Output[_MODEL]
 
-class Node_ModelSamplingLTXV(Node, Output[MODEL]):
-    MODEL: Output[MODEL]
+class Node_ModelSamplingLTXV(Node, Output[_MODEL]):
+    MODEL: Output[_MODEL]
 
-class Node_ModelSamplingSD3(Node, Output[MODEL]):
-    MODEL: Output[MODEL]
+class Node_ModelSamplingSD3(Node, Output[_MODEL]):
+    MODEL: Output[_MODEL]
 
-class Node_ModelSamplingStableCascade(Node, Output[MODEL]):
-    MODEL: Output[MODEL]
+class Node_ModelSamplingStableCascade(Node, Output[_MODEL]):
+    MODEL: Output[_MODEL]
 
 class Node_ModelSave(Node):
     pass
 
-class Node_MoonvalleyImg2VideoNode(Node, Output[VIDEO]):
-    VIDEO: Output[VIDEO]
+class Node_MoonvalleyImg2VideoNode(Node, Output[_VIDEO]):
+    VIDEO: Output[_VIDEO]
 
-class Node_MoonvalleyTxt2VideoNode(Node, Output[VIDEO]):
-    VIDEO: Output[VIDEO]
+class Node_MoonvalleyTxt2VideoNode(Node, Output[_VIDEO]):
+    VIDEO: Output[_VIDEO]
 
-class Node_MoonvalleyVideo2VideoNode(Node, Output[VIDEO]):
-    VIDEO: Output[VIDEO]
+class Node_MoonvalleyVideo2VideoNode(Node, Output[_VIDEO]):
+    VIDEO: Output[_VIDEO]
 
-class Node_Morphology(Node, Output[IMAGE]):
-    IMAGE: Output[IMAGE]
+class Node_Morphology(Node, Output[_IMAGE]):
+    IMAGE: Output[_IMAGE]
 
-class Node_OpenAIChatConfig(Node, Output[OPENAI_CHAT_CONFIG]):
-    OPENAI_CHAT_CONFIG: Output[OPENAI_CHAT_CONFIG]
+class Node_OpenAIChatConfig(Node, Output[_OPENAI_CHAT_CONFIG]):
+    OPENAI_CHAT_CONFIG: Output[_OPENAI_CHAT_CONFIG]
 
-class Node_OpenAIChatNode(Node, Output[STRING]):
-    STRING: Output[STRING]
+class Node_OpenAIChatNode(Node, Output[_STRING]):
+    STRING: Output[_STRING]
 
-class Node_OpenAIDalle2(Node, Output[IMAGE]):
-    IMAGE: Output[IMAGE]
+class Node_OpenAIDalle2(Node, Output[_IMAGE]):
+    IMAGE: Output[_IMAGE]
 
-class Node_OpenAIDalle3(Node, Output[IMAGE]):
-    IMAGE: Output[IMAGE]
+class Node_OpenAIDalle3(Node, Output[_IMAGE]):
+    IMAGE: Output[_IMAGE]
 
-class Node_OpenAIGPTImage1(Node, Output[IMAGE]):
-    IMAGE: Output[IMAGE]
+class Node_OpenAIGPTImage1(Node, Output[_IMAGE]):
+    IMAGE: Output[_IMAGE]
 
-class Node_OpenAIInputFiles(Node, Output[OPENAI_INPUT_FILES]):
-    OPENAI_INPUT_FILES: Output[OPENAI_INPUT_FILES]
+class Node_OpenAIInputFiles(Node, Output[_OPENAI_INPUT_FILES]):
+    OPENAI_INPUT_FILES: Output[_OPENAI_INPUT_FILES]
 
-class Node_OpenAIVideoSora2(Node, Output[VIDEO]):
-    VIDEO: Output[VIDEO]
+class Node_OpenAIVideoSora2(Node, Output[_VIDEO]):
+    VIDEO: Output[_VIDEO]
 
-class Node_OptimalStepsScheduler(Node, Output[SIGMAS]):
-    SIGMAS: Output[SIGMAS]
+class Node_OptimalStepsScheduler(Node, Output[_SIGMAS]):
+    SIGMAS: Output[_SIGMAS]
 
 class Node_PairConditioningCombine(Node):
-    positive: Output[CONDITIONING]
-    negative: Output[CONDITIONING]
+    positive: Output[_CONDITIONING]
+    negative: Output[_CONDITIONING]
 
 class Node_PairConditioningSetDefaultCombine(Node):
-    positive: Output[CONDITIONING]
-    negative: Output[CONDITIONING]
+    positive: Output[_CONDITIONING]
+    negative: Output[_CONDITIONING]
 
 class Node_PairConditioningSetProperties(Node):
-    positive: Output[CONDITIONING]
-    negative: Output[CONDITIONING]
+    positive: Output[_CONDITIONING]
+    negative: Output[_CONDITIONING]
 
 class Node_PairConditioningSetPropertiesAndCombine(Node):
-    positive: Output[CONDITIONING]
-    negative: Output[CONDITIONING]
+    positive: Output[_CONDITIONING]
+    negative: Output[_CONDITIONING]
 
-class Node_PatchModelAddDownscale(Node, Output[MODEL]):
-    MODEL: Output[MODEL]
+class Node_PatchModelAddDownscale(Node, Output[_MODEL]):
+    MODEL: Output[_MODEL]
 
-class Node_PerpNeg(Node, Output[MODEL]):
-    MODEL: Output[MODEL]
+class Node_PerpNeg(Node, Output[_MODEL]):
+    MODEL: Output[_MODEL]
 
-class Node_PerpNegGuider(Node, Output[GUIDER]):
-    GUIDER: Output[GUIDER]
+class Node_PerpNegGuider(Node, Output[_GUIDER]):
+    GUIDER: Output[_GUIDER]
 
-class Node_PerturbedAttentionGuidance(Node, Output[MODEL]):
-    MODEL: Output[MODEL]
+class Node_PerturbedAttentionGuidance(Node, Output[_MODEL]):
+    MODEL: Output[_MODEL]
 
-class Node_PhotoMakerEncode(Node, Output[CONDITIONING]):
-    CONDITIONING: Output[CONDITIONING]
+class Node_PhotoMakerEncode(Node, Output[_CONDITIONING]):
+    CONDITIONING: Output[_CONDITIONING]
 
-class Node_PhotoMakerLoader(Node, Output[PHOTOMAKER]):
-    PHOTOMAKER: Output[PHOTOMAKER]
+class Node_PhotoMakerLoader(Node, Output[_PHOTOMAKER]):
+    PHOTOMAKER: Output[_PHOTOMAKER]
 
-class Node_PikaImageToVideoNode2_2(Node, Output[VIDEO]):
-    VIDEO: Output[VIDEO]
+class Node_PikaImageToVideoNode2_2(Node, Output[_VIDEO]):
+    VIDEO: Output[_VIDEO]
 
-class Node_PikaScenesV2_2(Node, Output[VIDEO]):
-    VIDEO: Output[VIDEO]
+class Node_PikaScenesV2_2(Node, Output[_VIDEO]):
+    VIDEO: Output[_VIDEO]
 
-class Node_PikaStartEndFrameNode2_2(Node, Output[VIDEO]):
-    VIDEO: Output[VIDEO]
+class Node_PikaStartEndFrameNode2_2(Node, Output[_VIDEO]):
+    VIDEO: Output[_VIDEO]
 
-class Node_PikaTextToVideoNode2_2(Node, Output[VIDEO]):
-    VIDEO: Output[VIDEO]
+class Node_PikaTextToVideoNode2_2(Node, Output[_VIDEO]):
+    VIDEO: Output[_VIDEO]
 
-class Node_Pikadditions(Node, Output[VIDEO]):
-    VIDEO: Output[VIDEO]
+class Node_Pikadditions(Node, Output[_VIDEO]):
+    VIDEO: Output[_VIDEO]
 
-class Node_Pikaffects(Node, Output[VIDEO]):
-    VIDEO: Output[VIDEO]
+class Node_Pikaffects(Node, Output[_VIDEO]):
+    VIDEO: Output[_VIDEO]
 
-class Node_Pikaswaps(Node, Output[VIDEO]):
-    VIDEO: Output[VIDEO]
+class Node_Pikaswaps(Node, Output[_VIDEO]):
+    VIDEO: Output[_VIDEO]
 
-class Node_PixverseImageToVideoNode(Node, Output[VIDEO]):
-    VIDEO: Output[VIDEO]
+class Node_PixverseImageToVideoNode(Node, Output[_VIDEO]):
+    VIDEO: Output[_VIDEO]
 
-class Node_PixverseTemplateNode(Node, Output[PIXVERSE_TEMPLATE]):
-    pixverse_template: Output[PIXVERSE_TEMPLATE]
+class Node_PixverseTemplateNode(Node, Output[_PIXVERSE_TEMPLATE]):
+    pixverse_template: Output[_PIXVERSE_TEMPLATE]
 
-class Node_PixverseTextToVideoNode(Node, Output[VIDEO]):
-    VIDEO: Output[VIDEO]
+class Node_PixverseTextToVideoNode(Node, Output[_VIDEO]):
+    VIDEO: Output[_VIDEO]
 
-class Node_PixverseTransitionVideoNode(Node, Output[VIDEO]):
-    VIDEO: Output[VIDEO]
+class Node_PixverseTransitionVideoNode(Node, Output[_VIDEO]):
+    VIDEO: Output[_VIDEO]
 
-class Node_PolyexponentialScheduler(Node, Output[SIGMAS]):
-    SIGMAS: Output[SIGMAS]
+class Node_PolyexponentialScheduler(Node, Output[_SIGMAS]):
+    SIGMAS: Output[_SIGMAS]
 
 class Node_PorterDuffImageComposite(Node):
-    IMAGE: Output[IMAGE]
-    MASK: Output[MASK]
+    IMAGE: Output[_IMAGE]
+    MASK: Output[_MASK]
 
 class Node_Preview3D(Node):
     pass
@@ -1102,203 +1159,203 @@ class Node_PreviewAudio(Node):
 class Node_PreviewImage(Node):
     pass
 
-class Node_PrimitiveBoolean(Node, Output[BOOLEAN]):
-    BOOLEAN: Output[BOOLEAN]
+class Node_PrimitiveBoolean(Node, Output[_BOOLEAN]):
+    BOOLEAN: Output[_BOOLEAN]
 
-class Node_PrimitiveFloat(Node, Output[FLOAT]):
-    FLOAT: Output[FLOAT]
+class Node_PrimitiveFloat(Node, Output[_FLOAT]):
+    FLOAT: Output[_FLOAT]
 
-class Node_PrimitiveInt(Node, Output[INT]):
-    INT: Output[INT]
+class Node_PrimitiveInt(Node, Output[_INT]):
+    INT: Output[_INT]
 
-class Node_PrimitiveString(Node, Output[STRING]):
-    STRING: Output[STRING]
+class Node_PrimitiveString(Node, Output[_STRING]):
+    STRING: Output[_STRING]
 
-class Node_PrimitiveStringMultiline(Node, Output[STRING]):
-    STRING: Output[STRING]
+class Node_PrimitiveStringMultiline(Node, Output[_STRING]):
+    STRING: Output[_STRING]
 
-class Node_QuadrupleCLIPLoader(Node, Output[CLIP]):
-    CLIP: Output[CLIP]
+class Node_QuadrupleCLIPLoader(Node, Output[_CLIP]):
+    CLIP: Output[_CLIP]
 
-class Node_QwenImageDiffsynthControlnet(Node, Output[MODEL]):
-    MODEL: Output[MODEL]
+class Node_QwenImageDiffsynthControlnet(Node, Output[_MODEL]):
+    MODEL: Output[_MODEL]
 
-class Node_RandomNoise(Node, Output[NOISE]):
-    NOISE: Output[NOISE]
+class Node_RandomNoise(Node, Output[_NOISE]):
+    NOISE: Output[_NOISE]
 
-class Node_RebatchImages(Node, Output[IMAGE]):
-    IMAGE: Output[IMAGE]
+class Node_RebatchImages(Node, Output[_IMAGE]):
+    IMAGE: Output[_IMAGE]
 
-class Node_RebatchLatents(Node, Output[LATENT]):
-    LATENT: Output[LATENT]
+class Node_RebatchLatents(Node, Output[_LATENT]):
+    LATENT: Output[_LATENT]
 
-class Node_RecordAudio(Node, Output[AUDIO]):
-    AUDIO: Output[AUDIO]
+class Node_RecordAudio(Node, Output[_AUDIO]):
+    AUDIO: Output[_AUDIO]
 
-class Node_RecraftColorRGB(Node, Output[RECRAFT_COLOR]):
-    recraft_color: Output[RECRAFT_COLOR]
+class Node_RecraftColorRGB(Node, Output[_RECRAFT_COLOR]):
+    recraft_color: Output[_RECRAFT_COLOR]
 
-class Node_RecraftControls(Node, Output[RECRAFT_CONTROLS]):
-    recraft_controls: Output[RECRAFT_CONTROLS]
+class Node_RecraftControls(Node, Output[_RECRAFT_CONTROLS]):
+    recraft_controls: Output[_RECRAFT_CONTROLS]
 
-class Node_RecraftCreativeUpscaleNode(Node, Output[IMAGE]):
-    IMAGE: Output[IMAGE]
+class Node_RecraftCreativeUpscaleNode(Node, Output[_IMAGE]):
+    IMAGE: Output[_IMAGE]
 
-class Node_RecraftCrispUpscaleNode(Node, Output[IMAGE]):
-    IMAGE: Output[IMAGE]
+class Node_RecraftCrispUpscaleNode(Node, Output[_IMAGE]):
+    IMAGE: Output[_IMAGE]
 
-class Node_RecraftImageInpaintingNode(Node, Output[IMAGE]):
-    IMAGE: Output[IMAGE]
+class Node_RecraftImageInpaintingNode(Node, Output[_IMAGE]):
+    IMAGE: Output[_IMAGE]
 
-class Node_RecraftImageToImageNode(Node, Output[IMAGE]):
-    IMAGE: Output[IMAGE]
+class Node_RecraftImageToImageNode(Node, Output[_IMAGE]):
+    IMAGE: Output[_IMAGE]
 
 class Node_RecraftRemoveBackgroundNode(Node):
-    IMAGE: Output[IMAGE]
-    MASK: Output[MASK]
+    IMAGE: Output[_IMAGE]
+    MASK: Output[_MASK]
 
-class Node_RecraftReplaceBackgroundNode(Node, Output[IMAGE]):
-    IMAGE: Output[IMAGE]
+class Node_RecraftReplaceBackgroundNode(Node, Output[_IMAGE]):
+    IMAGE: Output[_IMAGE]
 
-class Node_RecraftStyleV3DigitalIllustration(Node, Output[RECRAFT_V3_STYLE]):
-    recraft_style: Output[RECRAFT_V3_STYLE]
+class Node_RecraftStyleV3DigitalIllustration(Node, Output[_RECRAFT_V3_STYLE]):
+    recraft_style: Output[_RECRAFT_V3_STYLE]
 
-class Node_RecraftStyleV3InfiniteStyleLibrary(Node, Output[RECRAFT_V3_STYLE]):
-    recraft_style: Output[RECRAFT_V3_STYLE]
+class Node_RecraftStyleV3InfiniteStyleLibrary(Node, Output[_RECRAFT_V3_STYLE]):
+    recraft_style: Output[_RECRAFT_V3_STYLE]
 
-class Node_RecraftStyleV3LogoRaster(Node, Output[RECRAFT_V3_STYLE]):
-    recraft_style: Output[RECRAFT_V3_STYLE]
+class Node_RecraftStyleV3LogoRaster(Node, Output[_RECRAFT_V3_STYLE]):
+    recraft_style: Output[_RECRAFT_V3_STYLE]
 
-class Node_RecraftStyleV3RealisticImage(Node, Output[RECRAFT_V3_STYLE]):
-    recraft_style: Output[RECRAFT_V3_STYLE]
+class Node_RecraftStyleV3RealisticImage(Node, Output[_RECRAFT_V3_STYLE]):
+    recraft_style: Output[_RECRAFT_V3_STYLE]
 
-class Node_RecraftTextToImageNode(Node, Output[IMAGE]):
-    IMAGE: Output[IMAGE]
+class Node_RecraftTextToImageNode(Node, Output[_IMAGE]):
+    IMAGE: Output[_IMAGE]
 
-class Node_RecraftTextToVectorNode(Node, Output[SVG]):
-    SVG: Output[SVG]
+class Node_RecraftTextToVectorNode(Node, Output[_SVG]):
+    SVG: Output[_SVG]
 
-class Node_RecraftVectorizeImageNode(Node, Output[SVG]):
-    SVG: Output[SVG]
+class Node_RecraftVectorizeImageNode(Node, Output[_SVG]):
+    SVG: Output[_SVG]
 
-class Node_ReferenceLatent(Node, Output[CONDITIONING]):
-    CONDITIONING: Output[CONDITIONING]
+class Node_ReferenceLatent(Node, Output[_CONDITIONING]):
+    CONDITIONING: Output[_CONDITIONING]
 
-class Node_RegexExtract(Node, Output[STRING]):
-    STRING: Output[STRING]
+class Node_RegexExtract(Node, Output[_STRING]):
+    STRING: Output[_STRING]
 
-class Node_RegexMatch(Node, Output[BOOLEAN]):
-    matches: Output[BOOLEAN]
+class Node_RegexMatch(Node, Output[_BOOLEAN]):
+    matches: Output[_BOOLEAN]
 
-class Node_RegexReplace(Node, Output[STRING]):
-    STRING: Output[STRING]
+class Node_RegexReplace(Node, Output[_STRING]):
+    STRING: Output[_STRING]
 
-class Node_RenormCFG(Node, Output[MODEL]):
-    MODEL: Output[MODEL]
+class Node_RenormCFG(Node, Output[_MODEL]):
+    MODEL: Output[_MODEL]
 
-class Node_RepeatImageBatch(Node, Output[IMAGE]):
-    IMAGE: Output[IMAGE]
+class Node_RepeatImageBatch(Node, Output[_IMAGE]):
+    IMAGE: Output[_IMAGE]
 
-class Node_RepeatLatentBatch(Node, Output[LATENT]):
-    LATENT: Output[LATENT]
+class Node_RepeatLatentBatch(Node, Output[_LATENT]):
+    LATENT: Output[_LATENT]
 
-class Node_RescaleCFG(Node, Output[MODEL]):
-    MODEL: Output[MODEL]
+class Node_RescaleCFG(Node, Output[_MODEL]):
+    MODEL: Output[_MODEL]
 
-class Node_ResizeAndPadImage(Node, Output[IMAGE]):
-    IMAGE: Output[IMAGE]
+class Node_ResizeAndPadImage(Node, Output[_IMAGE]):
+    IMAGE: Output[_IMAGE]
 
-class Node_Rodin3D_Detail(Node, Output[STRING]):
+class Node_Rodin3D_Detail(Node, Output[_STRING]):
     pass
 
-class Node_Rodin3D_Gen2(Node, Output[STRING]):
+class Node_Rodin3D_Gen2(Node, Output[_STRING]):
     pass
 
-class Node_Rodin3D_Regular(Node, Output[STRING]):
+class Node_Rodin3D_Regular(Node, Output[_STRING]):
     pass
 
-class Node_Rodin3D_Sketch(Node, Output[STRING]):
+class Node_Rodin3D_Sketch(Node, Output[_STRING]):
     pass
 
-class Node_Rodin3D_Smooth(Node, Output[STRING]):
+class Node_Rodin3D_Smooth(Node, Output[_STRING]):
     pass
 
-class Node_RunwayFirstLastFrameNode(Node, Output[VIDEO]):
-    VIDEO: Output[VIDEO]
+class Node_RunwayFirstLastFrameNode(Node, Output[_VIDEO]):
+    VIDEO: Output[_VIDEO]
 
-class Node_RunwayImageToVideoNodeGen3a(Node, Output[VIDEO]):
-    VIDEO: Output[VIDEO]
+class Node_RunwayImageToVideoNodeGen3a(Node, Output[_VIDEO]):
+    VIDEO: Output[_VIDEO]
 
-class Node_RunwayImageToVideoNodeGen4(Node, Output[VIDEO]):
-    VIDEO: Output[VIDEO]
+class Node_RunwayImageToVideoNodeGen4(Node, Output[_VIDEO]):
+    VIDEO: Output[_VIDEO]
 
-class Node_RunwayTextToImageNode(Node, Output[IMAGE]):
-    IMAGE: Output[IMAGE]
+class Node_RunwayTextToImageNode(Node, Output[_IMAGE]):
+    IMAGE: Output[_IMAGE]
 
-class Node_SDTurboScheduler(Node, Output[SIGMAS]):
-    SIGMAS: Output[SIGMAS]
+class Node_SDTurboScheduler(Node, Output[_SIGMAS]):
+    SIGMAS: Output[_SIGMAS]
 
 class Node_SD_4XUpscale_Conditioning(Node):
-    positive: Output[CONDITIONING]
-    negative: Output[CONDITIONING]
-    latent: Output[LATENT]
+    positive: Output[_CONDITIONING]
+    negative: Output[_CONDITIONING]
+    latent: Output[_LATENT]
 
 class Node_SV3D_Conditioning(Node):
-    positive: Output[CONDITIONING]
-    negative: Output[CONDITIONING]
-    latent: Output[LATENT]
+    positive: Output[_CONDITIONING]
+    negative: Output[_CONDITIONING]
+    latent: Output[_LATENT]
 
 class Node_SVD_img2vid_Conditioning(Node):
-    positive: Output[CONDITIONING]
-    negative: Output[CONDITIONING]
-    latent: Output[LATENT]
+    positive: Output[_CONDITIONING]
+    negative: Output[_CONDITIONING]
+    latent: Output[_LATENT]
 
 class Node_SamplerCustom(Node):
-    output: Output[LATENT]
-    denoised_output: Output[LATENT]
+    output: Output[_LATENT]
+    denoised_output: Output[_LATENT]
 
 class Node_SamplerCustomAdvanced(Node):
-    output: Output[LATENT]
-    denoised_output: Output[LATENT]
+    output: Output[_LATENT]
+    denoised_output: Output[_LATENT]
 
-class Node_SamplerDPMAdaptative(Node, Output[SAMPLER]):
-    SAMPLER: Output[SAMPLER]
+class Node_SamplerDPMAdaptative(Node, Output[_SAMPLER]):
+    SAMPLER: Output[_SAMPLER]
 
-class Node_SamplerDPMPP_2M_SDE(Node, Output[SAMPLER]):
-    SAMPLER: Output[SAMPLER]
+class Node_SamplerDPMPP_2M_SDE(Node, Output[_SAMPLER]):
+    SAMPLER: Output[_SAMPLER]
 
-class Node_SamplerDPMPP_2S_Ancestral(Node, Output[SAMPLER]):
-    SAMPLER: Output[SAMPLER]
+class Node_SamplerDPMPP_2S_Ancestral(Node, Output[_SAMPLER]):
+    SAMPLER: Output[_SAMPLER]
 
-class Node_SamplerDPMPP_3M_SDE(Node, Output[SAMPLER]):
-    SAMPLER: Output[SAMPLER]
+class Node_SamplerDPMPP_3M_SDE(Node, Output[_SAMPLER]):
+    SAMPLER: Output[_SAMPLER]
 
-class Node_SamplerDPMPP_SDE(Node, Output[SAMPLER]):
-    SAMPLER: Output[SAMPLER]
+class Node_SamplerDPMPP_SDE(Node, Output[_SAMPLER]):
+    SAMPLER: Output[_SAMPLER]
 
-class Node_SamplerER_SDE(Node, Output[SAMPLER]):
-    SAMPLER: Output[SAMPLER]
+class Node_SamplerER_SDE(Node, Output[_SAMPLER]):
+    SAMPLER: Output[_SAMPLER]
 
-class Node_SamplerEulerAncestral(Node, Output[SAMPLER]):
-    SAMPLER: Output[SAMPLER]
+class Node_SamplerEulerAncestral(Node, Output[_SAMPLER]):
+    SAMPLER: Output[_SAMPLER]
 
-class Node_SamplerEulerAncestralCFGPP(Node, Output[SAMPLER]):
-    SAMPLER: Output[SAMPLER]
+class Node_SamplerEulerAncestralCFGPP(Node, Output[_SAMPLER]):
+    SAMPLER: Output[_SAMPLER]
 
-class Node_SamplerEulerCFGpp(Node, Output[SAMPLER]):
-    SAMPLER: Output[SAMPLER]
+class Node_SamplerEulerCFGpp(Node, Output[_SAMPLER]):
+    SAMPLER: Output[_SAMPLER]
 
-class Node_SamplerLCMUpscale(Node, Output[SAMPLER]):
-    SAMPLER: Output[SAMPLER]
+class Node_SamplerLCMUpscale(Node, Output[_SAMPLER]):
+    SAMPLER: Output[_SAMPLER]
 
-class Node_SamplerLMS(Node, Output[SAMPLER]):
-    SAMPLER: Output[SAMPLER]
+class Node_SamplerLMS(Node, Output[_SAMPLER]):
+    SAMPLER: Output[_SAMPLER]
 
-class Node_SamplerSASolver(Node, Output[SAMPLER]):
-    SAMPLER: Output[SAMPLER]
+class Node_SamplerSASolver(Node, Output[_SAMPLER]):
+    SAMPLER: Output[_SAMPLER]
 
-class Node_SamplingPercentToSigma(Node, Output[FLOAT]):
-    sigma_value: Output[FLOAT]
+class Node_SamplingPercentToSigma(Node, Output[_FLOAT]):
+    sigma_value: Output[_FLOAT]
 
 class Node_SaveAnimatedPNG(Node):
     pass
@@ -1336,381 +1393,381 @@ class Node_SaveVideo(Node):
 class Node_SaveWEBM(Node):
     pass
 
-class Node_SelfAttentionGuidance(Node, Output[MODEL]):
-    MODEL: Output[MODEL]
+class Node_SelfAttentionGuidance(Node, Output[_MODEL]):
+    MODEL: Output[_MODEL]
 
-class Node_SetClipHooks(Node, Output[CLIP]):
-    CLIP: Output[CLIP]
+class Node_SetClipHooks(Node, Output[_CLIP]):
+    CLIP: Output[_CLIP]
 
-class Node_SetFirstSigma(Node, Output[SIGMAS]):
-    SIGMAS: Output[SIGMAS]
+class Node_SetFirstSigma(Node, Output[_SIGMAS]):
+    SIGMAS: Output[_SIGMAS]
 
-class Node_SetHookKeyframes(Node, Output[HOOKS]):
-    HOOKS: Output[HOOKS]
+class Node_SetHookKeyframes(Node, Output[_HOOKS]):
+    HOOKS: Output[_HOOKS]
 
-class Node_SetLatentNoiseMask(Node, Output[LATENT]):
-    LATENT: Output[LATENT]
+class Node_SetLatentNoiseMask(Node, Output[_LATENT]):
+    LATENT: Output[_LATENT]
 
-class Node_SetUnionControlNetType(Node, Output[CONTROL_NET]):
-    CONTROL_NET: Output[CONTROL_NET]
+class Node_SetUnionControlNetType(Node, Output[_CONTROL_NET]):
+    CONTROL_NET: Output[_CONTROL_NET]
 
-class Node_SkipLayerGuidanceDiT(Node, Output[MODEL]):
-    MODEL: Output[MODEL]
+class Node_SkipLayerGuidanceDiT(Node, Output[_MODEL]):
+    MODEL: Output[_MODEL]
 
-class Node_SkipLayerGuidanceDiTSimple(Node, Output[MODEL]):
-    MODEL: Output[MODEL]
+class Node_SkipLayerGuidanceDiTSimple(Node, Output[_MODEL]):
+    MODEL: Output[_MODEL]
 
-class Node_SkipLayerGuidanceSD3(Node, Output[MODEL]):
-    MODEL: Output[MODEL]
+class Node_SkipLayerGuidanceSD3(Node, Output[_MODEL]):
+    MODEL: Output[_MODEL]
 
-class Node_SolidMask(Node, Output[MASK]):
-    MASK: Output[MASK]
+class Node_SolidMask(Node, Output[_MASK]):
+    MASK: Output[_MASK]
 
 class Node_SplitAudioChannels(Node):
-    left: Output[AUDIO]
-    right: Output[AUDIO]
+    left: Output[_AUDIO]
+    right: Output[_AUDIO]
 
 class Node_SplitImageWithAlpha(Node):
-    IMAGE: Output[IMAGE]
-    MASK: Output[MASK]
+    IMAGE: Output[_IMAGE]
+    MASK: Output[_MASK]
 
 class Node_SplitSigmas(Node):
-    high_sigmas: Output[SIGMAS]
-    low_sigmas: Output[SIGMAS]
+    high_sigmas: Output[_SIGMAS]
+    low_sigmas: Output[_SIGMAS]
 
 class Node_SplitSigmasDenoise(Node):
-    high_sigmas: Output[SIGMAS]
-    low_sigmas: Output[SIGMAS]
+    high_sigmas: Output[_SIGMAS]
+    low_sigmas: Output[_SIGMAS]
 
-class Node_StabilityAudioInpaint(Node, Output[AUDIO]):
-    AUDIO: Output[AUDIO]
+class Node_StabilityAudioInpaint(Node, Output[_AUDIO]):
+    AUDIO: Output[_AUDIO]
 
-class Node_StabilityAudioToAudio(Node, Output[AUDIO]):
-    AUDIO: Output[AUDIO]
+class Node_StabilityAudioToAudio(Node, Output[_AUDIO]):
+    AUDIO: Output[_AUDIO]
 
-class Node_StabilityStableImageSD_3_5Node(Node, Output[IMAGE]):
-    IMAGE: Output[IMAGE]
+class Node_StabilityStableImageSD_3_5Node(Node, Output[_IMAGE]):
+    IMAGE: Output[_IMAGE]
 
-class Node_StabilityStableImageUltraNode(Node, Output[IMAGE]):
-    IMAGE: Output[IMAGE]
+class Node_StabilityStableImageUltraNode(Node, Output[_IMAGE]):
+    IMAGE: Output[_IMAGE]
 
-class Node_StabilityTextToAudio(Node, Output[AUDIO]):
-    AUDIO: Output[AUDIO]
+class Node_StabilityTextToAudio(Node, Output[_AUDIO]):
+    AUDIO: Output[_AUDIO]
 
-class Node_StabilityUpscaleConservativeNode(Node, Output[IMAGE]):
-    IMAGE: Output[IMAGE]
+class Node_StabilityUpscaleConservativeNode(Node, Output[_IMAGE]):
+    IMAGE: Output[_IMAGE]
 
-class Node_StabilityUpscaleCreativeNode(Node, Output[IMAGE]):
-    IMAGE: Output[IMAGE]
+class Node_StabilityUpscaleCreativeNode(Node, Output[_IMAGE]):
+    IMAGE: Output[_IMAGE]
 
-class Node_StabilityUpscaleFastNode(Node, Output[IMAGE]):
-    IMAGE: Output[IMAGE]
+class Node_StabilityUpscaleFastNode(Node, Output[_IMAGE]):
+    IMAGE: Output[_IMAGE]
 
 class Node_StableCascade_EmptyLatentImage(Node):
-    stage_c: Output[LATENT]
-    stage_b: Output[LATENT]
+    stage_c: Output[_LATENT]
+    stage_b: Output[_LATENT]
 
-class Node_StableCascade_StageB_Conditioning(Node, Output[CONDITIONING]):
-    CONDITIONING: Output[CONDITIONING]
+class Node_StableCascade_StageB_Conditioning(Node, Output[_CONDITIONING]):
+    CONDITIONING: Output[_CONDITIONING]
 
 class Node_StableCascade_StageC_VAEEncode(Node):
-    stage_c: Output[LATENT]
-    stage_b: Output[LATENT]
+    stage_c: Output[_LATENT]
+    stage_b: Output[_LATENT]
 
 class Node_StableCascade_SuperResolutionControlnet(Node):
-    controlnet_input: Output[IMAGE]
-    stage_c: Output[LATENT]
-    stage_b: Output[LATENT]
+    controlnet_input: Output[_IMAGE]
+    stage_c: Output[_LATENT]
+    stage_b: Output[_LATENT]
 
 class Node_StableZero123_Conditioning(Node):
-    positive: Output[CONDITIONING]
-    negative: Output[CONDITIONING]
-    latent: Output[LATENT]
+    positive: Output[_CONDITIONING]
+    negative: Output[_CONDITIONING]
+    latent: Output[_LATENT]
 
 class Node_StableZero123_Conditioning_Batched(Node):
-    positive: Output[CONDITIONING]
-    negative: Output[CONDITIONING]
-    latent: Output[LATENT]
+    positive: Output[_CONDITIONING]
+    negative: Output[_CONDITIONING]
+    latent: Output[_LATENT]
 
-class Node_StringCompare(Node, Output[BOOLEAN]):
-    BOOLEAN: Output[BOOLEAN]
+class Node_StringCompare(Node, Output[_BOOLEAN]):
+    BOOLEAN: Output[_BOOLEAN]
 
-class Node_StringConcatenate(Node, Output[STRING]):
-    STRING: Output[STRING]
+class Node_StringConcatenate(Node, Output[_STRING]):
+    STRING: Output[_STRING]
 
-class Node_StringContains(Node, Output[BOOLEAN]):
-    contains: Output[BOOLEAN]
+class Node_StringContains(Node, Output[_BOOLEAN]):
+    contains: Output[_BOOLEAN]
 
-class Node_StringLength(Node, Output[INT]):
-    length: Output[INT]
+class Node_StringLength(Node, Output[_INT]):
+    length: Output[_INT]
 
-class Node_StringReplace(Node, Output[STRING]):
-    STRING: Output[STRING]
+class Node_StringReplace(Node, Output[_STRING]):
+    STRING: Output[_STRING]
 
-class Node_StringSubstring(Node, Output[STRING]):
-    STRING: Output[STRING]
+class Node_StringSubstring(Node, Output[_STRING]):
+    STRING: Output[_STRING]
 
-class Node_StringTrim(Node, Output[STRING]):
-    STRING: Output[STRING]
+class Node_StringTrim(Node, Output[_STRING]):
+    STRING: Output[_STRING]
 
-class Node_StyleModelApply(Node, Output[CONDITIONING]):
-    CONDITIONING: Output[CONDITIONING]
+class Node_StyleModelApply(Node, Output[_CONDITIONING]):
+    CONDITIONING: Output[_CONDITIONING]
 
-class Node_StyleModelLoader(Node, Output[STYLE_MODEL]):
-    STYLE_MODEL: Output[STYLE_MODEL]
+class Node_StyleModelLoader(Node, Output[_STYLE_MODEL]):
+    STYLE_MODEL: Output[_STYLE_MODEL]
 
-class Node_T5TokenizerOptions(Node, Output[CLIP]):
-    CLIP: Output[CLIP]
+class Node_T5TokenizerOptions(Node, Output[_CLIP]):
+    CLIP: Output[_CLIP]
 
-class Node_TCFG(Node, Output[MODEL]):
-    patched_model: Output[MODEL]
+class Node_TCFG(Node, Output[_MODEL]):
+    patched_model: Output[_MODEL]
 
-class Node_TextEncodeAceStepAudio(Node, Output[CONDITIONING]):
-    CONDITIONING: Output[CONDITIONING]
+class Node_TextEncodeAceStepAudio(Node, Output[_CONDITIONING]):
+    CONDITIONING: Output[_CONDITIONING]
 
-class Node_TextEncodeHunyuanVideo_ImageToVideo(Node, Output[CONDITIONING]):
-    CONDITIONING: Output[CONDITIONING]
+class Node_TextEncodeHunyuanVideo_ImageToVideo(Node, Output[_CONDITIONING]):
+    CONDITIONING: Output[_CONDITIONING]
 
-class Node_TextEncodeQwenImageEdit(Node, Output[CONDITIONING]):
-    CONDITIONING: Output[CONDITIONING]
+class Node_TextEncodeQwenImageEdit(Node, Output[_CONDITIONING]):
+    CONDITIONING: Output[_CONDITIONING]
 
-class Node_TextEncodeQwenImageEditPlus(Node, Output[CONDITIONING]):
-    CONDITIONING: Output[CONDITIONING]
+class Node_TextEncodeQwenImageEditPlus(Node, Output[_CONDITIONING]):
+    CONDITIONING: Output[_CONDITIONING]
 
-class Node_ThresholdMask(Node, Output[MASK]):
-    MASK: Output[MASK]
+class Node_ThresholdMask(Node, Output[_MASK]):
+    MASK: Output[_MASK]
 
-class Node_TomePatchModel(Node, Output[MODEL]):
-    MODEL: Output[MODEL]
+class Node_TomePatchModel(Node, Output[_MODEL]):
+    MODEL: Output[_MODEL]
 
-class Node_TorchCompileModel(Node, Output[MODEL]):
-    MODEL: Output[MODEL]
+class Node_TorchCompileModel(Node, Output[_MODEL]):
+    MODEL: Output[_MODEL]
 
 class Node_TrainLoraNode(Node):
-    model_with_lora: Output[MODEL]
-    lora: Output[LORA_MODEL]
-    loss: Output[LOSS_MAP]
-    steps: Output[INT]
+    model_with_lora: Output[_MODEL]
+    lora: Output[_LORA_MODEL]
+    loss: Output[_LOSS_MAP]
+    steps: Output[_INT]
 
-class Node_TrimAudioDuration(Node, Output[AUDIO]):
-    AUDIO: Output[AUDIO]
+class Node_TrimAudioDuration(Node, Output[_AUDIO]):
+    AUDIO: Output[_AUDIO]
 
-class Node_TrimVideoLatent(Node, Output[LATENT]):
-    LATENT: Output[LATENT]
+class Node_TrimVideoLatent(Node, Output[_LATENT]):
+    LATENT: Output[_LATENT]
 
-class Node_TripleCLIPLoader(Node, Output[CLIP]):
-    CLIP: Output[CLIP]
+class Node_TripleCLIPLoader(Node, Output[_CLIP]):
+    CLIP: Output[_CLIP]
 
 class Node_TripoConversionNode(Node):
     pass
 
 class Node_TripoImageToModelNode(Node):
-    model_file: Output[STRING]
+    model_file: Output[_STRING]
 
 class Node_TripoMultiviewToModelNode(Node):
-    model_file: Output[STRING]
+    model_file: Output[_STRING]
 
 class Node_TripoRefineNode(Node):
-    model_file: Output[STRING]
+    model_file: Output[_STRING]
 
 class Node_TripoRetargetNode(Node):
-    model_file: Output[STRING]
+    model_file: Output[_STRING]
 
 class Node_TripoRigNode(Node):
-    model_file: Output[STRING]
+    model_file: Output[_STRING]
 
 class Node_TripoTextToModelNode(Node):
-    model_file: Output[STRING]
+    model_file: Output[_STRING]
 
 class Node_TripoTextureNode(Node):
-    model_file: Output[STRING]
+    model_file: Output[_STRING]
 
-class Node_UNETLoader(Node, Output[MODEL]):
-    MODEL: Output[MODEL]
+class Node_UNETLoader(Node, Output[_MODEL]):
+    MODEL: Output[_MODEL]
 
-class Node_UNetCrossAttentionMultiply(Node, Output[MODEL]):
-    MODEL: Output[MODEL]
+class Node_UNetCrossAttentionMultiply(Node, Output[_MODEL]):
+    MODEL: Output[_MODEL]
 
-class Node_UNetSelfAttentionMultiply(Node, Output[MODEL]):
-    MODEL: Output[MODEL]
+class Node_UNetSelfAttentionMultiply(Node, Output[_MODEL]):
+    MODEL: Output[_MODEL]
 
-class Node_UNetTemporalAttentionMultiply(Node, Output[MODEL]):
-    MODEL: Output[MODEL]
+class Node_UNetTemporalAttentionMultiply(Node, Output[_MODEL]):
+    MODEL: Output[_MODEL]
 
-class Node_USOStyleReference(Node, Output[MODEL]):
-    MODEL: Output[MODEL]
+class Node_USOStyleReference(Node, Output[_MODEL]):
+    MODEL: Output[_MODEL]
 
-class Node_UpscaleModelLoader(Node, Output[UPSCALE_MODEL]):
-    UPSCALE_MODEL: Output[UPSCALE_MODEL]
+class Node_UpscaleModelLoader(Node, Output[_UPSCALE_MODEL]):
+    UPSCALE_MODEL: Output[_UPSCALE_MODEL]
 
-class Node_VAEDecode(Node, Output[IMAGE]):
-    IMAGE: Output[IMAGE]
+class Node_VAEDecode(Node, Output[_IMAGE]):
+    IMAGE: Output[_IMAGE]
 
-class Node_VAEDecodeAudio(Node, Output[AUDIO]):
-    AUDIO: Output[AUDIO]
+class Node_VAEDecodeAudio(Node, Output[_AUDIO]):
+    AUDIO: Output[_AUDIO]
 
-class Node_VAEDecodeHunyuan3D(Node, Output[VOXEL]):
-    VOXEL: Output[VOXEL]
+class Node_VAEDecodeHunyuan3D(Node, Output[_VOXEL]):
+    VOXEL: Output[_VOXEL]
 
-class Node_VAEDecodeTiled(Node, Output[IMAGE]):
-    IMAGE: Output[IMAGE]
+class Node_VAEDecodeTiled(Node, Output[_IMAGE]):
+    IMAGE: Output[_IMAGE]
 
-class Node_VAEEncode(Node, Output[LATENT]):
-    LATENT: Output[LATENT]
+class Node_VAEEncode(Node, Output[_LATENT]):
+    LATENT: Output[_LATENT]
 
-class Node_VAEEncodeAudio(Node, Output[LATENT]):
-    LATENT: Output[LATENT]
+class Node_VAEEncodeAudio(Node, Output[_LATENT]):
+    LATENT: Output[_LATENT]
 
-class Node_VAEEncodeForInpaint(Node, Output[LATENT]):
-    LATENT: Output[LATENT]
+class Node_VAEEncodeForInpaint(Node, Output[_LATENT]):
+    LATENT: Output[_LATENT]
 
-class Node_VAEEncodeTiled(Node, Output[LATENT]):
-    LATENT: Output[LATENT]
+class Node_VAEEncodeTiled(Node, Output[_LATENT]):
+    LATENT: Output[_LATENT]
 
-class Node_VAELoader(Node, Output[VAE]):
-    VAE: Output[VAE]
+class Node_VAELoader(Node, Output[_VAE]):
+    VAE: Output[_VAE]
 
 class Node_VAESave(Node):
     pass
 
-class Node_VPScheduler(Node, Output[SIGMAS]):
-    SIGMAS: Output[SIGMAS]
+class Node_VPScheduler(Node, Output[_SIGMAS]):
+    SIGMAS: Output[_SIGMAS]
 
-class Node_Veo3VideoGenerationNode(Node, Output[VIDEO]):
-    VIDEO: Output[VIDEO]
+class Node_Veo3VideoGenerationNode(Node, Output[_VIDEO]):
+    VIDEO: Output[_VIDEO]
 
-class Node_VeoVideoGenerationNode(Node, Output[VIDEO]):
-    VIDEO: Output[VIDEO]
+class Node_VeoVideoGenerationNode(Node, Output[_VIDEO]):
+    VIDEO: Output[_VIDEO]
 
-class Node_VideoLinearCFGGuidance(Node, Output[MODEL]):
-    MODEL: Output[MODEL]
+class Node_VideoLinearCFGGuidance(Node, Output[_MODEL]):
+    MODEL: Output[_MODEL]
 
-class Node_VideoTriangleCFGGuidance(Node, Output[MODEL]):
-    MODEL: Output[MODEL]
+class Node_VideoTriangleCFGGuidance(Node, Output[_MODEL]):
+    MODEL: Output[_MODEL]
 
-class Node_ViduImageToVideoNode(Node, Output[VIDEO]):
-    VIDEO: Output[VIDEO]
+class Node_ViduImageToVideoNode(Node, Output[_VIDEO]):
+    VIDEO: Output[_VIDEO]
 
-class Node_ViduReferenceVideoNode(Node, Output[VIDEO]):
-    VIDEO: Output[VIDEO]
+class Node_ViduReferenceVideoNode(Node, Output[_VIDEO]):
+    VIDEO: Output[_VIDEO]
 
-class Node_ViduStartEndToVideoNode(Node, Output[VIDEO]):
-    VIDEO: Output[VIDEO]
+class Node_ViduStartEndToVideoNode(Node, Output[_VIDEO]):
+    VIDEO: Output[_VIDEO]
 
-class Node_ViduTextToVideoNode(Node, Output[VIDEO]):
-    VIDEO: Output[VIDEO]
+class Node_ViduTextToVideoNode(Node, Output[_VIDEO]):
+    VIDEO: Output[_VIDEO]
 
-class Node_VoxelToMesh(Node, Output[MESH]):
-    MESH: Output[MESH]
+class Node_VoxelToMesh(Node, Output[_MESH]):
+    MESH: Output[_MESH]
 
-class Node_VoxelToMeshBasic(Node, Output[MESH]):
-    MESH: Output[MESH]
+class Node_VoxelToMeshBasic(Node, Output[_MESH]):
+    MESH: Output[_MESH]
 
 class Node_Wan22FunControlToVideo(Node):
-    positive: Output[CONDITIONING]
-    negative: Output[CONDITIONING]
-    latent: Output[LATENT]
+    positive: Output[_CONDITIONING]
+    negative: Output[_CONDITIONING]
+    latent: Output[_LATENT]
 
-class Node_Wan22ImageToVideoLatent(Node, Output[LATENT]):
-    LATENT: Output[LATENT]
+class Node_Wan22ImageToVideoLatent(Node, Output[_LATENT]):
+    LATENT: Output[_LATENT]
 
 class Node_WanAnimateToVideo(Node):
-    positive: Output[CONDITIONING]
-    negative: Output[CONDITIONING]
-    latent: Output[LATENT]
-    trim_latent: Output[INT]
-    trim_image: Output[INT]
-    video_frame_offset: Output[INT]
+    positive: Output[_CONDITIONING]
+    negative: Output[_CONDITIONING]
+    latent: Output[_LATENT]
+    trim_latent: Output[_INT]
+    trim_image: Output[_INT]
+    video_frame_offset: Output[_INT]
 
 class Node_WanCameraEmbedding(Node):
-    camera_embedding: Output[WAN_CAMERA_EMBEDDING]
-    width: Output[INT]
-    height: Output[INT]
-    length: Output[INT]
+    camera_embedding: Output[_WAN_CAMERA_EMBEDDING]
+    width: Output[_INT]
+    height: Output[_INT]
+    length: Output[_INT]
 
 class Node_WanCameraImageToVideo(Node):
-    positive: Output[CONDITIONING]
-    negative: Output[CONDITIONING]
-    latent: Output[LATENT]
+    positive: Output[_CONDITIONING]
+    negative: Output[_CONDITIONING]
+    latent: Output[_LATENT]
 
-class Node_WanContextWindowsManual(Node, Output[MODEL]):
-    MODEL: Output[MODEL]
+class Node_WanContextWindowsManual(Node, Output[_MODEL]):
+    MODEL: Output[_MODEL]
 
 class Node_WanFirstLastFrameToVideo(Node):
-    positive: Output[CONDITIONING]
-    negative: Output[CONDITIONING]
-    latent: Output[LATENT]
+    positive: Output[_CONDITIONING]
+    negative: Output[_CONDITIONING]
+    latent: Output[_LATENT]
 
 class Node_WanFunControlToVideo(Node):
-    positive: Output[CONDITIONING]
-    negative: Output[CONDITIONING]
-    latent: Output[LATENT]
+    positive: Output[_CONDITIONING]
+    negative: Output[_CONDITIONING]
+    latent: Output[_LATENT]
 
 class Node_WanFunInpaintToVideo(Node):
-    positive: Output[CONDITIONING]
-    negative: Output[CONDITIONING]
-    latent: Output[LATENT]
+    positive: Output[_CONDITIONING]
+    negative: Output[_CONDITIONING]
+    latent: Output[_LATENT]
 
 class Node_WanHuMoImageToVideo(Node):
-    positive: Output[CONDITIONING]
-    negative: Output[CONDITIONING]
-    latent: Output[LATENT]
+    positive: Output[_CONDITIONING]
+    negative: Output[_CONDITIONING]
+    latent: Output[_LATENT]
 
-class Node_WanImageToImageApi(Node, Output[IMAGE]):
-    IMAGE: Output[IMAGE]
+class Node_WanImageToImageApi(Node, Output[_IMAGE]):
+    IMAGE: Output[_IMAGE]
 
 class Node_WanImageToVideo(Node):
-    positive: Output[CONDITIONING]
-    negative: Output[CONDITIONING]
-    latent: Output[LATENT]
+    positive: Output[_CONDITIONING]
+    negative: Output[_CONDITIONING]
+    latent: Output[_LATENT]
 
-class Node_WanImageToVideoApi(Node, Output[VIDEO]):
-    VIDEO: Output[VIDEO]
+class Node_WanImageToVideoApi(Node, Output[_VIDEO]):
+    VIDEO: Output[_VIDEO]
 
 class Node_WanPhantomSubjectToVideo(Node):
-    positive: Output[CONDITIONING]
-    negative_text: Output[CONDITIONING]
-    negative_img_text: Output[CONDITIONING]
-    latent: Output[LATENT]
+    positive: Output[_CONDITIONING]
+    negative_text: Output[_CONDITIONING]
+    negative_img_text: Output[_CONDITIONING]
+    latent: Output[_LATENT]
 
 class Node_WanSoundImageToVideo(Node):
-    positive: Output[CONDITIONING]
-    negative: Output[CONDITIONING]
-    latent: Output[LATENT]
+    positive: Output[_CONDITIONING]
+    negative: Output[_CONDITIONING]
+    latent: Output[_LATENT]
 
 class Node_WanSoundImageToVideoExtend(Node):
-    positive: Output[CONDITIONING]
-    negative: Output[CONDITIONING]
-    latent: Output[LATENT]
+    positive: Output[_CONDITIONING]
+    negative: Output[_CONDITIONING]
+    latent: Output[_LATENT]
 
-class Node_WanTextToImageApi(Node, Output[IMAGE]):
-    IMAGE: Output[IMAGE]
+class Node_WanTextToImageApi(Node, Output[_IMAGE]):
+    IMAGE: Output[_IMAGE]
 
-class Node_WanTextToVideoApi(Node, Output[VIDEO]):
-    VIDEO: Output[VIDEO]
+class Node_WanTextToVideoApi(Node, Output[_VIDEO]):
+    VIDEO: Output[_VIDEO]
 
 class Node_WanTrackToVideo(Node):
-    positive: Output[CONDITIONING]
-    negative: Output[CONDITIONING]
-    latent: Output[LATENT]
+    positive: Output[_CONDITIONING]
+    negative: Output[_CONDITIONING]
+    latent: Output[_LATENT]
 
 class Node_WanVaceToVideo(Node):
-    positive: Output[CONDITIONING]
-    negative: Output[CONDITIONING]
-    latent: Output[LATENT]
-    trim_latent: Output[INT]
+    positive: Output[_CONDITIONING]
+    negative: Output[_CONDITIONING]
+    latent: Output[_LATENT]
+    trim_latent: Output[_INT]
 
-class Node_WebcamCapture(Node, Output[IMAGE]):
-    IMAGE: Output[IMAGE]
+class Node_WebcamCapture(Node, Output[_IMAGE]):
+    IMAGE: Output[_IMAGE]
 
 class Node_unCLIPCheckpointLoader(Node):
-    MODEL: Output[MODEL]
-    CLIP: Output[CLIP]
-    VAE: Output[VAE]
-    CLIP_VISION: Output[CLIP_VISION]
+    MODEL: Output[_MODEL]
+    CLIP: Output[_CLIP]
+    VAE: Output[_VAE]
+    CLIP_VISION: Output[_CLIP_VISION]
 
-class Node_unCLIPConditioning(Node, Output[CONDITIONING]):
-    CONDITIONING: Output[CONDITIONING]
+class Node_unCLIPConditioning(Node, Output[_CONDITIONING]):
+    CONDITIONING: Output[_CONDITIONING]
 
 class Graph:
     """A workflow under construction (see comfydsl.graph.model.Graph)."""
@@ -1737,130 +1794,130 @@ class Graph:
     def __getitem__(self, node_id: str | int) -> Node: ...
     def __contains__(self, node_id: object) -> bool: ...
     def __len__(self) -> int: ...
-    def APG(self, *, model: Output[MODEL], eta: float | int | Output[FLOAT], norm_threshold: float | int | Output[FLOAT], momentum: float | int | Output[FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_APG:
+    def APG(self, *, model: Output[_MODEL], eta: float | int | Output[_FLOAT], norm_threshold: float | int | Output[_FLOAT], momentum: float | int | Output[_FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_APG:
         """Add a `APG` node."""
         ...
-    def AddNoise(self, *, model: Output[MODEL], noise: Output[NOISE], sigmas: Output[SIGMAS], latent_image: Output[LATENT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_AddNoise:
+    def AddNoise(self, *, model: Output[_MODEL], noise: Output[_NOISE], sigmas: Output[_SIGMAS], latent_image: Output[_LATENT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_AddNoise:
         """Add a `AddNoise` node."""
         ...
-    def AlignYourStepsScheduler(self, *, model_type: Literal['SD1', 'SDXL', 'SVD'] | Output[COMBO], steps: int | Output[INT], denoise: float | int | Output[FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_AlignYourStepsScheduler:
+    def AlignYourStepsScheduler(self, *, model_type: Literal['SD1', 'SDXL', 'SVD'] | Output[COMBO], steps: int | Output[_INT], denoise: float | int | Output[_FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_AlignYourStepsScheduler:
         """Add a `AlignYourStepsScheduler` node."""
         ...
-    def AudioAdjustVolume(self, *, audio: Output[AUDIO], volume: int | Output[INT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_AudioAdjustVolume:
+    def AudioAdjustVolume(self, *, audio: Output[_AUDIO], volume: int | Output[_INT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_AudioAdjustVolume:
         """Add a `AudioAdjustVolume` node."""
         ...
-    def AudioConcat(self, *, audio1: Output[AUDIO], audio2: Output[AUDIO], direction: Literal['after', 'before'] | Output[COMBO], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_AudioConcat:
+    def AudioConcat(self, *, audio1: Output[_AUDIO], audio2: Output[_AUDIO], direction: Literal['after', 'before'] | Output[COMBO], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_AudioConcat:
         """Add a `AudioConcat` node."""
         ...
-    def AudioEncoderEncode(self, *, audio_encoder: Output[AUDIO_ENCODER], audio: Output[AUDIO], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_AudioEncoderEncode:
+    def AudioEncoderEncode(self, *, audio_encoder: Output[_AUDIO_ENCODER], audio: Output[_AUDIO], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_AudioEncoderEncode:
         """Add a `AudioEncoderEncode` node."""
         ...
     def AudioEncoderLoader(self, *, audio_encoder_name: str | Output[COMBO], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_AudioEncoderLoader:
         """Add a `AudioEncoderLoader` node."""
         ...
-    def AudioMerge(self, *, audio1: Output[AUDIO], audio2: Output[AUDIO], merge_method: Literal['add', 'mean', 'subtract', 'multiply'] | Output[COMBO], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_AudioMerge:
+    def AudioMerge(self, *, audio1: Output[_AUDIO], audio2: Output[_AUDIO], merge_method: Literal['add', 'mean', 'subtract', 'multiply'] | Output[COMBO], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_AudioMerge:
         """Add a `AudioMerge` node."""
         ...
-    def BasicGuider(self, *, model: Output[MODEL], conditioning: Output[CONDITIONING], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_BasicGuider:
+    def BasicGuider(self, *, model: Output[_MODEL], conditioning: Output[_CONDITIONING], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_BasicGuider:
         """Add a `BasicGuider` node."""
         ...
-    def BasicScheduler(self, *, model: Output[MODEL], scheduler: Literal['simple', 'sgm_uniform', 'karras', 'exponential', 'ddim_uniform', 'beta', 'normal', 'linear_quadratic', 'kl_optimal'] | Output[COMBO], steps: int | Output[INT], denoise: float | int | Output[FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_BasicScheduler:
+    def BasicScheduler(self, *, model: Output[_MODEL], scheduler: Literal['simple', 'sgm_uniform', 'karras', 'exponential', 'ddim_uniform', 'beta', 'normal', 'linear_quadratic', 'kl_optimal'] | Output[COMBO], steps: int | Output[_INT], denoise: float | int | Output[_FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_BasicScheduler:
         """Add a `BasicScheduler` node."""
         ...
-    def BetaSamplingScheduler(self, *, model: Output[MODEL], steps: int | Output[INT], alpha: float | int | Output[FLOAT], beta: float | int | Output[FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_BetaSamplingScheduler:
+    def BetaSamplingScheduler(self, *, model: Output[_MODEL], steps: int | Output[_INT], alpha: float | int | Output[_FLOAT], beta: float | int | Output[_FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_BetaSamplingScheduler:
         """Add a `BetaSamplingScheduler` node."""
         ...
-    def ByteDanceFirstLastFrameNode(self, *, model: Literal['seedance-1-0-pro-250528', 'seedance-1-0-lite-i2v-250428'] | Output[COMBO], prompt: str | Output[STRING], first_frame: Output[IMAGE], last_frame: Output[IMAGE], resolution: Literal['480p', '720p', '1080p'] | Output[COMBO], aspect_ratio: Literal['adaptive', '16:9', '4:3', '1:1', '3:4', '9:16', '21:9'] | Output[COMBO], duration: int | Output[INT], seed: int | Output[INT] = ..., camera_fixed: bool | Output[BOOLEAN] = ..., watermark: bool | Output[BOOLEAN] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ByteDanceFirstLastFrameNode:
+    def ByteDanceFirstLastFrameNode(self, *, model: Literal['seedance-1-0-pro-250528', 'seedance-1-0-lite-i2v-250428'] | Output[COMBO], prompt: str | Output[_STRING], first_frame: Output[_IMAGE], last_frame: Output[_IMAGE], resolution: Literal['480p', '720p', '1080p'] | Output[COMBO], aspect_ratio: Literal['adaptive', '16:9', '4:3', '1:1', '3:4', '9:16', '21:9'] | Output[COMBO], duration: int | Output[_INT], seed: int | Output[_INT] = ..., camera_fixed: bool | Output[_BOOLEAN] = ..., watermark: bool | Output[_BOOLEAN] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ByteDanceFirstLastFrameNode:
         """Add a `ByteDanceFirstLastFrameNode` node."""
         ...
-    def ByteDanceImageEditNode(self, *, model: Literal['seededit-3-0-i2i-250628'] | Output[COMBO], image: Output[IMAGE], prompt: str | Output[STRING], seed: int | Output[INT] = ..., guidance_scale: float | int | Output[FLOAT] = ..., watermark: bool | Output[BOOLEAN] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ByteDanceImageEditNode:
+    def ByteDanceImageEditNode(self, *, model: Literal['seededit-3-0-i2i-250628'] | Output[COMBO], image: Output[_IMAGE], prompt: str | Output[_STRING], seed: int | Output[_INT] = ..., guidance_scale: float | int | Output[_FLOAT] = ..., watermark: bool | Output[_BOOLEAN] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ByteDanceImageEditNode:
         """Add a `ByteDanceImageEditNode` node."""
         ...
-    def ByteDanceImageNode(self, *, model: Literal['seedream-3-0-t2i-250415'] | Output[COMBO], prompt: str | Output[STRING], size_preset: Literal['1024x1024 (1:1)', '864x1152 (3:4)', '1152x864 (4:3)', '1280x720 (16:9)', '720x1280 (9:16)', '832x1248 (2:3)', '1248x832 (3:2)', '1512x648 (21:9)', '2048x2048 (1:1)', 'Custom'] | Output[COMBO], width: int | Output[INT], height: int | Output[INT], seed: int | Output[INT] = ..., guidance_scale: float | int | Output[FLOAT] = ..., watermark: bool | Output[BOOLEAN] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ByteDanceImageNode:
+    def ByteDanceImageNode(self, *, model: Literal['seedream-3-0-t2i-250415'] | Output[COMBO], prompt: str | Output[_STRING], size_preset: Literal['1024x1024 (1:1)', '864x1152 (3:4)', '1152x864 (4:3)', '1280x720 (16:9)', '720x1280 (9:16)', '832x1248 (2:3)', '1248x832 (3:2)', '1512x648 (21:9)', '2048x2048 (1:1)', 'Custom'] | Output[COMBO], width: int | Output[_INT], height: int | Output[_INT], seed: int | Output[_INT] = ..., guidance_scale: float | int | Output[_FLOAT] = ..., watermark: bool | Output[_BOOLEAN] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ByteDanceImageNode:
         """Add a `ByteDanceImageNode` node."""
         ...
-    def ByteDanceImageReferenceNode(self, *, model: Literal['seedance-1-0-lite-i2v-250428'] | Output[COMBO], prompt: str | Output[STRING], images: Output[IMAGE], resolution: Literal['480p', '720p'] | Output[COMBO], aspect_ratio: Literal['adaptive', '16:9', '4:3', '1:1', '3:4', '9:16', '21:9'] | Output[COMBO], duration: int | Output[INT], seed: int | Output[INT] = ..., watermark: bool | Output[BOOLEAN] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ByteDanceImageReferenceNode:
+    def ByteDanceImageReferenceNode(self, *, model: Literal['seedance-1-0-lite-i2v-250428'] | Output[COMBO], prompt: str | Output[_STRING], images: Output[_IMAGE], resolution: Literal['480p', '720p'] | Output[COMBO], aspect_ratio: Literal['adaptive', '16:9', '4:3', '1:1', '3:4', '9:16', '21:9'] | Output[COMBO], duration: int | Output[_INT], seed: int | Output[_INT] = ..., watermark: bool | Output[_BOOLEAN] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ByteDanceImageReferenceNode:
         """Add a `ByteDanceImageReferenceNode` node."""
         ...
-    def ByteDanceImageToVideoNode(self, *, model: Literal['seedance-1-0-pro-250528', 'seedance-1-0-lite-i2v-250428'] | Output[COMBO], prompt: str | Output[STRING], image: Output[IMAGE], resolution: Literal['480p', '720p', '1080p'] | Output[COMBO], aspect_ratio: Literal['adaptive', '16:9', '4:3', '1:1', '3:4', '9:16', '21:9'] | Output[COMBO], duration: int | Output[INT], seed: int | Output[INT] = ..., camera_fixed: bool | Output[BOOLEAN] = ..., watermark: bool | Output[BOOLEAN] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ByteDanceImageToVideoNode:
+    def ByteDanceImageToVideoNode(self, *, model: Literal['seedance-1-0-pro-250528', 'seedance-1-0-lite-i2v-250428'] | Output[COMBO], prompt: str | Output[_STRING], image: Output[_IMAGE], resolution: Literal['480p', '720p', '1080p'] | Output[COMBO], aspect_ratio: Literal['adaptive', '16:9', '4:3', '1:1', '3:4', '9:16', '21:9'] | Output[COMBO], duration: int | Output[_INT], seed: int | Output[_INT] = ..., camera_fixed: bool | Output[_BOOLEAN] = ..., watermark: bool | Output[_BOOLEAN] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ByteDanceImageToVideoNode:
         """Add a `ByteDanceImageToVideoNode` node."""
         ...
-    def ByteDanceSeedreamNode(self, *, model: Literal['seedream-4-0-250828'] | Output[COMBO], prompt: str | Output[STRING], size_preset: Literal['2048x2048 (1:1)', '2304x1728 (4:3)', '1728x2304 (3:4)', '2560x1440 (16:9)', '1440x2560 (9:16)', '2496x1664 (3:2)', '1664x2496 (2:3)', '3024x1296 (21:9)', '4096x4096 (1:1)', 'Custom'] | Output[COMBO], image: Output[IMAGE] = ..., width: int | Output[INT] = ..., height: int | Output[INT] = ..., sequential_image_generation: Literal['disabled', 'auto'] | Output[COMBO] = ..., max_images: int | Output[INT] = ..., seed: int | Output[INT] = ..., watermark: bool | Output[BOOLEAN] = ..., fail_on_partial: bool | Output[BOOLEAN] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ByteDanceSeedreamNode:
+    def ByteDanceSeedreamNode(self, *, model: Literal['seedream-4-0-250828'] | Output[COMBO], prompt: str | Output[_STRING], size_preset: Literal['2048x2048 (1:1)', '2304x1728 (4:3)', '1728x2304 (3:4)', '2560x1440 (16:9)', '1440x2560 (9:16)', '2496x1664 (3:2)', '1664x2496 (2:3)', '3024x1296 (21:9)', '4096x4096 (1:1)', 'Custom'] | Output[COMBO], image: Output[_IMAGE] = ..., width: int | Output[_INT] = ..., height: int | Output[_INT] = ..., sequential_image_generation: Literal['disabled', 'auto'] | Output[COMBO] = ..., max_images: int | Output[_INT] = ..., seed: int | Output[_INT] = ..., watermark: bool | Output[_BOOLEAN] = ..., fail_on_partial: bool | Output[_BOOLEAN] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ByteDanceSeedreamNode:
         """Add a `ByteDanceSeedreamNode` node."""
         ...
-    def ByteDanceTextToVideoNode(self, *, model: Literal['seedance-1-0-pro-250528', 'seedance-1-0-lite-t2v-250428'] | Output[COMBO], prompt: str | Output[STRING], resolution: Literal['480p', '720p', '1080p'] | Output[COMBO], aspect_ratio: Literal['16:9', '4:3', '1:1', '3:4', '9:16', '21:9'] | Output[COMBO], duration: int | Output[INT], seed: int | Output[INT] = ..., camera_fixed: bool | Output[BOOLEAN] = ..., watermark: bool | Output[BOOLEAN] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ByteDanceTextToVideoNode:
+    def ByteDanceTextToVideoNode(self, *, model: Literal['seedance-1-0-pro-250528', 'seedance-1-0-lite-t2v-250428'] | Output[COMBO], prompt: str | Output[_STRING], resolution: Literal['480p', '720p', '1080p'] | Output[COMBO], aspect_ratio: Literal['16:9', '4:3', '1:1', '3:4', '9:16', '21:9'] | Output[COMBO], duration: int | Output[_INT], seed: int | Output[_INT] = ..., camera_fixed: bool | Output[_BOOLEAN] = ..., watermark: bool | Output[_BOOLEAN] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ByteDanceTextToVideoNode:
         """Add a `ByteDanceTextToVideoNode` node."""
         ...
-    def CFGGuider(self, *, model: Output[MODEL], positive: Output[CONDITIONING], negative: Output[CONDITIONING], cfg: float | int | Output[FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_CFGGuider:
+    def CFGGuider(self, *, model: Output[_MODEL], positive: Output[_CONDITIONING], negative: Output[_CONDITIONING], cfg: float | int | Output[_FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_CFGGuider:
         """Add a `CFGGuider` node."""
         ...
-    def CFGNorm(self, *, model: Output[MODEL], strength: float | int | Output[FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_CFGNorm:
+    def CFGNorm(self, *, model: Output[_MODEL], strength: float | int | Output[_FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_CFGNorm:
         """Add a `CFGNorm` node."""
         ...
-    def CFGZeroStar(self, *, model: Output[MODEL], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_CFGZeroStar:
+    def CFGZeroStar(self, *, model: Output[_MODEL], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_CFGZeroStar:
         """Add a `CFGZeroStar` node."""
         ...
-    def CLIPAttentionMultiply(self, *, clip: Output[CLIP], q: float | int | Output[FLOAT], k: float | int | Output[FLOAT], v: float | int | Output[FLOAT], out: float | int | Output[FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_CLIPAttentionMultiply:
+    def CLIPAttentionMultiply(self, *, clip: Output[_CLIP], q: float | int | Output[_FLOAT], k: float | int | Output[_FLOAT], v: float | int | Output[_FLOAT], out: float | int | Output[_FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_CLIPAttentionMultiply:
         """Add a `CLIPAttentionMultiply` node."""
         ...
     def CLIPLoader(self, *, clip_name: str | Output[COMBO], type: Literal['stable_diffusion', 'stable_cascade', 'sd3', 'stable_audio', 'mochi', 'ltxv', 'pixart', 'cosmos', 'lumina2', 'wan', 'hidream', 'chroma', 'ace', 'omnigen2', 'qwen_image', 'hunyuan_image'] | Output[COMBO], device: Literal['default', 'cpu'] | Output[COMBO] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_CLIPLoader:
         """Add a `CLIPLoader` node."""
         ...
-    def CLIPMergeAdd(self, *, clip1: Output[CLIP], clip2: Output[CLIP], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_CLIPMergeAdd:
+    def CLIPMergeAdd(self, *, clip1: Output[_CLIP], clip2: Output[_CLIP], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_CLIPMergeAdd:
         """Add a `CLIPMergeAdd` node."""
         ...
-    def CLIPMergeSimple(self, *, clip1: Output[CLIP], clip2: Output[CLIP], ratio: float | int | Output[FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_CLIPMergeSimple:
+    def CLIPMergeSimple(self, *, clip1: Output[_CLIP], clip2: Output[_CLIP], ratio: float | int | Output[_FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_CLIPMergeSimple:
         """Add a `CLIPMergeSimple` node."""
         ...
-    def CLIPMergeSubtract(self, *, clip1: Output[CLIP], clip2: Output[CLIP], multiplier: float | int | Output[FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_CLIPMergeSubtract:
+    def CLIPMergeSubtract(self, *, clip1: Output[_CLIP], clip2: Output[_CLIP], multiplier: float | int | Output[_FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_CLIPMergeSubtract:
         """Add a `CLIPMergeSubtract` node."""
         ...
-    def CLIPSave(self, *, clip: Output[CLIP], filename_prefix: str | Output[STRING], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_CLIPSave:
+    def CLIPSave(self, *, clip: Output[_CLIP], filename_prefix: str | Output[_STRING], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_CLIPSave:
         """Add a `CLIPSave` node."""
         ...
-    def CLIPSetLastLayer(self, *, clip: Output[CLIP], stop_at_clip_layer: int | Output[INT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_CLIPSetLastLayer:
+    def CLIPSetLastLayer(self, *, clip: Output[_CLIP], stop_at_clip_layer: int | Output[_INT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_CLIPSetLastLayer:
         """Add a `CLIPSetLastLayer` node."""
         ...
-    def CLIPTextEncode(self, *, text: str | Output[STRING], clip: Output[CLIP], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_CLIPTextEncode:
+    def CLIPTextEncode(self, *, text: str | Output[_STRING], clip: Output[_CLIP], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_CLIPTextEncode:
         """Add a `CLIPTextEncode` node."""
         ...
-    def CLIPTextEncodeControlnet(self, *, clip: Output[CLIP], conditioning: Output[CONDITIONING], text: str | Output[STRING], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_CLIPTextEncodeControlnet:
+    def CLIPTextEncodeControlnet(self, *, clip: Output[_CLIP], conditioning: Output[_CONDITIONING], text: str | Output[_STRING], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_CLIPTextEncodeControlnet:
         """Add a `CLIPTextEncodeControlnet` node."""
         ...
-    def CLIPTextEncodeFlux(self, *, clip: Output[CLIP], clip_l: str | Output[STRING], t5xxl: str | Output[STRING], guidance: float | int | Output[FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_CLIPTextEncodeFlux:
+    def CLIPTextEncodeFlux(self, *, clip: Output[_CLIP], clip_l: str | Output[_STRING], t5xxl: str | Output[_STRING], guidance: float | int | Output[_FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_CLIPTextEncodeFlux:
         """Add a `CLIPTextEncodeFlux` node."""
         ...
-    def CLIPTextEncodeHiDream(self, *, clip: Output[CLIP], clip_l: str | Output[STRING], clip_g: str | Output[STRING], t5xxl: str | Output[STRING], llama: str | Output[STRING], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_CLIPTextEncodeHiDream:
+    def CLIPTextEncodeHiDream(self, *, clip: Output[_CLIP], clip_l: str | Output[_STRING], clip_g: str | Output[_STRING], t5xxl: str | Output[_STRING], llama: str | Output[_STRING], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_CLIPTextEncodeHiDream:
         """Add a `CLIPTextEncodeHiDream` node."""
         ...
-    def CLIPTextEncodeHunyuanDiT(self, *, clip: Output[CLIP], bert: str | Output[STRING], mt5xl: str | Output[STRING], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_CLIPTextEncodeHunyuanDiT:
+    def CLIPTextEncodeHunyuanDiT(self, *, clip: Output[_CLIP], bert: str | Output[_STRING], mt5xl: str | Output[_STRING], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_CLIPTextEncodeHunyuanDiT:
         """Add a `CLIPTextEncodeHunyuanDiT` node."""
         ...
-    def CLIPTextEncodeLumina2(self, *, system_prompt: Literal['superior', 'alignment'] | Output[COMBO], user_prompt: str | Output[STRING], clip: Output[CLIP], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_CLIPTextEncodeLumina2:
+    def CLIPTextEncodeLumina2(self, *, system_prompt: Literal['superior', 'alignment'] | Output[COMBO], user_prompt: str | Output[_STRING], clip: Output[_CLIP], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_CLIPTextEncodeLumina2:
         """Add a `CLIPTextEncodeLumina2` node."""
         ...
-    def CLIPTextEncodePixArtAlpha(self, *, width: int | Output[INT], height: int | Output[INT], text: str | Output[STRING], clip: Output[CLIP], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_CLIPTextEncodePixArtAlpha:
+    def CLIPTextEncodePixArtAlpha(self, *, width: int | Output[_INT], height: int | Output[_INT], text: str | Output[_STRING], clip: Output[_CLIP], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_CLIPTextEncodePixArtAlpha:
         """Add a `CLIPTextEncodePixArtAlpha` node."""
         ...
-    def CLIPTextEncodeSD3(self, *, clip: Output[CLIP], clip_l: str | Output[STRING], clip_g: str | Output[STRING], t5xxl: str | Output[STRING], empty_padding: Literal['none', 'empty_prompt'] | Output[COMBO], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_CLIPTextEncodeSD3:
+    def CLIPTextEncodeSD3(self, *, clip: Output[_CLIP], clip_l: str | Output[_STRING], clip_g: str | Output[_STRING], t5xxl: str | Output[_STRING], empty_padding: Literal['none', 'empty_prompt'] | Output[COMBO], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_CLIPTextEncodeSD3:
         """Add a `CLIPTextEncodeSD3` node."""
         ...
-    def CLIPTextEncodeSDXL(self, *, clip: Output[CLIP], width: int | Output[INT], height: int | Output[INT], crop_w: int | Output[INT], crop_h: int | Output[INT], target_width: int | Output[INT], target_height: int | Output[INT], text_g: str | Output[STRING], text_l: str | Output[STRING], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_CLIPTextEncodeSDXL:
+    def CLIPTextEncodeSDXL(self, *, clip: Output[_CLIP], width: int | Output[_INT], height: int | Output[_INT], crop_w: int | Output[_INT], crop_h: int | Output[_INT], target_width: int | Output[_INT], target_height: int | Output[_INT], text_g: str | Output[_STRING], text_l: str | Output[_STRING], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_CLIPTextEncodeSDXL:
         """Add a `CLIPTextEncodeSDXL` node."""
         ...
-    def CLIPTextEncodeSDXLRefiner(self, *, ascore: float | int | Output[FLOAT], width: int | Output[INT], height: int | Output[INT], text: str | Output[STRING], clip: Output[CLIP], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_CLIPTextEncodeSDXLRefiner:
+    def CLIPTextEncodeSDXLRefiner(self, *, ascore: float | int | Output[_FLOAT], width: int | Output[_INT], height: int | Output[_INT], text: str | Output[_STRING], clip: Output[_CLIP], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_CLIPTextEncodeSDXLRefiner:
         """Add a `CLIPTextEncodeSDXLRefiner` node."""
         ...
-    def CLIPVisionEncode(self, *, clip_vision: Output[CLIP_VISION], image: Output[IMAGE], crop: Literal['center', 'none'] | Output[COMBO], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_CLIPVisionEncode:
+    def CLIPVisionEncode(self, *, clip_vision: Output[_CLIP_VISION], image: Output[_IMAGE], crop: Literal['center', 'none'] | Output[COMBO], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_CLIPVisionEncode:
         """Add a `CLIPVisionEncode` node."""
         ...
     def CLIPVisionLoader(self, *, clip_name: str | Output[COMBO], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_CLIPVisionLoader:
         """Add a `CLIPVisionLoader` node."""
         ...
-    def Canny(self, *, image: Output[IMAGE], low_threshold: float | int | Output[FLOAT], high_threshold: float | int | Output[FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_Canny:
+    def Canny(self, *, image: Output[_IMAGE], low_threshold: float | int | Output[_FLOAT], high_threshold: float | int | Output[_FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_Canny:
         """Add a `Canny` node."""
         ...
-    def CaseConverter(self, *, string: str | Output[STRING], mode: Literal['UPPERCASE', 'lowercase', 'Capitalize', 'Title Case'] | Output[COMBO], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_CaseConverter:
+    def CaseConverter(self, *, string: str | Output[_STRING], mode: Literal['UPPERCASE', 'lowercase', 'Capitalize', 'Title Case'] | Output[COMBO], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_CaseConverter:
         """Add a `CaseConverter` node."""
         ...
     def CheckpointLoader(self, *, config_name: str | Output[COMBO], ckpt_name: str | Output[COMBO], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_CheckpointLoader:
@@ -1869,121 +1926,121 @@ class Graph:
     def CheckpointLoaderSimple(self, *, ckpt_name: str | Output[COMBO], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_CheckpointLoaderSimple:
         """Add a `CheckpointLoaderSimple` node."""
         ...
-    def CheckpointSave(self, *, model: Output[MODEL], clip: Output[CLIP], vae: Output[VAE], filename_prefix: str | Output[STRING], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_CheckpointSave:
+    def CheckpointSave(self, *, model: Output[_MODEL], clip: Output[_CLIP], vae: Output[_VAE], filename_prefix: str | Output[_STRING], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_CheckpointSave:
         """Add a `CheckpointSave` node."""
         ...
-    def ChromaRadianceOptions(self, *, model: Output[MODEL], preserve_wrapper: bool | Output[BOOLEAN], start_sigma: float | int | Output[FLOAT], end_sigma: float | int | Output[FLOAT], nerf_tile_size: int | Output[INT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ChromaRadianceOptions:
+    def ChromaRadianceOptions(self, *, model: Output[_MODEL], preserve_wrapper: bool | Output[_BOOLEAN], start_sigma: float | int | Output[_FLOAT], end_sigma: float | int | Output[_FLOAT], nerf_tile_size: int | Output[_INT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ChromaRadianceOptions:
         """Add a `ChromaRadianceOptions` node."""
         ...
-    def CombineHooks2(self, *, hooks_A: Output[HOOKS] = ..., hooks_B: Output[HOOKS] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_CombineHooks2:
+    def CombineHooks2(self, *, hooks_A: Output[_HOOKS] = ..., hooks_B: Output[_HOOKS] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_CombineHooks2:
         """Add a `CombineHooks2` node."""
         ...
-    def CombineHooks4(self, *, hooks_A: Output[HOOKS] = ..., hooks_B: Output[HOOKS] = ..., hooks_C: Output[HOOKS] = ..., hooks_D: Output[HOOKS] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_CombineHooks4:
+    def CombineHooks4(self, *, hooks_A: Output[_HOOKS] = ..., hooks_B: Output[_HOOKS] = ..., hooks_C: Output[_HOOKS] = ..., hooks_D: Output[_HOOKS] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_CombineHooks4:
         """Add a `CombineHooks4` node."""
         ...
-    def CombineHooks8(self, *, hooks_A: Output[HOOKS] = ..., hooks_B: Output[HOOKS] = ..., hooks_C: Output[HOOKS] = ..., hooks_D: Output[HOOKS] = ..., hooks_E: Output[HOOKS] = ..., hooks_F: Output[HOOKS] = ..., hooks_G: Output[HOOKS] = ..., hooks_H: Output[HOOKS] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_CombineHooks8:
+    def CombineHooks8(self, *, hooks_A: Output[_HOOKS] = ..., hooks_B: Output[_HOOKS] = ..., hooks_C: Output[_HOOKS] = ..., hooks_D: Output[_HOOKS] = ..., hooks_E: Output[_HOOKS] = ..., hooks_F: Output[_HOOKS] = ..., hooks_G: Output[_HOOKS] = ..., hooks_H: Output[_HOOKS] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_CombineHooks8:
         """Add a `CombineHooks8` node."""
         ...
-    def ConditioningAverage(self, *, conditioning_to: Output[CONDITIONING], conditioning_from: Output[CONDITIONING], conditioning_to_strength: float | int | Output[FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ConditioningAverage:
+    def ConditioningAverage(self, *, conditioning_to: Output[_CONDITIONING], conditioning_from: Output[_CONDITIONING], conditioning_to_strength: float | int | Output[_FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ConditioningAverage:
         """Add a `ConditioningAverage` node."""
         ...
-    def ConditioningCombine(self, *, conditioning_1: Output[CONDITIONING], conditioning_2: Output[CONDITIONING], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ConditioningCombine:
+    def ConditioningCombine(self, *, conditioning_1: Output[_CONDITIONING], conditioning_2: Output[_CONDITIONING], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ConditioningCombine:
         """Add a `ConditioningCombine` node."""
         ...
-    def ConditioningConcat(self, *, conditioning_to: Output[CONDITIONING], conditioning_from: Output[CONDITIONING], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ConditioningConcat:
+    def ConditioningConcat(self, *, conditioning_to: Output[_CONDITIONING], conditioning_from: Output[_CONDITIONING], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ConditioningConcat:
         """Add a `ConditioningConcat` node."""
         ...
-    def ConditioningSetArea(self, *, conditioning: Output[CONDITIONING], width: int | Output[INT], height: int | Output[INT], x: int | Output[INT], y: int | Output[INT], strength: float | int | Output[FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ConditioningSetArea:
+    def ConditioningSetArea(self, *, conditioning: Output[_CONDITIONING], width: int | Output[_INT], height: int | Output[_INT], x: int | Output[_INT], y: int | Output[_INT], strength: float | int | Output[_FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ConditioningSetArea:
         """Add a `ConditioningSetArea` node."""
         ...
-    def ConditioningSetAreaPercentage(self, *, conditioning: Output[CONDITIONING], width: float | int | Output[FLOAT], height: float | int | Output[FLOAT], x: float | int | Output[FLOAT], y: float | int | Output[FLOAT], strength: float | int | Output[FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ConditioningSetAreaPercentage:
+    def ConditioningSetAreaPercentage(self, *, conditioning: Output[_CONDITIONING], width: float | int | Output[_FLOAT], height: float | int | Output[_FLOAT], x: float | int | Output[_FLOAT], y: float | int | Output[_FLOAT], strength: float | int | Output[_FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ConditioningSetAreaPercentage:
         """Add a `ConditioningSetAreaPercentage` node."""
         ...
-    def ConditioningSetAreaPercentageVideo(self, *, conditioning: Output[CONDITIONING], width: float | int | Output[FLOAT], height: float | int | Output[FLOAT], temporal: float | int | Output[FLOAT], x: float | int | Output[FLOAT], y: float | int | Output[FLOAT], z: float | int | Output[FLOAT], strength: float | int | Output[FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ConditioningSetAreaPercentageVideo:
+    def ConditioningSetAreaPercentageVideo(self, *, conditioning: Output[_CONDITIONING], width: float | int | Output[_FLOAT], height: float | int | Output[_FLOAT], temporal: float | int | Output[_FLOAT], x: float | int | Output[_FLOAT], y: float | int | Output[_FLOAT], z: float | int | Output[_FLOAT], strength: float | int | Output[_FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ConditioningSetAreaPercentageVideo:
         """Add a `ConditioningSetAreaPercentageVideo` node."""
         ...
-    def ConditioningSetAreaStrength(self, *, conditioning: Output[CONDITIONING], strength: float | int | Output[FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ConditioningSetAreaStrength:
+    def ConditioningSetAreaStrength(self, *, conditioning: Output[_CONDITIONING], strength: float | int | Output[_FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ConditioningSetAreaStrength:
         """Add a `ConditioningSetAreaStrength` node."""
         ...
-    def ConditioningSetDefaultCombine(self, *, cond: Output[CONDITIONING], cond_DEFAULT: Output[CONDITIONING], hooks: Output[HOOKS] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ConditioningSetDefaultCombine:
+    def ConditioningSetDefaultCombine(self, *, cond: Output[_CONDITIONING], cond_DEFAULT: Output[_CONDITIONING], hooks: Output[_HOOKS] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ConditioningSetDefaultCombine:
         """Add a `ConditioningSetDefaultCombine` node."""
         ...
-    def ConditioningSetMask(self, *, conditioning: Output[CONDITIONING], mask: Output[MASK], strength: float | int | Output[FLOAT], set_cond_area: Literal['default', 'mask bounds'] | Output[COMBO], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ConditioningSetMask:
+    def ConditioningSetMask(self, *, conditioning: Output[_CONDITIONING], mask: Output[_MASK], strength: float | int | Output[_FLOAT], set_cond_area: Literal['default', 'mask bounds'] | Output[COMBO], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ConditioningSetMask:
         """Add a `ConditioningSetMask` node."""
         ...
-    def ConditioningSetProperties(self, *, cond_NEW: Output[CONDITIONING], strength: float | int | Output[FLOAT], set_cond_area: Literal['default', 'mask bounds'] | Output[COMBO], mask: Output[MASK] = ..., hooks: Output[HOOKS] = ..., timesteps: Output[TIMESTEPS_RANGE] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ConditioningSetProperties:
+    def ConditioningSetProperties(self, *, cond_NEW: Output[_CONDITIONING], strength: float | int | Output[_FLOAT], set_cond_area: Literal['default', 'mask bounds'] | Output[COMBO], mask: Output[_MASK] = ..., hooks: Output[_HOOKS] = ..., timesteps: Output[_TIMESTEPS_RANGE] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ConditioningSetProperties:
         """Add a `ConditioningSetProperties` node."""
         ...
-    def ConditioningSetPropertiesAndCombine(self, *, cond: Output[CONDITIONING], cond_NEW: Output[CONDITIONING], strength: float | int | Output[FLOAT], set_cond_area: Literal['default', 'mask bounds'] | Output[COMBO], mask: Output[MASK] = ..., hooks: Output[HOOKS] = ..., timesteps: Output[TIMESTEPS_RANGE] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ConditioningSetPropertiesAndCombine:
+    def ConditioningSetPropertiesAndCombine(self, *, cond: Output[_CONDITIONING], cond_NEW: Output[_CONDITIONING], strength: float | int | Output[_FLOAT], set_cond_area: Literal['default', 'mask bounds'] | Output[COMBO], mask: Output[_MASK] = ..., hooks: Output[_HOOKS] = ..., timesteps: Output[_TIMESTEPS_RANGE] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ConditioningSetPropertiesAndCombine:
         """Add a `ConditioningSetPropertiesAndCombine` node."""
         ...
-    def ConditioningSetTimestepRange(self, *, conditioning: Output[CONDITIONING], start: float | int | Output[FLOAT], end: float | int | Output[FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ConditioningSetTimestepRange:
+    def ConditioningSetTimestepRange(self, *, conditioning: Output[_CONDITIONING], start: float | int | Output[_FLOAT], end: float | int | Output[_FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ConditioningSetTimestepRange:
         """Add a `ConditioningSetTimestepRange` node."""
         ...
-    def ConditioningStableAudio(self, *, positive: Output[CONDITIONING], negative: Output[CONDITIONING], seconds_start: float | int | Output[FLOAT], seconds_total: float | int | Output[FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ConditioningStableAudio:
+    def ConditioningStableAudio(self, *, positive: Output[_CONDITIONING], negative: Output[_CONDITIONING], seconds_start: float | int | Output[_FLOAT], seconds_total: float | int | Output[_FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ConditioningStableAudio:
         """Add a `ConditioningStableAudio` node."""
         ...
-    def ConditioningTimestepsRange(self, *, start_percent: float | int | Output[FLOAT], end_percent: float | int | Output[FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ConditioningTimestepsRange:
+    def ConditioningTimestepsRange(self, *, start_percent: float | int | Output[_FLOAT], end_percent: float | int | Output[_FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ConditioningTimestepsRange:
         """Add a `ConditioningTimestepsRange` node."""
         ...
-    def ConditioningZeroOut(self, *, conditioning: Output[CONDITIONING], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ConditioningZeroOut:
+    def ConditioningZeroOut(self, *, conditioning: Output[_CONDITIONING], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ConditioningZeroOut:
         """Add a `ConditioningZeroOut` node."""
         ...
-    def ContextWindowsManual(self, *, model: Output[MODEL], context_length: int | Output[INT], context_overlap: int | Output[INT], context_schedule: Literal['standard_static', 'standard_uniform', 'looped_uniform', 'batched'] | Output[COMBO], context_stride: int | Output[INT], closed_loop: bool | Output[BOOLEAN], fuse_method: Literal['pyramid', 'relative', 'flat', 'overlap-linear'] | Output[COMBO], dim: int | Output[INT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ContextWindowsManual:
+    def ContextWindowsManual(self, *, model: Output[_MODEL], context_length: int | Output[_INT], context_overlap: int | Output[_INT], context_schedule: Literal['standard_static', 'standard_uniform', 'looped_uniform', 'batched'] | Output[COMBO], context_stride: int | Output[_INT], closed_loop: bool | Output[_BOOLEAN], fuse_method: Literal['pyramid', 'relative', 'flat', 'overlap-linear'] | Output[COMBO], dim: int | Output[_INT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ContextWindowsManual:
         """Add a `ContextWindowsManual` node."""
         ...
-    def ControlNetApply(self, *, conditioning: Output[CONDITIONING], control_net: Output[CONTROL_NET], image: Output[IMAGE], strength: float | int | Output[FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ControlNetApply:
+    def ControlNetApply(self, *, conditioning: Output[_CONDITIONING], control_net: Output[_CONTROL_NET], image: Output[_IMAGE], strength: float | int | Output[_FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ControlNetApply:
         """Add a `ControlNetApply` node."""
         ...
-    def ControlNetApplyAdvanced(self, *, positive: Output[CONDITIONING], negative: Output[CONDITIONING], control_net: Output[CONTROL_NET], image: Output[IMAGE], strength: float | int | Output[FLOAT], start_percent: float | int | Output[FLOAT], end_percent: float | int | Output[FLOAT], vae: Output[VAE] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ControlNetApplyAdvanced:
+    def ControlNetApplyAdvanced(self, *, positive: Output[_CONDITIONING], negative: Output[_CONDITIONING], control_net: Output[_CONTROL_NET], image: Output[_IMAGE], strength: float | int | Output[_FLOAT], start_percent: float | int | Output[_FLOAT], end_percent: float | int | Output[_FLOAT], vae: Output[_VAE] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ControlNetApplyAdvanced:
         """Add a `ControlNetApplyAdvanced` node."""
         ...
-    def ControlNetApplySD3(self, *, positive: Output[CONDITIONING], negative: Output[CONDITIONING], control_net: Output[CONTROL_NET], vae: Output[VAE], image: Output[IMAGE], strength: float | int | Output[FLOAT], start_percent: float | int | Output[FLOAT], end_percent: float | int | Output[FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ControlNetApplySD3:
+    def ControlNetApplySD3(self, *, positive: Output[_CONDITIONING], negative: Output[_CONDITIONING], control_net: Output[_CONTROL_NET], vae: Output[_VAE], image: Output[_IMAGE], strength: float | int | Output[_FLOAT], start_percent: float | int | Output[_FLOAT], end_percent: float | int | Output[_FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ControlNetApplySD3:
         """Add a `ControlNetApplySD3` node."""
         ...
-    def ControlNetInpaintingAliMamaApply(self, *, positive: Output[CONDITIONING], negative: Output[CONDITIONING], control_net: Output[CONTROL_NET], vae: Output[VAE], image: Output[IMAGE], mask: Output[MASK], strength: float | int | Output[FLOAT], start_percent: float | int | Output[FLOAT], end_percent: float | int | Output[FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ControlNetInpaintingAliMamaApply:
+    def ControlNetInpaintingAliMamaApply(self, *, positive: Output[_CONDITIONING], negative: Output[_CONDITIONING], control_net: Output[_CONTROL_NET], vae: Output[_VAE], image: Output[_IMAGE], mask: Output[_MASK], strength: float | int | Output[_FLOAT], start_percent: float | int | Output[_FLOAT], end_percent: float | int | Output[_FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ControlNetInpaintingAliMamaApply:
         """Add a `ControlNetInpaintingAliMamaApply` node."""
         ...
     def ControlNetLoader(self, *, control_net_name: str | Output[COMBO], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ControlNetLoader:
         """Add a `ControlNetLoader` node."""
         ...
-    def CosmosImageToVideoLatent(self, *, vae: Output[VAE], width: int | Output[INT], height: int | Output[INT], length: int | Output[INT], batch_size: int | Output[INT], start_image: Output[IMAGE] = ..., end_image: Output[IMAGE] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_CosmosImageToVideoLatent:
+    def CosmosImageToVideoLatent(self, *, vae: Output[_VAE], width: int | Output[_INT], height: int | Output[_INT], length: int | Output[_INT], batch_size: int | Output[_INT], start_image: Output[_IMAGE] = ..., end_image: Output[_IMAGE] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_CosmosImageToVideoLatent:
         """Add a `CosmosImageToVideoLatent` node."""
         ...
-    def CosmosPredict2ImageToVideoLatent(self, *, vae: Output[VAE], width: int | Output[INT], height: int | Output[INT], length: int | Output[INT], batch_size: int | Output[INT], start_image: Output[IMAGE] = ..., end_image: Output[IMAGE] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_CosmosPredict2ImageToVideoLatent:
+    def CosmosPredict2ImageToVideoLatent(self, *, vae: Output[_VAE], width: int | Output[_INT], height: int | Output[_INT], length: int | Output[_INT], batch_size: int | Output[_INT], start_image: Output[_IMAGE] = ..., end_image: Output[_IMAGE] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_CosmosPredict2ImageToVideoLatent:
         """Add a `CosmosPredict2ImageToVideoLatent` node."""
         ...
-    def CreateHookKeyframe(self, *, strength_mult: float | int | Output[FLOAT], start_percent: float | int | Output[FLOAT], prev_hook_kf: Output[HOOK_KEYFRAMES] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_CreateHookKeyframe:
+    def CreateHookKeyframe(self, *, strength_mult: float | int | Output[_FLOAT], start_percent: float | int | Output[_FLOAT], prev_hook_kf: Output[_HOOK_KEYFRAMES] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_CreateHookKeyframe:
         """Add a `CreateHookKeyframe` node."""
         ...
-    def CreateHookKeyframesFromFloats(self, *, floats_strength: Output[FLOATS], start_percent: float | int | Output[FLOAT], end_percent: float | int | Output[FLOAT], print_keyframes: bool | Output[BOOLEAN], prev_hook_kf: Output[HOOK_KEYFRAMES] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_CreateHookKeyframesFromFloats:
+    def CreateHookKeyframesFromFloats(self, *, floats_strength: Output[_FLOATS], start_percent: float | int | Output[_FLOAT], end_percent: float | int | Output[_FLOAT], print_keyframes: bool | Output[_BOOLEAN], prev_hook_kf: Output[_HOOK_KEYFRAMES] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_CreateHookKeyframesFromFloats:
         """Add a `CreateHookKeyframesFromFloats` node."""
         ...
-    def CreateHookKeyframesInterpolated(self, *, strength_start: float | int | Output[FLOAT], strength_end: float | int | Output[FLOAT], interpolation: Literal['linear', 'ease_in', 'ease_out', 'ease_in_out'] | Output[COMBO], start_percent: float | int | Output[FLOAT], end_percent: float | int | Output[FLOAT], keyframes_count: int | Output[INT], print_keyframes: bool | Output[BOOLEAN], prev_hook_kf: Output[HOOK_KEYFRAMES] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_CreateHookKeyframesInterpolated:
+    def CreateHookKeyframesInterpolated(self, *, strength_start: float | int | Output[_FLOAT], strength_end: float | int | Output[_FLOAT], interpolation: Literal['linear', 'ease_in', 'ease_out', 'ease_in_out'] | Output[COMBO], start_percent: float | int | Output[_FLOAT], end_percent: float | int | Output[_FLOAT], keyframes_count: int | Output[_INT], print_keyframes: bool | Output[_BOOLEAN], prev_hook_kf: Output[_HOOK_KEYFRAMES] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_CreateHookKeyframesInterpolated:
         """Add a `CreateHookKeyframesInterpolated` node."""
         ...
-    def CreateHookLora(self, *, lora_name: str | Output[COMBO], strength_model: float | int | Output[FLOAT], strength_clip: float | int | Output[FLOAT], prev_hooks: Output[HOOKS] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_CreateHookLora:
+    def CreateHookLora(self, *, lora_name: str | Output[COMBO], strength_model: float | int | Output[_FLOAT], strength_clip: float | int | Output[_FLOAT], prev_hooks: Output[_HOOKS] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_CreateHookLora:
         """Add a `CreateHookLora` node."""
         ...
-    def CreateHookLoraModelOnly(self, *, lora_name: str | Output[COMBO], strength_model: float | int | Output[FLOAT], prev_hooks: Output[HOOKS] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_CreateHookLoraModelOnly:
+    def CreateHookLoraModelOnly(self, *, lora_name: str | Output[COMBO], strength_model: float | int | Output[_FLOAT], prev_hooks: Output[_HOOKS] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_CreateHookLoraModelOnly:
         """Add a `CreateHookLoraModelOnly` node."""
         ...
-    def CreateHookModelAsLora(self, *, ckpt_name: str | Output[COMBO], strength_model: float | int | Output[FLOAT], strength_clip: float | int | Output[FLOAT], prev_hooks: Output[HOOKS] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_CreateHookModelAsLora:
+    def CreateHookModelAsLora(self, *, ckpt_name: str | Output[COMBO], strength_model: float | int | Output[_FLOAT], strength_clip: float | int | Output[_FLOAT], prev_hooks: Output[_HOOKS] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_CreateHookModelAsLora:
         """Add a `CreateHookModelAsLora` node."""
         ...
-    def CreateHookModelAsLoraModelOnly(self, *, ckpt_name: str | Output[COMBO], strength_model: float | int | Output[FLOAT], prev_hooks: Output[HOOKS] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_CreateHookModelAsLoraModelOnly:
+    def CreateHookModelAsLoraModelOnly(self, *, ckpt_name: str | Output[COMBO], strength_model: float | int | Output[_FLOAT], prev_hooks: Output[_HOOKS] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_CreateHookModelAsLoraModelOnly:
         """Add a `CreateHookModelAsLoraModelOnly` node."""
         ...
-    def CreateVideo(self, *, images: Output[IMAGE], fps: float | int | Output[FLOAT], audio: Output[AUDIO] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_CreateVideo:
+    def CreateVideo(self, *, images: Output[_IMAGE], fps: float | int | Output[_FLOAT], audio: Output[_AUDIO] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_CreateVideo:
         """Add a `CreateVideo` node."""
         ...
-    def CropMask(self, *, mask: Output[MASK], x: int | Output[INT], y: int | Output[INT], width: int | Output[INT], height: int | Output[INT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_CropMask:
+    def CropMask(self, *, mask: Output[_MASK], x: int | Output[_INT], y: int | Output[_INT], width: int | Output[_INT], height: int | Output[_INT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_CropMask:
         """Add a `CropMask` node."""
         ...
-    def DiffControlNetLoader(self, *, model: Output[MODEL], control_net_name: str | Output[COMBO], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_DiffControlNetLoader:
+    def DiffControlNetLoader(self, *, model: Output[_MODEL], control_net_name: str | Output[COMBO], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_DiffControlNetLoader:
         """Add a `DiffControlNetLoader` node."""
         ...
-    def DifferentialDiffusion(self, *, model: Output[MODEL], strength: float | int | Output[FLOAT] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_DifferentialDiffusion:
+    def DifferentialDiffusion(self, *, model: Output[_MODEL], strength: float | int | Output[_FLOAT] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_DifferentialDiffusion:
         """Add a `DifferentialDiffusion` node."""
         ...
     def DiffusersLoader(self, *, model_path: str | Output[COMBO], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_DiffusersLoader:
@@ -1992,391 +2049,391 @@ class Graph:
     def DisableNoise(self, *, id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_DisableNoise:
         """Add a `DisableNoise` node."""
         ...
-    def DualCFGGuider(self, *, model: Output[MODEL], cond1: Output[CONDITIONING], cond2: Output[CONDITIONING], negative: Output[CONDITIONING], cfg_conds: float | int | Output[FLOAT], cfg_cond2_negative: float | int | Output[FLOAT], style: Literal['regular', 'nested'] | Output[COMBO], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_DualCFGGuider:
+    def DualCFGGuider(self, *, model: Output[_MODEL], cond1: Output[_CONDITIONING], cond2: Output[_CONDITIONING], negative: Output[_CONDITIONING], cfg_conds: float | int | Output[_FLOAT], cfg_cond2_negative: float | int | Output[_FLOAT], style: Literal['regular', 'nested'] | Output[COMBO], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_DualCFGGuider:
         """Add a `DualCFGGuider` node."""
         ...
     def DualCLIPLoader(self, *, clip_name1: str | Output[COMBO], clip_name2: str | Output[COMBO], type: Literal['sdxl', 'sd3', 'flux', 'hunyuan_video', 'hidream', 'hunyuan_image'] | Output[COMBO], device: Literal['default', 'cpu'] | Output[COMBO] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_DualCLIPLoader:
         """Add a `DualCLIPLoader` node."""
         ...
-    def EasyCache(self, *, model: Output[MODEL], reuse_threshold: float | int | Output[FLOAT], start_percent: float | int | Output[FLOAT], end_percent: float | int | Output[FLOAT], verbose: bool | Output[BOOLEAN], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_EasyCache:
+    def EasyCache(self, *, model: Output[_MODEL], reuse_threshold: float | int | Output[_FLOAT], start_percent: float | int | Output[_FLOAT], end_percent: float | int | Output[_FLOAT], verbose: bool | Output[_BOOLEAN], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_EasyCache:
         """Add a `EasyCache` node."""
         ...
-    def EmptyAceStepLatentAudio(self, *, seconds: float | int | Output[FLOAT], batch_size: int | Output[INT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_EmptyAceStepLatentAudio:
+    def EmptyAceStepLatentAudio(self, *, seconds: float | int | Output[_FLOAT], batch_size: int | Output[_INT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_EmptyAceStepLatentAudio:
         """Add a `EmptyAceStepLatentAudio` node."""
         ...
-    def EmptyAudio(self, *, duration: float | int | Output[FLOAT], sample_rate: int | Output[INT], channels: int | Output[INT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_EmptyAudio:
+    def EmptyAudio(self, *, duration: float | int | Output[_FLOAT], sample_rate: int | Output[_INT], channels: int | Output[_INT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_EmptyAudio:
         """Add a `EmptyAudio` node."""
         ...
-    def EmptyChromaRadianceLatentImage(self, *, width: int | Output[INT], height: int | Output[INT], batch_size: int | Output[INT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_EmptyChromaRadianceLatentImage:
+    def EmptyChromaRadianceLatentImage(self, *, width: int | Output[_INT], height: int | Output[_INT], batch_size: int | Output[_INT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_EmptyChromaRadianceLatentImage:
         """Add a `EmptyChromaRadianceLatentImage` node."""
         ...
-    def EmptyCosmosLatentVideo(self, *, width: int | Output[INT], height: int | Output[INT], length: int | Output[INT], batch_size: int | Output[INT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_EmptyCosmosLatentVideo:
+    def EmptyCosmosLatentVideo(self, *, width: int | Output[_INT], height: int | Output[_INT], length: int | Output[_INT], batch_size: int | Output[_INT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_EmptyCosmosLatentVideo:
         """Add a `EmptyCosmosLatentVideo` node."""
         ...
-    def EmptyHunyuanImageLatent(self, *, width: int | Output[INT], height: int | Output[INT], batch_size: int | Output[INT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_EmptyHunyuanImageLatent:
+    def EmptyHunyuanImageLatent(self, *, width: int | Output[_INT], height: int | Output[_INT], batch_size: int | Output[_INT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_EmptyHunyuanImageLatent:
         """Add a `EmptyHunyuanImageLatent` node."""
         ...
-    def EmptyHunyuanLatentVideo(self, *, width: int | Output[INT], height: int | Output[INT], length: int | Output[INT], batch_size: int | Output[INT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_EmptyHunyuanLatentVideo:
+    def EmptyHunyuanLatentVideo(self, *, width: int | Output[_INT], height: int | Output[_INT], length: int | Output[_INT], batch_size: int | Output[_INT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_EmptyHunyuanLatentVideo:
         """Add a `EmptyHunyuanLatentVideo` node."""
         ...
-    def EmptyImage(self, *, width: int | Output[INT], height: int | Output[INT], batch_size: int | Output[INT], color: int | Output[INT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_EmptyImage:
+    def EmptyImage(self, *, width: int | Output[_INT], height: int | Output[_INT], batch_size: int | Output[_INT], color: int | Output[_INT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_EmptyImage:
         """Add a `EmptyImage` node."""
         ...
-    def EmptyLTXVLatentVideo(self, *, width: int | Output[INT], height: int | Output[INT], length: int | Output[INT], batch_size: int | Output[INT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_EmptyLTXVLatentVideo:
+    def EmptyLTXVLatentVideo(self, *, width: int | Output[_INT], height: int | Output[_INT], length: int | Output[_INT], batch_size: int | Output[_INT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_EmptyLTXVLatentVideo:
         """Add a `EmptyLTXVLatentVideo` node."""
         ...
-    def EmptyLatentAudio(self, *, seconds: float | int | Output[FLOAT], batch_size: int | Output[INT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_EmptyLatentAudio:
+    def EmptyLatentAudio(self, *, seconds: float | int | Output[_FLOAT], batch_size: int | Output[_INT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_EmptyLatentAudio:
         """Add a `EmptyLatentAudio` node."""
         ...
-    def EmptyLatentHunyuan3Dv2(self, *, resolution: int | Output[INT], batch_size: int | Output[INT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_EmptyLatentHunyuan3Dv2:
+    def EmptyLatentHunyuan3Dv2(self, *, resolution: int | Output[_INT], batch_size: int | Output[_INT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_EmptyLatentHunyuan3Dv2:
         """Add a `EmptyLatentHunyuan3Dv2` node."""
         ...
-    def EmptyLatentImage(self, *, width: int | Output[INT], height: int | Output[INT], batch_size: int | Output[INT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_EmptyLatentImage:
+    def EmptyLatentImage(self, *, width: int | Output[_INT], height: int | Output[_INT], batch_size: int | Output[_INT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_EmptyLatentImage:
         """Add a `EmptyLatentImage` node."""
         ...
-    def EmptyMochiLatentVideo(self, *, width: int | Output[INT], height: int | Output[INT], length: int | Output[INT], batch_size: int | Output[INT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_EmptyMochiLatentVideo:
+    def EmptyMochiLatentVideo(self, *, width: int | Output[_INT], height: int | Output[_INT], length: int | Output[_INT], batch_size: int | Output[_INT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_EmptyMochiLatentVideo:
         """Add a `EmptyMochiLatentVideo` node."""
         ...
-    def EmptySD3LatentImage(self, *, width: int | Output[INT], height: int | Output[INT], batch_size: int | Output[INT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_EmptySD3LatentImage:
+    def EmptySD3LatentImage(self, *, width: int | Output[_INT], height: int | Output[_INT], batch_size: int | Output[_INT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_EmptySD3LatentImage:
         """Add a `EmptySD3LatentImage` node."""
         ...
-    def ExponentialScheduler(self, *, steps: int | Output[INT], sigma_max: float | int | Output[FLOAT], sigma_min: float | int | Output[FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ExponentialScheduler:
+    def ExponentialScheduler(self, *, steps: int | Output[_INT], sigma_max: float | int | Output[_FLOAT], sigma_min: float | int | Output[_FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ExponentialScheduler:
         """Add a `ExponentialScheduler` node."""
         ...
-    def ExtendIntermediateSigmas(self, *, sigmas: Output[SIGMAS], steps: int | Output[INT], start_at_sigma: float | int | Output[FLOAT], end_at_sigma: float | int | Output[FLOAT], spacing: Literal['linear', 'cosine', 'sine'] | Output[COMBO], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ExtendIntermediateSigmas:
+    def ExtendIntermediateSigmas(self, *, sigmas: Output[_SIGMAS], steps: int | Output[_INT], start_at_sigma: float | int | Output[_FLOAT], end_at_sigma: float | int | Output[_FLOAT], spacing: Literal['linear', 'cosine', 'sine'] | Output[COMBO], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ExtendIntermediateSigmas:
         """Add a `ExtendIntermediateSigmas` node."""
         ...
-    def FeatherMask(self, *, mask: Output[MASK], left: int | Output[INT], top: int | Output[INT], right: int | Output[INT], bottom: int | Output[INT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_FeatherMask:
+    def FeatherMask(self, *, mask: Output[_MASK], left: int | Output[_INT], top: int | Output[_INT], right: int | Output[_INT], bottom: int | Output[_INT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_FeatherMask:
         """Add a `FeatherMask` node."""
         ...
-    def FlipSigmas(self, *, sigmas: Output[SIGMAS], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_FlipSigmas:
+    def FlipSigmas(self, *, sigmas: Output[_SIGMAS], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_FlipSigmas:
         """Add a `FlipSigmas` node."""
         ...
-    def FluxDisableGuidance(self, *, conditioning: Output[CONDITIONING], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_FluxDisableGuidance:
+    def FluxDisableGuidance(self, *, conditioning: Output[_CONDITIONING], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_FluxDisableGuidance:
         """Add a `FluxDisableGuidance` node."""
         ...
-    def FluxGuidance(self, *, conditioning: Output[CONDITIONING], guidance: float | int | Output[FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_FluxGuidance:
+    def FluxGuidance(self, *, conditioning: Output[_CONDITIONING], guidance: float | int | Output[_FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_FluxGuidance:
         """Add a `FluxGuidance` node."""
         ...
-    def FluxKontextImageScale(self, *, image: Output[IMAGE], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_FluxKontextImageScale:
+    def FluxKontextImageScale(self, *, image: Output[_IMAGE], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_FluxKontextImageScale:
         """Add a `FluxKontextImageScale` node."""
         ...
-    def FluxKontextMaxImageNode(self, *, prompt: str | Output[STRING], aspect_ratio: str | Output[STRING], guidance: float | int | Output[FLOAT], steps: int | Output[INT], seed: int | Output[INT], prompt_upsampling: bool | Output[BOOLEAN], input_image: Output[IMAGE] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_FluxKontextMaxImageNode:
+    def FluxKontextMaxImageNode(self, *, prompt: str | Output[_STRING], aspect_ratio: str | Output[_STRING], guidance: float | int | Output[_FLOAT], steps: int | Output[_INT], seed: int | Output[_INT], prompt_upsampling: bool | Output[_BOOLEAN], input_image: Output[_IMAGE] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_FluxKontextMaxImageNode:
         """Add a `FluxKontextMaxImageNode` node."""
         ...
-    def FluxKontextMultiReferenceLatentMethod(self, *, conditioning: Output[CONDITIONING], reference_latents_method: Literal['offset', 'index', 'uxo/uno'] | Output[COMBO], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_FluxKontextMultiReferenceLatentMethod:
+    def FluxKontextMultiReferenceLatentMethod(self, *, conditioning: Output[_CONDITIONING], reference_latents_method: Literal['offset', 'index', 'uxo/uno'] | Output[COMBO], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_FluxKontextMultiReferenceLatentMethod:
         """Add a `FluxKontextMultiReferenceLatentMethod` node."""
         ...
-    def FluxKontextProImageNode(self, *, prompt: str | Output[STRING], aspect_ratio: str | Output[STRING], guidance: float | int | Output[FLOAT], steps: int | Output[INT], seed: int | Output[INT], prompt_upsampling: bool | Output[BOOLEAN], input_image: Output[IMAGE] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_FluxKontextProImageNode:
+    def FluxKontextProImageNode(self, *, prompt: str | Output[_STRING], aspect_ratio: str | Output[_STRING], guidance: float | int | Output[_FLOAT], steps: int | Output[_INT], seed: int | Output[_INT], prompt_upsampling: bool | Output[_BOOLEAN], input_image: Output[_IMAGE] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_FluxKontextProImageNode:
         """Add a `FluxKontextProImageNode` node."""
         ...
-    def FluxProCannyNode(self, *, control_image: Output[IMAGE], prompt: str | Output[STRING], prompt_upsampling: bool | Output[BOOLEAN], canny_low_threshold: float | int | Output[FLOAT], canny_high_threshold: float | int | Output[FLOAT], skip_preprocessing: bool | Output[BOOLEAN], guidance: float | int | Output[FLOAT], steps: int | Output[INT], seed: int | Output[INT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_FluxProCannyNode:
+    def FluxProCannyNode(self, *, control_image: Output[_IMAGE], prompt: str | Output[_STRING], prompt_upsampling: bool | Output[_BOOLEAN], canny_low_threshold: float | int | Output[_FLOAT], canny_high_threshold: float | int | Output[_FLOAT], skip_preprocessing: bool | Output[_BOOLEAN], guidance: float | int | Output[_FLOAT], steps: int | Output[_INT], seed: int | Output[_INT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_FluxProCannyNode:
         """Add a `FluxProCannyNode` node."""
         ...
-    def FluxProDepthNode(self, *, control_image: Output[IMAGE], prompt: str | Output[STRING], prompt_upsampling: bool | Output[BOOLEAN], skip_preprocessing: bool | Output[BOOLEAN], guidance: float | int | Output[FLOAT], steps: int | Output[INT], seed: int | Output[INT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_FluxProDepthNode:
+    def FluxProDepthNode(self, *, control_image: Output[_IMAGE], prompt: str | Output[_STRING], prompt_upsampling: bool | Output[_BOOLEAN], skip_preprocessing: bool | Output[_BOOLEAN], guidance: float | int | Output[_FLOAT], steps: int | Output[_INT], seed: int | Output[_INT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_FluxProDepthNode:
         """Add a `FluxProDepthNode` node."""
         ...
-    def FluxProExpandNode(self, *, image: Output[IMAGE], prompt: str | Output[STRING], prompt_upsampling: bool | Output[BOOLEAN], top: int | Output[INT], bottom: int | Output[INT], left: int | Output[INT], right: int | Output[INT], guidance: float | int | Output[FLOAT], steps: int | Output[INT], seed: int | Output[INT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_FluxProExpandNode:
+    def FluxProExpandNode(self, *, image: Output[_IMAGE], prompt: str | Output[_STRING], prompt_upsampling: bool | Output[_BOOLEAN], top: int | Output[_INT], bottom: int | Output[_INT], left: int | Output[_INT], right: int | Output[_INT], guidance: float | int | Output[_FLOAT], steps: int | Output[_INT], seed: int | Output[_INT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_FluxProExpandNode:
         """Add a `FluxProExpandNode` node."""
         ...
-    def FluxProFillNode(self, *, image: Output[IMAGE], mask: Output[MASK], prompt: str | Output[STRING], prompt_upsampling: bool | Output[BOOLEAN], guidance: float | int | Output[FLOAT], steps: int | Output[INT], seed: int | Output[INT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_FluxProFillNode:
+    def FluxProFillNode(self, *, image: Output[_IMAGE], mask: Output[_MASK], prompt: str | Output[_STRING], prompt_upsampling: bool | Output[_BOOLEAN], guidance: float | int | Output[_FLOAT], steps: int | Output[_INT], seed: int | Output[_INT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_FluxProFillNode:
         """Add a `FluxProFillNode` node."""
         ...
-    def FluxProUltraImageNode(self, *, prompt: str | Output[STRING], prompt_upsampling: bool | Output[BOOLEAN], seed: int | Output[INT], aspect_ratio: str | Output[STRING], raw: bool | Output[BOOLEAN], image_prompt: Output[IMAGE] = ..., image_prompt_strength: float | int | Output[FLOAT] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_FluxProUltraImageNode:
+    def FluxProUltraImageNode(self, *, prompt: str | Output[_STRING], prompt_upsampling: bool | Output[_BOOLEAN], seed: int | Output[_INT], aspect_ratio: str | Output[_STRING], raw: bool | Output[_BOOLEAN], image_prompt: Output[_IMAGE] = ..., image_prompt_strength: float | int | Output[_FLOAT] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_FluxProUltraImageNode:
         """Add a `FluxProUltraImageNode` node."""
         ...
-    def FreSca(self, *, model: Output[MODEL], scale_low: float | int | Output[FLOAT], scale_high: float | int | Output[FLOAT], freq_cutoff: int | Output[INT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_FreSca:
+    def FreSca(self, *, model: Output[_MODEL], scale_low: float | int | Output[_FLOAT], scale_high: float | int | Output[_FLOAT], freq_cutoff: int | Output[_INT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_FreSca:
         """Add a `FreSca` node."""
         ...
-    def FreeU(self, *, model: Output[MODEL], b1: float | int | Output[FLOAT], b2: float | int | Output[FLOAT], s1: float | int | Output[FLOAT], s2: float | int | Output[FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_FreeU:
+    def FreeU(self, *, model: Output[_MODEL], b1: float | int | Output[_FLOAT], b2: float | int | Output[_FLOAT], s1: float | int | Output[_FLOAT], s2: float | int | Output[_FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_FreeU:
         """Add a `FreeU` node."""
         ...
-    def FreeU_V2(self, *, model: Output[MODEL], b1: float | int | Output[FLOAT], b2: float | int | Output[FLOAT], s1: float | int | Output[FLOAT], s2: float | int | Output[FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_FreeU_V2:
+    def FreeU_V2(self, *, model: Output[_MODEL], b1: float | int | Output[_FLOAT], b2: float | int | Output[_FLOAT], s1: float | int | Output[_FLOAT], s2: float | int | Output[_FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_FreeU_V2:
         """Add a `FreeU_V2` node."""
         ...
-    def GITSScheduler(self, *, coeff: float | int | Output[FLOAT], steps: int | Output[INT], denoise: float | int | Output[FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_GITSScheduler:
+    def GITSScheduler(self, *, coeff: float | int | Output[_FLOAT], steps: int | Output[_INT], denoise: float | int | Output[_FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_GITSScheduler:
         """Add a `GITSScheduler` node."""
         ...
     def GLIGENLoader(self, *, gligen_name: str | Output[COMBO], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_GLIGENLoader:
         """Add a `GLIGENLoader` node."""
         ...
-    def GLIGENTextBoxApply(self, *, conditioning_to: Output[CONDITIONING], clip: Output[CLIP], gligen_textbox_model: Output[GLIGEN], text: str | Output[STRING], width: int | Output[INT], height: int | Output[INT], x: int | Output[INT], y: int | Output[INT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_GLIGENTextBoxApply:
+    def GLIGENTextBoxApply(self, *, conditioning_to: Output[_CONDITIONING], clip: Output[_CLIP], gligen_textbox_model: Output[_GLIGEN], text: str | Output[_STRING], width: int | Output[_INT], height: int | Output[_INT], x: int | Output[_INT], y: int | Output[_INT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_GLIGENTextBoxApply:
         """Add a `GLIGENTextBoxApply` node."""
         ...
-    def GeminiImageNode(self, *, prompt: str | Output[STRING], model: Literal['gemini-2.5-flash-image-preview', 'gemini-2.5-flash-image'] | Output[COMBO], seed: int | Output[INT], images: Output[IMAGE] = ..., files: Output[GEMINI_INPUT_FILES] = ..., aspect_ratio: Literal['auto', '1:1', '2:3', '3:2', '3:4', '4:3', '4:5', '5:4', '9:16', '16:9', '21:9'] | Output[COMBO] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_GeminiImageNode:
+    def GeminiImageNode(self, *, prompt: str | Output[_STRING], model: Literal['gemini-2.5-flash-image-preview', 'gemini-2.5-flash-image'] | Output[COMBO], seed: int | Output[_INT], images: Output[_IMAGE] = ..., files: Output[_GEMINI_INPUT_FILES] = ..., aspect_ratio: Literal['auto', '1:1', '2:3', '3:2', '3:4', '4:3', '4:5', '5:4', '9:16', '16:9', '21:9'] | Output[COMBO] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_GeminiImageNode:
         """Add a `GeminiImageNode` node."""
         ...
-    def GeminiInputFiles(self, *, file: str | Output[COMBO], GEMINI_INPUT_FILES: Output[GEMINI_INPUT_FILES] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_GeminiInputFiles:
+    def GeminiInputFiles(self, *, file: str | Output[COMBO], GEMINI_INPUT_FILES: Output[_GEMINI_INPUT_FILES] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_GeminiInputFiles:
         """Add a `GeminiInputFiles` node."""
         ...
-    def GeminiNode(self, *, prompt: str | Output[STRING], model: Literal['gemini-2.5-pro-preview-05-06', 'gemini-2.5-flash-preview-04-17', 'gemini-2.5-pro', 'gemini-2.5-flash'] | Output[COMBO], seed: int | Output[INT], images: Output[IMAGE] = ..., audio: Output[AUDIO] = ..., video: Output[VIDEO] = ..., files: Output[GEMINI_INPUT_FILES] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_GeminiNode:
+    def GeminiNode(self, *, prompt: str | Output[_STRING], model: Literal['gemini-2.5-pro-preview-05-06', 'gemini-2.5-flash-preview-04-17', 'gemini-2.5-pro', 'gemini-2.5-flash'] | Output[COMBO], seed: int | Output[_INT], images: Output[_IMAGE] = ..., audio: Output[_AUDIO] = ..., video: Output[_VIDEO] = ..., files: Output[_GEMINI_INPUT_FILES] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_GeminiNode:
         """Add a `GeminiNode` node."""
         ...
-    def GetImageSize(self, *, image: Output[IMAGE], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_GetImageSize:
+    def GetImageSize(self, *, image: Output[_IMAGE], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_GetImageSize:
         """Add a `GetImageSize` node."""
         ...
-    def GetVideoComponents(self, *, video: Output[VIDEO], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_GetVideoComponents:
+    def GetVideoComponents(self, *, video: Output[_VIDEO], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_GetVideoComponents:
         """Add a `GetVideoComponents` node."""
         ...
-    def GrowMask(self, *, mask: Output[MASK], expand: int | Output[INT], tapered_corners: bool | Output[BOOLEAN], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_GrowMask:
+    def GrowMask(self, *, mask: Output[_MASK], expand: int | Output[_INT], tapered_corners: bool | Output[_BOOLEAN], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_GrowMask:
         """Add a `GrowMask` node."""
         ...
-    def Hunyuan3Dv2Conditioning(self, *, clip_vision_output: Output[CLIP_VISION_OUTPUT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_Hunyuan3Dv2Conditioning:
+    def Hunyuan3Dv2Conditioning(self, *, clip_vision_output: Output[_CLIP_VISION_OUTPUT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_Hunyuan3Dv2Conditioning:
         """Add a `Hunyuan3Dv2Conditioning` node."""
         ...
-    def Hunyuan3Dv2ConditioningMultiView(self, *, front: Output[CLIP_VISION_OUTPUT] = ..., left: Output[CLIP_VISION_OUTPUT] = ..., back: Output[CLIP_VISION_OUTPUT] = ..., right: Output[CLIP_VISION_OUTPUT] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_Hunyuan3Dv2ConditioningMultiView:
+    def Hunyuan3Dv2ConditioningMultiView(self, *, front: Output[_CLIP_VISION_OUTPUT] = ..., left: Output[_CLIP_VISION_OUTPUT] = ..., back: Output[_CLIP_VISION_OUTPUT] = ..., right: Output[_CLIP_VISION_OUTPUT] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_Hunyuan3Dv2ConditioningMultiView:
         """Add a `Hunyuan3Dv2ConditioningMultiView` node."""
         ...
-    def HunyuanImageToVideo(self, *, positive: Output[CONDITIONING], vae: Output[VAE], width: int | Output[INT], height: int | Output[INT], length: int | Output[INT], batch_size: int | Output[INT], guidance_type: Literal['v1 (concat)', 'v2 (replace)', 'custom'] | Output[COMBO], start_image: Output[IMAGE] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_HunyuanImageToVideo:
+    def HunyuanImageToVideo(self, *, positive: Output[_CONDITIONING], vae: Output[_VAE], width: int | Output[_INT], height: int | Output[_INT], length: int | Output[_INT], batch_size: int | Output[_INT], guidance_type: Literal['v1 (concat)', 'v2 (replace)', 'custom'] | Output[COMBO], start_image: Output[_IMAGE] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_HunyuanImageToVideo:
         """Add a `HunyuanImageToVideo` node."""
         ...
-    def HunyuanRefinerLatent(self, *, positive: Output[CONDITIONING], negative: Output[CONDITIONING], latent: Output[LATENT], noise_augmentation: float | int | Output[FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_HunyuanRefinerLatent:
+    def HunyuanRefinerLatent(self, *, positive: Output[_CONDITIONING], negative: Output[_CONDITIONING], latent: Output[_LATENT], noise_augmentation: float | int | Output[_FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_HunyuanRefinerLatent:
         """Add a `HunyuanRefinerLatent` node."""
         ...
-    def HyperTile(self, *, model: Output[MODEL], tile_size: int | Output[INT], swap_size: int | Output[INT], max_depth: int | Output[INT], scale_depth: bool | Output[BOOLEAN], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_HyperTile:
+    def HyperTile(self, *, model: Output[_MODEL], tile_size: int | Output[_INT], swap_size: int | Output[_INT], max_depth: int | Output[_INT], scale_depth: bool | Output[_BOOLEAN], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_HyperTile:
         """Add a `HyperTile` node."""
         ...
-    def HypernetworkLoader(self, *, model: Output[MODEL], hypernetwork_name: str | Output[COMBO], strength: float | int | Output[FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_HypernetworkLoader:
+    def HypernetworkLoader(self, *, model: Output[_MODEL], hypernetwork_name: str | Output[COMBO], strength: float | int | Output[_FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_HypernetworkLoader:
         """Add a `HypernetworkLoader` node."""
         ...
-    def IdeogramV1(self, *, prompt: str | Output[STRING], turbo: bool | Output[BOOLEAN], aspect_ratio: Literal['1:1', '4:3', '3:4', '16:9', '9:16', '2:1', '1:2', '3:2', '2:3', '4:5', '5:4'] | Output[COMBO] = ..., magic_prompt_option: Literal['AUTO', 'ON', 'OFF'] | Output[COMBO] = ..., seed: int | Output[INT] = ..., negative_prompt: str | Output[STRING] = ..., num_images: int | Output[INT] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_IdeogramV1:
+    def IdeogramV1(self, *, prompt: str | Output[_STRING], turbo: bool | Output[_BOOLEAN], aspect_ratio: Literal['1:1', '4:3', '3:4', '16:9', '9:16', '2:1', '1:2', '3:2', '2:3', '4:5', '5:4'] | Output[COMBO] = ..., magic_prompt_option: Literal['AUTO', 'ON', 'OFF'] | Output[COMBO] = ..., seed: int | Output[_INT] = ..., negative_prompt: str | Output[_STRING] = ..., num_images: int | Output[_INT] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_IdeogramV1:
         """Add a `IdeogramV1` node."""
         ...
-    def IdeogramV2(self, *, prompt: str | Output[STRING], turbo: bool | Output[BOOLEAN], aspect_ratio: Literal['1:1', '4:3', '3:4', '16:9', '9:16', '2:1', '1:2', '3:2', '2:3', '4:5', '5:4'] | Output[COMBO] = ..., resolution: Literal['Auto', '512 x 1536', '576 x 1408', '576 x 1472', '576 x 1536', '640 x 1024', '640 x 1344', '640 x 1408', '640 x 1472', '640 x 1536', '704 x 1152', '704 x 1216', '704 x 1280', '704 x 1344', '704 x 1408', '704 x 1472', '720 x 1280', '736 x 1312', '768 x 1024', '768 x 1088', '768 x 1152', '768 x 1216', '768 x 1232', '768 x 1280', '768 x 1344', '832 x 960', '832 x 1024', '832 x 1088', '832 x 1152', '832 x 1216', '832 x 1248', '864 x 1152', '896 x 960', '896 x 1024', '896 x 1088', '896 x 1120', '896 x 1152', '960 x 832', '960 x 896', '960 x 1024', '960 x 1088', '1024 x 640', '1024 x 768', '1024 x 832', '1024 x 896', '1024 x 960', '1024 x 1024', '1088 x 768', '1088 x 832', '1088 x 896', '1088 x 960', '1120 x 896', '1152 x 704', '1152 x 768', '1152 x 832', '1152 x 864', '1152 x 896', '1216 x 704', '1216 x 768', '1216 x 832', '1232 x 768', '1248 x 832', '1280 x 704', '1280 x 720', '1280 x 768', '1280 x 800', '1312 x 736', '1344 x 640', '1344 x 704', '1344 x 768', '1408 x 576', '1408 x 640', '1408 x 704', '1472 x 576', '1472 x 640', '1472 x 704', '1536 x 512', '1536 x 576', '1536 x 640'] | Output[COMBO] = ..., magic_prompt_option: Literal['AUTO', 'ON', 'OFF'] | Output[COMBO] = ..., seed: int | Output[INT] = ..., style_type: Literal['AUTO', 'GENERAL', 'REALISTIC', 'DESIGN', 'RENDER_3D', 'ANIME'] | Output[COMBO] = ..., negative_prompt: str | Output[STRING] = ..., num_images: int | Output[INT] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_IdeogramV2:
+    def IdeogramV2(self, *, prompt: str | Output[_STRING], turbo: bool | Output[_BOOLEAN], aspect_ratio: Literal['1:1', '4:3', '3:4', '16:9', '9:16', '2:1', '1:2', '3:2', '2:3', '4:5', '5:4'] | Output[COMBO] = ..., resolution: Literal['Auto', '512 x 1536', '576 x 1408', '576 x 1472', '576 x 1536', '640 x 1024', '640 x 1344', '640 x 1408', '640 x 1472', '640 x 1536', '704 x 1152', '704 x 1216', '704 x 1280', '704 x 1344', '704 x 1408', '704 x 1472', '720 x 1280', '736 x 1312', '768 x 1024', '768 x 1088', '768 x 1152', '768 x 1216', '768 x 1232', '768 x 1280', '768 x 1344', '832 x 960', '832 x 1024', '832 x 1088', '832 x 1152', '832 x 1216', '832 x 1248', '864 x 1152', '896 x 960', '896 x 1024', '896 x 1088', '896 x 1120', '896 x 1152', '960 x 832', '960 x 896', '960 x 1024', '960 x 1088', '1024 x 640', '1024 x 768', '1024 x 832', '1024 x 896', '1024 x 960', '1024 x 1024', '1088 x 768', '1088 x 832', '1088 x 896', '1088 x 960', '1120 x 896', '1152 x 704', '1152 x 768', '1152 x 832', '1152 x 864', '1152 x 896', '1216 x 704', '1216 x 768', '1216 x 832', '1232 x 768', '1248 x 832', '1280 x 704', '1280 x 720', '1280 x 768', '1280 x 800', '1312 x 736', '1344 x 640', '1344 x 704', '1344 x 768', '1408 x 576', '1408 x 640', '1408 x 704', '1472 x 576', '1472 x 640', '1472 x 704', '1536 x 512', '1536 x 576', '1536 x 640'] | Output[COMBO] = ..., magic_prompt_option: Literal['AUTO', 'ON', 'OFF'] | Output[COMBO] = ..., seed: int | Output[_INT] = ..., style_type: Literal['AUTO', 'GENERAL', 'REALISTIC', 'DESIGN', 'RENDER_3D', 'ANIME'] | Output[COMBO] = ..., negative_prompt: str | Output[_STRING] = ..., num_images: int | Output[_INT] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_IdeogramV2:
         """Add a `IdeogramV2` node."""
         ...
-    def IdeogramV3(self, *, prompt: str | Output[STRING], image: Output[IMAGE] = ..., mask: Output[MASK] = ..., aspect_ratio: Literal['1:3', '3:1', '1:2', '2:1', '9:16', '16:9', '10:16', '16:10', '2:3', '3:2', '3:4', '4:3', '4:5', '5:4', '1:1'] | Output[COMBO] = ..., resolution: Literal['Auto', '512x1536', '576x1408', '576x1472', '576x1536', '640x1344', '640x1408', '640x1472', '640x1536', '704x1152', '704x1216', '704x1280', '704x1344', '704x1408', '704x1472', '736x1312', '768x1088', '768x1216', '768x1280', '768x1344', '800x1280', '832x960', '832x1024', '832x1088', '832x1152', '832x1216', '832x1248', '864x1152', '896x960', '896x1024', '896x1088', '896x1120', '896x1152', '960x832', '960x896', '960x1024', '960x1088', '1024x832', '1024x896', '1024x960', '1024x1024', '1088x768', '1088x832', '1088x896', '1088x960', '1120x896', '1152x704', '1152x832', '1152x864', '1152x896', '1216x704', '1216x768', '1216x832', '1248x832', '1280x704', '1280x768', '1280x800', '1312x736', '1344x640', '1344x704', '1344x768', '1408x576', '1408x640', '1408x704', '1472x576', '1472x640', '1472x704', '1536x512', '1536x576', '1536x640'] | Output[COMBO] = ..., magic_prompt_option: Literal['AUTO', 'ON', 'OFF'] | Output[COMBO] = ..., seed: int | Output[INT] = ..., num_images: int | Output[INT] = ..., rendering_speed: Literal['DEFAULT', 'TURBO', 'QUALITY'] | Output[COMBO] = ..., character_image: Output[IMAGE] = ..., character_mask: Output[MASK] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_IdeogramV3:
+    def IdeogramV3(self, *, prompt: str | Output[_STRING], image: Output[_IMAGE] = ..., mask: Output[_MASK] = ..., aspect_ratio: Literal['1:3', '3:1', '1:2', '2:1', '9:16', '16:9', '10:16', '16:10', '2:3', '3:2', '3:4', '4:3', '4:5', '5:4', '1:1'] | Output[COMBO] = ..., resolution: Literal['Auto', '512x1536', '576x1408', '576x1472', '576x1536', '640x1344', '640x1408', '640x1472', '640x1536', '704x1152', '704x1216', '704x1280', '704x1344', '704x1408', '704x1472', '736x1312', '768x1088', '768x1216', '768x1280', '768x1344', '800x1280', '832x960', '832x1024', '832x1088', '832x1152', '832x1216', '832x1248', '864x1152', '896x960', '896x1024', '896x1088', '896x1120', '896x1152', '960x832', '960x896', '960x1024', '960x1088', '1024x832', '1024x896', '1024x960', '1024x1024', '1088x768', '1088x832', '1088x896', '1088x960', '1120x896', '1152x704', '1152x832', '1152x864', '1152x896', '1216x704', '1216x768', '1216x832', '1248x832', '1280x704', '1280x768', '1280x800', '1312x736', '1344x640', '1344x704', '1344x768', '1408x576', '1408x640', '1408x704', '1472x576', '1472x640', '1472x704', '1536x512', '1536x576', '1536x640'] | Output[COMBO] = ..., magic_prompt_option: Literal['AUTO', 'ON', 'OFF'] | Output[COMBO] = ..., seed: int | Output[_INT] = ..., num_images: int | Output[_INT] = ..., rendering_speed: Literal['DEFAULT', 'TURBO', 'QUALITY'] | Output[COMBO] = ..., character_image: Output[_IMAGE] = ..., character_mask: Output[_MASK] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_IdeogramV3:
         """Add a `IdeogramV3` node."""
         ...
-    def ImageAddNoise(self, *, image: Output[IMAGE], seed: int | Output[INT], strength: float | int | Output[FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ImageAddNoise:
+    def ImageAddNoise(self, *, image: Output[_IMAGE], seed: int | Output[_INT], strength: float | int | Output[_FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ImageAddNoise:
         """Add a `ImageAddNoise` node."""
         ...
-    def ImageBatch(self, *, image1: Output[IMAGE], image2: Output[IMAGE], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ImageBatch:
+    def ImageBatch(self, *, image1: Output[_IMAGE], image2: Output[_IMAGE], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ImageBatch:
         """Add a `ImageBatch` node."""
         ...
-    def ImageBlend(self, *, image1: Output[IMAGE], image2: Output[IMAGE], blend_factor: float | int | Output[FLOAT], blend_mode: Literal['normal', 'multiply', 'screen', 'overlay', 'soft_light', 'difference'] | Output[COMBO], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ImageBlend:
+    def ImageBlend(self, *, image1: Output[_IMAGE], image2: Output[_IMAGE], blend_factor: float | int | Output[_FLOAT], blend_mode: Literal['normal', 'multiply', 'screen', 'overlay', 'soft_light', 'difference'] | Output[COMBO], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ImageBlend:
         """Add a `ImageBlend` node."""
         ...
-    def ImageBlur(self, *, image: Output[IMAGE], blur_radius: int | Output[INT], sigma: float | int | Output[FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ImageBlur:
+    def ImageBlur(self, *, image: Output[_IMAGE], blur_radius: int | Output[_INT], sigma: float | int | Output[_FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ImageBlur:
         """Add a `ImageBlur` node."""
         ...
-    def ImageColorToMask(self, *, image: Output[IMAGE], color: int | Output[INT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ImageColorToMask:
+    def ImageColorToMask(self, *, image: Output[_IMAGE], color: int | Output[_INT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ImageColorToMask:
         """Add a `ImageColorToMask` node."""
         ...
-    def ImageCompositeMasked(self, *, destination: Output[IMAGE], source: Output[IMAGE], x: int | Output[INT], y: int | Output[INT], resize_source: bool | Output[BOOLEAN], mask: Output[MASK] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ImageCompositeMasked:
+    def ImageCompositeMasked(self, *, destination: Output[_IMAGE], source: Output[_IMAGE], x: int | Output[_INT], y: int | Output[_INT], resize_source: bool | Output[_BOOLEAN], mask: Output[_MASK] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ImageCompositeMasked:
         """Add a `ImageCompositeMasked` node."""
         ...
-    def ImageCrop(self, *, image: Output[IMAGE], width: int | Output[INT], height: int | Output[INT], x: int | Output[INT], y: int | Output[INT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ImageCrop:
+    def ImageCrop(self, *, image: Output[_IMAGE], width: int | Output[_INT], height: int | Output[_INT], x: int | Output[_INT], y: int | Output[_INT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ImageCrop:
         """Add a `ImageCrop` node."""
         ...
-    def ImageFlip(self, *, image: Output[IMAGE], flip_method: Literal['x-axis: vertically', 'y-axis: horizontally'] | Output[COMBO], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ImageFlip:
+    def ImageFlip(self, *, image: Output[_IMAGE], flip_method: Literal['x-axis: vertically', 'y-axis: horizontally'] | Output[COMBO], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ImageFlip:
         """Add a `ImageFlip` node."""
         ...
-    def ImageFromBatch(self, *, image: Output[IMAGE], batch_index: int | Output[INT], length: int | Output[INT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ImageFromBatch:
+    def ImageFromBatch(self, *, image: Output[_IMAGE], batch_index: int | Output[_INT], length: int | Output[_INT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ImageFromBatch:
         """Add a `ImageFromBatch` node."""
         ...
-    def ImageInvert(self, *, image: Output[IMAGE], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ImageInvert:
+    def ImageInvert(self, *, image: Output[_IMAGE], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ImageInvert:
         """Add a `ImageInvert` node."""
         ...
     def ImageOnlyCheckpointLoader(self, *, ckpt_name: str | Output[COMBO], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ImageOnlyCheckpointLoader:
         """Add a `ImageOnlyCheckpointLoader` node."""
         ...
-    def ImageOnlyCheckpointSave(self, *, model: Output[MODEL], clip_vision: Output[CLIP_VISION], vae: Output[VAE], filename_prefix: str | Output[STRING], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ImageOnlyCheckpointSave:
+    def ImageOnlyCheckpointSave(self, *, model: Output[_MODEL], clip_vision: Output[_CLIP_VISION], vae: Output[_VAE], filename_prefix: str | Output[_STRING], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ImageOnlyCheckpointSave:
         """Add a `ImageOnlyCheckpointSave` node."""
         ...
-    def ImagePadForOutpaint(self, *, image: Output[IMAGE], left: int | Output[INT], top: int | Output[INT], right: int | Output[INT], bottom: int | Output[INT], feathering: int | Output[INT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ImagePadForOutpaint:
+    def ImagePadForOutpaint(self, *, image: Output[_IMAGE], left: int | Output[_INT], top: int | Output[_INT], right: int | Output[_INT], bottom: int | Output[_INT], feathering: int | Output[_INT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ImagePadForOutpaint:
         """Add a `ImagePadForOutpaint` node."""
         ...
-    def ImageQuantize(self, *, image: Output[IMAGE], colors: int | Output[INT], dither: Literal['none', 'floyd-steinberg', 'bayer-2', 'bayer-4', 'bayer-8', 'bayer-16'] | Output[COMBO], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ImageQuantize:
+    def ImageQuantize(self, *, image: Output[_IMAGE], colors: int | Output[_INT], dither: Literal['none', 'floyd-steinberg', 'bayer-2', 'bayer-4', 'bayer-8', 'bayer-16'] | Output[COMBO], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ImageQuantize:
         """Add a `ImageQuantize` node."""
         ...
-    def ImageRGBToYUV(self, *, image: Output[IMAGE], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ImageRGBToYUV:
+    def ImageRGBToYUV(self, *, image: Output[_IMAGE], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ImageRGBToYUV:
         """Add a `ImageRGBToYUV` node."""
         ...
-    def ImageRotate(self, *, image: Output[IMAGE], rotation: Literal['none', '90 degrees', '180 degrees', '270 degrees'] | Output[COMBO], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ImageRotate:
+    def ImageRotate(self, *, image: Output[_IMAGE], rotation: Literal['none', '90 degrees', '180 degrees', '270 degrees'] | Output[COMBO], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ImageRotate:
         """Add a `ImageRotate` node."""
         ...
-    def ImageScale(self, *, image: Output[IMAGE], upscale_method: Literal['nearest-exact', 'bilinear', 'area', 'bicubic', 'lanczos'] | Output[COMBO], width: int | Output[INT], height: int | Output[INT], crop: Literal['disabled', 'center'] | Output[COMBO], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ImageScale:
+    def ImageScale(self, *, image: Output[_IMAGE], upscale_method: Literal['nearest-exact', 'bilinear', 'area', 'bicubic', 'lanczos'] | Output[COMBO], width: int | Output[_INT], height: int | Output[_INT], crop: Literal['disabled', 'center'] | Output[COMBO], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ImageScale:
         """Add a `ImageScale` node."""
         ...
-    def ImageScaleBy(self, *, image: Output[IMAGE], upscale_method: Literal['nearest-exact', 'bilinear', 'area', 'bicubic', 'lanczos'] | Output[COMBO], scale_by: float | int | Output[FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ImageScaleBy:
+    def ImageScaleBy(self, *, image: Output[_IMAGE], upscale_method: Literal['nearest-exact', 'bilinear', 'area', 'bicubic', 'lanczos'] | Output[COMBO], scale_by: float | int | Output[_FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ImageScaleBy:
         """Add a `ImageScaleBy` node."""
         ...
-    def ImageScaleToMaxDimension(self, *, image: Output[IMAGE], upscale_method: Literal['area', 'lanczos', 'bilinear', 'nearest-exact', 'bilinear', 'bicubic'] | Output[COMBO], largest_size: int | Output[INT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ImageScaleToMaxDimension:
+    def ImageScaleToMaxDimension(self, *, image: Output[_IMAGE], upscale_method: Literal['area', 'lanczos', 'bilinear', 'nearest-exact', 'bilinear', 'bicubic'] | Output[COMBO], largest_size: int | Output[_INT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ImageScaleToMaxDimension:
         """Add a `ImageScaleToMaxDimension` node."""
         ...
-    def ImageScaleToTotalPixels(self, *, image: Output[IMAGE], upscale_method: Literal['nearest-exact', 'bilinear', 'area', 'bicubic', 'lanczos'] | Output[COMBO], megapixels: float | int | Output[FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ImageScaleToTotalPixels:
+    def ImageScaleToTotalPixels(self, *, image: Output[_IMAGE], upscale_method: Literal['nearest-exact', 'bilinear', 'area', 'bicubic', 'lanczos'] | Output[COMBO], megapixels: float | int | Output[_FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ImageScaleToTotalPixels:
         """Add a `ImageScaleToTotalPixels` node."""
         ...
-    def ImageSharpen(self, *, image: Output[IMAGE], sharpen_radius: int | Output[INT], sigma: float | int | Output[FLOAT], alpha: float | int | Output[FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ImageSharpen:
+    def ImageSharpen(self, *, image: Output[_IMAGE], sharpen_radius: int | Output[_INT], sigma: float | int | Output[_FLOAT], alpha: float | int | Output[_FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ImageSharpen:
         """Add a `ImageSharpen` node."""
         ...
-    def ImageStitch(self, *, image1: Output[IMAGE], direction: Literal['right', 'down', 'left', 'up'] | Output[COMBO], match_image_size: bool | Output[BOOLEAN], spacing_width: int | Output[INT], spacing_color: Literal['white', 'black', 'red', 'green', 'blue'] | Output[COMBO], image2: Output[IMAGE] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ImageStitch:
+    def ImageStitch(self, *, image1: Output[_IMAGE], direction: Literal['right', 'down', 'left', 'up'] | Output[COMBO], match_image_size: bool | Output[_BOOLEAN], spacing_width: int | Output[_INT], spacing_color: Literal['white', 'black', 'red', 'green', 'blue'] | Output[COMBO], image2: Output[_IMAGE] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ImageStitch:
         """Add a `ImageStitch` node."""
         ...
-    def ImageToMask(self, *, image: Output[IMAGE], channel: Literal['red', 'green', 'blue', 'alpha'] | Output[COMBO], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ImageToMask:
+    def ImageToMask(self, *, image: Output[_IMAGE], channel: Literal['red', 'green', 'blue', 'alpha'] | Output[COMBO], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ImageToMask:
         """Add a `ImageToMask` node."""
         ...
-    def ImageUpscaleWithModel(self, *, upscale_model: Output[UPSCALE_MODEL], image: Output[IMAGE], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ImageUpscaleWithModel:
+    def ImageUpscaleWithModel(self, *, upscale_model: Output[_UPSCALE_MODEL], image: Output[_IMAGE], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ImageUpscaleWithModel:
         """Add a `ImageUpscaleWithModel` node."""
         ...
-    def ImageYUVToRGB(self, *, Y: Output[IMAGE], U: Output[IMAGE], V: Output[IMAGE], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ImageYUVToRGB:
+    def ImageYUVToRGB(self, *, Y: Output[_IMAGE], U: Output[_IMAGE], V: Output[_IMAGE], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ImageYUVToRGB:
         """Add a `ImageYUVToRGB` node."""
         ...
-    def InpaintModelConditioning(self, *, positive: Output[CONDITIONING], negative: Output[CONDITIONING], vae: Output[VAE], pixels: Output[IMAGE], mask: Output[MASK], noise_mask: bool | Output[BOOLEAN], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_InpaintModelConditioning:
+    def InpaintModelConditioning(self, *, positive: Output[_CONDITIONING], negative: Output[_CONDITIONING], vae: Output[_VAE], pixels: Output[_IMAGE], mask: Output[_MASK], noise_mask: bool | Output[_BOOLEAN], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_InpaintModelConditioning:
         """Add a `InpaintModelConditioning` node."""
         ...
-    def InstructPixToPixConditioning(self, *, positive: Output[CONDITIONING], negative: Output[CONDITIONING], vae: Output[VAE], pixels: Output[IMAGE], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_InstructPixToPixConditioning:
+    def InstructPixToPixConditioning(self, *, positive: Output[_CONDITIONING], negative: Output[_CONDITIONING], vae: Output[_VAE], pixels: Output[_IMAGE], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_InstructPixToPixConditioning:
         """Add a `InstructPixToPixConditioning` node."""
         ...
-    def InvertMask(self, *, mask: Output[MASK], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_InvertMask:
+    def InvertMask(self, *, mask: Output[_MASK], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_InvertMask:
         """Add a `InvertMask` node."""
         ...
-    def JoinImageWithAlpha(self, *, image: Output[IMAGE], alpha: Output[MASK], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_JoinImageWithAlpha:
+    def JoinImageWithAlpha(self, *, image: Output[_IMAGE], alpha: Output[_MASK], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_JoinImageWithAlpha:
         """Add a `JoinImageWithAlpha` node."""
         ...
-    def KSampler(self, *, model: Output[MODEL], seed: int | Output[INT], steps: int | Output[INT], cfg: float | int | Output[FLOAT], sampler_name: Literal['euler', 'euler_cfg_pp', 'euler_ancestral', 'euler_ancestral_cfg_pp', 'heun', 'heunpp2', 'dpm_2', 'dpm_2_ancestral', 'lms', 'dpm_fast', 'dpm_adaptive', 'dpmpp_2s_ancestral', 'dpmpp_2s_ancestral_cfg_pp', 'dpmpp_sde', 'dpmpp_sde_gpu', 'dpmpp_2m', 'dpmpp_2m_cfg_pp', 'dpmpp_2m_sde', 'dpmpp_2m_sde_gpu', 'dpmpp_2m_sde_heun', 'dpmpp_2m_sde_heun_gpu', 'dpmpp_3m_sde', 'dpmpp_3m_sde_gpu', 'ddpm', 'lcm', 'ipndm', 'ipndm_v', 'deis', 'res_multistep', 'res_multistep_cfg_pp', 'res_multistep_ancestral', 'res_multistep_ancestral_cfg_pp', 'gradient_estimation', 'gradient_estimation_cfg_pp', 'er_sde', 'seeds_2', 'seeds_3', 'sa_solver', 'sa_solver_pece', 'ddim', 'uni_pc', 'uni_pc_bh2'] | Output[COMBO], scheduler: Literal['simple', 'sgm_uniform', 'karras', 'exponential', 'ddim_uniform', 'beta', 'normal', 'linear_quadratic', 'kl_optimal'] | Output[COMBO], positive: Output[CONDITIONING], negative: Output[CONDITIONING], latent_image: Output[LATENT], denoise: float | int | Output[FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_KSampler:
+    def KSampler(self, *, model: Output[_MODEL], seed: int | Output[_INT], steps: int | Output[_INT], cfg: float | int | Output[_FLOAT], sampler_name: Literal['euler', 'euler_cfg_pp', 'euler_ancestral', 'euler_ancestral_cfg_pp', 'heun', 'heunpp2', 'dpm_2', 'dpm_2_ancestral', 'lms', 'dpm_fast', 'dpm_adaptive', 'dpmpp_2s_ancestral', 'dpmpp_2s_ancestral_cfg_pp', 'dpmpp_sde', 'dpmpp_sde_gpu', 'dpmpp_2m', 'dpmpp_2m_cfg_pp', 'dpmpp_2m_sde', 'dpmpp_2m_sde_gpu', 'dpmpp_2m_sde_heun', 'dpmpp_2m_sde_heun_gpu', 'dpmpp_3m_sde', 'dpmpp_3m_sde_gpu', 'ddpm', 'lcm', 'ipndm', 'ipndm_v', 'deis', 'res_multistep', 'res_multistep_cfg_pp', 'res_multistep_ancestral', 'res_multistep_ancestral_cfg_pp', 'gradient_estimation', 'gradient_estimation_cfg_pp', 'er_sde', 'seeds_2', 'seeds_3', 'sa_solver', 'sa_solver_pece', 'ddim', 'uni_pc', 'uni_pc_bh2'] | Output[COMBO], scheduler: Literal['simple', 'sgm_uniform', 'karras', 'exponential', 'ddim_uniform', 'beta', 'normal', 'linear_quadratic', 'kl_optimal'] | Output[COMBO], positive: Output[_CONDITIONING], negative: Output[_CONDITIONING], latent_image: Output[_LATENT], denoise: float | int | Output[_FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_KSampler:
         """Add a `KSampler` node."""
         ...
-    def KSamplerAdvanced(self, *, model: Output[MODEL], add_noise: Literal['enable', 'disable'] | Output[COMBO], noise_seed: int | Output[INT], steps: int | Output[INT], cfg: float | int | Output[FLOAT], sampler_name: Literal['euler', 'euler_cfg_pp', 'euler_ancestral', 'euler_ancestral_cfg_pp', 'heun', 'heunpp2', 'dpm_2', 'dpm_2_ancestral', 'lms', 'dpm_fast', 'dpm_adaptive', 'dpmpp_2s_ancestral', 'dpmpp_2s_ancestral_cfg_pp', 'dpmpp_sde', 'dpmpp_sde_gpu', 'dpmpp_2m', 'dpmpp_2m_cfg_pp', 'dpmpp_2m_sde', 'dpmpp_2m_sde_gpu', 'dpmpp_2m_sde_heun', 'dpmpp_2m_sde_heun_gpu', 'dpmpp_3m_sde', 'dpmpp_3m_sde_gpu', 'ddpm', 'lcm', 'ipndm', 'ipndm_v', 'deis', 'res_multistep', 'res_multistep_cfg_pp', 'res_multistep_ancestral', 'res_multistep_ancestral_cfg_pp', 'gradient_estimation', 'gradient_estimation_cfg_pp', 'er_sde', 'seeds_2', 'seeds_3', 'sa_solver', 'sa_solver_pece', 'ddim', 'uni_pc', 'uni_pc_bh2'] | Output[COMBO], scheduler: Literal['simple', 'sgm_uniform', 'karras', 'exponential', 'ddim_uniform', 'beta', 'normal', 'linear_quadratic', 'kl_optimal'] | Output[COMBO], positive: Output[CONDITIONING], negative: Output[CONDITIONING], latent_image: Output[LATENT], start_at_step: int | Output[INT], end_at_step: int | Output[INT], return_with_leftover_noise: Literal['disable', 'enable'] | Output[COMBO], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_KSamplerAdvanced:
+    def KSamplerAdvanced(self, *, model: Output[_MODEL], add_noise: Literal['enable', 'disable'] | Output[COMBO], noise_seed: int | Output[_INT], steps: int | Output[_INT], cfg: float | int | Output[_FLOAT], sampler_name: Literal['euler', 'euler_cfg_pp', 'euler_ancestral', 'euler_ancestral_cfg_pp', 'heun', 'heunpp2', 'dpm_2', 'dpm_2_ancestral', 'lms', 'dpm_fast', 'dpm_adaptive', 'dpmpp_2s_ancestral', 'dpmpp_2s_ancestral_cfg_pp', 'dpmpp_sde', 'dpmpp_sde_gpu', 'dpmpp_2m', 'dpmpp_2m_cfg_pp', 'dpmpp_2m_sde', 'dpmpp_2m_sde_gpu', 'dpmpp_2m_sde_heun', 'dpmpp_2m_sde_heun_gpu', 'dpmpp_3m_sde', 'dpmpp_3m_sde_gpu', 'ddpm', 'lcm', 'ipndm', 'ipndm_v', 'deis', 'res_multistep', 'res_multistep_cfg_pp', 'res_multistep_ancestral', 'res_multistep_ancestral_cfg_pp', 'gradient_estimation', 'gradient_estimation_cfg_pp', 'er_sde', 'seeds_2', 'seeds_3', 'sa_solver', 'sa_solver_pece', 'ddim', 'uni_pc', 'uni_pc_bh2'] | Output[COMBO], scheduler: Literal['simple', 'sgm_uniform', 'karras', 'exponential', 'ddim_uniform', 'beta', 'normal', 'linear_quadratic', 'kl_optimal'] | Output[COMBO], positive: Output[_CONDITIONING], negative: Output[_CONDITIONING], latent_image: Output[_LATENT], start_at_step: int | Output[_INT], end_at_step: int | Output[_INT], return_with_leftover_noise: Literal['disable', 'enable'] | Output[COMBO], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_KSamplerAdvanced:
         """Add a `KSamplerAdvanced` node."""
         ...
     def KSamplerSelect(self, *, sampler_name: Literal['euler', 'euler_cfg_pp', 'euler_ancestral', 'euler_ancestral_cfg_pp', 'heun', 'heunpp2', 'dpm_2', 'dpm_2_ancestral', 'lms', 'dpm_fast', 'dpm_adaptive', 'dpmpp_2s_ancestral', 'dpmpp_2s_ancestral_cfg_pp', 'dpmpp_sde', 'dpmpp_sde_gpu', 'dpmpp_2m', 'dpmpp_2m_cfg_pp', 'dpmpp_2m_sde', 'dpmpp_2m_sde_gpu', 'dpmpp_2m_sde_heun', 'dpmpp_2m_sde_heun_gpu', 'dpmpp_3m_sde', 'dpmpp_3m_sde_gpu', 'ddpm', 'lcm', 'ipndm', 'ipndm_v', 'deis', 'res_multistep', 'res_multistep_cfg_pp', 'res_multistep_ancestral', 'res_multistep_ancestral_cfg_pp', 'gradient_estimation', 'gradient_estimation_cfg_pp', 'er_sde', 'seeds_2', 'seeds_3', 'sa_solver', 'sa_solver_pece', 'ddim', 'uni_pc', 'uni_pc_bh2'] | Output[COMBO], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_KSamplerSelect:
         """Add a `KSamplerSelect` node."""
         ...
-    def KarrasScheduler(self, *, steps: int | Output[INT], sigma_max: float | int | Output[FLOAT], sigma_min: float | int | Output[FLOAT], rho: float | int | Output[FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_KarrasScheduler:
+    def KarrasScheduler(self, *, steps: int | Output[_INT], sigma_max: float | int | Output[_FLOAT], sigma_min: float | int | Output[_FLOAT], rho: float | int | Output[_FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_KarrasScheduler:
         """Add a `KarrasScheduler` node."""
         ...
-    def KlingCameraControlI2VNode(self, *, start_frame: Output[IMAGE], prompt: str | Output[STRING], negative_prompt: str | Output[STRING], cfg_scale: float | int | Output[FLOAT], aspect_ratio: Literal['16:9', '9:16', '1:1'] | Output[COMBO], camera_control: Output[CAMERA_CONTROL], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_KlingCameraControlI2VNode:
+    def KlingCameraControlI2VNode(self, *, start_frame: Output[_IMAGE], prompt: str | Output[_STRING], negative_prompt: str | Output[_STRING], cfg_scale: float | int | Output[_FLOAT], aspect_ratio: Literal['16:9', '9:16', '1:1'] | Output[COMBO], camera_control: Output[_CAMERA_CONTROL], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_KlingCameraControlI2VNode:
         """Add a `KlingCameraControlI2VNode` node."""
         ...
-    def KlingCameraControlT2VNode(self, *, prompt: str | Output[STRING], negative_prompt: str | Output[STRING], cfg_scale: float | int | Output[FLOAT], aspect_ratio: Literal['16:9', '9:16', '1:1'] | Output[COMBO], camera_control: Output[CAMERA_CONTROL], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_KlingCameraControlT2VNode:
+    def KlingCameraControlT2VNode(self, *, prompt: str | Output[_STRING], negative_prompt: str | Output[_STRING], cfg_scale: float | int | Output[_FLOAT], aspect_ratio: Literal['16:9', '9:16', '1:1'] | Output[COMBO], camera_control: Output[_CAMERA_CONTROL], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_KlingCameraControlT2VNode:
         """Add a `KlingCameraControlT2VNode` node."""
         ...
-    def KlingCameraControls(self, *, camera_control_type: Literal['simple', 'down_back', 'forward_up', 'right_turn_forward', 'left_turn_forward'] | Output[COMBO], horizontal_movement: float | int | Output[FLOAT], vertical_movement: float | int | Output[FLOAT], pan: float | int | Output[FLOAT], tilt: float | int | Output[FLOAT], roll: float | int | Output[FLOAT], zoom: float | int | Output[FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_KlingCameraControls:
+    def KlingCameraControls(self, *, camera_control_type: Literal['simple', 'down_back', 'forward_up', 'right_turn_forward', 'left_turn_forward'] | Output[COMBO], horizontal_movement: float | int | Output[_FLOAT], vertical_movement: float | int | Output[_FLOAT], pan: float | int | Output[_FLOAT], tilt: float | int | Output[_FLOAT], roll: float | int | Output[_FLOAT], zoom: float | int | Output[_FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_KlingCameraControls:
         """Add a `KlingCameraControls` node."""
         ...
-    def KlingDualCharacterVideoEffectNode(self, *, image_left: Output[IMAGE], image_right: Output[IMAGE], effect_scene: Literal['hug', 'kiss', 'heart_gesture'] | Output[COMBO], model_name: Literal['kling-v1', 'kling-v1-5', 'kling-v1-6'] | Output[COMBO], mode: Literal['std', 'pro'] | Output[COMBO], duration: Literal['5', '10'] | Output[COMBO], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_KlingDualCharacterVideoEffectNode:
+    def KlingDualCharacterVideoEffectNode(self, *, image_left: Output[_IMAGE], image_right: Output[_IMAGE], effect_scene: Literal['hug', 'kiss', 'heart_gesture'] | Output[COMBO], model_name: Literal['kling-v1', 'kling-v1-5', 'kling-v1-6'] | Output[COMBO], mode: Literal['std', 'pro'] | Output[COMBO], duration: Literal['5', '10'] | Output[COMBO], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_KlingDualCharacterVideoEffectNode:
         """Add a `KlingDualCharacterVideoEffectNode` node."""
         ...
-    def KlingImage2VideoNode(self, *, start_frame: Output[IMAGE], prompt: str | Output[STRING], negative_prompt: str | Output[STRING], model_name: Literal['kling-v1', 'kling-v1-5', 'kling-v1-6', 'kling-v2-master', 'kling-v2-1', 'kling-v2-1-master', 'kling-v2-5-turbo'] | Output[COMBO], cfg_scale: float | int | Output[FLOAT], mode: Literal['std', 'pro'] | Output[COMBO], aspect_ratio: Literal['16:9', '9:16', '1:1'] | Output[COMBO], duration: Literal['5', '10'] | Output[COMBO], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_KlingImage2VideoNode:
+    def KlingImage2VideoNode(self, *, start_frame: Output[_IMAGE], prompt: str | Output[_STRING], negative_prompt: str | Output[_STRING], model_name: Literal['kling-v1', 'kling-v1-5', 'kling-v1-6', 'kling-v2-master', 'kling-v2-1', 'kling-v2-1-master', 'kling-v2-5-turbo'] | Output[COMBO], cfg_scale: float | int | Output[_FLOAT], mode: Literal['std', 'pro'] | Output[COMBO], aspect_ratio: Literal['16:9', '9:16', '1:1'] | Output[COMBO], duration: Literal['5', '10'] | Output[COMBO], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_KlingImage2VideoNode:
         """Add a `KlingImage2VideoNode` node."""
         ...
-    def KlingImageGenerationNode(self, *, prompt: str | Output[STRING], negative_prompt: str | Output[STRING], image_type: Literal['subject', 'face'] | Output[COMBO], image_fidelity: float | int | Output[FLOAT], human_fidelity: float | int | Output[FLOAT], model_name: Literal['kling-v1', 'kling-v1-5', 'kling-v2'] | Output[COMBO], aspect_ratio: Literal['16:9', '9:16', '1:1', '4:3', '3:4', '3:2', '2:3', '21:9'] | Output[COMBO], n: int | Output[INT], image: Output[IMAGE] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_KlingImageGenerationNode:
+    def KlingImageGenerationNode(self, *, prompt: str | Output[_STRING], negative_prompt: str | Output[_STRING], image_type: Literal['subject', 'face'] | Output[COMBO], image_fidelity: float | int | Output[_FLOAT], human_fidelity: float | int | Output[_FLOAT], model_name: Literal['kling-v1', 'kling-v1-5', 'kling-v2'] | Output[COMBO], aspect_ratio: Literal['16:9', '9:16', '1:1', '4:3', '3:4', '3:2', '2:3', '21:9'] | Output[COMBO], n: int | Output[_INT], image: Output[_IMAGE] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_KlingImageGenerationNode:
         """Add a `KlingImageGenerationNode` node."""
         ...
-    def KlingLipSyncAudioToVideoNode(self, *, video: Output[VIDEO], audio: Output[AUDIO], voice_language: Literal['zh', 'en'] | Output[COMBO], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_KlingLipSyncAudioToVideoNode:
+    def KlingLipSyncAudioToVideoNode(self, *, video: Output[_VIDEO], audio: Output[_AUDIO], voice_language: Literal['zh', 'en'] | Output[COMBO], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_KlingLipSyncAudioToVideoNode:
         """Add a `KlingLipSyncAudioToVideoNode` node."""
         ...
-    def KlingLipSyncTextToVideoNode(self, *, video: Output[VIDEO], text: str | Output[STRING], voice: Literal['Melody', 'Sunny', 'Sage', 'Ace', 'Blossom', 'Peppy', 'Dove', 'Shine', 'Anchor', 'Lyric', 'Tender', 'Siren', 'Zippy', 'Bud', 'Sprite', 'Candy', 'Beacon', 'Rock', 'Titan', 'Grace', 'Helen', 'Lore', 'Crag', 'Prattle', 'Hearth', 'The Reader', 'Commercial Lady', '阳光少年', '懂事小弟', '运动少年', '青春少女', '温柔小妹', '元气少女', '阳光男生', '幽默小哥', '文艺小哥', '甜美邻家', '温柔姐姐', '职场女青', '活泼男童', '俏皮女童', '稳重老爸', '温柔妈妈', '严肃上司', '优雅贵妇', '慈祥爷爷', '唠叨爷爷', '唠叨奶奶', '和蔼奶奶', '东北老铁', '重庆小伙', '四川妹子', '潮汕大叔', '台湾男生', '西安掌柜', '天津姐姐', '新闻播报男', '译制片男', '撒娇女友', '刀片烟嗓', '乖巧正太'] | Output[COMBO], voice_speed: float | int | Output[FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_KlingLipSyncTextToVideoNode:
+    def KlingLipSyncTextToVideoNode(self, *, video: Output[_VIDEO], text: str | Output[_STRING], voice: Literal['Melody', 'Sunny', 'Sage', 'Ace', 'Blossom', 'Peppy', 'Dove', 'Shine', 'Anchor', 'Lyric', 'Tender', 'Siren', 'Zippy', 'Bud', 'Sprite', 'Candy', 'Beacon', 'Rock', 'Titan', 'Grace', 'Helen', 'Lore', 'Crag', 'Prattle', 'Hearth', 'The Reader', 'Commercial Lady', '阳光少年', '懂事小弟', '运动少年', '青春少女', '温柔小妹', '元气少女', '阳光男生', '幽默小哥', '文艺小哥', '甜美邻家', '温柔姐姐', '职场女青', '活泼男童', '俏皮女童', '稳重老爸', '温柔妈妈', '严肃上司', '优雅贵妇', '慈祥爷爷', '唠叨爷爷', '唠叨奶奶', '和蔼奶奶', '东北老铁', '重庆小伙', '四川妹子', '潮汕大叔', '台湾男生', '西安掌柜', '天津姐姐', '新闻播报男', '译制片男', '撒娇女友', '刀片烟嗓', '乖巧正太'] | Output[COMBO], voice_speed: float | int | Output[_FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_KlingLipSyncTextToVideoNode:
         """Add a `KlingLipSyncTextToVideoNode` node."""
         ...
-    def KlingSingleImageVideoEffectNode(self, *, image: Output[IMAGE], effect_scene: Literal['bloombloom', 'dizzydizzy', 'fuzzyfuzzy', 'squish', 'expansion'] | Output[COMBO], model_name: Literal['kling-v1-6'] | Output[COMBO], duration: Literal['5', '10'] | Output[COMBO], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_KlingSingleImageVideoEffectNode:
+    def KlingSingleImageVideoEffectNode(self, *, image: Output[_IMAGE], effect_scene: Literal['bloombloom', 'dizzydizzy', 'fuzzyfuzzy', 'squish', 'expansion'] | Output[COMBO], model_name: Literal['kling-v1-6'] | Output[COMBO], duration: Literal['5', '10'] | Output[COMBO], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_KlingSingleImageVideoEffectNode:
         """Add a `KlingSingleImageVideoEffectNode` node."""
         ...
-    def KlingStartEndFrameNode(self, *, start_frame: Output[IMAGE], end_frame: Output[IMAGE], prompt: str | Output[STRING], negative_prompt: str | Output[STRING], cfg_scale: float | int | Output[FLOAT], aspect_ratio: Literal['16:9', '9:16', '1:1'] | Output[COMBO], mode: Literal['standard mode / 5s duration / kling-v1', 'pro mode / 5s duration / kling-v1', 'pro mode / 5s duration / kling-v1-5', 'pro mode / 10s duration / kling-v1-5', 'pro mode / 5s duration / kling-v1-6', 'pro mode / 10s duration / kling-v1-6', 'pro mode / 5s duration / kling-v2-1', 'pro mode / 10s duration / kling-v2-1'] | Output[COMBO], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_KlingStartEndFrameNode:
+    def KlingStartEndFrameNode(self, *, start_frame: Output[_IMAGE], end_frame: Output[_IMAGE], prompt: str | Output[_STRING], negative_prompt: str | Output[_STRING], cfg_scale: float | int | Output[_FLOAT], aspect_ratio: Literal['16:9', '9:16', '1:1'] | Output[COMBO], mode: Literal['standard mode / 5s duration / kling-v1', 'pro mode / 5s duration / kling-v1', 'pro mode / 5s duration / kling-v1-5', 'pro mode / 10s duration / kling-v1-5', 'pro mode / 5s duration / kling-v1-6', 'pro mode / 10s duration / kling-v1-6', 'pro mode / 5s duration / kling-v2-1', 'pro mode / 10s duration / kling-v2-1'] | Output[COMBO], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_KlingStartEndFrameNode:
         """Add a `KlingStartEndFrameNode` node."""
         ...
-    def KlingTextToVideoNode(self, *, prompt: str | Output[STRING], negative_prompt: str | Output[STRING], cfg_scale: float | int | Output[FLOAT], aspect_ratio: Literal['16:9', '9:16', '1:1'] | Output[COMBO], mode: Literal['standard mode / 5s duration / kling-v1', 'standard mode / 10s duration / kling-v1', 'pro mode / 5s duration / kling-v1', 'pro mode / 10s duration / kling-v1', 'standard mode / 5s duration / kling-v1-6', 'standard mode / 10s duration / kling-v1-6', 'pro mode / 5s duration / kling-v2-master', 'pro mode / 10s duration / kling-v2-master', 'standard mode / 5s duration / kling-v2-master', 'standard mode / 10s duration / kling-v2-master', 'pro mode / 5s duration / kling-v2-1-master', 'pro mode / 10s duration / kling-v2-1-master', 'pro mode / 5s duration / kling-v2-5-turbo', 'pro mode / 10s duration / kling-v2-5-turbo'] | Output[COMBO], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_KlingTextToVideoNode:
+    def KlingTextToVideoNode(self, *, prompt: str | Output[_STRING], negative_prompt: str | Output[_STRING], cfg_scale: float | int | Output[_FLOAT], aspect_ratio: Literal['16:9', '9:16', '1:1'] | Output[COMBO], mode: Literal['standard mode / 5s duration / kling-v1', 'standard mode / 10s duration / kling-v1', 'pro mode / 5s duration / kling-v1', 'pro mode / 10s duration / kling-v1', 'standard mode / 5s duration / kling-v1-6', 'standard mode / 10s duration / kling-v1-6', 'pro mode / 5s duration / kling-v2-master', 'pro mode / 10s duration / kling-v2-master', 'standard mode / 5s duration / kling-v2-master', 'standard mode / 10s duration / kling-v2-master', 'pro mode / 5s duration / kling-v2-1-master', 'pro mode / 10s duration / kling-v2-1-master', 'pro mode / 5s duration / kling-v2-5-turbo', 'pro mode / 10s duration / kling-v2-5-turbo'] | Output[COMBO], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_KlingTextToVideoNode:
         """Add a `KlingTextToVideoNode` node."""
         ...
-    def KlingVideoExtendNode(self, *, prompt: str | Output[STRING], negative_prompt: str | Output[STRING], cfg_scale: float | int | Output[FLOAT], video_id: str | Output[STRING], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_KlingVideoExtendNode:
+    def KlingVideoExtendNode(self, *, prompt: str | Output[_STRING], negative_prompt: str | Output[_STRING], cfg_scale: float | int | Output[_FLOAT], video_id: str | Output[_STRING], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_KlingVideoExtendNode:
         """Add a `KlingVideoExtendNode` node."""
         ...
-    def KlingVirtualTryOnNode(self, *, human_image: Output[IMAGE], cloth_image: Output[IMAGE], model_name: Literal['kolors-virtual-try-on-v1', 'kolors-virtual-try-on-v1-5'] | Output[COMBO], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_KlingVirtualTryOnNode:
+    def KlingVirtualTryOnNode(self, *, human_image: Output[_IMAGE], cloth_image: Output[_IMAGE], model_name: Literal['kolors-virtual-try-on-v1', 'kolors-virtual-try-on-v1-5'] | Output[COMBO], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_KlingVirtualTryOnNode:
         """Add a `KlingVirtualTryOnNode` node."""
         ...
-    def LTXVAddGuide(self, *, positive: Output[CONDITIONING], negative: Output[CONDITIONING], vae: Output[VAE], latent: Output[LATENT], image: Output[IMAGE], frame_idx: int | Output[INT], strength: float | int | Output[FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_LTXVAddGuide:
+    def LTXVAddGuide(self, *, positive: Output[_CONDITIONING], negative: Output[_CONDITIONING], vae: Output[_VAE], latent: Output[_LATENT], image: Output[_IMAGE], frame_idx: int | Output[_INT], strength: float | int | Output[_FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_LTXVAddGuide:
         """Add a `LTXVAddGuide` node."""
         ...
-    def LTXVConditioning(self, *, positive: Output[CONDITIONING], negative: Output[CONDITIONING], frame_rate: float | int | Output[FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_LTXVConditioning:
+    def LTXVConditioning(self, *, positive: Output[_CONDITIONING], negative: Output[_CONDITIONING], frame_rate: float | int | Output[_FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_LTXVConditioning:
         """Add a `LTXVConditioning` node."""
         ...
-    def LTXVCropGuides(self, *, positive: Output[CONDITIONING], negative: Output[CONDITIONING], latent: Output[LATENT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_LTXVCropGuides:
+    def LTXVCropGuides(self, *, positive: Output[_CONDITIONING], negative: Output[_CONDITIONING], latent: Output[_LATENT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_LTXVCropGuides:
         """Add a `LTXVCropGuides` node."""
         ...
-    def LTXVImgToVideo(self, *, positive: Output[CONDITIONING], negative: Output[CONDITIONING], vae: Output[VAE], image: Output[IMAGE], width: int | Output[INT], height: int | Output[INT], length: int | Output[INT], batch_size: int | Output[INT], strength: float | int | Output[FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_LTXVImgToVideo:
+    def LTXVImgToVideo(self, *, positive: Output[_CONDITIONING], negative: Output[_CONDITIONING], vae: Output[_VAE], image: Output[_IMAGE], width: int | Output[_INT], height: int | Output[_INT], length: int | Output[_INT], batch_size: int | Output[_INT], strength: float | int | Output[_FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_LTXVImgToVideo:
         """Add a `LTXVImgToVideo` node."""
         ...
-    def LTXVPreprocess(self, *, image: Output[IMAGE], img_compression: int | Output[INT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_LTXVPreprocess:
+    def LTXVPreprocess(self, *, image: Output[_IMAGE], img_compression: int | Output[_INT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_LTXVPreprocess:
         """Add a `LTXVPreprocess` node."""
         ...
-    def LTXVScheduler(self, *, steps: int | Output[INT], max_shift: float | int | Output[FLOAT], base_shift: float | int | Output[FLOAT], stretch: bool | Output[BOOLEAN], terminal: float | int | Output[FLOAT], latent: Output[LATENT] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_LTXVScheduler:
+    def LTXVScheduler(self, *, steps: int | Output[_INT], max_shift: float | int | Output[_FLOAT], base_shift: float | int | Output[_FLOAT], stretch: bool | Output[_BOOLEAN], terminal: float | int | Output[_FLOAT], latent: Output[_LATENT] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_LTXVScheduler:
         """Add a `LTXVScheduler` node."""
         ...
-    def LaplaceScheduler(self, *, steps: int | Output[INT], sigma_max: float | int | Output[FLOAT], sigma_min: float | int | Output[FLOAT], mu: float | int | Output[FLOAT], beta: float | int | Output[FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_LaplaceScheduler:
+    def LaplaceScheduler(self, *, steps: int | Output[_INT], sigma_max: float | int | Output[_FLOAT], sigma_min: float | int | Output[_FLOAT], mu: float | int | Output[_FLOAT], beta: float | int | Output[_FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_LaplaceScheduler:
         """Add a `LaplaceScheduler` node."""
         ...
-    def LatentAdd(self, *, samples1: Output[LATENT], samples2: Output[LATENT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_LatentAdd:
+    def LatentAdd(self, *, samples1: Output[_LATENT], samples2: Output[_LATENT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_LatentAdd:
         """Add a `LatentAdd` node."""
         ...
-    def LatentApplyOperation(self, *, samples: Output[LATENT], operation: Output[LATENT_OPERATION], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_LatentApplyOperation:
+    def LatentApplyOperation(self, *, samples: Output[_LATENT], operation: Output[_LATENT_OPERATION], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_LatentApplyOperation:
         """Add a `LatentApplyOperation` node."""
         ...
-    def LatentApplyOperationCFG(self, *, model: Output[MODEL], operation: Output[LATENT_OPERATION], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_LatentApplyOperationCFG:
+    def LatentApplyOperationCFG(self, *, model: Output[_MODEL], operation: Output[_LATENT_OPERATION], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_LatentApplyOperationCFG:
         """Add a `LatentApplyOperationCFG` node."""
         ...
-    def LatentBatch(self, *, samples1: Output[LATENT], samples2: Output[LATENT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_LatentBatch:
+    def LatentBatch(self, *, samples1: Output[_LATENT], samples2: Output[_LATENT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_LatentBatch:
         """Add a `LatentBatch` node."""
         ...
-    def LatentBatchSeedBehavior(self, *, samples: Output[LATENT], seed_behavior: Literal['random', 'fixed'] | Output[COMBO], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_LatentBatchSeedBehavior:
+    def LatentBatchSeedBehavior(self, *, samples: Output[_LATENT], seed_behavior: Literal['random', 'fixed'] | Output[COMBO], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_LatentBatchSeedBehavior:
         """Add a `LatentBatchSeedBehavior` node."""
         ...
-    def LatentBlend(self, *, samples1: Output[LATENT], samples2: Output[LATENT], blend_factor: float | int | Output[FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_LatentBlend:
+    def LatentBlend(self, *, samples1: Output[_LATENT], samples2: Output[_LATENT], blend_factor: float | int | Output[_FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_LatentBlend:
         """Add a `LatentBlend` node."""
         ...
-    def LatentComposite(self, *, samples_to: Output[LATENT], samples_from: Output[LATENT], x: int | Output[INT], y: int | Output[INT], feather: int | Output[INT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_LatentComposite:
+    def LatentComposite(self, *, samples_to: Output[_LATENT], samples_from: Output[_LATENT], x: int | Output[_INT], y: int | Output[_INT], feather: int | Output[_INT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_LatentComposite:
         """Add a `LatentComposite` node."""
         ...
-    def LatentCompositeMasked(self, *, destination: Output[LATENT], source: Output[LATENT], x: int | Output[INT], y: int | Output[INT], resize_source: bool | Output[BOOLEAN], mask: Output[MASK] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_LatentCompositeMasked:
+    def LatentCompositeMasked(self, *, destination: Output[_LATENT], source: Output[_LATENT], x: int | Output[_INT], y: int | Output[_INT], resize_source: bool | Output[_BOOLEAN], mask: Output[_MASK] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_LatentCompositeMasked:
         """Add a `LatentCompositeMasked` node."""
         ...
-    def LatentConcat(self, *, samples1: Output[LATENT], samples2: Output[LATENT], dim: Literal['x', '-x', 'y', '-y', 't', '-t'] | Output[COMBO], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_LatentConcat:
+    def LatentConcat(self, *, samples1: Output[_LATENT], samples2: Output[_LATENT], dim: Literal['x', '-x', 'y', '-y', 't', '-t'] | Output[COMBO], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_LatentConcat:
         """Add a `LatentConcat` node."""
         ...
-    def LatentCrop(self, *, samples: Output[LATENT], width: int | Output[INT], height: int | Output[INT], x: int | Output[INT], y: int | Output[INT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_LatentCrop:
+    def LatentCrop(self, *, samples: Output[_LATENT], width: int | Output[_INT], height: int | Output[_INT], x: int | Output[_INT], y: int | Output[_INT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_LatentCrop:
         """Add a `LatentCrop` node."""
         ...
-    def LatentCut(self, *, samples: Output[LATENT], dim: Literal['x', 'y', 't'] | Output[COMBO], index: int | Output[INT], amount: int | Output[INT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_LatentCut:
+    def LatentCut(self, *, samples: Output[_LATENT], dim: Literal['x', 'y', 't'] | Output[COMBO], index: int | Output[_INT], amount: int | Output[_INT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_LatentCut:
         """Add a `LatentCut` node."""
         ...
-    def LatentFlip(self, *, samples: Output[LATENT], flip_method: Literal['x-axis: vertically', 'y-axis: horizontally'] | Output[COMBO], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_LatentFlip:
+    def LatentFlip(self, *, samples: Output[_LATENT], flip_method: Literal['x-axis: vertically', 'y-axis: horizontally'] | Output[COMBO], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_LatentFlip:
         """Add a `LatentFlip` node."""
         ...
-    def LatentFromBatch(self, *, samples: Output[LATENT], batch_index: int | Output[INT], length: int | Output[INT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_LatentFromBatch:
+    def LatentFromBatch(self, *, samples: Output[_LATENT], batch_index: int | Output[_INT], length: int | Output[_INT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_LatentFromBatch:
         """Add a `LatentFromBatch` node."""
         ...
-    def LatentInterpolate(self, *, samples1: Output[LATENT], samples2: Output[LATENT], ratio: float | int | Output[FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_LatentInterpolate:
+    def LatentInterpolate(self, *, samples1: Output[_LATENT], samples2: Output[_LATENT], ratio: float | int | Output[_FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_LatentInterpolate:
         """Add a `LatentInterpolate` node."""
         ...
-    def LatentMultiply(self, *, samples: Output[LATENT], multiplier: float | int | Output[FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_LatentMultiply:
+    def LatentMultiply(self, *, samples: Output[_LATENT], multiplier: float | int | Output[_FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_LatentMultiply:
         """Add a `LatentMultiply` node."""
         ...
-    def LatentOperationSharpen(self, *, sharpen_radius: int | Output[INT], sigma: float | int | Output[FLOAT], alpha: float | int | Output[FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_LatentOperationSharpen:
+    def LatentOperationSharpen(self, *, sharpen_radius: int | Output[_INT], sigma: float | int | Output[_FLOAT], alpha: float | int | Output[_FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_LatentOperationSharpen:
         """Add a `LatentOperationSharpen` node."""
         ...
-    def LatentOperationTonemapReinhard(self, *, multiplier: float | int | Output[FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_LatentOperationTonemapReinhard:
+    def LatentOperationTonemapReinhard(self, *, multiplier: float | int | Output[_FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_LatentOperationTonemapReinhard:
         """Add a `LatentOperationTonemapReinhard` node."""
         ...
-    def LatentRotate(self, *, samples: Output[LATENT], rotation: Literal['none', '90 degrees', '180 degrees', '270 degrees'] | Output[COMBO], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_LatentRotate:
+    def LatentRotate(self, *, samples: Output[_LATENT], rotation: Literal['none', '90 degrees', '180 degrees', '270 degrees'] | Output[COMBO], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_LatentRotate:
         """Add a `LatentRotate` node."""
         ...
-    def LatentSubtract(self, *, samples1: Output[LATENT], samples2: Output[LATENT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_LatentSubtract:
+    def LatentSubtract(self, *, samples1: Output[_LATENT], samples2: Output[_LATENT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_LatentSubtract:
         """Add a `LatentSubtract` node."""
         ...
-    def LatentUpscale(self, *, samples: Output[LATENT], upscale_method: Literal['nearest-exact', 'bilinear', 'area', 'bicubic', 'bislerp'] | Output[COMBO], width: int | Output[INT], height: int | Output[INT], crop: Literal['disabled', 'center'] | Output[COMBO], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_LatentUpscale:
+    def LatentUpscale(self, *, samples: Output[_LATENT], upscale_method: Literal['nearest-exact', 'bilinear', 'area', 'bicubic', 'bislerp'] | Output[COMBO], width: int | Output[_INT], height: int | Output[_INT], crop: Literal['disabled', 'center'] | Output[COMBO], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_LatentUpscale:
         """Add a `LatentUpscale` node."""
         ...
-    def LatentUpscaleBy(self, *, samples: Output[LATENT], upscale_method: Literal['nearest-exact', 'bilinear', 'area', 'bicubic', 'bislerp'] | Output[COMBO], scale_by: float | int | Output[FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_LatentUpscaleBy:
+    def LatentUpscaleBy(self, *, samples: Output[_LATENT], upscale_method: Literal['nearest-exact', 'bilinear', 'area', 'bicubic', 'bislerp'] | Output[COMBO], scale_by: float | int | Output[_FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_LatentUpscaleBy:
         """Add a `LatentUpscaleBy` node."""
         ...
-    def LazyCache(self, *, model: Output[MODEL], reuse_threshold: float | int | Output[FLOAT], start_percent: float | int | Output[FLOAT], end_percent: float | int | Output[FLOAT], verbose: bool | Output[BOOLEAN], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_LazyCache:
+    def LazyCache(self, *, model: Output[_MODEL], reuse_threshold: float | int | Output[_FLOAT], start_percent: float | int | Output[_FLOAT], end_percent: float | int | Output[_FLOAT], verbose: bool | Output[_BOOLEAN], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_LazyCache:
         """Add a `LazyCache` node."""
         ...
-    def Load3D(self, *, model_file: str | Output[COMBO], image: Output[LOAD_3D], width: int | Output[INT], height: int | Output[INT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_Load3D:
+    def Load3D(self, *, model_file: str | Output[COMBO], image: Output[_LOAD_3D], width: int | Output[_INT], height: int | Output[_INT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_Load3D:
         """Add a `Load3D` node."""
         ...
-    def Load3DAnimation(self, *, model_file: str | Output[COMBO], image: Output[LOAD_3D_ANIMATION], width: int | Output[INT], height: int | Output[INT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_Load3DAnimation:
+    def Load3DAnimation(self, *, model_file: str | Output[COMBO], image: Output[_LOAD_3D_ANIMATION], width: int | Output[_INT], height: int | Output[_INT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_Load3DAnimation:
         """Add a `Load3DAnimation` node."""
         ...
     def LoadAudio(self, *, audio: str | Output[COMBO], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_LoadAudio:
@@ -2394,7 +2451,7 @@ class Graph:
     def LoadImageSetFromFolderNode(self, *, folder: Literal['3d'] | Output[COMBO], resize_method: Literal['None', 'Stretch', 'Crop', 'Pad'] | Output[COMBO] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_LoadImageSetFromFolderNode:
         """Add a `LoadImageSetFromFolderNode` node."""
         ...
-    def LoadImageTextSetFromFolderNode(self, *, folder: Literal['3d'] | Output[COMBO], clip: Output[CLIP], resize_method: Literal['None', 'Stretch', 'Crop', 'Pad'] | Output[COMBO] = ..., width: int | Output[INT] = ..., height: int | Output[INT] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_LoadImageTextSetFromFolderNode:
+    def LoadImageTextSetFromFolderNode(self, *, folder: Literal['3d'] | Output[COMBO], clip: Output[_CLIP], resize_method: Literal['None', 'Stretch', 'Crop', 'Pad'] | Output[COMBO] = ..., width: int | Output[_INT] = ..., height: int | Output[_INT] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_LoadImageTextSetFromFolderNode:
         """Add a `LoadImageTextSetFromFolderNode` node."""
         ...
     def LoadLatent(self, *, latent: str | Output[COMBO], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_LoadLatent:
@@ -2403,334 +2460,334 @@ class Graph:
     def LoadVideo(self, *, file: str | Output[COMBO], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_LoadVideo:
         """Add a `LoadVideo` node."""
         ...
-    def LoraLoader(self, *, model: Output[MODEL], clip: Output[CLIP], lora_name: str | Output[COMBO], strength_model: float | int | Output[FLOAT], strength_clip: float | int | Output[FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_LoraLoader:
+    def LoraLoader(self, *, model: Output[_MODEL], clip: Output[_CLIP], lora_name: str | Output[COMBO], strength_model: float | int | Output[_FLOAT], strength_clip: float | int | Output[_FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_LoraLoader:
         """Add a `LoraLoader` node."""
         ...
-    def LoraLoaderModelOnly(self, *, model: Output[MODEL], lora_name: str | Output[COMBO], strength_model: float | int | Output[FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_LoraLoaderModelOnly:
+    def LoraLoaderModelOnly(self, *, model: Output[_MODEL], lora_name: str | Output[COMBO], strength_model: float | int | Output[_FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_LoraLoaderModelOnly:
         """Add a `LoraLoaderModelOnly` node."""
         ...
-    def LoraModelLoader(self, *, model: Output[MODEL], lora: Output[LORA_MODEL], strength_model: float | int | Output[FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_LoraModelLoader:
+    def LoraModelLoader(self, *, model: Output[_MODEL], lora: Output[_LORA_MODEL], strength_model: float | int | Output[_FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_LoraModelLoader:
         """Add a `LoraModelLoader` node."""
         ...
-    def LoraSave(self, *, filename_prefix: str | Output[STRING], rank: int | Output[INT], lora_type: Literal['standard', 'full_diff'] | Output[COMBO], bias_diff: bool | Output[BOOLEAN], model_diff: Output[MODEL] = ..., text_encoder_diff: Output[CLIP] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_LoraSave:
+    def LoraSave(self, *, filename_prefix: str | Output[_STRING], rank: int | Output[_INT], lora_type: Literal['standard', 'full_diff'] | Output[COMBO], bias_diff: bool | Output[_BOOLEAN], model_diff: Output[_MODEL] = ..., text_encoder_diff: Output[_CLIP] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_LoraSave:
         """Add a `LoraSave` node."""
         ...
-    def LossGraphNode(self, *, loss: Output[LOSS_MAP], filename_prefix: str | Output[STRING], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_LossGraphNode:
+    def LossGraphNode(self, *, loss: Output[_LOSS_MAP], filename_prefix: str | Output[_STRING], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_LossGraphNode:
         """Add a `LossGraphNode` node."""
         ...
     def LotusConditioning(self, *, id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_LotusConditioning:
         """Add a `LotusConditioning` node."""
         ...
-    def LumaConceptsNode(self, *, concept1: Literal['None', 'truck_left', 'pan_right', 'pedestal_down', 'low_angle', 'pedestal_up', 'selfie', 'pan_left', 'roll_right', 'zoom_in', 'over_the_shoulder', 'orbit_right', 'orbit_left', 'static', 'tiny_planet', 'high_angle', 'bolt_cam', 'dolly_zoom', 'overhead', 'zoom_out', 'handheld', 'roll_left', 'pov', 'aerial_drone', 'push_in', 'crane_down', 'truck_right', 'tilt_down', 'elevator_doors', 'tilt_up', 'ground_level', 'pull_out', 'aerial', 'crane_up', 'eye_level'] | Output[COMBO], concept2: Literal['None', 'truck_left', 'pan_right', 'pedestal_down', 'low_angle', 'pedestal_up', 'selfie', 'pan_left', 'roll_right', 'zoom_in', 'over_the_shoulder', 'orbit_right', 'orbit_left', 'static', 'tiny_planet', 'high_angle', 'bolt_cam', 'dolly_zoom', 'overhead', 'zoom_out', 'handheld', 'roll_left', 'pov', 'aerial_drone', 'push_in', 'crane_down', 'truck_right', 'tilt_down', 'elevator_doors', 'tilt_up', 'ground_level', 'pull_out', 'aerial', 'crane_up', 'eye_level'] | Output[COMBO], concept3: Literal['None', 'truck_left', 'pan_right', 'pedestal_down', 'low_angle', 'pedestal_up', 'selfie', 'pan_left', 'roll_right', 'zoom_in', 'over_the_shoulder', 'orbit_right', 'orbit_left', 'static', 'tiny_planet', 'high_angle', 'bolt_cam', 'dolly_zoom', 'overhead', 'zoom_out', 'handheld', 'roll_left', 'pov', 'aerial_drone', 'push_in', 'crane_down', 'truck_right', 'tilt_down', 'elevator_doors', 'tilt_up', 'ground_level', 'pull_out', 'aerial', 'crane_up', 'eye_level'] | Output[COMBO], concept4: Literal['None', 'truck_left', 'pan_right', 'pedestal_down', 'low_angle', 'pedestal_up', 'selfie', 'pan_left', 'roll_right', 'zoom_in', 'over_the_shoulder', 'orbit_right', 'orbit_left', 'static', 'tiny_planet', 'high_angle', 'bolt_cam', 'dolly_zoom', 'overhead', 'zoom_out', 'handheld', 'roll_left', 'pov', 'aerial_drone', 'push_in', 'crane_down', 'truck_right', 'tilt_down', 'elevator_doors', 'tilt_up', 'ground_level', 'pull_out', 'aerial', 'crane_up', 'eye_level'] | Output[COMBO], luma_concepts: Output[LUMA_CONCEPTS] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_LumaConceptsNode:
+    def LumaConceptsNode(self, *, concept1: Literal['None', 'truck_left', 'pan_right', 'pedestal_down', 'low_angle', 'pedestal_up', 'selfie', 'pan_left', 'roll_right', 'zoom_in', 'over_the_shoulder', 'orbit_right', 'orbit_left', 'static', 'tiny_planet', 'high_angle', 'bolt_cam', 'dolly_zoom', 'overhead', 'zoom_out', 'handheld', 'roll_left', 'pov', 'aerial_drone', 'push_in', 'crane_down', 'truck_right', 'tilt_down', 'elevator_doors', 'tilt_up', 'ground_level', 'pull_out', 'aerial', 'crane_up', 'eye_level'] | Output[COMBO], concept2: Literal['None', 'truck_left', 'pan_right', 'pedestal_down', 'low_angle', 'pedestal_up', 'selfie', 'pan_left', 'roll_right', 'zoom_in', 'over_the_shoulder', 'orbit_right', 'orbit_left', 'static', 'tiny_planet', 'high_angle', 'bolt_cam', 'dolly_zoom', 'overhead', 'zoom_out', 'handheld', 'roll_left', 'pov', 'aerial_drone', 'push_in', 'crane_down', 'truck_right', 'tilt_down', 'elevator_doors', 'tilt_up', 'ground_level', 'pull_out', 'aerial', 'crane_up', 'eye_level'] | Output[COMBO], concept3: Literal['None', 'truck_left', 'pan_right', 'pedestal_down', 'low_angle', 'pedestal_up', 'selfie', 'pan_left', 'roll_right', 'zoom_in', 'over_the_shoulder', 'orbit_right', 'orbit_left', 'static', 'tiny_planet', 'high_angle', 'bolt_cam', 'dolly_zoom', 'overhead', 'zoom_out', 'handheld', 'roll_left', 'pov', 'aerial_drone', 'push_in', 'crane_down', 'truck_right', 'tilt_down', 'elevator_doors', 'tilt_up', 'ground_level', 'pull_out', 'aerial', 'crane_up', 'eye_level'] | Output[COMBO], concept4: Literal['None', 'truck_left', 'pan_right', 'pedestal_down', 'low_angle', 'pedestal_up', 'selfie', 'pan_left', 'roll_right', 'zoom_in', 'over_the_shoulder', 'orbit_right', 'orbit_left', 'static', 'tiny_planet', 'high_angle', 'bolt_cam', 'dolly_zoom', 'overhead', 'zoom_out', 'handheld', 'roll_left', 'pov', 'aerial_drone', 'push_in', 'crane_down', 'truck_right', 'tilt_down', 'elevator_doors', 'tilt_up', 'ground_level', 'pull_out', 'aerial', 'crane_up', 'eye_level'] | Output[COMBO], luma_concepts: Output[_LUMA_CONCEPTS] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_LumaConceptsNode:
         """Add a `LumaConceptsNode` node."""
         ...
-    def LumaImageModifyNode(self, *, image: Output[IMAGE], prompt: str | Output[STRING], image_weight: float | int | Output[FLOAT], model: Literal['photon-1', 'photon-flash-1'] | Output[COMBO], seed: int | Output[INT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_LumaImageModifyNode:
+    def LumaImageModifyNode(self, *, image: Output[_IMAGE], prompt: str | Output[_STRING], image_weight: float | int | Output[_FLOAT], model: Literal['photon-1', 'photon-flash-1'] | Output[COMBO], seed: int | Output[_INT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_LumaImageModifyNode:
         """Add a `LumaImageModifyNode` node."""
         ...
-    def LumaImageNode(self, *, prompt: str | Output[STRING], model: Literal['photon-1', 'photon-flash-1'] | Output[COMBO], aspect_ratio: Literal['1:1', '16:9', '9:16', '4:3', '3:4', '21:9', '9:21'] | Output[COMBO], seed: int | Output[INT], style_image_weight: float | int | Output[FLOAT], image_luma_ref: Output[LUMA_REF] = ..., style_image: Output[IMAGE] = ..., character_image: Output[IMAGE] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_LumaImageNode:
+    def LumaImageNode(self, *, prompt: str | Output[_STRING], model: Literal['photon-1', 'photon-flash-1'] | Output[COMBO], aspect_ratio: Literal['1:1', '16:9', '9:16', '4:3', '3:4', '21:9', '9:21'] | Output[COMBO], seed: int | Output[_INT], style_image_weight: float | int | Output[_FLOAT], image_luma_ref: Output[_LUMA_REF] = ..., style_image: Output[_IMAGE] = ..., character_image: Output[_IMAGE] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_LumaImageNode:
         """Add a `LumaImageNode` node."""
         ...
-    def LumaImageToVideoNode(self, *, prompt: str | Output[STRING], model: Literal['ray-2', 'ray-flash-2', 'ray-1-6'] | Output[COMBO], resolution: Literal['540p', '720p', '1080p', '4k'] | Output[COMBO], duration: Literal['5s', '9s'] | Output[COMBO], loop: bool | Output[BOOLEAN], seed: int | Output[INT], first_image: Output[IMAGE] = ..., last_image: Output[IMAGE] = ..., luma_concepts: Output[LUMA_CONCEPTS] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_LumaImageToVideoNode:
+    def LumaImageToVideoNode(self, *, prompt: str | Output[_STRING], model: Literal['ray-2', 'ray-flash-2', 'ray-1-6'] | Output[COMBO], resolution: Literal['540p', '720p', '1080p', '4k'] | Output[COMBO], duration: Literal['5s', '9s'] | Output[COMBO], loop: bool | Output[_BOOLEAN], seed: int | Output[_INT], first_image: Output[_IMAGE] = ..., last_image: Output[_IMAGE] = ..., luma_concepts: Output[_LUMA_CONCEPTS] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_LumaImageToVideoNode:
         """Add a `LumaImageToVideoNode` node."""
         ...
-    def LumaReferenceNode(self, *, image: Output[IMAGE], weight: float | int | Output[FLOAT], luma_ref: Output[LUMA_REF] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_LumaReferenceNode:
+    def LumaReferenceNode(self, *, image: Output[_IMAGE], weight: float | int | Output[_FLOAT], luma_ref: Output[_LUMA_REF] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_LumaReferenceNode:
         """Add a `LumaReferenceNode` node."""
         ...
-    def LumaVideoNode(self, *, prompt: str | Output[STRING], model: Literal['ray-2', 'ray-flash-2', 'ray-1-6'] | Output[COMBO], aspect_ratio: Literal['1:1', '16:9', '9:16', '4:3', '3:4', '21:9', '9:21'] | Output[COMBO], resolution: Literal['540p', '720p', '1080p', '4k'] | Output[COMBO], duration: Literal['5s', '9s'] | Output[COMBO], loop: bool | Output[BOOLEAN], seed: int | Output[INT], luma_concepts: Output[LUMA_CONCEPTS] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_LumaVideoNode:
+    def LumaVideoNode(self, *, prompt: str | Output[_STRING], model: Literal['ray-2', 'ray-flash-2', 'ray-1-6'] | Output[COMBO], aspect_ratio: Literal['1:1', '16:9', '9:16', '4:3', '3:4', '21:9', '9:21'] | Output[COMBO], resolution: Literal['540p', '720p', '1080p', '4k'] | Output[COMBO], duration: Literal['5s', '9s'] | Output[COMBO], loop: bool | Output[_BOOLEAN], seed: int | Output[_INT], luma_concepts: Output[_LUMA_CONCEPTS] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_LumaVideoNode:
         """Add a `LumaVideoNode` node."""
         ...
-    def Mahiro(self, *, model: Output[MODEL], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_Mahiro:
+    def Mahiro(self, *, model: Output[_MODEL], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_Mahiro:
         """Add a `Mahiro` node."""
         ...
-    def MaskComposite(self, *, destination: Output[MASK], source: Output[MASK], x: int | Output[INT], y: int | Output[INT], operation: Literal['multiply', 'add', 'subtract', 'and', 'or', 'xor'] | Output[COMBO], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_MaskComposite:
+    def MaskComposite(self, *, destination: Output[_MASK], source: Output[_MASK], x: int | Output[_INT], y: int | Output[_INT], operation: Literal['multiply', 'add', 'subtract', 'and', 'or', 'xor'] | Output[COMBO], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_MaskComposite:
         """Add a `MaskComposite` node."""
         ...
-    def MaskPreview(self, *, mask: Output[MASK], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_MaskPreview:
+    def MaskPreview(self, *, mask: Output[_MASK], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_MaskPreview:
         """Add a `MaskPreview` node."""
         ...
-    def MaskToImage(self, *, mask: Output[MASK], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_MaskToImage:
+    def MaskToImage(self, *, mask: Output[_MASK], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_MaskToImage:
         """Add a `MaskToImage` node."""
         ...
-    def MinimaxHailuoVideoNode(self, *, prompt_text: str | Output[STRING], seed: int | Output[INT] = ..., first_frame_image: Output[IMAGE] = ..., prompt_optimizer: bool | Output[BOOLEAN] = ..., duration: Literal[6, 10] | Output[COMBO] = ..., resolution: Literal['768P', '1080P'] | Output[COMBO] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_MinimaxHailuoVideoNode:
+    def MinimaxHailuoVideoNode(self, *, prompt_text: str | Output[_STRING], seed: int | Output[_INT] = ..., first_frame_image: Output[_IMAGE] = ..., prompt_optimizer: bool | Output[_BOOLEAN] = ..., duration: Literal[6, 10] | Output[COMBO] = ..., resolution: Literal['768P', '1080P'] | Output[COMBO] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_MinimaxHailuoVideoNode:
         """Add a `MinimaxHailuoVideoNode` node."""
         ...
-    def MinimaxImageToVideoNode(self, *, image: Output[IMAGE], prompt_text: str | Output[STRING], model: Literal['I2V-01-Director', 'I2V-01', 'I2V-01-live'] | Output[COMBO], seed: int | Output[INT] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_MinimaxImageToVideoNode:
+    def MinimaxImageToVideoNode(self, *, image: Output[_IMAGE], prompt_text: str | Output[_STRING], model: Literal['I2V-01-Director', 'I2V-01', 'I2V-01-live'] | Output[COMBO], seed: int | Output[_INT] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_MinimaxImageToVideoNode:
         """Add a `MinimaxImageToVideoNode` node."""
         ...
-    def MinimaxTextToVideoNode(self, *, prompt_text: str | Output[STRING], model: Literal['T2V-01', 'T2V-01-Director'] | Output[COMBO], seed: int | Output[INT] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_MinimaxTextToVideoNode:
+    def MinimaxTextToVideoNode(self, *, prompt_text: str | Output[_STRING], model: Literal['T2V-01', 'T2V-01-Director'] | Output[COMBO], seed: int | Output[_INT] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_MinimaxTextToVideoNode:
         """Add a `MinimaxTextToVideoNode` node."""
         ...
-    def ModelComputeDtype(self, *, model: Output[MODEL], dtype: Literal['default', 'fp32', 'fp16', 'bf16'] | Output[COMBO], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ModelComputeDtype:
+    def ModelComputeDtype(self, *, model: Output[_MODEL], dtype: Literal['default', 'fp32', 'fp16', 'bf16'] | Output[COMBO], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ModelComputeDtype:
         """Add a `ModelComputeDtype` node."""
         ...
-    def ModelMergeAdd(self, *, model1: Output[MODEL], model2: Output[MODEL], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ModelMergeAdd:
+    def ModelMergeAdd(self, *, model1: Output[_MODEL], model2: Output[_MODEL], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ModelMergeAdd:
         """Add a `ModelMergeAdd` node."""
         ...
-    def ModelMergeAuraflow(self, *, model1: Output[MODEL], model2: Output[MODEL], positional_encoding: float | int | Output[FLOAT], register_tokens: float | int | Output[FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ..., **inputs: Any) -> Node_ModelMergeAuraflow:
+    def ModelMergeAuraflow(self, *, model1: Output[_MODEL], model2: Output[_MODEL], positional_encoding: float | int | Output[_FLOAT], register_tokens: float | int | Output[_FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ..., **inputs: Any) -> Node_ModelMergeAuraflow:
         """Add a `ModelMergeAuraflow` node."""
         ...
-    def ModelMergeBlocks(self, *, model1: Output[MODEL], model2: Output[MODEL], input: float | int | Output[FLOAT], middle: float | int | Output[FLOAT], out: float | int | Output[FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ModelMergeBlocks:
+    def ModelMergeBlocks(self, *, model1: Output[_MODEL], model2: Output[_MODEL], input: float | int | Output[_FLOAT], middle: float | int | Output[_FLOAT], out: float | int | Output[_FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ModelMergeBlocks:
         """Add a `ModelMergeBlocks` node."""
         ...
-    def ModelMergeCosmos14B(self, *, model1: Output[MODEL], model2: Output[MODEL], id: str | int | None = ..., title: str | None = ..., span: Span | None = ..., **inputs: Any) -> Node_ModelMergeCosmos14B:
+    def ModelMergeCosmos14B(self, *, model1: Output[_MODEL], model2: Output[_MODEL], id: str | int | None = ..., title: str | None = ..., span: Span | None = ..., **inputs: Any) -> Node_ModelMergeCosmos14B:
         """Add a `ModelMergeCosmos14B` node."""
         ...
-    def ModelMergeCosmos7B(self, *, model1: Output[MODEL], model2: Output[MODEL], id: str | int | None = ..., title: str | None = ..., span: Span | None = ..., **inputs: Any) -> Node_ModelMergeCosmos7B:
+    def ModelMergeCosmos7B(self, *, model1: Output[_MODEL], model2: Output[_MODEL], id: str | int | None = ..., title: str | None = ..., span: Span | None = ..., **inputs: Any) -> Node_ModelMergeCosmos7B:
         """Add a `ModelMergeCosmos7B` node."""
         ...
-    def ModelMergeCosmosPredict2_14B(self, *, model1: Output[MODEL], model2: Output[MODEL], id: str | int | None = ..., title: str | None = ..., span: Span | None = ..., **inputs: Any) -> Node_ModelMergeCosmosPredict2_14B:
+    def ModelMergeCosmosPredict2_14B(self, *, model1: Output[_MODEL], model2: Output[_MODEL], id: str | int | None = ..., title: str | None = ..., span: Span | None = ..., **inputs: Any) -> Node_ModelMergeCosmosPredict2_14B:
         """Add a `ModelMergeCosmosPredict2_14B` node."""
         ...
-    def ModelMergeCosmosPredict2_2B(self, *, model1: Output[MODEL], model2: Output[MODEL], id: str | int | None = ..., title: str | None = ..., span: Span | None = ..., **inputs: Any) -> Node_ModelMergeCosmosPredict2_2B:
+    def ModelMergeCosmosPredict2_2B(self, *, model1: Output[_MODEL], model2: Output[_MODEL], id: str | int | None = ..., title: str | None = ..., span: Span | None = ..., **inputs: Any) -> Node_ModelMergeCosmosPredict2_2B:
         """Add a `ModelMergeCosmosPredict2_2B` node."""
         ...
-    def ModelMergeFlux1(self, *, model1: Output[MODEL], model2: Output[MODEL], guidance_in: float | int | Output[FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ..., **inputs: Any) -> Node_ModelMergeFlux1:
+    def ModelMergeFlux1(self, *, model1: Output[_MODEL], model2: Output[_MODEL], guidance_in: float | int | Output[_FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ..., **inputs: Any) -> Node_ModelMergeFlux1:
         """Add a `ModelMergeFlux1` node."""
         ...
-    def ModelMergeLTXV(self, *, model1: Output[MODEL], model2: Output[MODEL], scale_shift_table: float | int | Output[FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ..., **inputs: Any) -> Node_ModelMergeLTXV:
+    def ModelMergeLTXV(self, *, model1: Output[_MODEL], model2: Output[_MODEL], scale_shift_table: float | int | Output[_FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ..., **inputs: Any) -> Node_ModelMergeLTXV:
         """Add a `ModelMergeLTXV` node."""
         ...
-    def ModelMergeMochiPreview(self, *, model1: Output[MODEL], model2: Output[MODEL], id: str | int | None = ..., title: str | None = ..., span: Span | None = ..., **inputs: Any) -> Node_ModelMergeMochiPreview:
+    def ModelMergeMochiPreview(self, *, model1: Output[_MODEL], model2: Output[_MODEL], id: str | int | None = ..., title: str | None = ..., span: Span | None = ..., **inputs: Any) -> Node_ModelMergeMochiPreview:
         """Add a `ModelMergeMochiPreview` node."""
         ...
-    def ModelMergeQwenImage(self, *, model1: Output[MODEL], model2: Output[MODEL], id: str | int | None = ..., title: str | None = ..., span: Span | None = ..., **inputs: Any) -> Node_ModelMergeQwenImage:
+    def ModelMergeQwenImage(self, *, model1: Output[_MODEL], model2: Output[_MODEL], id: str | int | None = ..., title: str | None = ..., span: Span | None = ..., **inputs: Any) -> Node_ModelMergeQwenImage:
         """Add a `ModelMergeQwenImage` node."""
         ...
-    def ModelMergeSD1(self, *, model1: Output[MODEL], model2: Output[MODEL], id: str | int | None = ..., title: str | None = ..., span: Span | None = ..., **inputs: Any) -> Node_ModelMergeSD1:
+    def ModelMergeSD1(self, *, model1: Output[_MODEL], model2: Output[_MODEL], id: str | int | None = ..., title: str | None = ..., span: Span | None = ..., **inputs: Any) -> Node_ModelMergeSD1:
         """Add a `ModelMergeSD1` node."""
         ...
-    def ModelMergeSD2(self, *, model1: Output[MODEL], model2: Output[MODEL], id: str | int | None = ..., title: str | None = ..., span: Span | None = ..., **inputs: Any) -> Node_ModelMergeSD2:
+    def ModelMergeSD2(self, *, model1: Output[_MODEL], model2: Output[_MODEL], id: str | int | None = ..., title: str | None = ..., span: Span | None = ..., **inputs: Any) -> Node_ModelMergeSD2:
         """Add a `ModelMergeSD2` node."""
         ...
-    def ModelMergeSD35_Large(self, *, model1: Output[MODEL], model2: Output[MODEL], id: str | int | None = ..., title: str | None = ..., span: Span | None = ..., **inputs: Any) -> Node_ModelMergeSD35_Large:
+    def ModelMergeSD35_Large(self, *, model1: Output[_MODEL], model2: Output[_MODEL], id: str | int | None = ..., title: str | None = ..., span: Span | None = ..., **inputs: Any) -> Node_ModelMergeSD35_Large:
         """Add a `ModelMergeSD35_Large` node."""
         ...
-    def ModelMergeSD3_2B(self, *, model1: Output[MODEL], model2: Output[MODEL], id: str | int | None = ..., title: str | None = ..., span: Span | None = ..., **inputs: Any) -> Node_ModelMergeSD3_2B:
+    def ModelMergeSD3_2B(self, *, model1: Output[_MODEL], model2: Output[_MODEL], id: str | int | None = ..., title: str | None = ..., span: Span | None = ..., **inputs: Any) -> Node_ModelMergeSD3_2B:
         """Add a `ModelMergeSD3_2B` node."""
         ...
-    def ModelMergeSDXL(self, *, model1: Output[MODEL], model2: Output[MODEL], id: str | int | None = ..., title: str | None = ..., span: Span | None = ..., **inputs: Any) -> Node_ModelMergeSDXL:
+    def ModelMergeSDXL(self, *, model1: Output[_MODEL], model2: Output[_MODEL], id: str | int | None = ..., title: str | None = ..., span: Span | None = ..., **inputs: Any) -> Node_ModelMergeSDXL:
         """Add a `ModelMergeSDXL` node."""
         ...
-    def ModelMergeSimple(self, *, model1: Output[MODEL], model2: Output[MODEL], ratio: float | int | Output[FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ModelMergeSimple:
+    def ModelMergeSimple(self, *, model1: Output[_MODEL], model2: Output[_MODEL], ratio: float | int | Output[_FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ModelMergeSimple:
         """Add a `ModelMergeSimple` node."""
         ...
-    def ModelMergeSubtract(self, *, model1: Output[MODEL], model2: Output[MODEL], multiplier: float | int | Output[FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ModelMergeSubtract:
+    def ModelMergeSubtract(self, *, model1: Output[_MODEL], model2: Output[_MODEL], multiplier: float | int | Output[_FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ModelMergeSubtract:
         """Add a `ModelMergeSubtract` node."""
         ...
-    def ModelMergeWAN2_1(self, *, model1: Output[MODEL], model2: Output[MODEL], id: str | int | None = ..., title: str | None = ..., span: Span | None = ..., **inputs: Any) -> Node_ModelMergeWAN2_1:
+    def ModelMergeWAN2_1(self, *, model1: Output[_MODEL], model2: Output[_MODEL], id: str | int | None = ..., title: str | None = ..., span: Span | None = ..., **inputs: Any) -> Node_ModelMergeWAN2_1:
         """Add a `ModelMergeWAN2_1` node."""
         ...
     def ModelPatchLoader(self, *, name: str | Output[COMBO], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ModelPatchLoader:
         """Add a `ModelPatchLoader` node."""
         ...
-    def ModelSamplingAuraFlow(self, *, model: Output[MODEL], shift: float | int | Output[FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ModelSamplingAuraFlow:
+    def ModelSamplingAuraFlow(self, *, model: Output[_MODEL], shift: float | int | Output[_FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ModelSamplingAuraFlow:
         """Add a `ModelSamplingAuraFlow` node."""
         ...
-    def ModelSamplingContinuousEDM(self, *, model: Output[MODEL], sampling: Literal['v_prediction', 'edm', 'edm_playground_v2.5', 'eps', 'cosmos_rflow'] | Output[COMBO], sigma_max: float | int | Output[FLOAT], sigma_min: float | int | Output[FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ModelSamplingContinuousEDM:
+    def ModelSamplingContinuousEDM(self, *, model: Output[_MODEL], sampling: Literal['v_prediction', 'edm', 'edm_playground_v2.5', 'eps', 'cosmos_rflow'] | Output[COMBO], sigma_max: float | int | Output[_FLOAT], sigma_min: float | int | Output[_FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ModelSamplingContinuousEDM:
         """Add a `ModelSamplingContinuousEDM` node."""
         ...
-    def ModelSamplingContinuousV(self, *, model: Output[MODEL], sampling: Literal['v_prediction'] | Output[COMBO], sigma_max: float | int | Output[FLOAT], sigma_min: float | int | Output[FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ModelSamplingContinuousV:
+    def ModelSamplingContinuousV(self, *, model: Output[_MODEL], sampling: Literal['v_prediction'] | Output[COMBO], sigma_max: float | int | Output[_FLOAT], sigma_min: float | int | Output[_FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ModelSamplingContinuousV:
         """Add a `ModelSamplingContinuousV` node."""
         ...
-    def ModelSamplingDiscrete(self, *, model: Output[MODEL], sampling: Literal['eps', 'v_prediction', 'lcm', 'x0', 'img_to_img'] | Output[COMBO], zsnr: bool | Output[BOOLEAN], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ModelSamplingDiscrete:
+    def ModelSamplingDiscrete(self, *, model: Output[_MODEL], sampling: Literal['eps', 'v_prediction', 'lcm', 'x0', 'img_to_img'] | Output[COMBO], zsnr: bool | Output[_BOOLEAN], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ModelSamplingDiscrete:
         """Add a `ModelSamplingDiscrete` node."""
         ...
-    def ModelSamplingFlux(self, *, model: Output[MODEL], max_shift: float | int | Output[FLOAT], base_shift: float | int | Output[FLOAT], width: int | Output[INT], height: int | Output[INT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ModelSamplingFlux:
+    def ModelSamplingFlux(self, *, model: Output[_MODEL], max_shift: float | int | Output[_FLOAT], base_shift: float | int | Output[_FLOAT], width: int | Output[_INT], height: int | Output[_INT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ModelSamplingFlux:
         """Add a `ModelSamplingFlux` node."""
         ...
-    def ModelSamplingLTXV(self, *, model: Output[MODEL], max_shift: float | int | Output[FLOAT], base_shift: float | int | Output[FLOAT], latent: Output[LATENT] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ModelSamplingLTXV:
+    def ModelSamplingLTXV(self, *, model: Output[_MODEL], max_shift: float | int | Output[_FLOAT], base_shift: float | int | Output[_FLOAT], latent: Output[_LATENT] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ModelSamplingLTXV:
         """Add a `ModelSamplingLTXV` node."""
         ...
-    def ModelSamplingSD3(self, *, model: Output[MODEL], shift: float | int | Output[FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ModelSamplingSD3:
+    def ModelSamplingSD3(self, *, model: Output[_MODEL], shift: float | int | Output[_FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ModelSamplingSD3:
         """Add a `ModelSamplingSD3` node."""
         ...
-    def ModelSamplingStableCascade(self, *, model: Output[MODEL], shift: float | int | Output[FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ModelSamplingStableCascade:
+    def ModelSamplingStableCascade(self, *, model: Output[_MODEL], shift: float | int | Output[_FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ModelSamplingStableCascade:
         """Add a `ModelSamplingStableCascade` node."""
         ...
-    def ModelSave(self, *, model: Output[MODEL], filename_prefix: str | Output[STRING], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ModelSave:
+    def ModelSave(self, *, model: Output[_MODEL], filename_prefix: str | Output[_STRING], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ModelSave:
         """Add a `ModelSave` node."""
         ...
-    def MoonvalleyImg2VideoNode(self, *, image: Output[IMAGE], prompt: str | Output[STRING], negative_prompt: str | Output[STRING], resolution: Literal['16:9 (1920 x 1080)', '9:16 (1080 x 1920)', '1:1 (1152 x 1152)', '4:3 (1536 x 1152)', '3:4 (1152 x 1536)'] | Output[COMBO], prompt_adherence: float | int | Output[FLOAT], seed: int | Output[INT], steps: int | Output[INT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_MoonvalleyImg2VideoNode:
+    def MoonvalleyImg2VideoNode(self, *, image: Output[_IMAGE], prompt: str | Output[_STRING], negative_prompt: str | Output[_STRING], resolution: Literal['16:9 (1920 x 1080)', '9:16 (1080 x 1920)', '1:1 (1152 x 1152)', '4:3 (1536 x 1152)', '3:4 (1152 x 1536)'] | Output[COMBO], prompt_adherence: float | int | Output[_FLOAT], seed: int | Output[_INT], steps: int | Output[_INT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_MoonvalleyImg2VideoNode:
         """Add a `MoonvalleyImg2VideoNode` node."""
         ...
-    def MoonvalleyTxt2VideoNode(self, *, prompt: str | Output[STRING], negative_prompt: str | Output[STRING], resolution: Literal['16:9 (1920 x 1080)', '9:16 (1080 x 1920)', '1:1 (1152 x 1152)', '4:3 (1536 x 1152)', '3:4 (1152 x 1536)', '21:9 (2560 x 1080)'] | Output[COMBO], prompt_adherence: float | int | Output[FLOAT], seed: int | Output[INT], steps: int | Output[INT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_MoonvalleyTxt2VideoNode:
+    def MoonvalleyTxt2VideoNode(self, *, prompt: str | Output[_STRING], negative_prompt: str | Output[_STRING], resolution: Literal['16:9 (1920 x 1080)', '9:16 (1080 x 1920)', '1:1 (1152 x 1152)', '4:3 (1536 x 1152)', '3:4 (1152 x 1536)', '21:9 (2560 x 1080)'] | Output[COMBO], prompt_adherence: float | int | Output[_FLOAT], seed: int | Output[_INT], steps: int | Output[_INT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_MoonvalleyTxt2VideoNode:
         """Add a `MoonvalleyTxt2VideoNode` node."""
         ...
-    def MoonvalleyVideo2VideoNode(self, *, prompt: str | Output[STRING], negative_prompt: str | Output[STRING], seed: int | Output[INT], video: Output[VIDEO], steps: int | Output[INT], control_type: Literal['Motion Transfer', 'Pose Transfer'] | Output[COMBO] = ..., motion_intensity: int | Output[INT] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_MoonvalleyVideo2VideoNode:
+    def MoonvalleyVideo2VideoNode(self, *, prompt: str | Output[_STRING], negative_prompt: str | Output[_STRING], seed: int | Output[_INT], video: Output[_VIDEO], steps: int | Output[_INT], control_type: Literal['Motion Transfer', 'Pose Transfer'] | Output[COMBO] = ..., motion_intensity: int | Output[_INT] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_MoonvalleyVideo2VideoNode:
         """Add a `MoonvalleyVideo2VideoNode` node."""
         ...
-    def Morphology(self, *, image: Output[IMAGE], operation: Literal['erode', 'dilate', 'open', 'close', 'gradient', 'bottom_hat', 'top_hat'] | Output[COMBO], kernel_size: int | Output[INT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_Morphology:
+    def Morphology(self, *, image: Output[_IMAGE], operation: Literal['erode', 'dilate', 'open', 'close', 'gradient', 'bottom_hat', 'top_hat'] | Output[COMBO], kernel_size: int | Output[_INT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_Morphology:
         """Add a `Morphology` node."""
         ...
-    def OpenAIChatConfig(self, *, truncation: Literal['auto', 'disabled'] | Output[COMBO], max_output_tokens: int | Output[INT] = ..., instructions: str | Output[STRING] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_OpenAIChatConfig:
+    def OpenAIChatConfig(self, *, truncation: Literal['auto', 'disabled'] | Output[COMBO], max_output_tokens: int | Output[_INT] = ..., instructions: str | Output[_STRING] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_OpenAIChatConfig:
         """Add a `OpenAIChatConfig` node."""
         ...
-    def OpenAIChatNode(self, *, prompt: str | Output[STRING], persist_context: bool | Output[BOOLEAN], model: Literal['o4-mini', 'o1', 'o3', 'o1-pro', 'gpt-4o', 'gpt-4.1', 'gpt-4.1-mini', 'gpt-4.1-nano', 'gpt-5', 'gpt-5-mini', 'gpt-5-nano'] | Output[COMBO], images: Output[IMAGE] = ..., files: Output[OPENAI_INPUT_FILES] = ..., advanced_options: Output[OPENAI_CHAT_CONFIG] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_OpenAIChatNode:
+    def OpenAIChatNode(self, *, prompt: str | Output[_STRING], persist_context: bool | Output[_BOOLEAN], model: Literal['o4-mini', 'o1', 'o3', 'o1-pro', 'gpt-4o', 'gpt-4.1', 'gpt-4.1-mini', 'gpt-4.1-nano', 'gpt-5', 'gpt-5-mini', 'gpt-5-nano'] | Output[COMBO], images: Output[_IMAGE] = ..., files: Output[_OPENAI_INPUT_FILES] = ..., advanced_options: Output[_OPENAI_CHAT_CONFIG] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_OpenAIChatNode:
         """Add a `OpenAIChatNode` node."""
         ...
-    def OpenAIDalle2(self, *, prompt: str | Output[STRING], seed: int | Output[INT] = ..., size: Literal['256x256', '512x512', '1024x1024'] | Output[COMBO] = ..., n: int | Output[INT] = ..., image: Output[IMAGE] = ..., mask: Output[MASK] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_OpenAIDalle2:
+    def OpenAIDalle2(self, *, prompt: str | Output[_STRING], seed: int | Output[_INT] = ..., size: Literal['256x256', '512x512', '1024x1024'] | Output[COMBO] = ..., n: int | Output[_INT] = ..., image: Output[_IMAGE] = ..., mask: Output[_MASK] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_OpenAIDalle2:
         """Add a `OpenAIDalle2` node."""
         ...
-    def OpenAIDalle3(self, *, prompt: str | Output[STRING], seed: int | Output[INT] = ..., quality: Literal['standard', 'hd'] | Output[COMBO] = ..., style: Literal['natural', 'vivid'] | Output[COMBO] = ..., size: Literal['1024x1024', '1024x1792', '1792x1024'] | Output[COMBO] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_OpenAIDalle3:
+    def OpenAIDalle3(self, *, prompt: str | Output[_STRING], seed: int | Output[_INT] = ..., quality: Literal['standard', 'hd'] | Output[COMBO] = ..., style: Literal['natural', 'vivid'] | Output[COMBO] = ..., size: Literal['1024x1024', '1024x1792', '1792x1024'] | Output[COMBO] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_OpenAIDalle3:
         """Add a `OpenAIDalle3` node."""
         ...
-    def OpenAIGPTImage1(self, *, prompt: str | Output[STRING], seed: int | Output[INT] = ..., quality: Literal['low', 'medium', 'high'] | Output[COMBO] = ..., background: Literal['opaque', 'transparent'] | Output[COMBO] = ..., size: Literal['auto', '1024x1024', '1024x1536', '1536x1024'] | Output[COMBO] = ..., n: int | Output[INT] = ..., image: Output[IMAGE] = ..., mask: Output[MASK] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_OpenAIGPTImage1:
+    def OpenAIGPTImage1(self, *, prompt: str | Output[_STRING], seed: int | Output[_INT] = ..., quality: Literal['low', 'medium', 'high'] | Output[COMBO] = ..., background: Literal['opaque', 'transparent'] | Output[COMBO] = ..., size: Literal['auto', '1024x1024', '1024x1536', '1536x1024'] | Output[COMBO] = ..., n: int | Output[_INT] = ..., image: Output[_IMAGE] = ..., mask: Output[_MASK] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_OpenAIGPTImage1:
         """Add a `OpenAIGPTImage1` node."""
         ...
-    def OpenAIInputFiles(self, *, file: str | Output[COMBO], OPENAI_INPUT_FILES: Output[OPENAI_INPUT_FILES] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_OpenAIInputFiles:
+    def OpenAIInputFiles(self, *, file: str | Output[COMBO], OPENAI_INPUT_FILES: Output[_OPENAI_INPUT_FILES] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_OpenAIInputFiles:
         """Add a `OpenAIInputFiles` node."""
         ...
-    def OpenAIVideoSora2(self, *, model: Literal['sora-2', 'sora-2-pro'] | Output[COMBO], prompt: str | Output[STRING], size: Literal['720x1280', '1280x720', '1024x1792', '1792x1024'] | Output[COMBO], duration: Literal[4, 8, 12] | Output[COMBO], image: Output[IMAGE] = ..., seed: int | Output[INT] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_OpenAIVideoSora2:
+    def OpenAIVideoSora2(self, *, model: Literal['sora-2', 'sora-2-pro'] | Output[COMBO], prompt: str | Output[_STRING], size: Literal['720x1280', '1280x720', '1024x1792', '1792x1024'] | Output[COMBO], duration: Literal[4, 8, 12] | Output[COMBO], image: Output[_IMAGE] = ..., seed: int | Output[_INT] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_OpenAIVideoSora2:
         """Add a `OpenAIVideoSora2` node."""
         ...
-    def OptimalStepsScheduler(self, *, model_type: Literal['FLUX', 'Wan', 'Chroma'] | Output[COMBO], steps: int | Output[INT], denoise: float | int | Output[FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_OptimalStepsScheduler:
+    def OptimalStepsScheduler(self, *, model_type: Literal['FLUX', 'Wan', 'Chroma'] | Output[COMBO], steps: int | Output[_INT], denoise: float | int | Output[_FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_OptimalStepsScheduler:
         """Add a `OptimalStepsScheduler` node."""
         ...
-    def PairConditioningCombine(self, *, positive_A: Output[CONDITIONING], negative_A: Output[CONDITIONING], positive_B: Output[CONDITIONING], negative_B: Output[CONDITIONING], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_PairConditioningCombine:
+    def PairConditioningCombine(self, *, positive_A: Output[_CONDITIONING], negative_A: Output[_CONDITIONING], positive_B: Output[_CONDITIONING], negative_B: Output[_CONDITIONING], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_PairConditioningCombine:
         """Add a `PairConditioningCombine` node."""
         ...
-    def PairConditioningSetDefaultCombine(self, *, positive: Output[CONDITIONING], negative: Output[CONDITIONING], positive_DEFAULT: Output[CONDITIONING], negative_DEFAULT: Output[CONDITIONING], hooks: Output[HOOKS] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_PairConditioningSetDefaultCombine:
+    def PairConditioningSetDefaultCombine(self, *, positive: Output[_CONDITIONING], negative: Output[_CONDITIONING], positive_DEFAULT: Output[_CONDITIONING], negative_DEFAULT: Output[_CONDITIONING], hooks: Output[_HOOKS] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_PairConditioningSetDefaultCombine:
         """Add a `PairConditioningSetDefaultCombine` node."""
         ...
-    def PairConditioningSetProperties(self, *, positive_NEW: Output[CONDITIONING], negative_NEW: Output[CONDITIONING], strength: float | int | Output[FLOAT], set_cond_area: Literal['default', 'mask bounds'] | Output[COMBO], mask: Output[MASK] = ..., hooks: Output[HOOKS] = ..., timesteps: Output[TIMESTEPS_RANGE] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_PairConditioningSetProperties:
+    def PairConditioningSetProperties(self, *, positive_NEW: Output[_CONDITIONING], negative_NEW: Output[_CONDITIONING], strength: float | int | Output[_FLOAT], set_cond_area: Literal['default', 'mask bounds'] | Output[COMBO], mask: Output[_MASK] = ..., hooks: Output[_HOOKS] = ..., timesteps: Output[_TIMESTEPS_RANGE] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_PairConditioningSetProperties:
         """Add a `PairConditioningSetProperties` node."""
         ...
-    def PairConditioningSetPropertiesAndCombine(self, *, positive: Output[CONDITIONING], negative: Output[CONDITIONING], positive_NEW: Output[CONDITIONING], negative_NEW: Output[CONDITIONING], strength: float | int | Output[FLOAT], set_cond_area: Literal['default', 'mask bounds'] | Output[COMBO], mask: Output[MASK] = ..., hooks: Output[HOOKS] = ..., timesteps: Output[TIMESTEPS_RANGE] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_PairConditioningSetPropertiesAndCombine:
+    def PairConditioningSetPropertiesAndCombine(self, *, positive: Output[_CONDITIONING], negative: Output[_CONDITIONING], positive_NEW: Output[_CONDITIONING], negative_NEW: Output[_CONDITIONING], strength: float | int | Output[_FLOAT], set_cond_area: Literal['default', 'mask bounds'] | Output[COMBO], mask: Output[_MASK] = ..., hooks: Output[_HOOKS] = ..., timesteps: Output[_TIMESTEPS_RANGE] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_PairConditioningSetPropertiesAndCombine:
         """Add a `PairConditioningSetPropertiesAndCombine` node."""
         ...
-    def PatchModelAddDownscale(self, *, model: Output[MODEL], block_number: int | Output[INT], downscale_factor: float | int | Output[FLOAT], start_percent: float | int | Output[FLOAT], end_percent: float | int | Output[FLOAT], downscale_after_skip: bool | Output[BOOLEAN], downscale_method: Literal['bicubic', 'nearest-exact', 'bilinear', 'area', 'bislerp'] | Output[COMBO], upscale_method: Literal['bicubic', 'nearest-exact', 'bilinear', 'area', 'bislerp'] | Output[COMBO], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_PatchModelAddDownscale:
+    def PatchModelAddDownscale(self, *, model: Output[_MODEL], block_number: int | Output[_INT], downscale_factor: float | int | Output[_FLOAT], start_percent: float | int | Output[_FLOAT], end_percent: float | int | Output[_FLOAT], downscale_after_skip: bool | Output[_BOOLEAN], downscale_method: Literal['bicubic', 'nearest-exact', 'bilinear', 'area', 'bislerp'] | Output[COMBO], upscale_method: Literal['bicubic', 'nearest-exact', 'bilinear', 'area', 'bislerp'] | Output[COMBO], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_PatchModelAddDownscale:
         """Add a `PatchModelAddDownscale` node."""
         ...
-    def PerpNeg(self, *, model: Output[MODEL], empty_conditioning: Output[CONDITIONING], neg_scale: float | int | Output[FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_PerpNeg:
+    def PerpNeg(self, *, model: Output[_MODEL], empty_conditioning: Output[_CONDITIONING], neg_scale: float | int | Output[_FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_PerpNeg:
         """Add a `PerpNeg` node."""
         ...
-    def PerpNegGuider(self, *, model: Output[MODEL], positive: Output[CONDITIONING], negative: Output[CONDITIONING], empty_conditioning: Output[CONDITIONING], cfg: float | int | Output[FLOAT], neg_scale: float | int | Output[FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_PerpNegGuider:
+    def PerpNegGuider(self, *, model: Output[_MODEL], positive: Output[_CONDITIONING], negative: Output[_CONDITIONING], empty_conditioning: Output[_CONDITIONING], cfg: float | int | Output[_FLOAT], neg_scale: float | int | Output[_FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_PerpNegGuider:
         """Add a `PerpNegGuider` node."""
         ...
-    def PerturbedAttentionGuidance(self, *, model: Output[MODEL], scale: float | int | Output[FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_PerturbedAttentionGuidance:
+    def PerturbedAttentionGuidance(self, *, model: Output[_MODEL], scale: float | int | Output[_FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_PerturbedAttentionGuidance:
         """Add a `PerturbedAttentionGuidance` node."""
         ...
-    def PhotoMakerEncode(self, *, photomaker: Output[PHOTOMAKER], image: Output[IMAGE], clip: Output[CLIP], text: str | Output[STRING], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_PhotoMakerEncode:
+    def PhotoMakerEncode(self, *, photomaker: Output[_PHOTOMAKER], image: Output[_IMAGE], clip: Output[_CLIP], text: str | Output[_STRING], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_PhotoMakerEncode:
         """Add a `PhotoMakerEncode` node."""
         ...
     def PhotoMakerLoader(self, *, photomaker_model_name: str | Output[COMBO], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_PhotoMakerLoader:
         """Add a `PhotoMakerLoader` node."""
         ...
-    def PikaImageToVideoNode2_2(self, *, image: Output[IMAGE], prompt_text: str | Output[STRING], negative_prompt: str | Output[STRING], seed: int | Output[INT], resolution: Literal['1080p', '720p'] | Output[COMBO], duration: Literal[5, 10] | Output[COMBO], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_PikaImageToVideoNode2_2:
+    def PikaImageToVideoNode2_2(self, *, image: Output[_IMAGE], prompt_text: str | Output[_STRING], negative_prompt: str | Output[_STRING], seed: int | Output[_INT], resolution: Literal['1080p', '720p'] | Output[COMBO], duration: Literal[5, 10] | Output[COMBO], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_PikaImageToVideoNode2_2:
         """Add a `PikaImageToVideoNode2_2` node."""
         ...
-    def PikaScenesV2_2(self, *, prompt_text: str | Output[STRING], negative_prompt: str | Output[STRING], seed: int | Output[INT], resolution: Literal['1080p', '720p'] | Output[COMBO], duration: Literal[5, 10] | Output[COMBO], ingredients_mode: Literal['creative', 'precise'] | Output[COMBO], aspect_ratio: float | int | Output[FLOAT], image_ingredient_1: Output[IMAGE] = ..., image_ingredient_2: Output[IMAGE] = ..., image_ingredient_3: Output[IMAGE] = ..., image_ingredient_4: Output[IMAGE] = ..., image_ingredient_5: Output[IMAGE] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_PikaScenesV2_2:
+    def PikaScenesV2_2(self, *, prompt_text: str | Output[_STRING], negative_prompt: str | Output[_STRING], seed: int | Output[_INT], resolution: Literal['1080p', '720p'] | Output[COMBO], duration: Literal[5, 10] | Output[COMBO], ingredients_mode: Literal['creative', 'precise'] | Output[COMBO], aspect_ratio: float | int | Output[_FLOAT], image_ingredient_1: Output[_IMAGE] = ..., image_ingredient_2: Output[_IMAGE] = ..., image_ingredient_3: Output[_IMAGE] = ..., image_ingredient_4: Output[_IMAGE] = ..., image_ingredient_5: Output[_IMAGE] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_PikaScenesV2_2:
         """Add a `PikaScenesV2_2` node."""
         ...
-    def PikaStartEndFrameNode2_2(self, *, image_start: Output[IMAGE], image_end: Output[IMAGE], prompt_text: str | Output[STRING], negative_prompt: str | Output[STRING], seed: int | Output[INT], resolution: Literal['1080p', '720p'] | Output[COMBO], duration: Literal[5, 10] | Output[COMBO], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_PikaStartEndFrameNode2_2:
+    def PikaStartEndFrameNode2_2(self, *, image_start: Output[_IMAGE], image_end: Output[_IMAGE], prompt_text: str | Output[_STRING], negative_prompt: str | Output[_STRING], seed: int | Output[_INT], resolution: Literal['1080p', '720p'] | Output[COMBO], duration: Literal[5, 10] | Output[COMBO], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_PikaStartEndFrameNode2_2:
         """Add a `PikaStartEndFrameNode2_2` node."""
         ...
-    def PikaTextToVideoNode2_2(self, *, prompt_text: str | Output[STRING], negative_prompt: str | Output[STRING], seed: int | Output[INT], resolution: Literal['1080p', '720p'] | Output[COMBO], duration: Literal[5, 10] | Output[COMBO], aspect_ratio: float | int | Output[FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_PikaTextToVideoNode2_2:
+    def PikaTextToVideoNode2_2(self, *, prompt_text: str | Output[_STRING], negative_prompt: str | Output[_STRING], seed: int | Output[_INT], resolution: Literal['1080p', '720p'] | Output[COMBO], duration: Literal[5, 10] | Output[COMBO], aspect_ratio: float | int | Output[_FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_PikaTextToVideoNode2_2:
         """Add a `PikaTextToVideoNode2_2` node."""
         ...
-    def Pikadditions(self, *, video: Output[VIDEO], image: Output[IMAGE], prompt_text: str | Output[STRING], negative_prompt: str | Output[STRING], seed: int | Output[INT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_Pikadditions:
+    def Pikadditions(self, *, video: Output[_VIDEO], image: Output[_IMAGE], prompt_text: str | Output[_STRING], negative_prompt: str | Output[_STRING], seed: int | Output[_INT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_Pikadditions:
         """Add a `Pikadditions` node."""
         ...
-    def Pikaffects(self, *, image: Output[IMAGE], pikaffect: Literal['Cake-ify', 'Crumble', 'Crush', 'Decapitate', 'Deflate', 'Dissolve', 'Explode', 'Eye-pop', 'Inflate', 'Levitate', 'Melt', 'Peel', 'Poke', 'Squish', 'Ta-da', 'Tear'] | Output[COMBO], prompt_text: str | Output[STRING], negative_prompt: str | Output[STRING], seed: int | Output[INT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_Pikaffects:
+    def Pikaffects(self, *, image: Output[_IMAGE], pikaffect: Literal['Cake-ify', 'Crumble', 'Crush', 'Decapitate', 'Deflate', 'Dissolve', 'Explode', 'Eye-pop', 'Inflate', 'Levitate', 'Melt', 'Peel', 'Poke', 'Squish', 'Ta-da', 'Tear'] | Output[COMBO], prompt_text: str | Output[_STRING], negative_prompt: str | Output[_STRING], seed: int | Output[_INT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_Pikaffects:
         """Add a `Pikaffects` node."""
         ...
-    def Pikaswaps(self, *, video: Output[VIDEO], image: Output[IMAGE] = ..., mask: Output[MASK] = ..., prompt_text: str | Output[STRING] = ..., negative_prompt: str | Output[STRING] = ..., seed: int | Output[INT] = ..., region_to_modify: str | Output[STRING] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_Pikaswaps:
+    def Pikaswaps(self, *, video: Output[_VIDEO], image: Output[_IMAGE] = ..., mask: Output[_MASK] = ..., prompt_text: str | Output[_STRING] = ..., negative_prompt: str | Output[_STRING] = ..., seed: int | Output[_INT] = ..., region_to_modify: str | Output[_STRING] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_Pikaswaps:
         """Add a `Pikaswaps` node."""
         ...
-    def PixverseImageToVideoNode(self, *, image: Output[IMAGE], prompt: str | Output[STRING], quality: Literal['360p', '540p', '720p', '1080p'] | Output[COMBO], duration_seconds: Literal[5, 8] | Output[COMBO], motion_mode: Literal['normal', 'fast'] | Output[COMBO], seed: int | Output[INT], negative_prompt: str | Output[STRING] = ..., pixverse_template: Output[PIXVERSE_TEMPLATE] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_PixverseImageToVideoNode:
+    def PixverseImageToVideoNode(self, *, image: Output[_IMAGE], prompt: str | Output[_STRING], quality: Literal['360p', '540p', '720p', '1080p'] | Output[COMBO], duration_seconds: Literal[5, 8] | Output[COMBO], motion_mode: Literal['normal', 'fast'] | Output[COMBO], seed: int | Output[_INT], negative_prompt: str | Output[_STRING] = ..., pixverse_template: Output[_PIXVERSE_TEMPLATE] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_PixverseImageToVideoNode:
         """Add a `PixverseImageToVideoNode` node."""
         ...
     def PixverseTemplateNode(self, *, template: Literal['Microwave', 'Suit Swagger', 'Anything, Robot', 'Subject 3 Fever', 'kiss kiss'] | Output[COMBO], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_PixverseTemplateNode:
         """Add a `PixverseTemplateNode` node."""
         ...
-    def PixverseTextToVideoNode(self, *, prompt: str | Output[STRING], aspect_ratio: Literal['16:9', '4:3', '1:1', '3:4', '9:16'] | Output[COMBO], quality: Literal['360p', '540p', '720p', '1080p'] | Output[COMBO], duration_seconds: Literal[5, 8] | Output[COMBO], motion_mode: Literal['normal', 'fast'] | Output[COMBO], seed: int | Output[INT], negative_prompt: str | Output[STRING] = ..., pixverse_template: Output[PIXVERSE_TEMPLATE] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_PixverseTextToVideoNode:
+    def PixverseTextToVideoNode(self, *, prompt: str | Output[_STRING], aspect_ratio: Literal['16:9', '4:3', '1:1', '3:4', '9:16'] | Output[COMBO], quality: Literal['360p', '540p', '720p', '1080p'] | Output[COMBO], duration_seconds: Literal[5, 8] | Output[COMBO], motion_mode: Literal['normal', 'fast'] | Output[COMBO], seed: int | Output[_INT], negative_prompt: str | Output[_STRING] = ..., pixverse_template: Output[_PIXVERSE_TEMPLATE] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_PixverseTextToVideoNode:
         """Add a `PixverseTextToVideoNode` node."""
         ...
-    def PixverseTransitionVideoNode(self, *, first_frame: Output[IMAGE], last_frame: Output[IMAGE], prompt: str | Output[STRING], quality: Literal['360p', '540p', '720p', '1080p'] | Output[COMBO], duration_seconds: Literal[5, 8] | Output[COMBO], motion_mode: Literal['normal', 'fast'] | Output[COMBO], seed: int | Output[INT], negative_prompt: str | Output[STRING] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_PixverseTransitionVideoNode:
+    def PixverseTransitionVideoNode(self, *, first_frame: Output[_IMAGE], last_frame: Output[_IMAGE], prompt: str | Output[_STRING], quality: Literal['360p', '540p', '720p', '1080p'] | Output[COMBO], duration_seconds: Literal[5, 8] | Output[COMBO], motion_mode: Literal['normal', 'fast'] | Output[COMBO], seed: int | Output[_INT], negative_prompt: str | Output[_STRING] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_PixverseTransitionVideoNode:
         """Add a `PixverseTransitionVideoNode` node."""
         ...
-    def PolyexponentialScheduler(self, *, steps: int | Output[INT], sigma_max: float | int | Output[FLOAT], sigma_min: float | int | Output[FLOAT], rho: float | int | Output[FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_PolyexponentialScheduler:
+    def PolyexponentialScheduler(self, *, steps: int | Output[_INT], sigma_max: float | int | Output[_FLOAT], sigma_min: float | int | Output[_FLOAT], rho: float | int | Output[_FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_PolyexponentialScheduler:
         """Add a `PolyexponentialScheduler` node."""
         ...
-    def PorterDuffImageComposite(self, *, source: Output[IMAGE], source_alpha: Output[MASK], destination: Output[IMAGE], destination_alpha: Output[MASK], mode: Literal['ADD', 'CLEAR', 'DARKEN', 'DST', 'DST_ATOP', 'DST_IN', 'DST_OUT', 'DST_OVER', 'LIGHTEN', 'MULTIPLY', 'OVERLAY', 'SCREEN', 'SRC', 'SRC_ATOP', 'SRC_IN', 'SRC_OUT', 'SRC_OVER', 'XOR'] | Output[COMBO], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_PorterDuffImageComposite:
+    def PorterDuffImageComposite(self, *, source: Output[_IMAGE], source_alpha: Output[_MASK], destination: Output[_IMAGE], destination_alpha: Output[_MASK], mode: Literal['ADD', 'CLEAR', 'DARKEN', 'DST', 'DST_ATOP', 'DST_IN', 'DST_OUT', 'DST_OVER', 'LIGHTEN', 'MULTIPLY', 'OVERLAY', 'SCREEN', 'SRC', 'SRC_ATOP', 'SRC_IN', 'SRC_OUT', 'SRC_OVER', 'XOR'] | Output[COMBO], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_PorterDuffImageComposite:
         """Add a `PorterDuffImageComposite` node."""
         ...
-    def Preview3D(self, *, model_file: str | Output[STRING], camera_info: Output[LOAD3D_CAMERA] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_Preview3D:
+    def Preview3D(self, *, model_file: str | Output[_STRING], camera_info: Output[_LOAD3D_CAMERA] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_Preview3D:
         """Add a `Preview3D` node."""
         ...
-    def Preview3DAnimation(self, *, model_file: str | Output[STRING], camera_info: Output[LOAD3D_CAMERA] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_Preview3DAnimation:
+    def Preview3DAnimation(self, *, model_file: str | Output[_STRING], camera_info: Output[_LOAD3D_CAMERA] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_Preview3DAnimation:
         """Add a `Preview3DAnimation` node."""
         ...
     def PreviewAny(self, *, source: Output[Any], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_PreviewAny:
         """Add a `PreviewAny` node."""
         ...
-    def PreviewAudio(self, *, audio: Output[AUDIO], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_PreviewAudio:
+    def PreviewAudio(self, *, audio: Output[_AUDIO], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_PreviewAudio:
         """Add a `PreviewAudio` node."""
         ...
-    def PreviewImage(self, *, images: Output[IMAGE], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_PreviewImage:
+    def PreviewImage(self, *, images: Output[_IMAGE], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_PreviewImage:
         """Add a `PreviewImage` node."""
         ...
-    def PrimitiveBoolean(self, *, value: bool | Output[BOOLEAN], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_PrimitiveBoolean:
+    def PrimitiveBoolean(self, *, value: bool | Output[_BOOLEAN], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_PrimitiveBoolean:
         """Add a `PrimitiveBoolean` node."""
         ...
-    def PrimitiveFloat(self, *, value: float | int | Output[FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_PrimitiveFloat:
+    def PrimitiveFloat(self, *, value: float | int | Output[_FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_PrimitiveFloat:
         """Add a `PrimitiveFloat` node."""
         ...
-    def PrimitiveInt(self, *, value: int | Output[INT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_PrimitiveInt:
+    def PrimitiveInt(self, *, value: int | Output[_INT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_PrimitiveInt:
         """Add a `PrimitiveInt` node."""
         ...
-    def PrimitiveString(self, *, value: str | Output[STRING], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_PrimitiveString:
+    def PrimitiveString(self, *, value: str | Output[_STRING], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_PrimitiveString:
         """Add a `PrimitiveString` node."""
         ...
-    def PrimitiveStringMultiline(self, *, value: str | Output[STRING], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_PrimitiveStringMultiline:
+    def PrimitiveStringMultiline(self, *, value: str | Output[_STRING], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_PrimitiveStringMultiline:
         """Add a `PrimitiveStringMultiline` node."""
         ...
     def QuadrupleCLIPLoader(self, *, clip_name1: str | Output[COMBO], clip_name2: str | Output[COMBO], clip_name3: str | Output[COMBO], clip_name4: str | Output[COMBO], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_QuadrupleCLIPLoader:
         """Add a `QuadrupleCLIPLoader` node."""
         ...
-    def QwenImageDiffsynthControlnet(self, *, model: Output[MODEL], model_patch: Output[MODEL_PATCH], vae: Output[VAE], image: Output[IMAGE], strength: float | int | Output[FLOAT], mask: Output[MASK] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_QwenImageDiffsynthControlnet:
+    def QwenImageDiffsynthControlnet(self, *, model: Output[_MODEL], model_patch: Output[_MODEL_PATCH], vae: Output[_VAE], image: Output[_IMAGE], strength: float | int | Output[_FLOAT], mask: Output[_MASK] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_QwenImageDiffsynthControlnet:
         """Add a `QwenImageDiffsynthControlnet` node."""
         ...
-    def RandomNoise(self, *, noise_seed: int | Output[INT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_RandomNoise:
+    def RandomNoise(self, *, noise_seed: int | Output[_INT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_RandomNoise:
         """Add a `RandomNoise` node."""
         ...
-    def RebatchImages(self, *, images: Output[IMAGE], batch_size: int | Output[INT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_RebatchImages:
+    def RebatchImages(self, *, images: Output[_IMAGE], batch_size: int | Output[_INT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_RebatchImages:
         """Add a `RebatchImages` node."""
         ...
-    def RebatchLatents(self, *, latents: Output[LATENT], batch_size: int | Output[INT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_RebatchLatents:
+    def RebatchLatents(self, *, latents: Output[_LATENT], batch_size: int | Output[_INT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_RebatchLatents:
         """Add a `RebatchLatents` node."""
         ...
-    def RecordAudio(self, *, audio: Output[AUDIO_RECORD], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_RecordAudio:
+    def RecordAudio(self, *, audio: Output[_AUDIO_RECORD], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_RecordAudio:
         """Add a `RecordAudio` node."""
         ...
-    def RecraftColorRGB(self, *, r: int | Output[INT], g: int | Output[INT], b: int | Output[INT], recraft_color: Output[RECRAFT_COLOR] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_RecraftColorRGB:
+    def RecraftColorRGB(self, *, r: int | Output[_INT], g: int | Output[_INT], b: int | Output[_INT], recraft_color: Output[_RECRAFT_COLOR] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_RecraftColorRGB:
         """Add a `RecraftColorRGB` node."""
         ...
-    def RecraftControls(self, *, colors: Output[RECRAFT_COLOR] = ..., background_color: Output[RECRAFT_COLOR] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_RecraftControls:
+    def RecraftControls(self, *, colors: Output[_RECRAFT_COLOR] = ..., background_color: Output[_RECRAFT_COLOR] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_RecraftControls:
         """Add a `RecraftControls` node."""
         ...
-    def RecraftCreativeUpscaleNode(self, *, image: Output[IMAGE], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_RecraftCreativeUpscaleNode:
+    def RecraftCreativeUpscaleNode(self, *, image: Output[_IMAGE], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_RecraftCreativeUpscaleNode:
         """Add a `RecraftCreativeUpscaleNode` node."""
         ...
-    def RecraftCrispUpscaleNode(self, *, image: Output[IMAGE], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_RecraftCrispUpscaleNode:
+    def RecraftCrispUpscaleNode(self, *, image: Output[_IMAGE], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_RecraftCrispUpscaleNode:
         """Add a `RecraftCrispUpscaleNode` node."""
         ...
-    def RecraftImageInpaintingNode(self, *, image: Output[IMAGE], mask: Output[MASK], prompt: str | Output[STRING], n: int | Output[INT], seed: int | Output[INT], recraft_style: Output[RECRAFT_V3_STYLE] = ..., negative_prompt: str | Output[STRING] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_RecraftImageInpaintingNode:
+    def RecraftImageInpaintingNode(self, *, image: Output[_IMAGE], mask: Output[_MASK], prompt: str | Output[_STRING], n: int | Output[_INT], seed: int | Output[_INT], recraft_style: Output[_RECRAFT_V3_STYLE] = ..., negative_prompt: str | Output[_STRING] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_RecraftImageInpaintingNode:
         """Add a `RecraftImageInpaintingNode` node."""
         ...
-    def RecraftImageToImageNode(self, *, image: Output[IMAGE], prompt: str | Output[STRING], n: int | Output[INT], strength: float | int | Output[FLOAT], seed: int | Output[INT], recraft_style: Output[RECRAFT_V3_STYLE] = ..., negative_prompt: str | Output[STRING] = ..., recraft_controls: Output[RECRAFT_CONTROLS] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_RecraftImageToImageNode:
+    def RecraftImageToImageNode(self, *, image: Output[_IMAGE], prompt: str | Output[_STRING], n: int | Output[_INT], strength: float | int | Output[_FLOAT], seed: int | Output[_INT], recraft_style: Output[_RECRAFT_V3_STYLE] = ..., negative_prompt: str | Output[_STRING] = ..., recraft_controls: Output[_RECRAFT_CONTROLS] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_RecraftImageToImageNode:
         """Add a `RecraftImageToImageNode` node."""
         ...
-    def RecraftRemoveBackgroundNode(self, *, image: Output[IMAGE], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_RecraftRemoveBackgroundNode:
+    def RecraftRemoveBackgroundNode(self, *, image: Output[_IMAGE], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_RecraftRemoveBackgroundNode:
         """Add a `RecraftRemoveBackgroundNode` node."""
         ...
-    def RecraftReplaceBackgroundNode(self, *, image: Output[IMAGE], prompt: str | Output[STRING], n: int | Output[INT], seed: int | Output[INT], recraft_style: Output[RECRAFT_V3_STYLE] = ..., negative_prompt: str | Output[STRING] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_RecraftReplaceBackgroundNode:
+    def RecraftReplaceBackgroundNode(self, *, image: Output[_IMAGE], prompt: str | Output[_STRING], n: int | Output[_INT], seed: int | Output[_INT], recraft_style: Output[_RECRAFT_V3_STYLE] = ..., negative_prompt: str | Output[_STRING] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_RecraftReplaceBackgroundNode:
         """Add a `RecraftReplaceBackgroundNode` node."""
         ...
     def RecraftStyleV3DigitalIllustration(self, *, substyle: Literal['None', '2d_art_poster', '2d_art_poster_2', 'antiquarian', 'bold_fantasy', 'child_book', 'child_books', 'cover', 'crosshatch', 'digital_engraving', 'engraving_color', 'expressionism', 'freehand_details', 'grain', 'grain_20', 'graphic_intensity', 'hand_drawn', 'hand_drawn_outline', 'handmade_3d', 'hard_comics', 'infantile_sketch', 'long_shadow', 'modern_folk', 'multicolor', 'neon_calm', 'noir', 'nostalgic_pastel', 'outline_details', 'pastel_gradient', 'pastel_sketch', 'pixel_art', 'plastic', 'pop_art', 'pop_renaissance', 'seamless', 'street_art', 'tablet_sketch', 'urban_glow', 'urban_sketching', 'vanilla_dreams', 'young_adult_book', 'young_adult_book_2'] | Output[COMBO], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_RecraftStyleV3DigitalIllustration:
         """Add a `RecraftStyleV3DigitalIllustration` node."""
         ...
-    def RecraftStyleV3InfiniteStyleLibrary(self, *, style_id: str | Output[STRING], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_RecraftStyleV3InfiniteStyleLibrary:
+    def RecraftStyleV3InfiniteStyleLibrary(self, *, style_id: str | Output[_STRING], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_RecraftStyleV3InfiniteStyleLibrary:
         """Add a `RecraftStyleV3InfiniteStyleLibrary` node."""
         ...
     def RecraftStyleV3LogoRaster(self, *, substyle: Literal['emblem_graffiti', 'emblem_pop_art', 'emblem_punk', 'emblem_stamp', 'emblem_vintage'] | Output[COMBO], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_RecraftStyleV3LogoRaster:
@@ -2739,483 +2796,483 @@ class Graph:
     def RecraftStyleV3RealisticImage(self, *, substyle: Literal['None', 'b_and_w', 'enterprise', 'evening_light', 'faded_nostalgia', 'forest_life', 'hard_flash', 'hdr', 'motion_blur', 'mystic_naturalism', 'natural_light', 'natural_tones', 'organic_calm', 'real_life_glow', 'retro_realism', 'retro_snapshot', 'studio_portrait', 'urban_drama', 'village_realism', 'warm_folk'] | Output[COMBO], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_RecraftStyleV3RealisticImage:
         """Add a `RecraftStyleV3RealisticImage` node."""
         ...
-    def RecraftTextToImageNode(self, *, prompt: str | Output[STRING], size: Literal['1024x1024', '1365x1024', '1024x1365', '1536x1024', '1024x1536', '1820x1024', '1024x1820', '1024x2048', '2048x1024', '1434x1024', '1024x1434', '1024x1280', '1280x1024', '1024x1707', '1707x1024'] | Output[COMBO], n: int | Output[INT], seed: int | Output[INT], recraft_style: Output[RECRAFT_V3_STYLE] = ..., negative_prompt: str | Output[STRING] = ..., recraft_controls: Output[RECRAFT_CONTROLS] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_RecraftTextToImageNode:
+    def RecraftTextToImageNode(self, *, prompt: str | Output[_STRING], size: Literal['1024x1024', '1365x1024', '1024x1365', '1536x1024', '1024x1536', '1820x1024', '1024x1820', '1024x2048', '2048x1024', '1434x1024', '1024x1434', '1024x1280', '1280x1024', '1024x1707', '1707x1024'] | Output[COMBO], n: int | Output[_INT], seed: int | Output[_INT], recraft_style: Output[_RECRAFT_V3_STYLE] = ..., negative_prompt: str | Output[_STRING] = ..., recraft_controls: Output[_RECRAFT_CONTROLS] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_RecraftTextToImageNode:
         """Add a `RecraftTextToImageNode` node."""
         ...
-    def RecraftTextToVectorNode(self, *, prompt: str | Output[STRING], substyle: Literal['None', 'bold_stroke', 'chemistry', 'colored_stencil', 'contour_pop_art', 'cosmics', 'cutout', 'depressive', 'editorial', 'emotional_flat', 'engraving', 'infographical', 'line_art', 'line_circuit', 'linocut', 'marker_outline', 'mosaic', 'naivector', 'roundish_flat', 'seamless', 'segmented_colors', 'sharp_contrast', 'thin', 'vector_photo', 'vivid_shapes'] | Output[COMBO], size: Literal['1024x1024', '1365x1024', '1024x1365', '1536x1024', '1024x1536', '1820x1024', '1024x1820', '1024x2048', '2048x1024', '1434x1024', '1024x1434', '1024x1280', '1280x1024', '1024x1707', '1707x1024'] | Output[COMBO], n: int | Output[INT], seed: int | Output[INT], negative_prompt: str | Output[STRING] = ..., recraft_controls: Output[RECRAFT_CONTROLS] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_RecraftTextToVectorNode:
+    def RecraftTextToVectorNode(self, *, prompt: str | Output[_STRING], substyle: Literal['None', 'bold_stroke', 'chemistry', 'colored_stencil', 'contour_pop_art', 'cosmics', 'cutout', 'depressive', 'editorial', 'emotional_flat', 'engraving', 'infographical', 'line_art', 'line_circuit', 'linocut', 'marker_outline', 'mosaic', 'naivector', 'roundish_flat', 'seamless', 'segmented_colors', 'sharp_contrast', 'thin', 'vector_photo', 'vivid_shapes'] | Output[COMBO], size: Literal['1024x1024', '1365x1024', '1024x1365', '1536x1024', '1024x1536', '1820x1024', '1024x1820', '1024x2048', '2048x1024', '1434x1024', '1024x1434', '1024x1280', '1280x1024', '1024x1707', '1707x1024'] | Output[COMBO], n: int | Output[_INT], seed: int | Output[_INT], negative_prompt: str | Output[_STRING] = ..., recraft_controls: Output[_RECRAFT_CONTROLS] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_RecraftTextToVectorNode:
         """Add a `RecraftTextToVectorNode` node."""
         ...
-    def RecraftVectorizeImageNode(self, *, image: Output[IMAGE], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_RecraftVectorizeImageNode:
+    def RecraftVectorizeImageNode(self, *, image: Output[_IMAGE], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_RecraftVectorizeImageNode:
         """Add a `RecraftVectorizeImageNode` node."""
         ...
-    def ReferenceLatent(self, *, conditioning: Output[CONDITIONING], latent: Output[LATENT] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ReferenceLatent:
+    def ReferenceLatent(self, *, conditioning: Output[_CONDITIONING], latent: Output[_LATENT] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ReferenceLatent:
         """Add a `ReferenceLatent` node."""
         ...
-    def RegexExtract(self, *, string: str | Output[STRING], regex_pattern: str | Output[STRING], mode: Literal['First Match', 'All Matches', 'First Group', 'All Groups'] | Output[COMBO], case_insensitive: bool | Output[BOOLEAN], multiline: bool | Output[BOOLEAN], dotall: bool | Output[BOOLEAN], group_index: int | Output[INT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_RegexExtract:
+    def RegexExtract(self, *, string: str | Output[_STRING], regex_pattern: str | Output[_STRING], mode: Literal['First Match', 'All Matches', 'First Group', 'All Groups'] | Output[COMBO], case_insensitive: bool | Output[_BOOLEAN], multiline: bool | Output[_BOOLEAN], dotall: bool | Output[_BOOLEAN], group_index: int | Output[_INT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_RegexExtract:
         """Add a `RegexExtract` node."""
         ...
-    def RegexMatch(self, *, string: str | Output[STRING], regex_pattern: str | Output[STRING], case_insensitive: bool | Output[BOOLEAN], multiline: bool | Output[BOOLEAN], dotall: bool | Output[BOOLEAN], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_RegexMatch:
+    def RegexMatch(self, *, string: str | Output[_STRING], regex_pattern: str | Output[_STRING], case_insensitive: bool | Output[_BOOLEAN], multiline: bool | Output[_BOOLEAN], dotall: bool | Output[_BOOLEAN], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_RegexMatch:
         """Add a `RegexMatch` node."""
         ...
-    def RegexReplace(self, *, string: str | Output[STRING], regex_pattern: str | Output[STRING], replace: str | Output[STRING], case_insensitive: bool | Output[BOOLEAN] = ..., multiline: bool | Output[BOOLEAN] = ..., dotall: bool | Output[BOOLEAN] = ..., count: int | Output[INT] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_RegexReplace:
+    def RegexReplace(self, *, string: str | Output[_STRING], regex_pattern: str | Output[_STRING], replace: str | Output[_STRING], case_insensitive: bool | Output[_BOOLEAN] = ..., multiline: bool | Output[_BOOLEAN] = ..., dotall: bool | Output[_BOOLEAN] = ..., count: int | Output[_INT] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_RegexReplace:
         """Add a `RegexReplace` node."""
         ...
-    def RenormCFG(self, *, model: Output[MODEL], cfg_trunc: float | int | Output[FLOAT], renorm_cfg: float | int | Output[FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_RenormCFG:
+    def RenormCFG(self, *, model: Output[_MODEL], cfg_trunc: float | int | Output[_FLOAT], renorm_cfg: float | int | Output[_FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_RenormCFG:
         """Add a `RenormCFG` node."""
         ...
-    def RepeatImageBatch(self, *, image: Output[IMAGE], amount: int | Output[INT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_RepeatImageBatch:
+    def RepeatImageBatch(self, *, image: Output[_IMAGE], amount: int | Output[_INT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_RepeatImageBatch:
         """Add a `RepeatImageBatch` node."""
         ...
-    def RepeatLatentBatch(self, *, samples: Output[LATENT], amount: int | Output[INT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_RepeatLatentBatch:
+    def RepeatLatentBatch(self, *, samples: Output[_LATENT], amount: int | Output[_INT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_RepeatLatentBatch:
         """Add a `RepeatLatentBatch` node."""
         ...
-    def RescaleCFG(self, *, model: Output[MODEL], multiplier: float | int | Output[FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_RescaleCFG:
+    def RescaleCFG(self, *, model: Output[_MODEL], multiplier: float | int | Output[_FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_RescaleCFG:
         """Add a `RescaleCFG` node."""
         ...
-    def ResizeAndPadImage(self, *, image: Output[IMAGE], target_width: int | Output[INT], target_height: int | Output[INT], padding_color: Literal['white', 'black'] | Output[COMBO], interpolation: Literal['area', 'bicubic', 'nearest-exact', 'bilinear', 'lanczos'] | Output[COMBO], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ResizeAndPadImage:
+    def ResizeAndPadImage(self, *, image: Output[_IMAGE], target_width: int | Output[_INT], target_height: int | Output[_INT], padding_color: Literal['white', 'black'] | Output[COMBO], interpolation: Literal['area', 'bicubic', 'nearest-exact', 'bilinear', 'lanczos'] | Output[COMBO], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ResizeAndPadImage:
         """Add a `ResizeAndPadImage` node."""
         ...
-    def Rodin3D_Detail(self, *, Images: Output[IMAGE], Seed: int | Output[INT] = ..., Material_Type: Literal['PBR', 'Shaded'] | Output[COMBO] = ..., Polygon_count: Literal['4K-Quad', '8K-Quad', '18K-Quad', '50K-Quad', '200K-Triangle'] | Output[COMBO] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_Rodin3D_Detail:
+    def Rodin3D_Detail(self, *, Images: Output[_IMAGE], Seed: int | Output[_INT] = ..., Material_Type: Literal['PBR', 'Shaded'] | Output[COMBO] = ..., Polygon_count: Literal['4K-Quad', '8K-Quad', '18K-Quad', '50K-Quad', '200K-Triangle'] | Output[COMBO] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_Rodin3D_Detail:
         """Add a `Rodin3D_Detail` node."""
         ...
-    def Rodin3D_Gen2(self, *, Images: Output[IMAGE], TAPose: bool | Output[BOOLEAN], Seed: int | Output[INT] = ..., Material_Type: Literal['PBR', 'Shaded'] | Output[COMBO] = ..., Polygon_count: Literal['4K-Quad', '8K-Quad', '18K-Quad', '50K-Quad', '2K-Triangle', '20K-Triangle', '150K-Triangle', '500K-Triangle'] | Output[COMBO] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_Rodin3D_Gen2:
+    def Rodin3D_Gen2(self, *, Images: Output[_IMAGE], TAPose: bool | Output[_BOOLEAN], Seed: int | Output[_INT] = ..., Material_Type: Literal['PBR', 'Shaded'] | Output[COMBO] = ..., Polygon_count: Literal['4K-Quad', '8K-Quad', '18K-Quad', '50K-Quad', '2K-Triangle', '20K-Triangle', '150K-Triangle', '500K-Triangle'] | Output[COMBO] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_Rodin3D_Gen2:
         """Add a `Rodin3D_Gen2` node."""
         ...
-    def Rodin3D_Regular(self, *, Images: Output[IMAGE], Seed: int | Output[INT] = ..., Material_Type: Literal['PBR', 'Shaded'] | Output[COMBO] = ..., Polygon_count: Literal['4K-Quad', '8K-Quad', '18K-Quad', '50K-Quad', '200K-Triangle'] | Output[COMBO] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_Rodin3D_Regular:
+    def Rodin3D_Regular(self, *, Images: Output[_IMAGE], Seed: int | Output[_INT] = ..., Material_Type: Literal['PBR', 'Shaded'] | Output[COMBO] = ..., Polygon_count: Literal['4K-Quad', '8K-Quad', '18K-Quad', '50K-Quad', '200K-Triangle'] | Output[COMBO] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_Rodin3D_Regular:
         """Add a `Rodin3D_Regular` node."""
         ...
-    def Rodin3D_Sketch(self, *, Images: Output[IMAGE], Seed: int | Output[INT] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_Rodin3D_Sketch:
+    def Rodin3D_Sketch(self, *, Images: Output[_IMAGE], Seed: int | Output[_INT] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_Rodin3D_Sketch:
         """Add a `Rodin3D_Sketch` node."""
         ...
-    def Rodin3D_Smooth(self, *, Images: Output[IMAGE], Seed: int | Output[INT] = ..., Material_Type: Literal['PBR', 'Shaded'] | Output[COMBO] = ..., Polygon_count: Literal['4K-Quad', '8K-Quad', '18K-Quad', '50K-Quad', '200K-Triangle'] | Output[COMBO] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_Rodin3D_Smooth:
+    def Rodin3D_Smooth(self, *, Images: Output[_IMAGE], Seed: int | Output[_INT] = ..., Material_Type: Literal['PBR', 'Shaded'] | Output[COMBO] = ..., Polygon_count: Literal['4K-Quad', '8K-Quad', '18K-Quad', '50K-Quad', '200K-Triangle'] | Output[COMBO] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_Rodin3D_Smooth:
         """Add a `Rodin3D_Smooth` node."""
         ...
-    def RunwayFirstLastFrameNode(self, *, prompt: str | Output[STRING], start_frame: Output[IMAGE], end_frame: Output[IMAGE], duration: Literal[5, 10] | Output[COMBO], ratio: Literal['768:1280', '1280:768'] | Output[COMBO], seed: int | Output[INT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_RunwayFirstLastFrameNode:
+    def RunwayFirstLastFrameNode(self, *, prompt: str | Output[_STRING], start_frame: Output[_IMAGE], end_frame: Output[_IMAGE], duration: Literal[5, 10] | Output[COMBO], ratio: Literal['768:1280', '1280:768'] | Output[COMBO], seed: int | Output[_INT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_RunwayFirstLastFrameNode:
         """Add a `RunwayFirstLastFrameNode` node."""
         ...
-    def RunwayImageToVideoNodeGen3a(self, *, prompt: str | Output[STRING], start_frame: Output[IMAGE], duration: Literal[5, 10] | Output[COMBO], ratio: Literal['768:1280', '1280:768'] | Output[COMBO], seed: int | Output[INT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_RunwayImageToVideoNodeGen3a:
+    def RunwayImageToVideoNodeGen3a(self, *, prompt: str | Output[_STRING], start_frame: Output[_IMAGE], duration: Literal[5, 10] | Output[COMBO], ratio: Literal['768:1280', '1280:768'] | Output[COMBO], seed: int | Output[_INT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_RunwayImageToVideoNodeGen3a:
         """Add a `RunwayImageToVideoNodeGen3a` node."""
         ...
-    def RunwayImageToVideoNodeGen4(self, *, prompt: str | Output[STRING], start_frame: Output[IMAGE], duration: Literal[5, 10] | Output[COMBO], ratio: Literal['1280:720', '720:1280', '1104:832', '832:1104', '960:960', '1584:672'] | Output[COMBO], seed: int | Output[INT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_RunwayImageToVideoNodeGen4:
+    def RunwayImageToVideoNodeGen4(self, *, prompt: str | Output[_STRING], start_frame: Output[_IMAGE], duration: Literal[5, 10] | Output[COMBO], ratio: Literal['1280:720', '720:1280', '1104:832', '832:1104', '960:960', '1584:672'] | Output[COMBO], seed: int | Output[_INT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_RunwayImageToVideoNodeGen4:
         """Add a `RunwayImageToVideoNodeGen4` node."""
         ...
-    def RunwayTextToImageNode(self, *, prompt: str | Output[STRING], ratio: Literal['1920:1080', '1080:1920', '1024:1024', '1360:768', '1080:1080', '1168:880', '1440:1080', '1080:1440', '1808:768', '2112:912'] | Output[COMBO], reference_image: Output[IMAGE] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_RunwayTextToImageNode:
+    def RunwayTextToImageNode(self, *, prompt: str | Output[_STRING], ratio: Literal['1920:1080', '1080:1920', '1024:1024', '1360:768', '1080:1080', '1168:880', '1440:1080', '1080:1440', '1808:768', '2112:912'] | Output[COMBO], reference_image: Output[_IMAGE] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_RunwayTextToImageNode:
         """Add a `RunwayTextToImageNode` node."""
         ...
-    def SDTurboScheduler(self, *, model: Output[MODEL], steps: int | Output[INT], denoise: float | int | Output[FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_SDTurboScheduler:
+    def SDTurboScheduler(self, *, model: Output[_MODEL], steps: int | Output[_INT], denoise: float | int | Output[_FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_SDTurboScheduler:
         """Add a `SDTurboScheduler` node."""
         ...
-    def SD_4XUpscale_Conditioning(self, *, images: Output[IMAGE], positive: Output[CONDITIONING], negative: Output[CONDITIONING], scale_ratio: float | int | Output[FLOAT], noise_augmentation: float | int | Output[FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_SD_4XUpscale_Conditioning:
+    def SD_4XUpscale_Conditioning(self, *, images: Output[_IMAGE], positive: Output[_CONDITIONING], negative: Output[_CONDITIONING], scale_ratio: float | int | Output[_FLOAT], noise_augmentation: float | int | Output[_FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_SD_4XUpscale_Conditioning:
         """Add a `SD_4XUpscale_Conditioning` node."""
         ...
-    def SV3D_Conditioning(self, *, clip_vision: Output[CLIP_VISION], init_image: Output[IMAGE], vae: Output[VAE], width: int | Output[INT], height: int | Output[INT], video_frames: int | Output[INT], elevation: float | int | Output[FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_SV3D_Conditioning:
+    def SV3D_Conditioning(self, *, clip_vision: Output[_CLIP_VISION], init_image: Output[_IMAGE], vae: Output[_VAE], width: int | Output[_INT], height: int | Output[_INT], video_frames: int | Output[_INT], elevation: float | int | Output[_FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_SV3D_Conditioning:
         """Add a `SV3D_Conditioning` node."""
         ...
-    def SVD_img2vid_Conditioning(self, *, clip_vision: Output[CLIP_VISION], init_image: Output[IMAGE], vae: Output[VAE], width: int | Output[INT], height: int | Output[INT], video_frames: int | Output[INT], motion_bucket_id: int | Output[INT], fps: int | Output[INT], augmentation_level: float | int | Output[FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_SVD_img2vid_Conditioning:
+    def SVD_img2vid_Conditioning(self, *, clip_vision: Output[_CLIP_VISION], init_image: Output[_IMAGE], vae: Output[_VAE], width: int | Output[_INT], height: int | Output[_INT], video_frames: int | Output[_INT], motion_bucket_id: int | Output[_INT], fps: int | Output[_INT], augmentation_level: float | int | Output[_FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_SVD_img2vid_Conditioning:
         """Add a `SVD_img2vid_Conditioning` node."""
         ...
-    def SamplerCustom(self, *, model: Output[MODEL], add_noise: bool | Output[BOOLEAN], noise_seed: int | Output[INT], cfg: float | int | Output[FLOAT], positive: Output[CONDITIONING], negative: Output[CONDITIONING], sampler: Output[SAMPLER], sigmas: Output[SIGMAS], latent_image: Output[LATENT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_SamplerCustom:
+    def SamplerCustom(self, *, model: Output[_MODEL], add_noise: bool | Output[_BOOLEAN], noise_seed: int | Output[_INT], cfg: float | int | Output[_FLOAT], positive: Output[_CONDITIONING], negative: Output[_CONDITIONING], sampler: Output[_SAMPLER], sigmas: Output[_SIGMAS], latent_image: Output[_LATENT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_SamplerCustom:
         """Add a `SamplerCustom` node."""
         ...
-    def SamplerCustomAdvanced(self, *, noise: Output[NOISE], guider: Output[GUIDER], sampler: Output[SAMPLER], sigmas: Output[SIGMAS], latent_image: Output[LATENT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_SamplerCustomAdvanced:
+    def SamplerCustomAdvanced(self, *, noise: Output[_NOISE], guider: Output[_GUIDER], sampler: Output[_SAMPLER], sigmas: Output[_SIGMAS], latent_image: Output[_LATENT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_SamplerCustomAdvanced:
         """Add a `SamplerCustomAdvanced` node."""
         ...
-    def SamplerDPMAdaptative(self, *, order: int | Output[INT], rtol: float | int | Output[FLOAT], atol: float | int | Output[FLOAT], h_init: float | int | Output[FLOAT], pcoeff: float | int | Output[FLOAT], icoeff: float | int | Output[FLOAT], dcoeff: float | int | Output[FLOAT], accept_safety: float | int | Output[FLOAT], eta: float | int | Output[FLOAT], s_noise: float | int | Output[FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_SamplerDPMAdaptative:
+    def SamplerDPMAdaptative(self, *, order: int | Output[_INT], rtol: float | int | Output[_FLOAT], atol: float | int | Output[_FLOAT], h_init: float | int | Output[_FLOAT], pcoeff: float | int | Output[_FLOAT], icoeff: float | int | Output[_FLOAT], dcoeff: float | int | Output[_FLOAT], accept_safety: float | int | Output[_FLOAT], eta: float | int | Output[_FLOAT], s_noise: float | int | Output[_FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_SamplerDPMAdaptative:
         """Add a `SamplerDPMAdaptative` node."""
         ...
-    def SamplerDPMPP_2M_SDE(self, *, solver_type: Literal['midpoint', 'heun'] | Output[COMBO], eta: float | int | Output[FLOAT], s_noise: float | int | Output[FLOAT], noise_device: Literal['gpu', 'cpu'] | Output[COMBO], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_SamplerDPMPP_2M_SDE:
+    def SamplerDPMPP_2M_SDE(self, *, solver_type: Literal['midpoint', 'heun'] | Output[COMBO], eta: float | int | Output[_FLOAT], s_noise: float | int | Output[_FLOAT], noise_device: Literal['gpu', 'cpu'] | Output[COMBO], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_SamplerDPMPP_2M_SDE:
         """Add a `SamplerDPMPP_2M_SDE` node."""
         ...
-    def SamplerDPMPP_2S_Ancestral(self, *, eta: float | int | Output[FLOAT], s_noise: float | int | Output[FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_SamplerDPMPP_2S_Ancestral:
+    def SamplerDPMPP_2S_Ancestral(self, *, eta: float | int | Output[_FLOAT], s_noise: float | int | Output[_FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_SamplerDPMPP_2S_Ancestral:
         """Add a `SamplerDPMPP_2S_Ancestral` node."""
         ...
-    def SamplerDPMPP_3M_SDE(self, *, eta: float | int | Output[FLOAT], s_noise: float | int | Output[FLOAT], noise_device: Literal['gpu', 'cpu'] | Output[COMBO], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_SamplerDPMPP_3M_SDE:
+    def SamplerDPMPP_3M_SDE(self, *, eta: float | int | Output[_FLOAT], s_noise: float | int | Output[_FLOAT], noise_device: Literal['gpu', 'cpu'] | Output[COMBO], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_SamplerDPMPP_3M_SDE:
         """Add a `SamplerDPMPP_3M_SDE` node."""
         ...
-    def SamplerDPMPP_SDE(self, *, eta: float | int | Output[FLOAT], s_noise: float | int | Output[FLOAT], r: float | int | Output[FLOAT], noise_device: Literal['gpu', 'cpu'] | Output[COMBO], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_SamplerDPMPP_SDE:
+    def SamplerDPMPP_SDE(self, *, eta: float | int | Output[_FLOAT], s_noise: float | int | Output[_FLOAT], r: float | int | Output[_FLOAT], noise_device: Literal['gpu', 'cpu'] | Output[COMBO], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_SamplerDPMPP_SDE:
         """Add a `SamplerDPMPP_SDE` node."""
         ...
-    def SamplerER_SDE(self, *, solver_type: Literal['ER-SDE', 'Reverse-time SDE', 'ODE'] | Output[COMBO], max_stage: int | Output[INT], eta: float | int | Output[FLOAT], s_noise: float | int | Output[FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_SamplerER_SDE:
+    def SamplerER_SDE(self, *, solver_type: Literal['ER-SDE', 'Reverse-time SDE', 'ODE'] | Output[COMBO], max_stage: int | Output[_INT], eta: float | int | Output[_FLOAT], s_noise: float | int | Output[_FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_SamplerER_SDE:
         """Add a `SamplerER_SDE` node."""
         ...
-    def SamplerEulerAncestral(self, *, eta: float | int | Output[FLOAT], s_noise: float | int | Output[FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_SamplerEulerAncestral:
+    def SamplerEulerAncestral(self, *, eta: float | int | Output[_FLOAT], s_noise: float | int | Output[_FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_SamplerEulerAncestral:
         """Add a `SamplerEulerAncestral` node."""
         ...
-    def SamplerEulerAncestralCFGPP(self, *, eta: float | int | Output[FLOAT], s_noise: float | int | Output[FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_SamplerEulerAncestralCFGPP:
+    def SamplerEulerAncestralCFGPP(self, *, eta: float | int | Output[_FLOAT], s_noise: float | int | Output[_FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_SamplerEulerAncestralCFGPP:
         """Add a `SamplerEulerAncestralCFGPP` node."""
         ...
     def SamplerEulerCFGpp(self, *, version: Literal['regular', 'alternative'] | Output[COMBO], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_SamplerEulerCFGpp:
         """Add a `SamplerEulerCFGpp` node."""
         ...
-    def SamplerLCMUpscale(self, *, scale_ratio: float | int | Output[FLOAT], scale_steps: int | Output[INT], upscale_method: Literal['bislerp', 'nearest-exact', 'bilinear', 'area', 'bicubic'] | Output[COMBO], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_SamplerLCMUpscale:
+    def SamplerLCMUpscale(self, *, scale_ratio: float | int | Output[_FLOAT], scale_steps: int | Output[_INT], upscale_method: Literal['bislerp', 'nearest-exact', 'bilinear', 'area', 'bicubic'] | Output[COMBO], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_SamplerLCMUpscale:
         """Add a `SamplerLCMUpscale` node."""
         ...
-    def SamplerLMS(self, *, order: int | Output[INT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_SamplerLMS:
+    def SamplerLMS(self, *, order: int | Output[_INT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_SamplerLMS:
         """Add a `SamplerLMS` node."""
         ...
-    def SamplerSASolver(self, *, model: Output[MODEL], eta: float | int | Output[FLOAT], sde_start_percent: float | int | Output[FLOAT], sde_end_percent: float | int | Output[FLOAT], s_noise: float | int | Output[FLOAT], predictor_order: int | Output[INT], corrector_order: int | Output[INT], use_pece: bool | Output[BOOLEAN], simple_order_2: bool | Output[BOOLEAN], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_SamplerSASolver:
+    def SamplerSASolver(self, *, model: Output[_MODEL], eta: float | int | Output[_FLOAT], sde_start_percent: float | int | Output[_FLOAT], sde_end_percent: float | int | Output[_FLOAT], s_noise: float | int | Output[_FLOAT], predictor_order: int | Output[_INT], corrector_order: int | Output[_INT], use_pece: bool | Output[_BOOLEAN], simple_order_2: bool | Output[_BOOLEAN], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_SamplerSASolver:
         """Add a `SamplerSASolver` node."""
         ...
-    def SamplingPercentToSigma(self, *, model: Output[MODEL], sampling_percent: float | int | Output[FLOAT], return_actual_sigma: bool | Output[BOOLEAN], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_SamplingPercentToSigma:
+    def SamplingPercentToSigma(self, *, model: Output[_MODEL], sampling_percent: float | int | Output[_FLOAT], return_actual_sigma: bool | Output[_BOOLEAN], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_SamplingPercentToSigma:
         """Add a `SamplingPercentToSigma` node."""
         ...
-    def SaveAnimatedPNG(self, *, images: Output[IMAGE], filename_prefix: str | Output[STRING], fps: float | int | Output[FLOAT], compress_level: int | Output[INT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_SaveAnimatedPNG:
+    def SaveAnimatedPNG(self, *, images: Output[_IMAGE], filename_prefix: str | Output[_STRING], fps: float | int | Output[_FLOAT], compress_level: int | Output[_INT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_SaveAnimatedPNG:
         """Add a `SaveAnimatedPNG` node."""
         ...
-    def SaveAnimatedWEBP(self, *, images: Output[IMAGE], filename_prefix: str | Output[STRING], fps: float | int | Output[FLOAT], lossless: bool | Output[BOOLEAN], quality: int | Output[INT], method: Literal['default', 'fastest', 'slowest'] | Output[COMBO], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_SaveAnimatedWEBP:
+    def SaveAnimatedWEBP(self, *, images: Output[_IMAGE], filename_prefix: str | Output[_STRING], fps: float | int | Output[_FLOAT], lossless: bool | Output[_BOOLEAN], quality: int | Output[_INT], method: Literal['default', 'fastest', 'slowest'] | Output[COMBO], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_SaveAnimatedWEBP:
         """Add a `SaveAnimatedWEBP` node."""
         ...
-    def SaveAudio(self, *, audio: Output[AUDIO], filename_prefix: str | Output[STRING], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_SaveAudio:
+    def SaveAudio(self, *, audio: Output[_AUDIO], filename_prefix: str | Output[_STRING], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_SaveAudio:
         """Add a `SaveAudio` node."""
         ...
-    def SaveAudioMP3(self, *, audio: Output[AUDIO], filename_prefix: str | Output[STRING], quality: Literal['V0', '128k', '320k'] | Output[COMBO], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_SaveAudioMP3:
+    def SaveAudioMP3(self, *, audio: Output[_AUDIO], filename_prefix: str | Output[_STRING], quality: Literal['V0', '128k', '320k'] | Output[COMBO], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_SaveAudioMP3:
         """Add a `SaveAudioMP3` node."""
         ...
-    def SaveAudioOpus(self, *, audio: Output[AUDIO], filename_prefix: str | Output[STRING], quality: Literal['64k', '96k', '128k', '192k', '320k'] | Output[COMBO], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_SaveAudioOpus:
+    def SaveAudioOpus(self, *, audio: Output[_AUDIO], filename_prefix: str | Output[_STRING], quality: Literal['64k', '96k', '128k', '192k', '320k'] | Output[COMBO], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_SaveAudioOpus:
         """Add a `SaveAudioOpus` node."""
         ...
-    def SaveGLB(self, *, mesh: Output[MESH], filename_prefix: str | Output[STRING], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_SaveGLB:
+    def SaveGLB(self, *, mesh: Output[_MESH], filename_prefix: str | Output[_STRING], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_SaveGLB:
         """Add a `SaveGLB` node."""
         ...
-    def SaveImage(self, *, images: Output[IMAGE], filename_prefix: str | Output[STRING], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_SaveImage:
+    def SaveImage(self, *, images: Output[_IMAGE], filename_prefix: str | Output[_STRING], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_SaveImage:
         """Add a `SaveImage` node."""
         ...
-    def SaveLatent(self, *, samples: Output[LATENT], filename_prefix: str | Output[STRING], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_SaveLatent:
+    def SaveLatent(self, *, samples: Output[_LATENT], filename_prefix: str | Output[_STRING], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_SaveLatent:
         """Add a `SaveLatent` node."""
         ...
-    def SaveLoRANode(self, *, lora: Output[LORA_MODEL], prefix: str | Output[STRING], steps: int | Output[INT] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_SaveLoRANode:
+    def SaveLoRANode(self, *, lora: Output[_LORA_MODEL], prefix: str | Output[_STRING], steps: int | Output[_INT] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_SaveLoRANode:
         """Add a `SaveLoRANode` node."""
         ...
-    def SaveSVGNode(self, *, svg: Output[SVG], filename_prefix: str | Output[STRING], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_SaveSVGNode:
+    def SaveSVGNode(self, *, svg: Output[_SVG], filename_prefix: str | Output[_STRING], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_SaveSVGNode:
         """Add a `SaveSVGNode` node."""
         ...
-    def SaveVideo(self, *, video: Output[VIDEO], filename_prefix: str | Output[STRING], format: Literal['auto', 'mp4'] | Output[COMBO], codec: Literal['auto', 'h264'] | Output[COMBO], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_SaveVideo:
+    def SaveVideo(self, *, video: Output[_VIDEO], filename_prefix: str | Output[_STRING], format: Literal['auto', 'mp4'] | Output[COMBO], codec: Literal['auto', 'h264'] | Output[COMBO], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_SaveVideo:
         """Add a `SaveVideo` node."""
         ...
-    def SaveWEBM(self, *, images: Output[IMAGE], filename_prefix: str | Output[STRING], codec: Literal['vp9', 'av1'] | Output[COMBO], fps: float | int | Output[FLOAT], crf: float | int | Output[FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_SaveWEBM:
+    def SaveWEBM(self, *, images: Output[_IMAGE], filename_prefix: str | Output[_STRING], codec: Literal['vp9', 'av1'] | Output[COMBO], fps: float | int | Output[_FLOAT], crf: float | int | Output[_FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_SaveWEBM:
         """Add a `SaveWEBM` node."""
         ...
-    def SelfAttentionGuidance(self, *, model: Output[MODEL], scale: float | int | Output[FLOAT], blur_sigma: float | int | Output[FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_SelfAttentionGuidance:
+    def SelfAttentionGuidance(self, *, model: Output[_MODEL], scale: float | int | Output[_FLOAT], blur_sigma: float | int | Output[_FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_SelfAttentionGuidance:
         """Add a `SelfAttentionGuidance` node."""
         ...
-    def SetClipHooks(self, *, clip: Output[CLIP], apply_to_conds: bool | Output[BOOLEAN], schedule_clip: bool | Output[BOOLEAN], hooks: Output[HOOKS] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_SetClipHooks:
+    def SetClipHooks(self, *, clip: Output[_CLIP], apply_to_conds: bool | Output[_BOOLEAN], schedule_clip: bool | Output[_BOOLEAN], hooks: Output[_HOOKS] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_SetClipHooks:
         """Add a `SetClipHooks` node."""
         ...
-    def SetFirstSigma(self, *, sigmas: Output[SIGMAS], sigma: float | int | Output[FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_SetFirstSigma:
+    def SetFirstSigma(self, *, sigmas: Output[_SIGMAS], sigma: float | int | Output[_FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_SetFirstSigma:
         """Add a `SetFirstSigma` node."""
         ...
-    def SetHookKeyframes(self, *, hooks: Output[HOOKS], hook_kf: Output[HOOK_KEYFRAMES] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_SetHookKeyframes:
+    def SetHookKeyframes(self, *, hooks: Output[_HOOKS], hook_kf: Output[_HOOK_KEYFRAMES] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_SetHookKeyframes:
         """Add a `SetHookKeyframes` node."""
         ...
-    def SetLatentNoiseMask(self, *, samples: Output[LATENT], mask: Output[MASK], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_SetLatentNoiseMask:
+    def SetLatentNoiseMask(self, *, samples: Output[_LATENT], mask: Output[_MASK], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_SetLatentNoiseMask:
         """Add a `SetLatentNoiseMask` node."""
         ...
-    def SetUnionControlNetType(self, *, control_net: Output[CONTROL_NET], type: Literal['auto', 'openpose', 'depth', 'hed/pidi/scribble/ted', 'canny/lineart/anime_lineart/mlsd', 'normal', 'segment', 'tile', 'repaint'] | Output[COMBO], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_SetUnionControlNetType:
+    def SetUnionControlNetType(self, *, control_net: Output[_CONTROL_NET], type: Literal['auto', 'openpose', 'depth', 'hed/pidi/scribble/ted', 'canny/lineart/anime_lineart/mlsd', 'normal', 'segment', 'tile', 'repaint'] | Output[COMBO], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_SetUnionControlNetType:
         """Add a `SetUnionControlNetType` node."""
         ...
-    def SkipLayerGuidanceDiT(self, *, model: Output[MODEL], double_layers: str | Output[STRING], single_layers: str | Output[STRING], scale: float | int | Output[FLOAT], start_percent: float | int | Output[FLOAT], end_percent: float | int | Output[FLOAT], rescaling_scale: float | int | Output[FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_SkipLayerGuidanceDiT:
+    def SkipLayerGuidanceDiT(self, *, model: Output[_MODEL], double_layers: str | Output[_STRING], single_layers: str | Output[_STRING], scale: float | int | Output[_FLOAT], start_percent: float | int | Output[_FLOAT], end_percent: float | int | Output[_FLOAT], rescaling_scale: float | int | Output[_FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_SkipLayerGuidanceDiT:
         """Add a `SkipLayerGuidanceDiT` node."""
         ...
-    def SkipLayerGuidanceDiTSimple(self, *, model: Output[MODEL], double_layers: str | Output[STRING], single_layers: str | Output[STRING], start_percent: float | int | Output[FLOAT], end_percent: float | int | Output[FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_SkipLayerGuidanceDiTSimple:
+    def SkipLayerGuidanceDiTSimple(self, *, model: Output[_MODEL], double_layers: str | Output[_STRING], single_layers: str | Output[_STRING], start_percent: float | int | Output[_FLOAT], end_percent: float | int | Output[_FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_SkipLayerGuidanceDiTSimple:
         """Add a `SkipLayerGuidanceDiTSimple` node."""
         ...
-    def SkipLayerGuidanceSD3(self, *, model: Output[MODEL], layers: str | Output[STRING], scale: float | int | Output[FLOAT], start_percent: float | int | Output[FLOAT], end_percent: float | int | Output[FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_SkipLayerGuidanceSD3:
+    def SkipLayerGuidanceSD3(self, *, model: Output[_MODEL], layers: str | Output[_STRING], scale: float | int | Output[_FLOAT], start_percent: float | int | Output[_FLOAT], end_percent: float | int | Output[_FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_SkipLayerGuidanceSD3:
         """Add a `SkipLayerGuidanceSD3` node."""
         ...
-    def SolidMask(self, *, value: float | int | Output[FLOAT], width: int | Output[INT], height: int | Output[INT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_SolidMask:
+    def SolidMask(self, *, value: float | int | Output[_FLOAT], width: int | Output[_INT], height: int | Output[_INT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_SolidMask:
         """Add a `SolidMask` node."""
         ...
-    def SplitAudioChannels(self, *, audio: Output[AUDIO], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_SplitAudioChannels:
+    def SplitAudioChannels(self, *, audio: Output[_AUDIO], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_SplitAudioChannels:
         """Add a `SplitAudioChannels` node."""
         ...
-    def SplitImageWithAlpha(self, *, image: Output[IMAGE], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_SplitImageWithAlpha:
+    def SplitImageWithAlpha(self, *, image: Output[_IMAGE], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_SplitImageWithAlpha:
         """Add a `SplitImageWithAlpha` node."""
         ...
-    def SplitSigmas(self, *, sigmas: Output[SIGMAS], step: int | Output[INT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_SplitSigmas:
+    def SplitSigmas(self, *, sigmas: Output[_SIGMAS], step: int | Output[_INT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_SplitSigmas:
         """Add a `SplitSigmas` node."""
         ...
-    def SplitSigmasDenoise(self, *, sigmas: Output[SIGMAS], denoise: float | int | Output[FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_SplitSigmasDenoise:
+    def SplitSigmasDenoise(self, *, sigmas: Output[_SIGMAS], denoise: float | int | Output[_FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_SplitSigmasDenoise:
         """Add a `SplitSigmasDenoise` node."""
         ...
-    def StabilityAudioInpaint(self, *, model: Literal['stable-audio-2.5'] | Output[COMBO], prompt: str | Output[STRING], audio: Output[AUDIO], duration: int | Output[INT] = ..., seed: int | Output[INT] = ..., steps: int | Output[INT] = ..., mask_start: int | Output[INT] = ..., mask_end: int | Output[INT] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_StabilityAudioInpaint:
+    def StabilityAudioInpaint(self, *, model: Literal['stable-audio-2.5'] | Output[COMBO], prompt: str | Output[_STRING], audio: Output[_AUDIO], duration: int | Output[_INT] = ..., seed: int | Output[_INT] = ..., steps: int | Output[_INT] = ..., mask_start: int | Output[_INT] = ..., mask_end: int | Output[_INT] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_StabilityAudioInpaint:
         """Add a `StabilityAudioInpaint` node."""
         ...
-    def StabilityAudioToAudio(self, *, model: Literal['stable-audio-2.5'] | Output[COMBO], prompt: str | Output[STRING], audio: Output[AUDIO], duration: int | Output[INT] = ..., seed: int | Output[INT] = ..., steps: int | Output[INT] = ..., strength: float | int | Output[FLOAT] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_StabilityAudioToAudio:
+    def StabilityAudioToAudio(self, *, model: Literal['stable-audio-2.5'] | Output[COMBO], prompt: str | Output[_STRING], audio: Output[_AUDIO], duration: int | Output[_INT] = ..., seed: int | Output[_INT] = ..., steps: int | Output[_INT] = ..., strength: float | int | Output[_FLOAT] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_StabilityAudioToAudio:
         """Add a `StabilityAudioToAudio` node."""
         ...
-    def StabilityStableImageSD_3_5Node(self, *, prompt: str | Output[STRING], model: Literal['sd3.5-large', 'sd3.5-medium'] | Output[COMBO], aspect_ratio: Literal['1:1', '16:9', '9:16', '3:2', '2:3', '5:4', '4:5', '21:9', '9:21'] | Output[COMBO], style_preset: Literal['None', '3d-model', 'analog-film', 'anime', 'cinematic', 'comic-book', 'digital-art', 'enhance', 'fantasy-art', 'isometric', 'line-art', 'low-poly', 'modeling-compound', 'neon-punk', 'origami', 'photographic', 'pixel-art', 'tile-texture'] | Output[COMBO], cfg_scale: float | int | Output[FLOAT], seed: int | Output[INT], image: Output[IMAGE] = ..., negative_prompt: str | Output[STRING] = ..., image_denoise: float | int | Output[FLOAT] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_StabilityStableImageSD_3_5Node:
+    def StabilityStableImageSD_3_5Node(self, *, prompt: str | Output[_STRING], model: Literal['sd3.5-large', 'sd3.5-medium'] | Output[COMBO], aspect_ratio: Literal['1:1', '16:9', '9:16', '3:2', '2:3', '5:4', '4:5', '21:9', '9:21'] | Output[COMBO], style_preset: Literal['None', '3d-model', 'analog-film', 'anime', 'cinematic', 'comic-book', 'digital-art', 'enhance', 'fantasy-art', 'isometric', 'line-art', 'low-poly', 'modeling-compound', 'neon-punk', 'origami', 'photographic', 'pixel-art', 'tile-texture'] | Output[COMBO], cfg_scale: float | int | Output[_FLOAT], seed: int | Output[_INT], image: Output[_IMAGE] = ..., negative_prompt: str | Output[_STRING] = ..., image_denoise: float | int | Output[_FLOAT] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_StabilityStableImageSD_3_5Node:
         """Add a `StabilityStableImageSD_3_5Node` node."""
         ...
-    def StabilityStableImageUltraNode(self, *, prompt: str | Output[STRING], aspect_ratio: Literal['1:1', '16:9', '9:16', '3:2', '2:3', '5:4', '4:5', '21:9', '9:21'] | Output[COMBO], style_preset: Literal['None', '3d-model', 'analog-film', 'anime', 'cinematic', 'comic-book', 'digital-art', 'enhance', 'fantasy-art', 'isometric', 'line-art', 'low-poly', 'modeling-compound', 'neon-punk', 'origami', 'photographic', 'pixel-art', 'tile-texture'] | Output[COMBO], seed: int | Output[INT], image: Output[IMAGE] = ..., negative_prompt: str | Output[STRING] = ..., image_denoise: float | int | Output[FLOAT] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_StabilityStableImageUltraNode:
+    def StabilityStableImageUltraNode(self, *, prompt: str | Output[_STRING], aspect_ratio: Literal['1:1', '16:9', '9:16', '3:2', '2:3', '5:4', '4:5', '21:9', '9:21'] | Output[COMBO], style_preset: Literal['None', '3d-model', 'analog-film', 'anime', 'cinematic', 'comic-book', 'digital-art', 'enhance', 'fantasy-art', 'isometric', 'line-art', 'low-poly', 'modeling-compound', 'neon-punk', 'origami', 'photographic', 'pixel-art', 'tile-texture'] | Output[COMBO], seed: int | Output[_INT], image: Output[_IMAGE] = ..., negative_prompt: str | Output[_STRING] = ..., image_denoise: float | int | Output[_FLOAT] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_StabilityStableImageUltraNode:
         """Add a `StabilityStableImageUltraNode` node."""
         ...
-    def StabilityTextToAudio(self, *, model: Literal['stable-audio-2.5'] | Output[COMBO], prompt: str | Output[STRING], duration: int | Output[INT] = ..., seed: int | Output[INT] = ..., steps: int | Output[INT] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_StabilityTextToAudio:
+    def StabilityTextToAudio(self, *, model: Literal['stable-audio-2.5'] | Output[COMBO], prompt: str | Output[_STRING], duration: int | Output[_INT] = ..., seed: int | Output[_INT] = ..., steps: int | Output[_INT] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_StabilityTextToAudio:
         """Add a `StabilityTextToAudio` node."""
         ...
-    def StabilityUpscaleConservativeNode(self, *, image: Output[IMAGE], prompt: str | Output[STRING], creativity: float | int | Output[FLOAT], seed: int | Output[INT], negative_prompt: str | Output[STRING] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_StabilityUpscaleConservativeNode:
+    def StabilityUpscaleConservativeNode(self, *, image: Output[_IMAGE], prompt: str | Output[_STRING], creativity: float | int | Output[_FLOAT], seed: int | Output[_INT], negative_prompt: str | Output[_STRING] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_StabilityUpscaleConservativeNode:
         """Add a `StabilityUpscaleConservativeNode` node."""
         ...
-    def StabilityUpscaleCreativeNode(self, *, image: Output[IMAGE], prompt: str | Output[STRING], creativity: float | int | Output[FLOAT], style_preset: Literal['None', '3d-model', 'analog-film', 'anime', 'cinematic', 'comic-book', 'digital-art', 'enhance', 'fantasy-art', 'isometric', 'line-art', 'low-poly', 'modeling-compound', 'neon-punk', 'origami', 'photographic', 'pixel-art', 'tile-texture'] | Output[COMBO], seed: int | Output[INT], negative_prompt: str | Output[STRING] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_StabilityUpscaleCreativeNode:
+    def StabilityUpscaleCreativeNode(self, *, image: Output[_IMAGE], prompt: str | Output[_STRING], creativity: float | int | Output[_FLOAT], style_preset: Literal['None', '3d-model', 'analog-film', 'anime', 'cinematic', 'comic-book', 'digital-art', 'enhance', 'fantasy-art', 'isometric', 'line-art', 'low-poly', 'modeling-compound', 'neon-punk', 'origami', 'photographic', 'pixel-art', 'tile-texture'] | Output[COMBO], seed: int | Output[_INT], negative_prompt: str | Output[_STRING] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_StabilityUpscaleCreativeNode:
         """Add a `StabilityUpscaleCreativeNode` node."""
         ...
-    def StabilityUpscaleFastNode(self, *, image: Output[IMAGE], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_StabilityUpscaleFastNode:
+    def StabilityUpscaleFastNode(self, *, image: Output[_IMAGE], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_StabilityUpscaleFastNode:
         """Add a `StabilityUpscaleFastNode` node."""
         ...
-    def StableCascade_EmptyLatentImage(self, *, width: int | Output[INT], height: int | Output[INT], compression: int | Output[INT], batch_size: int | Output[INT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_StableCascade_EmptyLatentImage:
+    def StableCascade_EmptyLatentImage(self, *, width: int | Output[_INT], height: int | Output[_INT], compression: int | Output[_INT], batch_size: int | Output[_INT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_StableCascade_EmptyLatentImage:
         """Add a `StableCascade_EmptyLatentImage` node."""
         ...
-    def StableCascade_StageB_Conditioning(self, *, conditioning: Output[CONDITIONING], stage_c: Output[LATENT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_StableCascade_StageB_Conditioning:
+    def StableCascade_StageB_Conditioning(self, *, conditioning: Output[_CONDITIONING], stage_c: Output[_LATENT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_StableCascade_StageB_Conditioning:
         """Add a `StableCascade_StageB_Conditioning` node."""
         ...
-    def StableCascade_StageC_VAEEncode(self, *, image: Output[IMAGE], vae: Output[VAE], compression: int | Output[INT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_StableCascade_StageC_VAEEncode:
+    def StableCascade_StageC_VAEEncode(self, *, image: Output[_IMAGE], vae: Output[_VAE], compression: int | Output[_INT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_StableCascade_StageC_VAEEncode:
         """Add a `StableCascade_StageC_VAEEncode` node."""
         ...
-    def StableCascade_SuperResolutionControlnet(self, *, image: Output[IMAGE], vae: Output[VAE], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_StableCascade_SuperResolutionControlnet:
+    def StableCascade_SuperResolutionControlnet(self, *, image: Output[_IMAGE], vae: Output[_VAE], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_StableCascade_SuperResolutionControlnet:
         """Add a `StableCascade_SuperResolutionControlnet` node."""
         ...
-    def StableZero123_Conditioning(self, *, clip_vision: Output[CLIP_VISION], init_image: Output[IMAGE], vae: Output[VAE], width: int | Output[INT], height: int | Output[INT], batch_size: int | Output[INT], elevation: float | int | Output[FLOAT], azimuth: float | int | Output[FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_StableZero123_Conditioning:
+    def StableZero123_Conditioning(self, *, clip_vision: Output[_CLIP_VISION], init_image: Output[_IMAGE], vae: Output[_VAE], width: int | Output[_INT], height: int | Output[_INT], batch_size: int | Output[_INT], elevation: float | int | Output[_FLOAT], azimuth: float | int | Output[_FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_StableZero123_Conditioning:
         """Add a `StableZero123_Conditioning` node."""
         ...
-    def StableZero123_Conditioning_Batched(self, *, clip_vision: Output[CLIP_VISION], init_image: Output[IMAGE], vae: Output[VAE], width: int | Output[INT], height: int | Output[INT], batch_size: int | Output[INT], elevation: float | int | Output[FLOAT], azimuth: float | int | Output[FLOAT], elevation_batch_increment: float | int | Output[FLOAT], azimuth_batch_increment: float | int | Output[FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_StableZero123_Conditioning_Batched:
+    def StableZero123_Conditioning_Batched(self, *, clip_vision: Output[_CLIP_VISION], init_image: Output[_IMAGE], vae: Output[_VAE], width: int | Output[_INT], height: int | Output[_INT], batch_size: int | Output[_INT], elevation: float | int | Output[_FLOAT], azimuth: float | int | Output[_FLOAT], elevation_batch_increment: float | int | Output[_FLOAT], azimuth_batch_increment: float | int | Output[_FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_StableZero123_Conditioning_Batched:
         """Add a `StableZero123_Conditioning_Batched` node."""
         ...
-    def StringCompare(self, *, string_a: str | Output[STRING], string_b: str | Output[STRING], mode: Literal['Starts With', 'Ends With', 'Equal'] | Output[COMBO], case_sensitive: bool | Output[BOOLEAN], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_StringCompare:
+    def StringCompare(self, *, string_a: str | Output[_STRING], string_b: str | Output[_STRING], mode: Literal['Starts With', 'Ends With', 'Equal'] | Output[COMBO], case_sensitive: bool | Output[_BOOLEAN], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_StringCompare:
         """Add a `StringCompare` node."""
         ...
-    def StringConcatenate(self, *, string_a: str | Output[STRING], string_b: str | Output[STRING], delimiter: str | Output[STRING], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_StringConcatenate:
+    def StringConcatenate(self, *, string_a: str | Output[_STRING], string_b: str | Output[_STRING], delimiter: str | Output[_STRING], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_StringConcatenate:
         """Add a `StringConcatenate` node."""
         ...
-    def StringContains(self, *, string: str | Output[STRING], substring: str | Output[STRING], case_sensitive: bool | Output[BOOLEAN], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_StringContains:
+    def StringContains(self, *, string: str | Output[_STRING], substring: str | Output[_STRING], case_sensitive: bool | Output[_BOOLEAN], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_StringContains:
         """Add a `StringContains` node."""
         ...
-    def StringLength(self, *, string: str | Output[STRING], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_StringLength:
+    def StringLength(self, *, string: str | Output[_STRING], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_StringLength:
         """Add a `StringLength` node."""
         ...
-    def StringReplace(self, *, string: str | Output[STRING], find: str | Output[STRING], replace: str | Output[STRING], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_StringReplace:
+    def StringReplace(self, *, string: str | Output[_STRING], find: str | Output[_STRING], replace: str | Output[_STRING], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_StringReplace:
         """Add a `StringReplace` node."""
         ...
-    def StringSubstring(self, *, string: str | Output[STRING], start: int | Output[INT], end: int | Output[INT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_StringSubstring:
+    def StringSubstring(self, *, string: str | Output[_STRING], start: int | Output[_INT], end: int | Output[_INT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_StringSubstring:
         """Add a `StringSubstring` node."""
         ...
-    def StringTrim(self, *, string: str | Output[STRING], mode: Literal['Both', 'Left', 'Right'] | Output[COMBO], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_StringTrim:
+    def StringTrim(self, *, string: str | Output[_STRING], mode: Literal['Both', 'Left', 'Right'] | Output[COMBO], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_StringTrim:
         """Add a `StringTrim` node."""
         ...
-    def StyleModelApply(self, *, conditioning: Output[CONDITIONING], style_model: Output[STYLE_MODEL], clip_vision_output: Output[CLIP_VISION_OUTPUT], strength: float | int | Output[FLOAT], strength_type: Literal['multiply', 'attn_bias'] | Output[COMBO], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_StyleModelApply:
+    def StyleModelApply(self, *, conditioning: Output[_CONDITIONING], style_model: Output[_STYLE_MODEL], clip_vision_output: Output[_CLIP_VISION_OUTPUT], strength: float | int | Output[_FLOAT], strength_type: Literal['multiply', 'attn_bias'] | Output[COMBO], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_StyleModelApply:
         """Add a `StyleModelApply` node."""
         ...
     def StyleModelLoader(self, *, style_model_name: str | Output[COMBO], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_StyleModelLoader:
         """Add a `StyleModelLoader` node."""
         ...
-    def T5TokenizerOptions(self, *, clip: Output[CLIP], min_padding: int | Output[INT], min_length: int | Output[INT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_T5TokenizerOptions:
+    def T5TokenizerOptions(self, *, clip: Output[_CLIP], min_padding: int | Output[_INT], min_length: int | Output[_INT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_T5TokenizerOptions:
         """Add a `T5TokenizerOptions` node."""
         ...
-    def TCFG(self, *, model: Output[MODEL], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_TCFG:
+    def TCFG(self, *, model: Output[_MODEL], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_TCFG:
         """Add a `TCFG` node."""
         ...
-    def TextEncodeAceStepAudio(self, *, clip: Output[CLIP], tags: str | Output[STRING], lyrics: str | Output[STRING], lyrics_strength: float | int | Output[FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_TextEncodeAceStepAudio:
+    def TextEncodeAceStepAudio(self, *, clip: Output[_CLIP], tags: str | Output[_STRING], lyrics: str | Output[_STRING], lyrics_strength: float | int | Output[_FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_TextEncodeAceStepAudio:
         """Add a `TextEncodeAceStepAudio` node."""
         ...
-    def TextEncodeHunyuanVideo_ImageToVideo(self, *, clip: Output[CLIP], clip_vision_output: Output[CLIP_VISION_OUTPUT], prompt: str | Output[STRING], image_interleave: int | Output[INT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_TextEncodeHunyuanVideo_ImageToVideo:
+    def TextEncodeHunyuanVideo_ImageToVideo(self, *, clip: Output[_CLIP], clip_vision_output: Output[_CLIP_VISION_OUTPUT], prompt: str | Output[_STRING], image_interleave: int | Output[_INT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_TextEncodeHunyuanVideo_ImageToVideo:
         """Add a `TextEncodeHunyuanVideo_ImageToVideo` node."""
         ...
-    def TextEncodeQwenImageEdit(self, *, clip: Output[CLIP], prompt: str | Output[STRING], vae: Output[VAE] = ..., image: Output[IMAGE] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_TextEncodeQwenImageEdit:
+    def TextEncodeQwenImageEdit(self, *, clip: Output[_CLIP], prompt: str | Output[_STRING], vae: Output[_VAE] = ..., image: Output[_IMAGE] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_TextEncodeQwenImageEdit:
         """Add a `TextEncodeQwenImageEdit` node."""
         ...
-    def TextEncodeQwenImageEditPlus(self, *, clip: Output[CLIP], prompt: str | Output[STRING], vae: Output[VAE] = ..., image1: Output[IMAGE] = ..., image2: Output[IMAGE] = ..., image3: Output[IMAGE] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_TextEncodeQwenImageEditPlus:
+    def TextEncodeQwenImageEditPlus(self, *, clip: Output[_CLIP], prompt: str | Output[_STRING], vae: Output[_VAE] = ..., image1: Output[_IMAGE] = ..., image2: Output[_IMAGE] = ..., image3: Output[_IMAGE] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_TextEncodeQwenImageEditPlus:
         """Add a `TextEncodeQwenImageEditPlus` node."""
         ...
-    def ThresholdMask(self, *, mask: Output[MASK], value: float | int | Output[FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ThresholdMask:
+    def ThresholdMask(self, *, mask: Output[_MASK], value: float | int | Output[_FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ThresholdMask:
         """Add a `ThresholdMask` node."""
         ...
-    def TomePatchModel(self, *, model: Output[MODEL], ratio: float | int | Output[FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_TomePatchModel:
+    def TomePatchModel(self, *, model: Output[_MODEL], ratio: float | int | Output[_FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_TomePatchModel:
         """Add a `TomePatchModel` node."""
         ...
-    def TorchCompileModel(self, *, model: Output[MODEL], backend: Literal['inductor', 'cudagraphs'] | Output[COMBO], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_TorchCompileModel:
+    def TorchCompileModel(self, *, model: Output[_MODEL], backend: Literal['inductor', 'cudagraphs'] | Output[COMBO], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_TorchCompileModel:
         """Add a `TorchCompileModel` node."""
         ...
-    def TrainLoraNode(self, *, model: Output[MODEL], latents: Output[LATENT], positive: Output[CONDITIONING], batch_size: int | Output[INT], grad_accumulation_steps: int | Output[INT], steps: int | Output[INT], learning_rate: float | int | Output[FLOAT], rank: int | Output[INT], optimizer: Literal['AdamW', 'Adam', 'SGD', 'RMSprop'] | Output[COMBO], loss_function: Literal['MSE', 'L1', 'Huber', 'SmoothL1'] | Output[COMBO], seed: int | Output[INT], training_dtype: Literal['bf16', 'fp32'] | Output[COMBO], lora_dtype: Literal['bf16', 'fp32'] | Output[COMBO], algorithm: Literal['LoRA', 'LoHa', 'LoKr', 'OFT'] | Output[COMBO], gradient_checkpointing: bool | Output[BOOLEAN], existing_lora: str | Output[COMBO], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_TrainLoraNode:
+    def TrainLoraNode(self, *, model: Output[_MODEL], latents: Output[_LATENT], positive: Output[_CONDITIONING], batch_size: int | Output[_INT], grad_accumulation_steps: int | Output[_INT], steps: int | Output[_INT], learning_rate: float | int | Output[_FLOAT], rank: int | Output[_INT], optimizer: Literal['AdamW', 'Adam', 'SGD', 'RMSprop'] | Output[COMBO], loss_function: Literal['MSE', 'L1', 'Huber', 'SmoothL1'] | Output[COMBO], seed: int | Output[_INT], training_dtype: Literal['bf16', 'fp32'] | Output[COMBO], lora_dtype: Literal['bf16', 'fp32'] | Output[COMBO], algorithm: Literal['LoRA', 'LoHa', 'LoKr', 'OFT'] | Output[COMBO], gradient_checkpointing: bool | Output[_BOOLEAN], existing_lora: str | Output[COMBO], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_TrainLoraNode:
         """Add a `TrainLoraNode` node."""
         ...
-    def TrimAudioDuration(self, *, audio: Output[AUDIO], start_index: float | int | Output[FLOAT], duration: float | int | Output[FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_TrimAudioDuration:
+    def TrimAudioDuration(self, *, audio: Output[_AUDIO], start_index: float | int | Output[_FLOAT], duration: float | int | Output[_FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_TrimAudioDuration:
         """Add a `TrimAudioDuration` node."""
         ...
-    def TrimVideoLatent(self, *, samples: Output[LATENT], trim_amount: int | Output[INT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_TrimVideoLatent:
+    def TrimVideoLatent(self, *, samples: Output[_LATENT], trim_amount: int | Output[_INT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_TrimVideoLatent:
         """Add a `TrimVideoLatent` node."""
         ...
     def TripleCLIPLoader(self, *, clip_name1: str | Output[COMBO], clip_name2: str | Output[COMBO], clip_name3: str | Output[COMBO], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_TripleCLIPLoader:
         """Add a `TripleCLIPLoader` node."""
         ...
-    def TripoConversionNode(self, *, original_model_task_id: Output[MODEL_TASK_ID] | Output[RETARGET_TASK_ID] | Output[RIG_TASK_ID], format: Literal['GLTF', 'USDZ', 'FBX', 'OBJ', 'STL', '3MF'] | Output[COMBO], quad: bool | Output[BOOLEAN] = ..., face_limit: int | Output[INT] = ..., texture_size: int | Output[INT] = ..., texture_format: Literal['BMP', 'DPX', 'HDR', 'JPEG', 'OPEN_EXR', 'PNG', 'TARGA', 'TIFF', 'WEBP'] | Output[COMBO] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_TripoConversionNode:
+    def TripoConversionNode(self, *, original_model_task_id: Output[_MODEL_TASK_ID] | Output[_RETARGET_TASK_ID] | Output[_RIG_TASK_ID], format: Literal['GLTF', 'USDZ', 'FBX', 'OBJ', 'STL', '3MF'] | Output[COMBO], quad: bool | Output[_BOOLEAN] = ..., face_limit: int | Output[_INT] = ..., texture_size: int | Output[_INT] = ..., texture_format: Literal['BMP', 'DPX', 'HDR', 'JPEG', 'OPEN_EXR', 'PNG', 'TARGA', 'TIFF', 'WEBP'] | Output[COMBO] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_TripoConversionNode:
         """Add a `TripoConversionNode` node."""
         ...
-    def TripoImageToModelNode(self, *, image: Output[IMAGE], model_version: Literal['v2.5-20250123', 'v2.0-20240919', 'v1.4-20240625'] | Output[COMBO] = ..., style: Literal['person:person2cartoon', 'animal:venom', 'object:clay', 'object:steampunk', 'object:christmas', 'object:barbie', 'gold', 'ancient_bronze', 'None'] | Output[COMBO] = ..., texture: bool | Output[BOOLEAN] = ..., pbr: bool | Output[BOOLEAN] = ..., model_seed: int | Output[INT] = ..., orientation: Literal['align_image', 'default'] | Output[COMBO] = ..., texture_seed: int | Output[INT] = ..., texture_quality: Literal['standard', 'detailed'] | Output[COMBO] = ..., texture_alignment: Literal['original_image', 'geometry'] | Output[COMBO] = ..., face_limit: int | Output[INT] = ..., quad: bool | Output[BOOLEAN] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_TripoImageToModelNode:
+    def TripoImageToModelNode(self, *, image: Output[_IMAGE], model_version: Literal['v2.5-20250123', 'v2.0-20240919', 'v1.4-20240625'] | Output[COMBO] = ..., style: Literal['person:person2cartoon', 'animal:venom', 'object:clay', 'object:steampunk', 'object:christmas', 'object:barbie', 'gold', 'ancient_bronze', 'None'] | Output[COMBO] = ..., texture: bool | Output[_BOOLEAN] = ..., pbr: bool | Output[_BOOLEAN] = ..., model_seed: int | Output[_INT] = ..., orientation: Literal['align_image', 'default'] | Output[COMBO] = ..., texture_seed: int | Output[_INT] = ..., texture_quality: Literal['standard', 'detailed'] | Output[COMBO] = ..., texture_alignment: Literal['original_image', 'geometry'] | Output[COMBO] = ..., face_limit: int | Output[_INT] = ..., quad: bool | Output[_BOOLEAN] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_TripoImageToModelNode:
         """Add a `TripoImageToModelNode` node."""
         ...
-    def TripoMultiviewToModelNode(self, *, image: Output[IMAGE], image_left: Output[IMAGE] = ..., image_back: Output[IMAGE] = ..., image_right: Output[IMAGE] = ..., model_version: Literal['v2.5-20250123', 'v2.0-20240919', 'v1.4-20240625'] | Output[COMBO] = ..., orientation: Literal['align_image', 'default'] | Output[COMBO] = ..., texture: bool | Output[BOOLEAN] = ..., pbr: bool | Output[BOOLEAN] = ..., model_seed: int | Output[INT] = ..., texture_seed: int | Output[INT] = ..., texture_quality: Literal['standard', 'detailed'] | Output[COMBO] = ..., texture_alignment: Literal['original_image', 'geometry'] | Output[COMBO] = ..., face_limit: int | Output[INT] = ..., quad: bool | Output[BOOLEAN] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_TripoMultiviewToModelNode:
+    def TripoMultiviewToModelNode(self, *, image: Output[_IMAGE], image_left: Output[_IMAGE] = ..., image_back: Output[_IMAGE] = ..., image_right: Output[_IMAGE] = ..., model_version: Literal['v2.5-20250123', 'v2.0-20240919', 'v1.4-20240625'] | Output[COMBO] = ..., orientation: Literal['align_image', 'default'] | Output[COMBO] = ..., texture: bool | Output[_BOOLEAN] = ..., pbr: bool | Output[_BOOLEAN] = ..., model_seed: int | Output[_INT] = ..., texture_seed: int | Output[_INT] = ..., texture_quality: Literal['standard', 'detailed'] | Output[COMBO] = ..., texture_alignment: Literal['original_image', 'geometry'] | Output[COMBO] = ..., face_limit: int | Output[_INT] = ..., quad: bool | Output[_BOOLEAN] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_TripoMultiviewToModelNode:
         """Add a `TripoMultiviewToModelNode` node."""
         ...
-    def TripoRefineNode(self, *, model_task_id: Output[MODEL_TASK_ID], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_TripoRefineNode:
+    def TripoRefineNode(self, *, model_task_id: Output[_MODEL_TASK_ID], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_TripoRefineNode:
         """Add a `TripoRefineNode` node."""
         ...
-    def TripoRetargetNode(self, *, original_model_task_id: Output[RIG_TASK_ID], animation: Literal['preset:idle', 'preset:walk', 'preset:climb', 'preset:jump', 'preset:slash', 'preset:shoot', 'preset:hurt', 'preset:fall', 'preset:turn'] | Output[COMBO], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_TripoRetargetNode:
+    def TripoRetargetNode(self, *, original_model_task_id: Output[_RIG_TASK_ID], animation: Literal['preset:idle', 'preset:walk', 'preset:climb', 'preset:jump', 'preset:slash', 'preset:shoot', 'preset:hurt', 'preset:fall', 'preset:turn'] | Output[COMBO], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_TripoRetargetNode:
         """Add a `TripoRetargetNode` node."""
         ...
-    def TripoRigNode(self, *, original_model_task_id: Output[MODEL_TASK_ID], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_TripoRigNode:
+    def TripoRigNode(self, *, original_model_task_id: Output[_MODEL_TASK_ID], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_TripoRigNode:
         """Add a `TripoRigNode` node."""
         ...
-    def TripoTextToModelNode(self, *, prompt: str | Output[STRING], negative_prompt: str | Output[STRING] = ..., model_version: Literal['v2.5-20250123', 'v2.0-20240919', 'v1.4-20240625'] | Output[COMBO] = ..., style: Literal['person:person2cartoon', 'animal:venom', 'object:clay', 'object:steampunk', 'object:christmas', 'object:barbie', 'gold', 'ancient_bronze', 'None'] | Output[COMBO] = ..., texture: bool | Output[BOOLEAN] = ..., pbr: bool | Output[BOOLEAN] = ..., image_seed: int | Output[INT] = ..., model_seed: int | Output[INT] = ..., texture_seed: int | Output[INT] = ..., texture_quality: Literal['standard', 'detailed'] | Output[COMBO] = ..., face_limit: int | Output[INT] = ..., quad: bool | Output[BOOLEAN] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_TripoTextToModelNode:
+    def TripoTextToModelNode(self, *, prompt: str | Output[_STRING], negative_prompt: str | Output[_STRING] = ..., model_version: Literal['v2.5-20250123', 'v2.0-20240919', 'v1.4-20240625'] | Output[COMBO] = ..., style: Literal['person:person2cartoon', 'animal:venom', 'object:clay', 'object:steampunk', 'object:christmas', 'object:barbie', 'gold', 'ancient_bronze', 'None'] | Output[COMBO] = ..., texture: bool | Output[_BOOLEAN] = ..., pbr: bool | Output[_BOOLEAN] = ..., image_seed: int | Output[_INT] = ..., model_seed: int | Output[_INT] = ..., texture_seed: int | Output[_INT] = ..., texture_quality: Literal['standard', 'detailed'] | Output[COMBO] = ..., face_limit: int | Output[_INT] = ..., quad: bool | Output[_BOOLEAN] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_TripoTextToModelNode:
         """Add a `TripoTextToModelNode` node."""
         ...
-    def TripoTextureNode(self, *, model_task_id: Output[MODEL_TASK_ID], texture: bool | Output[BOOLEAN] = ..., pbr: bool | Output[BOOLEAN] = ..., texture_seed: int | Output[INT] = ..., texture_quality: Literal['standard', 'detailed'] | Output[COMBO] = ..., texture_alignment: Literal['original_image', 'geometry'] | Output[COMBO] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_TripoTextureNode:
+    def TripoTextureNode(self, *, model_task_id: Output[_MODEL_TASK_ID], texture: bool | Output[_BOOLEAN] = ..., pbr: bool | Output[_BOOLEAN] = ..., texture_seed: int | Output[_INT] = ..., texture_quality: Literal['standard', 'detailed'] | Output[COMBO] = ..., texture_alignment: Literal['original_image', 'geometry'] | Output[COMBO] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_TripoTextureNode:
         """Add a `TripoTextureNode` node."""
         ...
     def UNETLoader(self, *, unet_name: str | Output[COMBO], weight_dtype: Literal['default', 'fp8_e4m3fn', 'fp8_e4m3fn_fast', 'fp8_e5m2'] | Output[COMBO], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_UNETLoader:
         """Add a `UNETLoader` node."""
         ...
-    def UNetCrossAttentionMultiply(self, *, model: Output[MODEL], q: float | int | Output[FLOAT], k: float | int | Output[FLOAT], v: float | int | Output[FLOAT], out: float | int | Output[FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_UNetCrossAttentionMultiply:
+    def UNetCrossAttentionMultiply(self, *, model: Output[_MODEL], q: float | int | Output[_FLOAT], k: float | int | Output[_FLOAT], v: float | int | Output[_FLOAT], out: float | int | Output[_FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_UNetCrossAttentionMultiply:
         """Add a `UNetCrossAttentionMultiply` node."""
         ...
-    def UNetSelfAttentionMultiply(self, *, model: Output[MODEL], q: float | int | Output[FLOAT], k: float | int | Output[FLOAT], v: float | int | Output[FLOAT], out: float | int | Output[FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_UNetSelfAttentionMultiply:
+    def UNetSelfAttentionMultiply(self, *, model: Output[_MODEL], q: float | int | Output[_FLOAT], k: float | int | Output[_FLOAT], v: float | int | Output[_FLOAT], out: float | int | Output[_FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_UNetSelfAttentionMultiply:
         """Add a `UNetSelfAttentionMultiply` node."""
         ...
-    def UNetTemporalAttentionMultiply(self, *, model: Output[MODEL], self_structural: float | int | Output[FLOAT], self_temporal: float | int | Output[FLOAT], cross_structural: float | int | Output[FLOAT], cross_temporal: float | int | Output[FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_UNetTemporalAttentionMultiply:
+    def UNetTemporalAttentionMultiply(self, *, model: Output[_MODEL], self_structural: float | int | Output[_FLOAT], self_temporal: float | int | Output[_FLOAT], cross_structural: float | int | Output[_FLOAT], cross_temporal: float | int | Output[_FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_UNetTemporalAttentionMultiply:
         """Add a `UNetTemporalAttentionMultiply` node."""
         ...
-    def USOStyleReference(self, *, model: Output[MODEL], model_patch: Output[MODEL_PATCH], clip_vision_output: Output[CLIP_VISION_OUTPUT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_USOStyleReference:
+    def USOStyleReference(self, *, model: Output[_MODEL], model_patch: Output[_MODEL_PATCH], clip_vision_output: Output[_CLIP_VISION_OUTPUT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_USOStyleReference:
         """Add a `USOStyleReference` node."""
         ...
     def UpscaleModelLoader(self, *, model_name: str | Output[COMBO], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_UpscaleModelLoader:
         """Add a `UpscaleModelLoader` node."""
         ...
-    def VAEDecode(self, *, samples: Output[LATENT], vae: Output[VAE], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_VAEDecode:
+    def VAEDecode(self, *, samples: Output[_LATENT], vae: Output[_VAE], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_VAEDecode:
         """Add a `VAEDecode` node."""
         ...
-    def VAEDecodeAudio(self, *, samples: Output[LATENT], vae: Output[VAE], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_VAEDecodeAudio:
+    def VAEDecodeAudio(self, *, samples: Output[_LATENT], vae: Output[_VAE], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_VAEDecodeAudio:
         """Add a `VAEDecodeAudio` node."""
         ...
-    def VAEDecodeHunyuan3D(self, *, samples: Output[LATENT], vae: Output[VAE], num_chunks: int | Output[INT], octree_resolution: int | Output[INT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_VAEDecodeHunyuan3D:
+    def VAEDecodeHunyuan3D(self, *, samples: Output[_LATENT], vae: Output[_VAE], num_chunks: int | Output[_INT], octree_resolution: int | Output[_INT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_VAEDecodeHunyuan3D:
         """Add a `VAEDecodeHunyuan3D` node."""
         ...
-    def VAEDecodeTiled(self, *, samples: Output[LATENT], vae: Output[VAE], tile_size: int | Output[INT], overlap: int | Output[INT], temporal_size: int | Output[INT], temporal_overlap: int | Output[INT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_VAEDecodeTiled:
+    def VAEDecodeTiled(self, *, samples: Output[_LATENT], vae: Output[_VAE], tile_size: int | Output[_INT], overlap: int | Output[_INT], temporal_size: int | Output[_INT], temporal_overlap: int | Output[_INT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_VAEDecodeTiled:
         """Add a `VAEDecodeTiled` node."""
         ...
-    def VAEEncode(self, *, pixels: Output[IMAGE], vae: Output[VAE], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_VAEEncode:
+    def VAEEncode(self, *, pixels: Output[_IMAGE], vae: Output[_VAE], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_VAEEncode:
         """Add a `VAEEncode` node."""
         ...
-    def VAEEncodeAudio(self, *, audio: Output[AUDIO], vae: Output[VAE], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_VAEEncodeAudio:
+    def VAEEncodeAudio(self, *, audio: Output[_AUDIO], vae: Output[_VAE], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_VAEEncodeAudio:
         """Add a `VAEEncodeAudio` node."""
         ...
-    def VAEEncodeForInpaint(self, *, pixels: Output[IMAGE], vae: Output[VAE], mask: Output[MASK], grow_mask_by: int | Output[INT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_VAEEncodeForInpaint:
+    def VAEEncodeForInpaint(self, *, pixels: Output[_IMAGE], vae: Output[_VAE], mask: Output[_MASK], grow_mask_by: int | Output[_INT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_VAEEncodeForInpaint:
         """Add a `VAEEncodeForInpaint` node."""
         ...
-    def VAEEncodeTiled(self, *, pixels: Output[IMAGE], vae: Output[VAE], tile_size: int | Output[INT], overlap: int | Output[INT], temporal_size: int | Output[INT], temporal_overlap: int | Output[INT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_VAEEncodeTiled:
+    def VAEEncodeTiled(self, *, pixels: Output[_IMAGE], vae: Output[_VAE], tile_size: int | Output[_INT], overlap: int | Output[_INT], temporal_size: int | Output[_INT], temporal_overlap: int | Output[_INT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_VAEEncodeTiled:
         """Add a `VAEEncodeTiled` node."""
         ...
     def VAELoader(self, *, vae_name: str | Output[COMBO], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_VAELoader:
         """Add a `VAELoader` node."""
         ...
-    def VAESave(self, *, vae: Output[VAE], filename_prefix: str | Output[STRING], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_VAESave:
+    def VAESave(self, *, vae: Output[_VAE], filename_prefix: str | Output[_STRING], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_VAESave:
         """Add a `VAESave` node."""
         ...
-    def VPScheduler(self, *, steps: int | Output[INT], beta_d: float | int | Output[FLOAT], beta_min: float | int | Output[FLOAT], eps_s: float | int | Output[FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_VPScheduler:
+    def VPScheduler(self, *, steps: int | Output[_INT], beta_d: float | int | Output[_FLOAT], beta_min: float | int | Output[_FLOAT], eps_s: float | int | Output[_FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_VPScheduler:
         """Add a `VPScheduler` node."""
         ...
-    def Veo3VideoGenerationNode(self, *, prompt: str | Output[STRING], aspect_ratio: Literal['16:9', '9:16'] | Output[COMBO], negative_prompt: str | Output[STRING] = ..., duration_seconds: int | Output[INT] = ..., enhance_prompt: bool | Output[BOOLEAN] = ..., person_generation: Literal['ALLOW', 'BLOCK'] | Output[COMBO] = ..., seed: int | Output[INT] = ..., image: Output[IMAGE] = ..., model: Literal['veo-3.0-generate-001', 'veo-3.0-fast-generate-001'] | Output[COMBO] = ..., generate_audio: bool | Output[BOOLEAN] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_Veo3VideoGenerationNode:
+    def Veo3VideoGenerationNode(self, *, prompt: str | Output[_STRING], aspect_ratio: Literal['16:9', '9:16'] | Output[COMBO], negative_prompt: str | Output[_STRING] = ..., duration_seconds: int | Output[_INT] = ..., enhance_prompt: bool | Output[_BOOLEAN] = ..., person_generation: Literal['ALLOW', 'BLOCK'] | Output[COMBO] = ..., seed: int | Output[_INT] = ..., image: Output[_IMAGE] = ..., model: Literal['veo-3.0-generate-001', 'veo-3.0-fast-generate-001'] | Output[COMBO] = ..., generate_audio: bool | Output[_BOOLEAN] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_Veo3VideoGenerationNode:
         """Add a `Veo3VideoGenerationNode` node."""
         ...
-    def VeoVideoGenerationNode(self, *, prompt: str | Output[STRING], aspect_ratio: Literal['16:9', '9:16'] | Output[COMBO], negative_prompt: str | Output[STRING] = ..., duration_seconds: int | Output[INT] = ..., enhance_prompt: bool | Output[BOOLEAN] = ..., person_generation: Literal['ALLOW', 'BLOCK'] | Output[COMBO] = ..., seed: int | Output[INT] = ..., image: Output[IMAGE] = ..., model: Literal['veo-2.0-generate-001'] | Output[COMBO] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_VeoVideoGenerationNode:
+    def VeoVideoGenerationNode(self, *, prompt: str | Output[_STRING], aspect_ratio: Literal['16:9', '9:16'] | Output[COMBO], negative_prompt: str | Output[_STRING] = ..., duration_seconds: int | Output[_INT] = ..., enhance_prompt: bool | Output[_BOOLEAN] = ..., person_generation: Literal['ALLOW', 'BLOCK'] | Output[COMBO] = ..., seed: int | Output[_INT] = ..., image: Output[_IMAGE] = ..., model: Literal['veo-2.0-generate-001'] | Output[COMBO] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_VeoVideoGenerationNode:
         """Add a `VeoVideoGenerationNode` node."""
         ...
-    def VideoLinearCFGGuidance(self, *, model: Output[MODEL], min_cfg: float | int | Output[FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_VideoLinearCFGGuidance:
+    def VideoLinearCFGGuidance(self, *, model: Output[_MODEL], min_cfg: float | int | Output[_FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_VideoLinearCFGGuidance:
         """Add a `VideoLinearCFGGuidance` node."""
         ...
-    def VideoTriangleCFGGuidance(self, *, model: Output[MODEL], min_cfg: float | int | Output[FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_VideoTriangleCFGGuidance:
+    def VideoTriangleCFGGuidance(self, *, model: Output[_MODEL], min_cfg: float | int | Output[_FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_VideoTriangleCFGGuidance:
         """Add a `VideoTriangleCFGGuidance` node."""
         ...
-    def ViduImageToVideoNode(self, *, model: Literal['viduq1'] | Output[COMBO], image: Output[IMAGE], prompt: str | Output[STRING] = ..., duration: int | Output[INT] = ..., seed: int | Output[INT] = ..., resolution: Literal['1080p'] | Output[COMBO] = ..., movement_amplitude: Literal['auto', 'small', 'medium', 'large'] | Output[COMBO] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ViduImageToVideoNode:
+    def ViduImageToVideoNode(self, *, model: Literal['viduq1'] | Output[COMBO], image: Output[_IMAGE], prompt: str | Output[_STRING] = ..., duration: int | Output[_INT] = ..., seed: int | Output[_INT] = ..., resolution: Literal['1080p'] | Output[COMBO] = ..., movement_amplitude: Literal['auto', 'small', 'medium', 'large'] | Output[COMBO] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ViduImageToVideoNode:
         """Add a `ViduImageToVideoNode` node."""
         ...
-    def ViduReferenceVideoNode(self, *, model: Literal['viduq1'] | Output[COMBO], images: Output[IMAGE], prompt: str | Output[STRING], duration: int | Output[INT] = ..., seed: int | Output[INT] = ..., aspect_ratio: Literal['16:9', '9:16', '1:1'] | Output[COMBO] = ..., resolution: Literal['1080p'] | Output[COMBO] = ..., movement_amplitude: Literal['auto', 'small', 'medium', 'large'] | Output[COMBO] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ViduReferenceVideoNode:
+    def ViduReferenceVideoNode(self, *, model: Literal['viduq1'] | Output[COMBO], images: Output[_IMAGE], prompt: str | Output[_STRING], duration: int | Output[_INT] = ..., seed: int | Output[_INT] = ..., aspect_ratio: Literal['16:9', '9:16', '1:1'] | Output[COMBO] = ..., resolution: Literal['1080p'] | Output[COMBO] = ..., movement_amplitude: Literal['auto', 'small', 'medium', 'large'] | Output[COMBO] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ViduReferenceVideoNode:
         """Add a `ViduReferenceVideoNode` node."""
         ...
-    def ViduStartEndToVideoNode(self, *, model: Literal['viduq1'] | Output[COMBO], first_frame: Output[IMAGE], end_frame: Output[IMAGE], prompt: str | Output[STRING] = ..., duration: int | Output[INT] = ..., seed: int | Output[INT] = ..., resolution: Literal['1080p'] | Output[COMBO] = ..., movement_amplitude: Literal['auto', 'small', 'medium', 'large'] | Output[COMBO] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ViduStartEndToVideoNode:
+    def ViduStartEndToVideoNode(self, *, model: Literal['viduq1'] | Output[COMBO], first_frame: Output[_IMAGE], end_frame: Output[_IMAGE], prompt: str | Output[_STRING] = ..., duration: int | Output[_INT] = ..., seed: int | Output[_INT] = ..., resolution: Literal['1080p'] | Output[COMBO] = ..., movement_amplitude: Literal['auto', 'small', 'medium', 'large'] | Output[COMBO] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ViduStartEndToVideoNode:
         """Add a `ViduStartEndToVideoNode` node."""
         ...
-    def ViduTextToVideoNode(self, *, model: Literal['viduq1'] | Output[COMBO], prompt: str | Output[STRING], duration: int | Output[INT] = ..., seed: int | Output[INT] = ..., aspect_ratio: Literal['16:9', '9:16', '1:1'] | Output[COMBO] = ..., resolution: Literal['1080p'] | Output[COMBO] = ..., movement_amplitude: Literal['auto', 'small', 'medium', 'large'] | Output[COMBO] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ViduTextToVideoNode:
+    def ViduTextToVideoNode(self, *, model: Literal['viduq1'] | Output[COMBO], prompt: str | Output[_STRING], duration: int | Output[_INT] = ..., seed: int | Output[_INT] = ..., aspect_ratio: Literal['16:9', '9:16', '1:1'] | Output[COMBO] = ..., resolution: Literal['1080p'] | Output[COMBO] = ..., movement_amplitude: Literal['auto', 'small', 'medium', 'large'] | Output[COMBO] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_ViduTextToVideoNode:
         """Add a `ViduTextToVideoNode` node."""
         ...
-    def VoxelToMesh(self, *, voxel: Output[VOXEL], algorithm: Literal['surface net', 'basic'] | Output[COMBO], threshold: float | int | Output[FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_VoxelToMesh:
+    def VoxelToMesh(self, *, voxel: Output[_VOXEL], algorithm: Literal['surface net', 'basic'] | Output[COMBO], threshold: float | int | Output[_FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_VoxelToMesh:
         """Add a `VoxelToMesh` node."""
         ...
-    def VoxelToMeshBasic(self, *, voxel: Output[VOXEL], threshold: float | int | Output[FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_VoxelToMeshBasic:
+    def VoxelToMeshBasic(self, *, voxel: Output[_VOXEL], threshold: float | int | Output[_FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_VoxelToMeshBasic:
         """Add a `VoxelToMeshBasic` node."""
         ...
-    def Wan22FunControlToVideo(self, *, positive: Output[CONDITIONING], negative: Output[CONDITIONING], vae: Output[VAE], width: int | Output[INT], height: int | Output[INT], length: int | Output[INT], batch_size: int | Output[INT], ref_image: Output[IMAGE] = ..., control_video: Output[IMAGE] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_Wan22FunControlToVideo:
+    def Wan22FunControlToVideo(self, *, positive: Output[_CONDITIONING], negative: Output[_CONDITIONING], vae: Output[_VAE], width: int | Output[_INT], height: int | Output[_INT], length: int | Output[_INT], batch_size: int | Output[_INT], ref_image: Output[_IMAGE] = ..., control_video: Output[_IMAGE] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_Wan22FunControlToVideo:
         """Add a `Wan22FunControlToVideo` node."""
         ...
-    def Wan22ImageToVideoLatent(self, *, vae: Output[VAE], width: int | Output[INT], height: int | Output[INT], length: int | Output[INT], batch_size: int | Output[INT], start_image: Output[IMAGE] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_Wan22ImageToVideoLatent:
+    def Wan22ImageToVideoLatent(self, *, vae: Output[_VAE], width: int | Output[_INT], height: int | Output[_INT], length: int | Output[_INT], batch_size: int | Output[_INT], start_image: Output[_IMAGE] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_Wan22ImageToVideoLatent:
         """Add a `Wan22ImageToVideoLatent` node."""
         ...
-    def WanAnimateToVideo(self, *, positive: Output[CONDITIONING], negative: Output[CONDITIONING], vae: Output[VAE], width: int | Output[INT], height: int | Output[INT], length: int | Output[INT], batch_size: int | Output[INT], continue_motion_max_frames: int | Output[INT], video_frame_offset: int | Output[INT], clip_vision_output: Output[CLIP_VISION_OUTPUT] = ..., reference_image: Output[IMAGE] = ..., face_video: Output[IMAGE] = ..., pose_video: Output[IMAGE] = ..., background_video: Output[IMAGE] = ..., character_mask: Output[MASK] = ..., continue_motion: Output[IMAGE] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_WanAnimateToVideo:
+    def WanAnimateToVideo(self, *, positive: Output[_CONDITIONING], negative: Output[_CONDITIONING], vae: Output[_VAE], width: int | Output[_INT], height: int | Output[_INT], length: int | Output[_INT], batch_size: int | Output[_INT], continue_motion_max_frames: int | Output[_INT], video_frame_offset: int | Output[_INT], clip_vision_output: Output[_CLIP_VISION_OUTPUT] = ..., reference_image: Output[_IMAGE] = ..., face_video: Output[_IMAGE] = ..., pose_video: Output[_IMAGE] = ..., background_video: Output[_IMAGE] = ..., character_mask: Output[_MASK] = ..., continue_motion: Output[_IMAGE] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_WanAnimateToVideo:
         """Add a `WanAnimateToVideo` node."""
         ...
-    def WanCameraEmbedding(self, *, camera_pose: Literal['Static', 'Pan Up', 'Pan Down', 'Pan Left', 'Pan Right', 'Zoom In', 'Zoom Out', 'Anti Clockwise (ACW)', 'ClockWise (CW)'] | Output[COMBO], width: int | Output[INT], height: int | Output[INT], length: int | Output[INT], speed: float | int | Output[FLOAT] = ..., fx: float | int | Output[FLOAT] = ..., fy: float | int | Output[FLOAT] = ..., cx: float | int | Output[FLOAT] = ..., cy: float | int | Output[FLOAT] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_WanCameraEmbedding:
+    def WanCameraEmbedding(self, *, camera_pose: Literal['Static', 'Pan Up', 'Pan Down', 'Pan Left', 'Pan Right', 'Zoom In', 'Zoom Out', 'Anti Clockwise (ACW)', 'ClockWise (CW)'] | Output[COMBO], width: int | Output[_INT], height: int | Output[_INT], length: int | Output[_INT], speed: float | int | Output[_FLOAT] = ..., fx: float | int | Output[_FLOAT] = ..., fy: float | int | Output[_FLOAT] = ..., cx: float | int | Output[_FLOAT] = ..., cy: float | int | Output[_FLOAT] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_WanCameraEmbedding:
         """Add a `WanCameraEmbedding` node."""
         ...
-    def WanCameraImageToVideo(self, *, positive: Output[CONDITIONING], negative: Output[CONDITIONING], vae: Output[VAE], width: int | Output[INT], height: int | Output[INT], length: int | Output[INT], batch_size: int | Output[INT], clip_vision_output: Output[CLIP_VISION_OUTPUT] = ..., start_image: Output[IMAGE] = ..., camera_conditions: Output[WAN_CAMERA_EMBEDDING] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_WanCameraImageToVideo:
+    def WanCameraImageToVideo(self, *, positive: Output[_CONDITIONING], negative: Output[_CONDITIONING], vae: Output[_VAE], width: int | Output[_INT], height: int | Output[_INT], length: int | Output[_INT], batch_size: int | Output[_INT], clip_vision_output: Output[_CLIP_VISION_OUTPUT] = ..., start_image: Output[_IMAGE] = ..., camera_conditions: Output[_WAN_CAMERA_EMBEDDING] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_WanCameraImageToVideo:
         """Add a `WanCameraImageToVideo` node."""
         ...
-    def WanContextWindowsManual(self, *, model: Output[MODEL], context_length: int | Output[INT], context_overlap: int | Output[INT], context_schedule: Literal['standard_static', 'standard_uniform', 'looped_uniform', 'batched'] | Output[COMBO], context_stride: int | Output[INT], closed_loop: bool | Output[BOOLEAN], fuse_method: Literal['pyramid', 'relative', 'flat', 'overlap-linear'] | Output[COMBO], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_WanContextWindowsManual:
+    def WanContextWindowsManual(self, *, model: Output[_MODEL], context_length: int | Output[_INT], context_overlap: int | Output[_INT], context_schedule: Literal['standard_static', 'standard_uniform', 'looped_uniform', 'batched'] | Output[COMBO], context_stride: int | Output[_INT], closed_loop: bool | Output[_BOOLEAN], fuse_method: Literal['pyramid', 'relative', 'flat', 'overlap-linear'] | Output[COMBO], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_WanContextWindowsManual:
         """Add a `WanContextWindowsManual` node."""
         ...
-    def WanFirstLastFrameToVideo(self, *, positive: Output[CONDITIONING], negative: Output[CONDITIONING], vae: Output[VAE], width: int | Output[INT], height: int | Output[INT], length: int | Output[INT], batch_size: int | Output[INT], clip_vision_start_image: Output[CLIP_VISION_OUTPUT] = ..., clip_vision_end_image: Output[CLIP_VISION_OUTPUT] = ..., start_image: Output[IMAGE] = ..., end_image: Output[IMAGE] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_WanFirstLastFrameToVideo:
+    def WanFirstLastFrameToVideo(self, *, positive: Output[_CONDITIONING], negative: Output[_CONDITIONING], vae: Output[_VAE], width: int | Output[_INT], height: int | Output[_INT], length: int | Output[_INT], batch_size: int | Output[_INT], clip_vision_start_image: Output[_CLIP_VISION_OUTPUT] = ..., clip_vision_end_image: Output[_CLIP_VISION_OUTPUT] = ..., start_image: Output[_IMAGE] = ..., end_image: Output[_IMAGE] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_WanFirstLastFrameToVideo:
         """Add a `WanFirstLastFrameToVideo` node."""
         ...
-    def WanFunControlToVideo(self, *, positive: Output[CONDITIONING], negative: Output[CONDITIONING], vae: Output[VAE], width: int | Output[INT], height: int | Output[INT], length: int | Output[INT], batch_size: int | Output[INT], clip_vision_output: Output[CLIP_VISION_OUTPUT] = ..., start_image: Output[IMAGE] = ..., control_video: Output[IMAGE] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_WanFunControlToVideo:
+    def WanFunControlToVideo(self, *, positive: Output[_CONDITIONING], negative: Output[_CONDITIONING], vae: Output[_VAE], width: int | Output[_INT], height: int | Output[_INT], length: int | Output[_INT], batch_size: int | Output[_INT], clip_vision_output: Output[_CLIP_VISION_OUTPUT] = ..., start_image: Output[_IMAGE] = ..., control_video: Output[_IMAGE] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_WanFunControlToVideo:
         """Add a `WanFunControlToVideo` node."""
         ...
-    def WanFunInpaintToVideo(self, *, positive: Output[CONDITIONING], negative: Output[CONDITIONING], vae: Output[VAE], width: int | Output[INT], height: int | Output[INT], length: int | Output[INT], batch_size: int | Output[INT], clip_vision_output: Output[CLIP_VISION_OUTPUT] = ..., start_image: Output[IMAGE] = ..., end_image: Output[IMAGE] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_WanFunInpaintToVideo:
+    def WanFunInpaintToVideo(self, *, positive: Output[_CONDITIONING], negative: Output[_CONDITIONING], vae: Output[_VAE], width: int | Output[_INT], height: int | Output[_INT], length: int | Output[_INT], batch_size: int | Output[_INT], clip_vision_output: Output[_CLIP_VISION_OUTPUT] = ..., start_image: Output[_IMAGE] = ..., end_image: Output[_IMAGE] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_WanFunInpaintToVideo:
         """Add a `WanFunInpaintToVideo` node."""
         ...
-    def WanHuMoImageToVideo(self, *, positive: Output[CONDITIONING], negative: Output[CONDITIONING], vae: Output[VAE], width: int | Output[INT], height: int | Output[INT], length: int | Output[INT], batch_size: int | Output[INT], audio_encoder_output: Output[AUDIO_ENCODER_OUTPUT] = ..., ref_image: Output[IMAGE] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_WanHuMoImageToVideo:
+    def WanHuMoImageToVideo(self, *, positive: Output[_CONDITIONING], negative: Output[_CONDITIONING], vae: Output[_VAE], width: int | Output[_INT], height: int | Output[_INT], length: int | Output[_INT], batch_size: int | Output[_INT], audio_encoder_output: Output[_AUDIO_ENCODER_OUTPUT] = ..., ref_image: Output[_IMAGE] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_WanHuMoImageToVideo:
         """Add a `WanHuMoImageToVideo` node."""
         ...
-    def WanImageToImageApi(self, *, model: Literal['wan2.5-i2i-preview'] | Output[COMBO], image: Output[IMAGE], prompt: str | Output[STRING], negative_prompt: str | Output[STRING] = ..., seed: int | Output[INT] = ..., watermark: bool | Output[BOOLEAN] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_WanImageToImageApi:
+    def WanImageToImageApi(self, *, model: Literal['wan2.5-i2i-preview'] | Output[COMBO], image: Output[_IMAGE], prompt: str | Output[_STRING], negative_prompt: str | Output[_STRING] = ..., seed: int | Output[_INT] = ..., watermark: bool | Output[_BOOLEAN] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_WanImageToImageApi:
         """Add a `WanImageToImageApi` node."""
         ...
-    def WanImageToVideo(self, *, positive: Output[CONDITIONING], negative: Output[CONDITIONING], vae: Output[VAE], width: int | Output[INT], height: int | Output[INT], length: int | Output[INT], batch_size: int | Output[INT], clip_vision_output: Output[CLIP_VISION_OUTPUT] = ..., start_image: Output[IMAGE] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_WanImageToVideo:
+    def WanImageToVideo(self, *, positive: Output[_CONDITIONING], negative: Output[_CONDITIONING], vae: Output[_VAE], width: int | Output[_INT], height: int | Output[_INT], length: int | Output[_INT], batch_size: int | Output[_INT], clip_vision_output: Output[_CLIP_VISION_OUTPUT] = ..., start_image: Output[_IMAGE] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_WanImageToVideo:
         """Add a `WanImageToVideo` node."""
         ...
-    def WanImageToVideoApi(self, *, model: Literal['wan2.5-i2v-preview'] | Output[COMBO], image: Output[IMAGE], prompt: str | Output[STRING], negative_prompt: str | Output[STRING] = ..., resolution: Literal['480P', '720P', '1080P'] | Output[COMBO] = ..., duration: int | Output[INT] = ..., audio: Output[AUDIO] = ..., seed: int | Output[INT] = ..., generate_audio: bool | Output[BOOLEAN] = ..., prompt_extend: bool | Output[BOOLEAN] = ..., watermark: bool | Output[BOOLEAN] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_WanImageToVideoApi:
+    def WanImageToVideoApi(self, *, model: Literal['wan2.5-i2v-preview'] | Output[COMBO], image: Output[_IMAGE], prompt: str | Output[_STRING], negative_prompt: str | Output[_STRING] = ..., resolution: Literal['480P', '720P', '1080P'] | Output[COMBO] = ..., duration: int | Output[_INT] = ..., audio: Output[_AUDIO] = ..., seed: int | Output[_INT] = ..., generate_audio: bool | Output[_BOOLEAN] = ..., prompt_extend: bool | Output[_BOOLEAN] = ..., watermark: bool | Output[_BOOLEAN] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_WanImageToVideoApi:
         """Add a `WanImageToVideoApi` node."""
         ...
-    def WanPhantomSubjectToVideo(self, *, positive: Output[CONDITIONING], negative: Output[CONDITIONING], vae: Output[VAE], width: int | Output[INT], height: int | Output[INT], length: int | Output[INT], batch_size: int | Output[INT], images: Output[IMAGE] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_WanPhantomSubjectToVideo:
+    def WanPhantomSubjectToVideo(self, *, positive: Output[_CONDITIONING], negative: Output[_CONDITIONING], vae: Output[_VAE], width: int | Output[_INT], height: int | Output[_INT], length: int | Output[_INT], batch_size: int | Output[_INT], images: Output[_IMAGE] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_WanPhantomSubjectToVideo:
         """Add a `WanPhantomSubjectToVideo` node."""
         ...
-    def WanSoundImageToVideo(self, *, positive: Output[CONDITIONING], negative: Output[CONDITIONING], vae: Output[VAE], width: int | Output[INT], height: int | Output[INT], length: int | Output[INT], batch_size: int | Output[INT], audio_encoder_output: Output[AUDIO_ENCODER_OUTPUT] = ..., ref_image: Output[IMAGE] = ..., control_video: Output[IMAGE] = ..., ref_motion: Output[IMAGE] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_WanSoundImageToVideo:
+    def WanSoundImageToVideo(self, *, positive: Output[_CONDITIONING], negative: Output[_CONDITIONING], vae: Output[_VAE], width: int | Output[_INT], height: int | Output[_INT], length: int | Output[_INT], batch_size: int | Output[_INT], audio_encoder_output: Output[_AUDIO_ENCODER_OUTPUT] = ..., ref_image: Output[_IMAGE] = ..., control_video: Output[_IMAGE] = ..., ref_motion: Output[_IMAGE] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_WanSoundImageToVideo:
         """Add a `WanSoundImageToVideo` node."""
         ...
-    def WanSoundImageToVideoExtend(self, *, positive: Output[CONDITIONING], negative: Output[CONDITIONING], vae: Output[VAE], length: int | Output[INT], video_latent: Output[LATENT], audio_encoder_output: Output[AUDIO_ENCODER_OUTPUT] = ..., ref_image: Output[IMAGE] = ..., control_video: Output[IMAGE] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_WanSoundImageToVideoExtend:
+    def WanSoundImageToVideoExtend(self, *, positive: Output[_CONDITIONING], negative: Output[_CONDITIONING], vae: Output[_VAE], length: int | Output[_INT], video_latent: Output[_LATENT], audio_encoder_output: Output[_AUDIO_ENCODER_OUTPUT] = ..., ref_image: Output[_IMAGE] = ..., control_video: Output[_IMAGE] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_WanSoundImageToVideoExtend:
         """Add a `WanSoundImageToVideoExtend` node."""
         ...
-    def WanTextToImageApi(self, *, model: Literal['wan2.5-t2i-preview'] | Output[COMBO], prompt: str | Output[STRING], negative_prompt: str | Output[STRING] = ..., width: int | Output[INT] = ..., height: int | Output[INT] = ..., seed: int | Output[INT] = ..., prompt_extend: bool | Output[BOOLEAN] = ..., watermark: bool | Output[BOOLEAN] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_WanTextToImageApi:
+    def WanTextToImageApi(self, *, model: Literal['wan2.5-t2i-preview'] | Output[COMBO], prompt: str | Output[_STRING], negative_prompt: str | Output[_STRING] = ..., width: int | Output[_INT] = ..., height: int | Output[_INT] = ..., seed: int | Output[_INT] = ..., prompt_extend: bool | Output[_BOOLEAN] = ..., watermark: bool | Output[_BOOLEAN] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_WanTextToImageApi:
         """Add a `WanTextToImageApi` node."""
         ...
-    def WanTextToVideoApi(self, *, model: Literal['wan2.5-t2v-preview'] | Output[COMBO], prompt: str | Output[STRING], negative_prompt: str | Output[STRING] = ..., size: Literal['480p: 1:1 (624x624)', '480p: 16:9 (832x480)', '480p: 9:16 (480x832)', '720p: 1:1 (960x960)', '720p: 16:9 (1280x720)', '720p: 9:16 (720x1280)', '720p: 4:3 (1088x832)', '720p: 3:4 (832x1088)', '1080p: 1:1 (1440x1440)', '1080p: 16:9 (1920x1080)', '1080p: 9:16 (1080x1920)', '1080p: 4:3 (1632x1248)', '1080p: 3:4 (1248x1632)'] | Output[COMBO] = ..., duration: int | Output[INT] = ..., audio: Output[AUDIO] = ..., seed: int | Output[INT] = ..., generate_audio: bool | Output[BOOLEAN] = ..., prompt_extend: bool | Output[BOOLEAN] = ..., watermark: bool | Output[BOOLEAN] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_WanTextToVideoApi:
+    def WanTextToVideoApi(self, *, model: Literal['wan2.5-t2v-preview'] | Output[COMBO], prompt: str | Output[_STRING], negative_prompt: str | Output[_STRING] = ..., size: Literal['480p: 1:1 (624x624)', '480p: 16:9 (832x480)', '480p: 9:16 (480x832)', '720p: 1:1 (960x960)', '720p: 16:9 (1280x720)', '720p: 9:16 (720x1280)', '720p: 4:3 (1088x832)', '720p: 3:4 (832x1088)', '1080p: 1:1 (1440x1440)', '1080p: 16:9 (1920x1080)', '1080p: 9:16 (1080x1920)', '1080p: 4:3 (1632x1248)', '1080p: 3:4 (1248x1632)'] | Output[COMBO] = ..., duration: int | Output[_INT] = ..., audio: Output[_AUDIO] = ..., seed: int | Output[_INT] = ..., generate_audio: bool | Output[_BOOLEAN] = ..., prompt_extend: bool | Output[_BOOLEAN] = ..., watermark: bool | Output[_BOOLEAN] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_WanTextToVideoApi:
         """Add a `WanTextToVideoApi` node."""
         ...
-    def WanTrackToVideo(self, *, positive: Output[CONDITIONING], negative: Output[CONDITIONING], vae: Output[VAE], tracks: str | Output[STRING], width: int | Output[INT], height: int | Output[INT], length: int | Output[INT], batch_size: int | Output[INT], temperature: float | int | Output[FLOAT], topk: int | Output[INT], start_image: Output[IMAGE], clip_vision_output: Output[CLIP_VISION_OUTPUT] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_WanTrackToVideo:
+    def WanTrackToVideo(self, *, positive: Output[_CONDITIONING], negative: Output[_CONDITIONING], vae: Output[_VAE], tracks: str | Output[_STRING], width: int | Output[_INT], height: int | Output[_INT], length: int | Output[_INT], batch_size: int | Output[_INT], temperature: float | int | Output[_FLOAT], topk: int | Output[_INT], start_image: Output[_IMAGE], clip_vision_output: Output[_CLIP_VISION_OUTPUT] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_WanTrackToVideo:
         """Add a `WanTrackToVideo` node."""
         ...
-    def WanVaceToVideo(self, *, positive: Output[CONDITIONING], negative: Output[CONDITIONING], vae: Output[VAE], width: int | Output[INT], height: int | Output[INT], length: int | Output[INT], batch_size: int | Output[INT], strength: float | int | Output[FLOAT], control_video: Output[IMAGE] = ..., control_masks: Output[MASK] = ..., reference_image: Output[IMAGE] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_WanVaceToVideo:
+    def WanVaceToVideo(self, *, positive: Output[_CONDITIONING], negative: Output[_CONDITIONING], vae: Output[_VAE], width: int | Output[_INT], height: int | Output[_INT], length: int | Output[_INT], batch_size: int | Output[_INT], strength: float | int | Output[_FLOAT], control_video: Output[_IMAGE] = ..., control_masks: Output[_MASK] = ..., reference_image: Output[_IMAGE] = ..., id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_WanVaceToVideo:
         """Add a `WanVaceToVideo` node."""
         ...
-    def WebcamCapture(self, *, image: Output[WEBCAM], width: int | Output[INT], height: int | Output[INT], capture_on_queue: bool | Output[BOOLEAN], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_WebcamCapture:
+    def WebcamCapture(self, *, image: Output[_WEBCAM], width: int | Output[_INT], height: int | Output[_INT], capture_on_queue: bool | Output[_BOOLEAN], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_WebcamCapture:
         """Add a `WebcamCapture` node."""
         ...
     def unCLIPCheckpointLoader(self, *, ckpt_name: str | Output[COMBO], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_unCLIPCheckpointLoader:
         """Add a `unCLIPCheckpointLoader` node."""
         ...
-    def unCLIPConditioning(self, *, conditioning: Output[CONDITIONING], clip_vision_output: Output[CLIP_VISION_OUTPUT], strength: float | int | Output[FLOAT], noise_augmentation: float | int | Output[FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_unCLIPConditioning:
+    def unCLIPConditioning(self, *, conditioning: Output[_CONDITIONING], clip_vision_output: Output[_CLIP_VISION_OUTPUT], strength: float | int | Output[_FLOAT], noise_augmentation: float | int | Output[_FLOAT], id: str | int | None = ..., title: str | None = ..., span: Span | None = ...) -> Node_unCLIPConditioning:
         """Add a `unCLIPConditioning` node."""
         ...
