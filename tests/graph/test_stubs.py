@@ -48,10 +48,11 @@ def test_the_typed_graph_is_the_graph_at_run_time():
 
 def test_stub_content_types_inputs_combos_and_outputs():
     text = BUILTIN_MODULE.read_text(encoding="utf-8")
-    assert "class Node_CheckpointLoaderSimple(Node):\n    MODEL: Output[MODEL]\n    CLIP: Output[CLIP]" in text
-    assert "class Node_VAEDecode(Node, Output[IMAGE]):" in text  # one output: the node is that output
+    assert "class Node_CheckpointLoaderSimple(Node):\n    MODEL: Output[_MODEL]\n    CLIP: Output[_CLIP]" in text
+    assert "class MODEL: ...  # the ComfyUI type\n_MODEL = MODEL" in text
+    assert "class Node_VAEDecode(Node, Output[_IMAGE]):" in text  # one output: the node is that output
     assert "sampler_name: Literal['euler', " in text
-    assert "denoise: float | int | Output[FLOAT] = ..." in text
+    assert "denoise: float | int | Output[_FLOAT] = ..." in text
     # a class with inputs that are not Python names still takes them, untyped
     assert "def ModelMergeAuraflow(self, *, " in text and "**inputs: Any) -> Node_ModelMergeAuraflow" in text
 
@@ -93,7 +94,7 @@ def test_stubs_command_writes_a_typed_package_for_a_catalogue(tmp_path):
     package = out / "comfydsl_nodes"
     assert {p.name for p in package.iterdir()} >= {"__init__.py", "__init__.pyi", "py.typed"}
     stub = (package / "__init__.pyi").read_text()
-    assert "def ApplyPulidFlux(self, *, model: Output[MODEL], pulid_flux: Output[PULIDFLUX]" in stub
+    assert "def ApplyPulidFlux(self, *, model: Output[_MODEL], pulid_flux: Output[_PULIDFLUX]" in stub
     program = PROGRAM.format(module="comfydsl_nodes") + \
         "pulid = g.PulidFluxModelLoader(pulid_file='x')\ng.ApplyPulidFlux(model=pulid, pulid_flux=ckpt.MODEL)\n"
     result = _mypy(tmp_path, program, path=str(out))
