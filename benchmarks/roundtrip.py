@@ -1,6 +1,7 @@
 """Decompile -> compile round trips over the real workflows in the test data.
 
-For every workflow that ComfyUI accepted (the conformance cases whose verdict is valid) and
+For every workflow that ComfyUI accepted (the conformance cases whose verdict is valid),
+every API export of a newer ComfyUI in `tests/data/modern/workflows/` (when present) and
 every API export in `tests/data/ui/` (converted UI files), this decompiles the workflow to a
 recipe, lowers the recipe again and compares the JSON texts. A workflow is
 
@@ -44,6 +45,12 @@ def workflows() -> Iterator[tuple[str, dict[str, Any], Any]]:
         data = json.loads((DATA / "conformance" / "cases" / f"{case['name']}.json").read_text())
         workflow = data["workflow"] if "workflow" in data else json.loads(data["workflow_text"])
         yield f"conformance/{case['name']}", workflow, builtin
+    modern = DATA / "modern"
+    if (modern / "workflows").is_dir():  # exports of a newer ComfyUI, with that server's catalogue
+        server = modern / "object_info.mmldx-2026-08.json"
+        catalog = builtin.merged(NodeCatalog.from_file(str(server))) if server.exists() else builtin
+        for path in sorted((modern / "workflows").glob("*.api.json")):
+            yield f"modern/{path.name}", json.loads(path.read_text()), catalog
     dynamic = DATA / "ui" / "catalog_dynamic.json"
     with_dynamic = builtin.merged(NodeCatalog.from_file(str(dynamic))) if dynamic.exists() else builtin
     for path in sorted((DATA / "ui").glob("*.api.json")):

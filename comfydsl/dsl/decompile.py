@@ -15,8 +15,7 @@ variable names has no title at all. Links read `ckpt.CLIP`, or just `ckpt` when 
 has one output. Input names that are not bare names are quoted: `"input_blocks.0."=1.0`.
 
 The recipe compiles back to the same JSON, byte for byte. What a recipe cannot say
-exactly (malformed links, cycles, `null` values, a node without `inputs`, extra node
-keys...) is refused with a `DecompileError` listing every problem, rather than written as a
+exactly (malformed links, cycles, a node without `inputs`, extra node keys...) is refused with a `DecompileError` listing every problem, rather than written as a
 recipe that would compile to something else.
 """
 
@@ -31,7 +30,7 @@ from typing import Any, Iterable, Mapping
 from ..errors import RecipeError
 from ..workflow.links import is_link, iter_links
 from .fmt import format_source
-from .syntax import (DECORATOR_ALLOW, DECORATOR_ID, DECORATOR_ORDER, DECORATOR_TITLE, FILE, NODE, NODE_KEYS,
+from .syntax import (NULL, DECORATOR_ALLOW, DECORATOR_ID, DECORATOR_ORDER, DECORATOR_TITLE, FILE, NODE, NODE_KEYS,
                      PRAGMA_INPUTS_FIRST, RESERVED, boolean, is_identifier, is_name, key_text, quote, type_of)
 
 _HEADER = "# Decompiled by comfydsl{source}."
@@ -99,7 +98,7 @@ def literal(value: Any, where: str, problems: list[str]) -> str:
             parts.append(f"{quote(str(key))}: {literal(item, where, problems)}")
         return "{" + ", ".join(parts) + "}"
     if value is None:
-        problems.append(f"{where} is null, which a recipe cannot write")
+        return NULL
     else:
         problems.append(f"{where} holds a {type(value).__name__}, which a recipe cannot write")
     return "0"
@@ -107,7 +106,7 @@ def literal(value: Any, where: str, problems: list[str]) -> str:
 
 def check_value(value: Any, where: str, problems: list[str]) -> None:
     """What `literal` would append to `problems`, without writing the text."""
-    if isinstance(value, (bool, int, str)):
+    if value is None or isinstance(value, (bool, int, str)):
         return
     if isinstance(value, float):
         if not math.isfinite(value):

@@ -19,8 +19,10 @@ from typing import Any
 STATEMENT_KEYWORDS = frozenset({"import", "from", "param", "fragment", "return"})
 #: The boolean literals and their values.
 BOOLEANS: dict[str, bool] = {"true": True, "false": False}
+#: JSON's null, as a recipe writes it (real ComfyUI exports hold it for some inputs).
+NULL = "null"
 #: Every word the grammar reserves as a keyword.
-KEYWORDS = STATEMENT_KEYWORDS | frozenset(BOOLEANS)
+KEYWORDS = STATEMENT_KEYWORDS | frozenset(BOOLEANS) | {NULL}
 
 #: Parameter types (`param x: int`, `fragment f(x: float)`) and the Python type of their values.
 PARAM_TYPES: dict[str, type] = {"str": str, "int": int, "float": float, "bool": bool}

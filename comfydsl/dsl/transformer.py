@@ -187,6 +187,9 @@ class RecipeTransformer:
     def false(self, c):
         return ast.Literal(False, self._tok(c[0]))
 
+    def null(self, c):
+        return ast.Literal(None, self._tok(c[0]))
+
     def atom(self, c):  # only `( expr )` reaches here; other atoms are single children
         return _Parens(_expr(c[1]), self._span(c[0], c[2]))
 

@@ -189,7 +189,7 @@ def _kind(value: Any) -> str:
 
 def _is_json(value: Any, depth: int = 0) -> bool:
     if value is None or isinstance(value, (str, bool, int, float)):
-        return value is not None
+        return True
     if depth > 100:
         return False
     if isinstance(value, list):
@@ -334,7 +334,7 @@ class Graph:
                 raise ValueError(f"output of node `{value.node.id}` belongs to another graph")
             return value
         if not _is_json(value):
-            raise TypeError(f"input `{name}` cannot hold {_kind(value)}: give a string, number, boolean, "
+            raise TypeError(f"input `{name}` cannot hold {_kind(value)}: give a string, number, boolean, None, "
                             "list, dict or a node output")
         return value
 

@@ -60,7 +60,7 @@ def test_unknown_set_name_points_at_the_command_line(folder):
 
 def test_python_constants_get_a_hint(folder):
     result = invoke("compile", "-", stdin=FLUX.replace("denoise=1.0", "denoise=None"), cwd=folder)
-    assert "leave the input out" in result.stderr
+    assert "`null`" in result.stderr
     result = invoke("compile", "-", stdin=FLUX.replace('filename_prefix="x"', "filename_prefix=True"), cwd=folder)
     assert "`true`" in result.stderr
 

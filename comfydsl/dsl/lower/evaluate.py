@@ -55,7 +55,7 @@ class Expressions(LowererBase):
 
     def plain(self, value: Any, span: Span) -> Any:
         """A value that goes inside a list or object: literals only."""
-        if value is BAD or isinstance(value, (str, int, float, bool, list, dict)):
+        if value is None or value is BAD or isinstance(value, (str, int, float, bool, list, dict)):
             return value
         return self.error(R.INVALID_EXPRESSION, span, "lists and objects hold literal values only, not links",
                           help="link the output to a node input directly")

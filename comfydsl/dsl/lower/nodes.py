@@ -168,7 +168,7 @@ class Nodes(LowererBase):
 
     def input_value(self, value: Any, span: Span) -> Any:
         """A value as a node input: nodes become their single output."""
-        if value is BAD or isinstance(value, (str, int, float, bool, list, dict, OutputRef)):
+        if value is None or value is BAD or isinstance(value, (str, int, float, bool, list, dict, OutputRef)):
             return value
         if isinstance(value, Node):
             spec = value.spec

@@ -20,7 +20,7 @@ from .values import BAD, NO_VALUE, FragmentDef, Results
 PYTHON_WORDS = {
     "True": "the recipe language writes booleans in lower case: `true`",
     "False": "the recipe language writes booleans in lower case: `false`",
-    "None": "a recipe has no null value: leave the input out to use its default",
+    "None": "the recipe language writes JSON's null as `null`; leave the input out to use its default",
 }
 
 
