@@ -164,14 +164,17 @@ def diagnostic_line(diag: Diagnostic, path: str | None = None) -> str:
     """One finding on one line, as every command prints it: `path:line:col: CODE [severity] message`.
 
     The file is the span's own (a recipe fragment's) or else `path`; a finding without a
-    span is shown at `path` alone, and without either as `CODE [severity] message`.
+    span is shown at `path` alone, without either at its node (`node 5: ...`), and without
+    any location as `CODE [severity] message`.
     """
     span = diag.location.span
     shown = (span.path if span is not None and span.path else None) or path
     if span is not None:
         where = f"{shown or '<unknown>'}:{span.line}:{span.column}: "
+    elif shown:
+        where = f"{shown}: "
     else:
-        where = f"{shown}: " if shown else ""
+        where = f"node {diag.location.node_id}: " if diag.location.node_id is not None else ""
     return f"{where}{diag.code} [{diag.severity.value}] {diag.message}"
 
 

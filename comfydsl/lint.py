@@ -105,7 +105,7 @@ def _lint_recipe(text: str, path: str, target: Target, select: Sequence[str], ig
     from .validate import filter_codes
 
     text = text.removeprefix("\ufeff")  # as compile reads recipes: a byte order mark is not part of it
-    diagnostics = sort_diagnostics(list(lint_recipe(path, text, target)))
+    diagnostics = list(lint_recipe(path, text, target))  # already in order, causes first
     return FileResult(path, "recipe", filter_codes(diagnostics, list(select), list(ignore)), text)
 
 

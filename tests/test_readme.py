@@ -43,3 +43,13 @@ def test_recipe_error_output_matches_readme():
     assert result.returncode == 1
     assert (result.stdout + result.stderr).rstrip("\n").splitlines() == \
         shown_output("comfydsl compile flux_txt2img.comfy --set steps=0")
+
+
+def test_the_flux_example_is_the_shipped_recipe_in_fmt_layout():
+    from comfydsl.dsl.fmt import format_source
+
+    shipped = (ROOT / "recipes" / "flux_txt2img.comfy").read_text()
+    block = re.search(r"```\n(# FLUX.*?)```", README, re.S)
+    assert block, "README shows no FLUX recipe"
+    assert block.group(1) == shipped
+    assert format_source(shipped) == shipped

@@ -49,6 +49,7 @@ __all__ = [
     "Prepared",
     "check_sets",
     "parse_sets",
+    "split_values",
     "prepare_jobs",
     "run_batch",
     "run_batch_async",
@@ -96,26 +97,34 @@ class Prepared:
 
 
 def parse_sets(items: Iterable[str]) -> dict[str, list[str]]:
-    """`KEY=VALUE` parameters by key; repeated keys and comma-separated numbers
-    (`seed=1,2,3`) make a sweep. ValueError for an item without `=`."""
+    """`KEY=VALUE` parameters by key, each value as written; a repeated key makes a sweep.
+    Commas are split later, by the parameter's type (`split_values`). ValueError for an
+    item without `=`."""
     found: dict[str, list[str]] = {}
     for item in items:
         key, eq, value = item.partition("=")
         key = key.strip()
         if not eq or not key:
             raise ValueError(f"--set takes KEY=VALUE, not `{item}`")
-        parts = value.split(",")
-        values = parts if len(parts) > 1 and all(_is_number(p) for p in parts) else [value]
-        found.setdefault(key, []).extend(v.strip() if len(values) > 1 else v for v in values)
+        found.setdefault(key, []).append(value)
     return found
 
 
-def _is_number(text: str) -> bool:
-    try:
-        float(text.strip())
-    except ValueError:
-        return False
-    return bool(text.strip())
+#: Parameter types whose `--set` values split at commas into a sweep (`seed=1,2,3`); a
+#: `str` value is one value, commas and all (`prompt=a cat, a dog`).
+SWEEP_TYPES = ("int", "float", "bool")
+
+
+def split_values(sets: Mapping[str, Sequence[str]], types: Mapping[str, str]) -> dict[str, list[str]]:
+    """`sets` with each value of a number or boolean parameter split at commas (empty parts
+    kept, so that they are reported as bad values); other values stay whole."""
+    out: dict[str, list[str]] = {}
+    for key, values in sets.items():
+        if types.get(key) in SWEEP_TYPES:
+            out[key] = [part.strip() for value in values for part in value.split(",")]
+        else:
+            out[key] = list(values)
+    return out
 
 
 def sweep(sets: Mapping[str, Sequence[str]]) -> list[dict[str, str]]:
@@ -144,23 +153,27 @@ def prepare_jobs(inputs: Sequence[str], *, target: Target, sets: Mapping[str, Se
     check_sets(inputs, sets)
     if repeat < 1:
         raise ValueError("--repeat must be at least 1")
-    combos = sweep(sets)
     diagnostics: list[tuple[str, Diagnostic]] = []
     specs: list[JobSpec] = []
+    planned = 0
     for path in inputs:
         if path.endswith(".comfy"):
-            specs.extend(_recipe_jobs(path, combos, target, check, diagnostics))
+            found, count = _recipe_jobs(path, sets, target, check, diagnostics)
+            specs.extend(found)
+            planned += count
         else:
+            planned += 1
             spec = _workflow_job(path, target, check, diagnostics)
             if spec is not None:
                 specs.append(spec)
     expanded = [JobSpec(spec.label + (f" #{n + 1}" if repeat > 1 else ""), spec.source, spec.params, spec.body,
                         spec.graph) for spec in specs for n in range(repeat)]
-    return Prepared(expanded, diagnostics, len(inputs) * len(combos) * repeat, check)
+    return Prepared(expanded, diagnostics, planned * repeat, check)
 
 
-def _recipe_jobs(path: str, combos: list[dict[str, str]], target: Target, check: bool,
-                 diagnostics: list[tuple[str, Diagnostic]]) -> list[JobSpec]:
+def _recipe_jobs(path: str, sets: Mapping[str, Sequence[str]], target: Target, check: bool,
+                 diagnostics: list[tuple[str, Diagnostic]]) -> tuple[list[JobSpec], int]:
+    """The jobs of one recipe (one per sweep point) and how many were planned."""
     from ..dsl.recipe import Recipe, syntax_diagnostic
 
     recipe = Recipe(path, target=target)
@@ -168,7 +181,8 @@ def _recipe_jobs(path: str, combos: list[dict[str, str]], target: Target, check:
         recipe.module  # noqa: B018 - parse once, report syntax errors located
     except ParseError as exc:
         diagnostics.append((path, syntax_diagnostic(exc)))
-        return []
+        return [], len(sweep(sets))
+    combos = sweep(split_values(sets, {p.name: p.type for p in recipe.params}))
     specs = []
     for params in combos:
         graph, found = recipe.build(params)
@@ -178,7 +192,7 @@ def _recipe_jobs(path: str, combos: list[dict[str, str]], target: Target, check:
         body = graph.envelope(graph.to_workflow(), "runpod")
         label = path + "".join(f" {k}={v}" for k, v in params.items())
         specs.append(JobSpec(label, path, params, body, graph))
-    return specs
+    return specs, len(combos)
 
 
 def _workflow_job(path: str, target: Target, check: bool,

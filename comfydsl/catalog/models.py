@@ -60,6 +60,16 @@ def canonical_folder(name: str) -> str:
 #: The pseudo-folder of ComfyUI's `input/` directory (files that LoadImage and friends list).
 INPUT_FOLDER = "input"
 
+#: How alike two model file stems must be for one to be suggested for the other.
+CLOSE = 0.75
+
+
+def _stem(name: str) -> str:
+    """A model file name without its folder and extension, in lower case."""
+    base = os.path.basename(name.replace("\\", "/")).lower()
+    stem, dot, ext = base.rpartition(".")
+    return stem if dot and stem and len(ext) <= 12 else base
+
 
 class ModelCatalog:
     """Model files by folder key, and the worker's input files under `input`. `sources` says
@@ -109,13 +119,30 @@ class ModelCatalog:
         return sorted(self.folders.get(canonical_folder(folder), ()))
 
     def closest(self, folder: str, name: str, n: int = 3) -> list[str]:
-        """Existing names in the folder that look like `name`."""
+        """Existing names in the folder that are actually close to `name`: the same file
+        name in another subfolder first, then names whose stems (file name without folder
+        and extension, case ignored) start with one another or are at least 75% alike. The shared `.safetensors`
+        ending does not make two names close."""
         names = self.files(folder)
-        found = difflib.get_close_matches(name, names, n=n, cutoff=0.5)
-        if not found:
-            base = os.path.basename(name).lower()
-            found = [c for c in names if os.path.basename(c).lower() == base][:n]
-        return found
+        base = os.path.basename(name.replace("\\", "/")).lower()
+        same = [c for c in names if os.path.basename(c).lower() == base]
+        wanted = _stem(name)
+        matcher = difflib.SequenceMatcher(b=wanted, autojunk=False)
+        scored = []
+        for candidate in names:
+            if candidate in same:
+                continue
+            stem = _stem(candidate)
+            shorter, longer = sorted((stem, wanted), key=len)
+            if len(shorter) >= 5 and longer.startswith(shorter):  # `v1-5-pruned` for `v1-5-pruned-emaonly`
+                scored.append((-1.0 + len(shorter) / len(longer) / 100, candidate))
+                continue
+            matcher.set_seq1(stem)
+            if matcher.real_quick_ratio() >= CLOSE and matcher.quick_ratio() >= CLOSE:
+                ratio = matcher.ratio()
+                if ratio >= CLOSE:
+                    scored.append((-ratio, candidate))
+        return (same + [c for _, c in sorted(scored)])[:n]
 
     @classmethod
     def from_dir(cls, root: str | os.PathLike) -> ModelCatalog:

@@ -13,7 +13,7 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 from ..workflow.envelopes import ENVELOPES
 from . import UsageError
@@ -84,6 +84,30 @@ def _undecodable(arg: str) -> tuple[int, int] | None:
     return None
 
 
+STDIN = "-"
+#: How standard input is named in messages.
+STDIN_NAME = "<stdin>"
+
+
+def read_stdin() -> str:
+    """Standard input as UTF-8 text (a BOM dropped); UsageError when it is not UTF-8."""
+    data = sys.stdin.buffer.read()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"{STDIN_NAME}: not UTF-8 text (byte {exc.start})") from None
+
+
+def open_recipe(path: str, **options: Any):
+    """The Recipe named on the command line; `-` reads it from standard input (imports and
+    `file()` paths are then relative to the current folder)."""
+    from ..dsl import Recipe
+
+    if path == STDIN:
+        return Recipe(STDIN_NAME, read_stdin(), **options)
+    return Recipe(path, **options)
+
+
 def report(diagnostics: list, main_path: str, main_text: str | None, stream=None) -> None:
     """Print diagnostics in the text format, with source lines (those of imported files too)."""
     import os
@@ -103,7 +127,7 @@ def _compile_parser(sub) -> None:
         "compile", help="compile a .comfy recipe to ComfyUI API JSON (or a UI-format file)",
         description="Compile a .comfy recipe into checked ComfyUI API-format workflow JSON. On errors, "
                     "print every diagnostic and exit 1.")
-    parser.add_argument("recipe", metavar="RECIPE", help="the .comfy file")
+    parser.add_argument("recipe", metavar="RECIPE", help="the .comfy file; `-` reads standard input")
     parser.add_argument("-o", "--output", metavar="FILE", help="write the JSON to FILE (atomically); default stdout")
     parser.add_argument("--set", action="append", metavar="NAME=VALUE", dest="set",
                         help="give a recipe parameter a value (repeatable); `true`/`false` for bool")
@@ -122,8 +146,6 @@ def _compile_parser(sub) -> None:
 
 def run_compile(args: argparse.Namespace) -> int:
     """Compile a recipe; print diagnostics to stderr; exit 1 on errors."""
-    from ..dsl import Recipe
-
     values = parse_sets(args.set)
     refuse_input_as_output(args.output, args.recipe)
     if not 0 < args.body_limit < float("inf"):  # nan fails too
@@ -131,10 +153,10 @@ def run_compile(args: argparse.Namespace) -> int:
     if args.format == "ui" and args.envelope != "none":
         raise UsageError("--format ui writes a bare UI-format file; it takes no --envelope")
     target = load_target_for(args, args.recipe)
-    recipe = Recipe(args.recipe, target=target, envelope=args.envelope,
-                    body_limit=int(args.body_limit * 1_000_000))
+    recipe = open_recipe(args.recipe, target=target, envelope=args.envelope,
+                         body_limit=int(args.body_limit * 1_000_000))
     graph, diagnostics = recipe.build(values)
-    report(diagnostics, args.recipe, recipe.text)
+    report(diagnostics, recipe.path, recipe.text)
     if graph is None or any(d.is_error for d in diagnostics):
         return 1
     if args.format == "ui":
@@ -152,22 +174,21 @@ def run_compile(args: argparse.Namespace) -> int:
 def _params_parser(sub) -> None:
     parser = sub.add_parser("params", help="list a recipe's parameters",
                             description="List the parameters of a .comfy recipe: names, types and defaults.")
-    parser.add_argument("recipe", metavar="RECIPE", help="the .comfy file")
+    parser.add_argument("recipe", metavar="RECIPE", help="the .comfy file; `-` reads standard input")
     parser.add_argument("--format", choices=("text", "json"), default="text")
     parser.set_defaults(handler=run_params)
 
 
 def run_params(args: argparse.Namespace) -> int:
     """Print the parameters; exit 1 (with the diagnostic) when the recipe does not parse."""
-    from ..dsl import Recipe
     from ..dsl.recipe import syntax_diagnostic
     from ..errors import ParseError
 
-    recipe = Recipe(args.recipe)
+    recipe = open_recipe(args.recipe)
     try:
         params = recipe.params
     except ParseError as exc:
-        report([syntax_diagnostic(exc)], args.recipe, recipe.text)
+        report([syntax_diagnostic(exc)], recipe.path, recipe.text)
         return 1
     if args.format == "json":
         write_stdout(dump_json({"recipe": args.recipe, "params": [p.to_dict() for p in params]}))

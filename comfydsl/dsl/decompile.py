@@ -5,15 +5,18 @@ from comfydsl.dsl.decompile import decompile
 text = decompile(workflow, catalog, params=["seed", "text"])
 ```
 
-Every node becomes one statement, in dependency order (a stable topological sort that
-follows the node ids). Variables are named after `_meta.title` (made into identifiers) or,
-without a title, after the class (`ksampler`, `ksampler_2`). `@id` is written only where
-the recipe's default numbering would give another id, `@title` only where the title is
-not the default one. Links read `ckpt.CLIP`, or just `ckpt` when the node has one output.
+Every node becomes one statement, in the workflow's own order when that order lets each
+statement use earlier nodes only (else a stable topological sort that keeps it as far as it
+can). Inputs keep their order. Variables are named after `_meta.title` (made into
+identifiers) or, without a title, after the class (`ksampler`, `ksampler_2`). `@id` is
+written only where the recipe's default numbering would give another id; `@title("...")`
+only where the title is not the variable's name, and `@title()` where a node that a
+variable names has no title at all. Links read `ckpt.CLIP`, or just `ckpt` when the node
+has one output. Input names that are not bare names are quoted: `"input_blocks.0."=1.0`.
 
-What a recipe cannot say exactly (malformed links, cycles, `null` values, input names
-that are not identifiers, extra node keys...) is refused with a `DecompileError` listing
-every problem, rather than written as a recipe that would compile to something else.
+The recipe compiles back to the same JSON, byte for byte. What a recipe cannot say
+exactly (malformed links, cycles, a node without `inputs`, extra node keys...) is refused with a `DecompileError` listing every problem, rather than written as a
+recipe that would compile to something else.
 """
 
 from __future__ import annotations
@@ -27,7 +30,8 @@ from typing import Any, Iterable, Mapping
 from ..errors import DecompileError
 from ..workflow.links import is_link, iter_links
 from .fmt import format_source
-from .syntax import DECORATOR_ID, DECORATOR_TITLE, NODE, RESERVED, boolean, is_identifier, is_name, quote, type_of
+from .syntax import (NULL, DECORATOR_ALLOW, DECORATOR_ID, DECORATOR_ORDER, DECORATOR_TITLE, FILE, NODE, NODE_KEYS,
+                     PRAGMA_INPUTS_FIRST, RESERVED, boolean, is_identifier, is_name, key_text, quote, type_of)
 
 _HEADER = "# Decompiled by comfydsl{source}."
 
@@ -43,7 +47,10 @@ class _Stmt:
     title: str | None
     var: str | None = None
     pin_id: bool = False
+    order: int | None = None  # `@order(n)`: the node's place in the workflow, when statements cannot follow it
     lifted: dict[str, str] = field(default_factory=dict)  # input -> parameter name
+    files: set[str] = field(default_factory=set)
+    allow: list[str] = field(default_factory=list)  # `@allow(...)`: what lint of the JSON only warns about  # inputs naming an uploaded image: `file("name")`
 
 
 def to_identifier(text: str) -> str:
@@ -83,10 +90,27 @@ def literal(value: Any, where: str, problems: list[str]) -> str:
             parts.append(f"{quote(str(key))}: {literal(item, where, problems)}")
         return "{" + ", ".join(parts) + "}"
     if value is None:
-        problems.append(f"{where} is null, which a recipe cannot write")
+        return NULL
     else:
         problems.append(f"{where} holds a {type(value).__name__}, which a recipe cannot write")
     return "0"
+
+
+def check_value(value: Any, where: str, problems: list[str]) -> None:
+    """What `literal` would append to `problems`, without writing the text."""
+    if value is None or isinstance(value, (bool, int, str)):
+        return
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            problems.append(f"{where} is {value!r}, which a recipe cannot write")
+    elif isinstance(value, list):
+        for item in value:
+            check_value(item, where, problems)
+    elif isinstance(value, Mapping):
+        for item in value.values():
+            check_value(item, where, problems)
+    else:
+        literal(value, where, problems)
 
 
 # -- the decompiler -----------------------------------------------------------------------
@@ -95,50 +119,173 @@ def decompile(workflow: Mapping[str, Any], catalog: Any = None, *, params: Itera
     """The recipe text of an API workflow (or a RunPod / `/prompt` body, or a UI-format workflow).
 
     `params` names inputs to lift into `param` declarations, their values becoming the
-    defaults. Raises DecompileError when the recipe could not reproduce the workflow:
+    defaults. The images a RunPod body uploads (`input.images`) become `file("name")`
+    where an input names them; `attachments(workflow)` gives their bytes, to save beside
+    the recipe. Raises DecompileError when the recipe could not reproduce the workflow:
     with `verify` (the default) the recipe is lowered again and compared with the input.
     """
-    from ..workflow.document import classify
-    from ..ui.api import to_api
-
-    from ..errors import ConversionError
-
-    try:
-        doc = classify(dict(to_api(workflow, catalog)))  # a UI-format workflow is converted first
-    except ConversionError as exc:
-        raise DecompileError([str(exc)]) from None
-    if doc.workflow is None:
-        raise DecompileError([d.message for d in doc.diagnostics] or ["not a workflow"])
+    nodes, images = read_workflow(workflow, catalog)
     if catalog is None:
         from ..catalog import builtin_catalog
 
         catalog = builtin_catalog()
     problems: list[str] = []
-    stmts = _read_nodes(doc.workflow, catalog, problems)
+    stmts = _read_nodes(nodes, catalog, problems)
+    for stmt in stmts.values():
+        stmt.files = {name for name, value in stmt.inputs.items() if isinstance(value, str) and value in images}
     if not problems:
         stmts = _order(stmts, problems)
     if problems:
         raise DecompileError(problems)
+    _allowances(nodes, stmts, catalog)
     _name_variables(stmts, catalog, list(params))
     declarations = _lift_params(stmts, list(params), problems)
     _pin_ids(stmts)
     lines = _emit(stmts, declarations, catalog, problems)
     if problems:
         raise DecompileError(problems)
-    header = _HEADER.format(source=f" from {source}" if source else "")
-    text = format_source(header + "\n\n" + "\n".join(lines) + "\n")
+    shown = re.sub(r"[\x00-\x1f\x7f]", "?", source) if source else None
+    header = _HEADER.format(source=f" from {shown}" if shown else "")
+    if _inputs_first(nodes):
+        header += "\n" + PRAGMA_INPUTS_FIRST
+    layout = _Layout("\n".join(lines) + "\n")
     if verify:
-        _verify(text, doc.workflow, catalog)
-    return text
+        _verify(header + "\n\n" + layout.short, layout.stand_in(nodes) if layout.kept else nodes, catalog, images)
+    return header + "\n\n" + layout.text
+
+
+#: A string literal as `quote` writes it.
+_STRING = re.compile(r'"[^"\\\n]*(?:\\.[^"\\\n]*)*"')
+#: Literals longer than this are set aside while the text is formatted.
+_LONG = 200
+
+
+class _Layout:
+    """The recipe body in `fmt`'s layout. Long string literals are swapped for placeholders
+    of a fixed, still-long size first (the layout only needs to know they are long), so that
+    formatting, and the check that lowers the recipe again, cost the same for a 10 MB prompt
+    as for a short one. `short` is the text with placeholders, `text` the real one."""
+
+    def __init__(self, body: str) -> None:
+        self.kept: dict[str, str] = {}  # literal -> placeholder literal
+
+        def hold(match: re.Match[str]) -> str:
+            literal = match.group()
+            if len(literal) <= _LONG:
+                return literal
+            if literal not in self.kept:
+                self.kept[literal] = f'"@decompile-literal-{len(self.kept)}@' + "_" * _LONG + '"'
+            return self.kept[literal]
+
+        self.short = _layout(_STRING.sub(hold, body))
+        self.text = self.short
+        if self.kept:
+            back = {placeholder: literal for literal, placeholder in self.kept.items()}
+            self.text = re.sub(r'"@decompile-literal-\d+@_+"', lambda m: back[m.group()], self.short)
+
+    def stand_in(self, value: Any) -> Any:
+        """`value` with each long string that the text holds as a placeholder replaced by the
+        placeholder's value, after checking that the literal reads back as the string."""
+        if isinstance(value, str):
+            if len(value) * 6 + 2 < _LONG or not self.kept:
+                return value
+            literal = quote(value)
+            placeholder = self.kept.get(literal)
+            if placeholder is None:
+                return value
+            return placeholder[1:-1]
+        if isinstance(value, list):
+            return [self.stand_in(v) for v in value]
+        if isinstance(value, Mapping):
+            return {k: self.stand_in(v) for k, v in value.items()}
+        return value
+
+
+def _inputs_first(nodes: Mapping[str, Any]) -> bool:
+    """Whether every node writes `inputs` before `class_type`, as ComfyUI's exports do."""
+    return bool(nodes) and all(
+        isinstance(raw, Mapping) and [k for k in raw if k in NODE_KEYS][:2] == ["inputs", "class_type"]
+        for raw in nodes.values())
+
+
+def _layout(body: str) -> str:
+    """`body` in `fmt`'s layout. The decompiler writes short statements as `fmt` does
+    already (one line, `, ` between arguments); only statements whose line is too long for
+    one line go through the formatter, one at a time, so that a large workflow is not
+    parsed whole twice more (`tests/dsl/test_decompile.py` checks that `fmt` leaves the
+    result as it is)."""
+    from .fmt import LINE_LENGTH
+
+    out: list[str] = []
+    pending: list[str] = []  # decorator lines of the statement being read
+    for line in body.split("\n"):
+        if line.startswith("@"):
+            pending.append(line)
+            continue
+        if all(len(part) <= LINE_LENGTH for part in (*pending, line)):
+            out.extend(pending)
+            out.append(line)
+        else:
+            out.append(format_source("\n".join([*pending, line]) + "\n").rstrip("\n"))
+        pending = []
+    out.extend(pending)
+    return "\n".join(out)
+
+
+def read_workflow(document: Any, catalog: Any = None) -> tuple[Mapping[str, Any], dict[str, bytes]]:
+    """The nodes of a decoded document and the images it uploads that a recipe can attach
+    with `file(...)`. Reads what `lint` reads: a bare API workflow, a RunPod `/run` body
+    (with `input.images`), a `POST /prompt` body or a UI-format workflow (converted first,
+    with `catalog`); DecompileError says why anything else is not. This is the one place
+    where decompiling reads a document."""
+    from ..errors import ConversionError
+    from ..ui.api import to_api
+    from ..workflow.document import classify
+
+    if not isinstance(document, Mapping):
+        raise TypeError(f"decompile() takes a workflow dict, not {type(document).__name__}")
+    try:
+        doc = classify(dict(to_api(document, catalog)))
+    except ConversionError as exc:
+        raise DecompileError([str(exc)]) from None
+    if doc.workflow is None:
+        raise DecompileError([d.message for d in doc.diagnostics] or ["not a workflow"])
+    return doc.workflow, _attachable(doc.images or [])
+
+
+def attachments(document: Any) -> dict[str, bytes]:
+    """The images of a RunPod body that the recipe `decompile` writes attaches with
+    `file("name")`: name -> bytes, to be saved beside the recipe."""
+    return read_workflow(document)[1]
+
+
+def _attachable(images: Any) -> dict[str, bytes]:
+    """Uploaded images a recipe's `file("name")` reproduces exactly: a plain file name (no
+    folder) and canonical base64 data (which `file()` writes back byte for byte)."""
+    import base64
+    import binascii
+
+    found: dict[str, bytes] = {}
+    for image in images if isinstance(images, list) else ():
+        if not isinstance(image, Mapping) or set(image) != {"name", "image"}:
+            continue
+        name, data = image.get("name"), image.get("image")
+        if not (isinstance(name, str) and isinstance(data, str) and name and name not in (".", "..")
+                and "/" not in name and "\\" not in name and "\0" not in name and name not in found):
+            continue
+        try:
+            raw = base64.b64decode(data, validate=True)
+        except (binascii.Error, ValueError):
+            continue
+        if base64.b64encode(raw).decode("ascii") == data:
+            found[name] = raw
+    return found
 
 
 def _read_nodes(workflow: Mapping[str, Any], catalog: Any, problems: list[str]) -> dict[str, _Stmt]:
     stmts: dict[str, _Stmt] = {}
     for node_id, raw in workflow.items():
         where = f"node `{node_id}`"
-        if not node_id:
-            problems.append("a node has an empty id")
-            continue
         if not isinstance(raw, Mapping):
             problems.append(f"{where} is not an object")
             continue
@@ -146,6 +293,8 @@ def _read_nodes(workflow: Mapping[str, Any], catalog: Any, problems: list[str]) 
         if extra:
             problems.append(f"{where} has key(s) a recipe cannot carry: {', '.join(extra)}")
         cls = raw.get("class_type")
+        if "inputs" not in raw:
+            problems.append(f"{where} has no `inputs` object (a recipe always writes one; ComfyUI needs it)")
         inputs = raw.get("inputs", {})
         meta = raw.get("_meta", {})
         if not isinstance(cls, str) or not cls:
@@ -165,18 +314,13 @@ def _read_nodes(workflow: Mapping[str, Any], catalog: Any, problems: list[str]) 
             if title is not None and not isinstance(title, str):
                 problems.append(f"{where}: `_meta.title` is not a string")
                 title = None
-            elif title == "":
-                problems.append(f"{where}: `_meta.title` is empty, which `@title` cannot write")
-        for name in inputs:
-            if not is_identifier(name):
-                problems.append(f"{where}: input name `{name}` is not an identifier, so a recipe cannot set it")
         stmts[str(node_id)] = _Stmt(str(node_id), cls, dict(inputs), title)
     for stmt in stmts.values():
         for name, value in stmt.inputs.items():
             if type(value) is list:
                 _check_link(stmt, name, value, stmts, catalog, problems)
             else:
-                literal(value, f"node `{stmt.node_id}` input `{name}`", problems)
+                check_value(value, f"node `{stmt.node_id}` input `{name}`", problems)
     return stmts
 
 
@@ -192,7 +336,7 @@ def _check_link(stmt: _Stmt, name: str, value: list, stmts: Mapping[str, _Stmt],
         problems.append(f"{where} links to node `{source}`, which does not exist")
         return
     spec = catalog.get(stmts[source].class_type)
-    if index < 0 or (spec is not None and index >= len(spec.outputs)):
+    if spec is not None and not -len(spec.outputs) <= index < len(spec.outputs):
         problems.append(f"{where} links to output {index} of node `{source}` "
                         f"(`{stmts[source].class_type}`), which has no such output")
 
@@ -206,7 +350,12 @@ def _order(stmts: dict[str, _Stmt], problems: list[str]) -> dict[str, _Stmt]:
 
     from ..workflow.links import sorted_ids
 
-    position = {node_id: i for i, node_id in enumerate(sorted_ids(stmts))}
+    if list(stmts) != sorted_ids(stmts):  # not ComfyUI's id order: `@order(n)` keeps the workflow's
+        for place, node_id in enumerate(stmts, 1):
+            stmts[node_id].order = place
+    position = {node_id: i for i, node_id in enumerate(stmts)}  # the workflow's own order
+    if all(position[source] < position[stmt.node_id] for stmt in stmts.values() for _, source, _ in _links(stmt)):
+        return stmts  # already in an order a recipe can follow: keep it
     graph = nx.DiGraph()
     graph.add_nodes_from(stmts)
     for stmt in stmts.values():
@@ -225,22 +374,49 @@ def _order(stmts: dict[str, _Stmt], problems: list[str]) -> dict[str, _Stmt]:
 def _name_variables(stmts: dict[str, _Stmt], catalog: Any, params: list[str]) -> None:
     used = set(RESERVED) | set(params) | set(catalog)
     consumed = {source for stmt in stmts.values() for _, source, _ in _links(stmt)}
+    suffix: dict[str, int] = {}  # base -> the last suffix tried, so naming stays linear
     for stmt in stmts.values():
         if stmt.node_id not in consumed:
             continue  # a bare call: nothing refers to it
         base = to_identifier(stmt.title) if stmt.title else to_identifier(stmt.class_type)
-        name, n = base, 1
-        while name in used:
+        stmt.var = unique_name(base, used, suffix)
+
+
+def _allowances(nodes: Mapping[str, Any], stmts: dict[str, _Stmt], catalog: Any) -> None:
+    """`@allow(...)` for the nodes whose JSON relies on what a recipe only allows explicitly:
+    inputs the class does not declare, values ComfyUI converts. `lint` warns about both in
+    JSON; the recipe keeps them, and keeps them warnings."""
+    from ..validate import check_workflow
+    from .syntax import ALLOWABLE
+
+    by_code = {code: name for name, code in ALLOWABLE.items()}
+    for diag in check_workflow(dict(nodes), catalog=catalog, select=list(by_code)):
+        stmt = stmts.get(diag.node_id or "")
+        if stmt is not None and diag.code in by_code and by_code[diag.code] not in stmt.allow:
+            stmt.allow.append(by_code[diag.code])
+
+
+def unique_name(base: str, used: set[str], suffix: dict[str, int]) -> str:
+    """`base`, or `base_2`, `base_3`... the first not in `used` (which it joins); `suffix`
+    remembers where each base got to, so n names of one base cost O(n), not O(n^2)."""
+    name = base
+    n = suffix.get(base, 1)
+    if n > 1 or name in used:
+        while True:
             n += 1
             name = f"{base}_{n}"
-        used.add(name)
-        stmt.var = name
+            if name not in used:
+                break
+    suffix[base] = n
+    used.add(name)
+    return name
 
 
 def _lift_params(stmts: dict[str, _Stmt], params: list[str], problems: list[str]) -> list[str]:
     """Replace the named inputs by parameters; returns the `param` lines."""
     lines: list[str] = []
     taken = {s.var for s in stmts.values() if s.var}
+    suffix: dict[str, int] = {}
     for input_name in params:
         if not is_identifier(input_name):
             problems.append(f"--params: `{input_name}` is not a valid parameter name")
@@ -249,7 +425,7 @@ def _lift_params(stmts: dict[str, _Stmt], params: list[str], problems: list[str]
         names: list[str] = []
         found = False
         for stmt in stmts.values():
-            if input_name not in stmt.inputs:
+            if input_name not in stmt.inputs or input_name in stmt.files:
                 continue
             value = stmt.inputs[input_name]
             found = True
@@ -260,11 +436,7 @@ def _lift_params(stmts: dict[str, _Stmt], params: list[str], problems: list[str]
                     stmt.lifted[input_name] = names[i]
                     break
             else:
-                name, n = input_name, 1
-                while name in taken:
-                    n += 1
-                    name = f"{input_name}_{n}"
-                taken.add(name)
+                name = unique_name(input_name, taken, suffix)
                 values.append(value)
                 names.append(name)
                 stmt.lifted[input_name] = name
@@ -324,8 +496,13 @@ def _emit(stmts: dict[str, _Stmt], declarations: list[str], catalog: Any, proble
         decorators = []
         if stmt.pin_id:
             decorators.append(f"@{DECORATOR_ID}({quote(stmt.node_id)})")
-        if stmt.title is not None and stmt.title != default_title(stmt.var, stmt.class_type):
-            decorators.append(f"@{DECORATOR_TITLE}({quote(stmt.title)})")
+        if stmt.order is not None:
+            decorators.append(f"@{DECORATOR_ORDER}({stmt.order})")
+        if stmt.allow:
+            decorators.append(f"@{DECORATOR_ALLOW}({', '.join(quote(a) for a in sorted(stmt.allow))})")
+        if stmt.title != default_title(stmt.var, stmt.class_type):
+            # `@title()`: a node that a variable names, but that has no title in the workflow
+            decorators.append(f"@{DECORATOR_TITLE}({'' if stmt.title is None else quote(stmt.title)})")
         if decorators:
             lines.append(" ".join(decorators))
         args = _arguments(stmt, stmts, catalog, problems)
@@ -343,25 +520,24 @@ def default_title(var: str | None, class_type: str) -> str | None:
 
 
 def _arguments(stmt: _Stmt, stmts: Mapping[str, _Stmt], catalog: Any, problems: list[str]) -> list[str]:
-    spec = catalog.get(stmt.class_type)
-    order = [n for n in (spec.inputs if spec else ()) if n in stmt.inputs]
-    order += [n for n in stmt.inputs if n not in order]
     args = []
-    for name in order:
+    for name in stmt.inputs:  # in the workflow's order
         value = stmt.inputs[name]
         if name in stmt.lifted:
             text = stmt.lifted[name]
+        elif name in stmt.files:
+            text = f"{FILE}({quote(value)})"
         elif type(value) is list:
             text = _reference(stmts[value[0]], value[1], catalog)
         else:
             text = literal(value, f"node `{stmt.node_id}` input `{name}`", problems)
-        args.append(f"{name}={text}")
+        args.append(f"{key_text(name)}={text}")
     return args
 
 
 def _reference(source: _Stmt, index: int, catalog: Any) -> str:
     spec = catalog.get(source.class_type)
-    if spec is None:  # an unknown class: its outputs are known by index only
+    if spec is None or index < 0:  # an unknown class: its outputs are known by index only
         return f"{source.var}[{index}]"
     outputs = spec.outputs
     if len(outputs) == 1:
@@ -373,27 +549,36 @@ def _reference(source: _Stmt, index: int, catalog: Any) -> str:
     return f"{source.var}[{index}]"
 
 
-def _verify(text: str, workflow: Mapping[str, Any], catalog: Any) -> None:
-    """Lower the recipe again and compare it with the workflow it came from."""
+def _verify(text: str, workflow: Mapping[str, Any], catalog: Any, images: Mapping[str, bytes]) -> None:
+    """Lower the recipe again and compare it with the workflow it came from (attachments in
+    a scratch folder beside it)."""
+    import tempfile
+    from pathlib import Path
+
     from ..errors import CompileError
     from ..target import Target
     from .recipe import Recipe
 
-    try:
-        graph = Recipe("decompiled.comfy", text, target=Target(catalog, None)).graph()
-    except CompileError as exc:
-        errors = [f"[{d.code}] {d.message}" for d in exc.diagnostics if d.is_error]
-        raise DecompileError([f"the recipe written for this workflow does not compile: {e}" for e in errors]) from None
+    with tempfile.TemporaryDirectory(prefix="comfydsl-decompile-") as folder:
+        for name, data in images.items():
+            (Path(folder) / name).write_bytes(data)
+        try:
+            graph = Recipe(str(Path(folder) / "decompiled.comfy"), text, target=Target(catalog, None)).graph()
+        except CompileError as exc:
+            errors = [f"[{d.code}] {d.message}" for d in exc.diagnostics if d.is_error]
+            raise DecompileError([f"the recipe written for this workflow does not compile: {e}"
+                                  for e in errors]) from None
     problems = compare_workflows(workflow, graph.to_workflow())
     if problems:
         raise DecompileError(problems)
 
 
-def compare_workflows(original: Mapping[str, Any], rebuilt: Mapping[str, Any]) -> list[str]:
-    """Where `rebuilt` differs from `original`: ids, classes, inputs (type-strict) and titles.
-
-    A node without `_meta.title` may gain one (a recipe names every node it refers to).
-    """
+def compare_workflows(original: Mapping[str, Any], rebuilt: Mapping[str, Any], *, exact: bool = False) -> list[str]:
+    """Where `rebuilt` differs from `original`: ids, classes, inputs (type-strict, in order)
+    and titles. With `exact`, also anything else that keeps the two JSON texts from being
+    identical: the order of the nodes, or of `class_type`/`inputs`/`_meta` inside a node,
+    which a recipe follows only when the workflow's node order lets each node use earlier
+    ones."""
     problems = []
     if set(original) != set(rebuilt):
         missing = sorted(set(original) - set(rebuilt))
@@ -404,12 +589,27 @@ def compare_workflows(original: Mapping[str, Any], rebuilt: Mapping[str, Any]) -
         other = rebuilt[node_id]
         if node.get("class_type") != other.get("class_type"):
             problems.append(f"node `{node_id}` would become a `{other.get('class_type')}`")
-        if not same_value(node.get("inputs", {}), other.get("inputs", {})):
-            problems.append(f"node `{node_id}` would get other inputs: {other.get('inputs')!r}")
-        title = (node.get("_meta") or {}).get("title")
-        if title is not None and title != (other.get("_meta") or {}).get("title"):
+        if ("inputs" in node) != ("inputs" in other) or not same_value(node.get("inputs", {}), other.get("inputs", {})):
+            problems.append(f"node `{node_id}` would get other inputs: {_short(other.get('inputs'))}")
+        elif list(node.get("inputs", {})) != list(other.get("inputs", {})):
+            problems.append(f"node `{node_id}` would get its inputs in another order")
+        title = (node.get("_meta") or {}).get("title") if isinstance(node.get("_meta"), Mapping) else None
+        if title != (other.get("_meta") or {}).get("title"):
             problems.append(f"node `{node_id}` would get another title")
+    if exact and not problems and _json(original) != _json(rebuilt):
+        problems.append("the recipe would write the same nodes in another order")
     return problems
+
+
+def _json(value: Any) -> str:
+    import json
+
+    return json.dumps(value, ensure_ascii=False, allow_nan=True)
+
+
+def _short(value: Any, limit: int = 200) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def same_value(a: Any, b: Any) -> bool:

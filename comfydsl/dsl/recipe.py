@@ -24,8 +24,12 @@ from ..workflow.envelopes import ENVELOPES, RUN_BODY_LIMIT, RUNSYNC_BODY_LIMIT, 
 from ..workflow.gcpause import gc_paused
 from . import ast
 from ..rules import recipe as R
-from .syntax import as_type, parse_value
+from .syntax import NODE_KEYS_INPUTS_FIRST, PRAGMA_INPUTS_FIRST, as_type, header_pragmas, parse_value
 
+
+
+#: The "file" of findings about values given on the command line (`--set name=value`).
+COMMAND_LINE = "<command line>"
 
 
 @dataclass(frozen=True)
@@ -61,6 +65,18 @@ class Recipe:
 
     def __init__(self, path: str | os.PathLike, text: str | None = None, *, target=None,
                  envelope: str | None = None, body_limit: int = RUNSYNC_BODY_LIMIT) -> None:
+        from ..target import Target
+
+        if not isinstance(path, (str, os.PathLike)):
+            raise TypeError(f"a recipe's path must be a string or a path, not {type(path).__name__}")
+        if text is not None and not isinstance(text, str):
+            raise TypeError(f"a recipe's text must be a string, not {type(text).__name__}")
+        if target is not None and not isinstance(target, Target):
+            raise TypeError(f"`target` must be a comfydsl.target.Target (see load_target), not {type(target).__name__}")
+        if envelope is not None and envelope not in ENVELOPES:
+            raise ValueError(f"unknown envelope `{envelope}`; use none, runpod or prompt")
+        if isinstance(body_limit, bool) or not isinstance(body_limit, int) or body_limit <= 0:
+            raise ValueError(f"`body_limit` must be a positive number of bytes, not {body_limit!r}")
         self.path = str(path)
         self._text = text
         self.target = target
@@ -156,22 +172,25 @@ class Recipe:
         if lint:
             diagnostics = [d for d in diagnostics if d.code != R.MISSING_REQUIRED_PARAMETER.code]
         graph = lowered.graph
+        if PRAGMA_INPUTS_FIRST in header_pragmas(module.source or ""):
+            graph.node_keys = NODE_KEYS_INPUTS_FIRST
         if lint and module.is_library:
             # A fragment library is checked through the recipes that import it; on its own
             # it has no workflow to judge (no output node is not news there).
             run_checks = False
         if run_checks:
-            found = _graph_checks(lowered, self._target())
             if any(d.is_error for d in diagnostics):
                 # nodes left without a consumer by a recipe error are not news
-                found = [d for d in found if d.code not in _CASCADES]
-            diagnostics += found
+                found = [d for d in _graph_checks(lowered, self._target()) if d.code not in _RECIPE_CASCADES]
+            else:
+                found = _graph_checks(lowered, self._target())
+            diagnostics += strict(found, lowered.allowed)
         diagnostics += self._body_size(graph, program.attachments)
         start = Span(self.path, 1, 1, 1, 1, 0, 0)
         for diag in diagnostics:  # whole-workflow findings (no output node...) point at the file
             if diag.location.span is None:
                 diag.location = replace(diag.location, span=start)
-        return graph, sort_diagnostics(diagnostics)
+        return graph, causes_first(diagnostics)
 
     def _target(self):
         if self.target is None:
@@ -192,8 +211,9 @@ class Recipe:
                 close = difflib.get_close_matches(name, list(declared), n=2)
                 hint = ("a parameter with a similar name exists: " + " or ".join(f"`{c}`" for c in close)
                         if close else "its parameters are " + (", ".join(f"`{n}`" for n in declared) or "none"))
-                diagnostics.append(R.UNKNOWN_PARAMETER.at(Span(self.path, 1, 1, 1, 1, 0, 0),
-                                                          f"the recipe has no parameter `{name}`", help=hint,
+                shown = f"--set {name}=..."
+                where = Span(COMMAND_LINE, 1, 1, 1, len(shown) + 1, 0, len(shown))
+                diagnostics.append(R.UNKNOWN_PARAMETER.at(where, f"the recipe has no parameter `{name}`", help=hint,
                                                           name=name))
                 continue
             try:
@@ -242,9 +262,23 @@ def lint_recipe(path: str, text: str, target) -> list[Diagnostic]:
 
 
 def syntax_diagnostic(exc: ParseError) -> Diagnostic:
-    """A ParseError as a CD010 diagnostic."""
+    """A ParseError as a CD010 diagnostic; when a bracket opened earlier is still open where
+    the error is, the diagnostic points at it too."""
     expected = tuple(exc.expected or ())
-    return R.SYNTAX_ERROR.at(exc.span, exc.detail, expected=list(expected))
+    related: tuple[Location, ...] = ()
+    span = exc.span
+    if exc.source and span is not None and span.start is not None:
+        from .syntax import open_bracket
+
+        found = open_bracket(exc.source, min(span.start, len(exc.source)))
+        closing = {"(": ")", "[": "]", "{": "}"}
+        if found is not None and (not expected or any(closing[found[0]] in e for e in expected)):
+            bracket, offset = found
+            line = exc.source.count("\n", 0, offset) + 1
+            column = offset - (exc.source.rfind("\n", 0, offset) + 1) + 1
+            where = Span(span.path, line, column, line, column + 1, offset, offset + 1)
+            related = (Location(span=where, label=f"this `{bracket}` is not closed"),)
+    return R.SYNTAX_ERROR.at(span, exc.detail, expected=list(expected), related=related)
 
 
 # -- loading a program: the recipe and its imports --------------------------------------------------
@@ -366,9 +400,73 @@ class _Program:
         return module
 
 
-#: Workflow findings that recipe errors cause as a side effect (a value that failed leaves
-#: its source node without a consumer).
-_CASCADES = {"CD602", "CD603"}
+#: Findings that an error causes as a side effect: a link that failed or went to the wrong
+#: input leaves its source node without a consumer (CD603, a dead branch), and a recipe
+#: error can leave the workflow without its output node (CD602). They are left out while
+#: there are errors (CD602: recipe errors); they come back, if still true, once the errors
+#: are fixed.
+_CASCADES = {"CD603"}
+_RECIPE_CASCADES = {"CD602", "CD603"}
+#: Workflow findings that are errors in a recipe though `lint` of JSON warns: an input the
+#: class does not have (CD202) and a value of the wrong JSON type that ComfyUI would convert
+#: (CD402), but for a whole float given to an INT input. A recipe's author wrote the value,
+#: so the recipe says exactly what runs.
+_STRICT = {"CD202", "CD402"}
+_UNKNOWN_INPUT, _MISSING_INPUT = "CD202", "CD201"
+
+
+def strict(found: list[Diagnostic], allowed: Mapping[str, set[str]] | None = None) -> list[Diagnostic]:
+    """The workflow findings of a recipe, with the recipe language's stricter policy: the
+    codes of `_STRICT` are errors (unless the node's `@allow(...)` names them); a missing
+    required input that a misspelt input was probably meant for is folded into the
+    misspelling's error."""
+    out: list[Diagnostic] = []
+    meant: dict[tuple[str | None, str], Diagnostic] = {}
+    allowed = allowed or {}
+    for diag in found:
+        if diag.code not in _STRICT or _whole_float(diag) or diag.code in allowed.get(diag.node_id or "", ()):
+            out.append(diag)
+            continue
+        if diag.code == _UNKNOWN_INPUT:
+            message = diag.message.replace("; ComfyUI ignores it", "")
+            close = diag.help.split("`")[1] if diag.help and "similar name" in diag.help else None
+            diag = replace(diag, severity=Severity.ERROR, message=message,
+                           notes=(*diag.notes, "a recipe may set only the inputs its node class declares"))
+            if close is not None:
+                meant[(diag.node_id, close)] = diag
+        else:
+            value = diag.ctx.get("value")
+            message = diag.message.split(";")[0] + (f", not {_show(value)}" if "value" in diag.ctx else "")
+            diag = replace(diag, severity=Severity.ERROR, message=message,
+                           notes=(*diag.notes, "a recipe gives values of the input's own type; ComfyUI's conversions "
+                                    "are accepted in workflow JSON only"))
+        out.append(diag)
+    kept = []
+    for diag in out:
+        typo = meant.get((diag.node_id, diag.input or "")) if diag.code == _MISSING_INPUT else None
+        if typo is not None:  # `denoise` is missing because it was written `denoise_strength`
+            continue
+        kept.append(diag)
+    return kept
+
+
+def _whole_float(diag: Diagnostic) -> bool:
+    """A float with a whole value for an INT input (`size * 1.5` = `192.0`): arithmetic on
+    float parameters gives these, and the recipe language has no other way to make an
+    integer of them, so they stay a warning."""
+    value = diag.ctx.get("value")
+    return diag.code == "CD402" and isinstance(value, float) and value.is_integer() \
+        and diag.ctx.get("converted") == value
+
+
+def causes_first(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
+    """Diagnostics in the order to read them: errors first (each by position), then the
+    rest; while there are errors, their knock-on findings (`_CASCADES`) are left out."""
+    errors = [d for d in diagnostics if d.is_error]
+    if errors:
+        diagnostics = [d for d in diagnostics if d.is_error or d.code not in _CASCADES]
+    ordered = sort_diagnostics(diagnostics)
+    return [d for d in ordered if d.is_error] + [d for d in ordered if not d.is_error]
 
 
 def _graph_checks(lowered, target) -> list[Diagnostic]:

@@ -19,8 +19,10 @@ from typing import Any
 STATEMENT_KEYWORDS = frozenset({"import", "from", "param", "fragment", "return"})
 #: The boolean literals and their values.
 BOOLEANS: dict[str, bool] = {"true": True, "false": False}
+#: JSON's null, as a recipe writes it (real ComfyUI exports hold it for some inputs).
+NULL = "null"
 #: Every word the grammar reserves as a keyword.
-KEYWORDS = STATEMENT_KEYWORDS | frozenset(BOOLEANS)
+KEYWORDS = STATEMENT_KEYWORDS | frozenset(BOOLEANS) | {NULL}
 
 #: Parameter types (`param x: int`, `fragment f(x: float)`) and the Python type of their values.
 PARAM_TYPES: dict[str, type] = {"str": str, "int": int, "float": float, "bool": bool}
@@ -31,13 +33,44 @@ FILE = "file"
 NODE = "node"
 BUILTINS = (FILE, NODE)
 
-#: The decorators of node statements: `@id("9")` pins the node id, `@title("...")` its title.
+#: The decorators of node statements: `@id("9")` pins the node id, `@title("...")` its title
+#: (`@title()`: no title), `@order(3)` the node's place in the written workflow (for workflows
+#: whose node order is not one a recipe's statements can follow; the decompiler writes it).
 DECORATOR_ID = "id"
 DECORATOR_TITLE = "title"
-DECORATORS = (DECORATOR_ID, DECORATOR_TITLE)
+DECORATOR_ORDER = "order"
+#: `@allow("coerced-value")`: findings that are errors in a recipe but warnings in workflow
+#: JSON stay warnings on this node (the decompiler writes it for workflows that rely on them).
+DECORATOR_ALLOW = "allow"
+#: What `@allow(...)` takes: rule name -> code.
+ALLOWABLE = {"unknown-input": "CD202", "coerced-value": "CD402"}
+DECORATORS = (DECORATOR_ID, DECORATOR_TITLE, DECORATOR_ORDER, DECORATOR_ALLOW)
 
 #: Words that generated recipes (the decompiler) never use as a name, to stay readable.
 RESERVED = KEYWORDS | frozenset(PARAM_TYPES) | frozenset(BUILTINS) | frozenset(DECORATORS)
+
+#: The pragma comment, in the comments before a recipe's first statement, that writes each
+#: node as ComfyUI's own exports do, `inputs` before `class_type` (the default is
+#: `class_type`, `inputs`, `_meta`). The decompiler writes it for such workflows.
+PRAGMA_INPUTS_FIRST = "# comfydsl: node-keys=inputs-first"
+#: The order of a node's keys, by default and with the pragma.
+NODE_KEYS = ("class_type", "inputs", "_meta")
+NODE_KEYS_INPUTS_FIRST = ("inputs", "class_type", "_meta")
+
+
+def header_pragmas(source: str) -> set[str]:
+    """The pragma comments among the comment lines that open `source`."""
+    found = set()
+    for line in source.splitlines():
+        text = line.strip()
+        if not text:
+            continue
+        if not text.startswith("#"):
+            break
+        if text == PRAGMA_INPUTS_FIRST:
+            found.add(text)
+    return found
+
 
 #: What a name looks like (the grammar's NAME terminal).
 IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -48,7 +81,7 @@ IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 ESCAPES: dict[str, str] = {"\\": "\\", "'": "'", '"': '"', "n": "\n", "r": "\r", "t": "\t", "b": "\b",
                            "f": "\f", "0": "\0", "/": "/", "\n": ""}
 #: Characters that `quote` writes as a short escape.
-_QUOTE_ESCAPES = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+_QUOTE_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"}
 #: The quotes of triple-quoted strings.
 LONG_QUOTES = ('"""', "'''")
 
@@ -56,6 +89,17 @@ LONG_QUOTES = ('"""', "'''")
 def is_name(text: Any) -> bool:
     """Whether `text` has the shape of a name (keywords included)."""
     return isinstance(text, str) and IDENTIFIER.fullmatch(text) is not None
+
+
+def is_bare_key(name: Any) -> bool:
+    """Whether an input name can be written bare in a call (`file=...`, `steps=...`); other
+    names are quoted (`"input_blocks.0."=1.0`, `"import"=1`). Built-in names are fine here."""
+    return is_name(name) and name not in KEYWORDS
+
+
+def key_text(name: str) -> str:
+    """An input name as written in a call: bare when it can be, else quoted."""
+    return name if is_bare_key(name) else quote(name)
 
 
 def is_identifier(name: Any) -> bool:
@@ -105,6 +149,35 @@ def quote(text: str) -> str:
 def boolean(value: bool) -> str:
     """The literal of a boolean."""
     return next(word for word, truth in BOOLEANS.items() if truth is value)
+
+
+# -- brackets ---------------------------------------------------------------------------
+#: Strings and comments, skipped when matching brackets.
+_SKIPPED = re.compile(r'''"""(?:[^"\\]|"(?!"")|\\.)*(?:"""|$)|\'\'\'(?:[^'\\]|'(?!'')|\\.)*(?:\'\'\'|$)'''
+                      r'''|"(?:[^"\\\n]|\\.)*"?|'(?:[^'\\\n]|\\.)*'?|#[^\n]*''', re.S)
+_BRACKETS = {"(": ")", "[": "]", "{": "}"}
+
+
+def open_bracket(text: str, end: int) -> tuple[str, int] | None:
+    """The innermost bracket opened before offset `end` of `text` and not closed by then, as
+    (bracket, offset); None when every bracket is closed. Strings and comments are skipped;
+    a closing bracket that does not match ends the search (the text is broken there)."""
+    stack: list[tuple[str, int]] = []
+    i = 0
+    while i < end:
+        char = text[i]
+        if char in "\"'#":
+            match = _SKIPPED.match(text, i)
+            i = match.end() if match and match.end() > i else i + 1
+            continue
+        if char in _BRACKETS:
+            stack.append((char, i))
+        elif char in ")]}":
+            if not stack or _BRACKETS[stack[-1][0]] != char:
+                return None
+            stack.pop()
+        i += 1
+    return stack[-1] if stack else None
 
 
 # -- parameter types ----------------------------------------------------------------------

@@ -181,6 +181,9 @@ class RecipeTransformer:
     def false(self, c):
         return ast.Literal(False, self._tok(c[0]))
 
+    def null(self, c):
+        return ast.Literal(None, self._tok(c[0]))
+
     def atom(self, c):  # only `( expr )` reaches here; other atoms are single children
         return _Parens(_expr(c[1]), self._span(c[0], c[2]))
 
@@ -199,11 +202,17 @@ class RecipeTransformer:
     def index(self, c):
         return ast.Index(_expr(c[0]), int(c[2]), self._span(c[0], c[3]))
 
+    def neg_index(self, c):
+        return ast.Index(_expr(c[0]), -int(c[3]), self._span(c[0], c[4]))
+
     def call(self, c):
         return ast.Call(c[0], _items(c[2:-1]), self._span(c[0], c[-1]))
 
     def keyword_argument(self, c):
-        return ast.KeywordArgument(c[0], _expr(c[2]), self._span(c[0], c[2]))
+        name = c[0]
+        if isinstance(name, ast.Literal):  # a quoted name: `"input_blocks.0."=1.0`
+            name = ast.Ident(name.value, name.span)
+        return ast.KeywordArgument(name, _expr(c[2]), self._span(c[0], c[2]))
 
     def neg(self, c):
         return ast.Neg(_expr(c[1]), self._span(c[0], c[1]))

@@ -18,7 +18,10 @@ workflow = g.compile()          # the API dict, or CompileError with every diagn
 from __future__ import annotations
 
 import difflib
-from typing import TYPE_CHECKING, Any, Iterable, Iterator, Mapping, cast
+import os
+import sys
+from types import FrameType
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Mapping
 
 from ..diagnostics import Diagnostic, Location, Span, sort_diagnostics
 from ..errors import CompileError
@@ -88,7 +91,10 @@ class Node:
         return self.graph.catalog.get(self.class_type) if isinstance(self.class_type, str) else None
 
     def out(self, key: int | str) -> OutputRef:
-        """An output by index or name; raises KeyError naming the real outputs."""
+        """An output by index or name; raises KeyError naming the real outputs (TypeError
+        when `key` is neither an integer nor a string)."""
+        if not isinstance(key, (int, str)) or isinstance(key, bool):
+            raise TypeError(f"node.out() takes an output name or index, not {_kind(key)}")
         spec = self.spec
         if isinstance(key, int) and not isinstance(key, bool):
             if spec is not None and not 0 <= key < len(spec.outputs):
@@ -127,24 +133,70 @@ class Node:
         raise TypeError(f"node `{self.id}` (`{self.class_type}`) has several outputs ({names}); pick one, "
                         f"e.g. node.{spec.outputs[0].name} or node[0]")
 
-    def set(self, **inputs: Any) -> Node:
-        """Set (or replace) inputs; returns the node."""
-        for name, value in inputs.items():
-            self.inputs[name] = self.graph._value(value)
+    def set(self, *args: Any, **inputs: Any) -> Node:
+        """Set (or replace) inputs; returns the node. All or nothing: when a value is
+        refused (TypeError/ValueError), no input changes."""
+        if args:
+            raise TypeError(f"`{self.class_type}` inputs are set by keyword only: write `input_name=value`")
+        values = {name: self.graph._value(value, name) for name, value in inputs.items()}
+        before = dict(self.inputs)
+        self.inputs.update(values)
+        if self.graph.eager:
+            try:
+                self.graph._check_now(self)
+            except BaseException:
+                self.inputs.clear()
+                self.inputs.update(before)
+                raise
         return self
 
     def to_api(self) -> dict[str, Any]:
         inputs = {name: _emit_value(value) for name, value in self.inputs.items()}
-        data: dict[str, Any] = {"class_type": self.class_type, "inputs": inputs}
         meta = dict(self.meta)
         if self.title is not None:
             meta["title"] = self.title
+        parts: dict[str, Any] = {"class_type": self.class_type, "inputs": inputs}
         if meta:
-            data["_meta"] = meta
-        return data
+            parts["_meta"] = meta
+        return {key: parts[key] for key in self.graph.node_keys if key in parts}
 
     def __repr__(self) -> str:
         return f"<Node {self.id} {self.class_type}>"
+
+
+#: Findings about the whole graph, which eager mode cannot judge while it is being built.
+_WHOLE_GRAPH_RULES = ("CD601", "CD602", "CD603")
+_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _caller_span() -> Span | None:
+    """The Python file and line of the call that reached here from outside comfydsl."""
+    frame: FrameType | None = sys._getframe(1)
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(_PACKAGE + os.sep):
+        frame = frame.f_back
+    if frame is None:
+        return None
+    return Span(frame.f_code.co_filename, frame.f_lineno, 1)
+
+
+def _kind(value: Any) -> str:
+    """How a wrong argument is named in a TypeError: "an int (5)", "a bytes value"..."""
+    text = repr(value)
+    shown = f" ({text})" if len(text) <= 40 else ""
+    name = type(value).__name__
+    return f"{'an' if name[:1] in 'aeiou' else 'a'} {name}{shown}"
+
+
+def _is_json(value: Any, depth: int = 0) -> bool:
+    if value is None or isinstance(value, (str, bool, int, float)):
+        return True
+    if depth > 100:
+        return False
+    if isinstance(value, list):
+        return all(isinstance(v, OutputRef) or _is_json(v, depth + 1) for v in value)
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _is_json(v, depth + 1) for k, v in value.items())
+    return False
 
 
 def _emit_value(value: Any) -> Any:
@@ -162,37 +214,93 @@ def _outputs(spec) -> str:
 class Graph:
     """A workflow under construction. Every compile goes through the same checks as `lint`."""
 
-    def __init__(self, catalog: NodeCatalog | None = None, *, models: ModelCatalog | None = None) -> None:
+    def __init__(self, catalog: NodeCatalog | None = None, *, models: ModelCatalog | None = None,
+                 eager: bool = False) -> None:
+        from ..catalog.models import ModelCatalog
+        from ..catalog.nodes import NodeCatalog
+
         if catalog is None:
             from ..catalog import builtin_catalog
 
             catalog = builtin_catalog()
+        if not isinstance(catalog, NodeCatalog):
+            hint = "; load a file with NodeCatalog.from_file(path)" if isinstance(catalog, (str, os.PathLike)) else ""
+            raise TypeError(f"Graph(catalog=...) takes a NodeCatalog, not {_kind(catalog)}{hint}")
+        if models is not None and not isinstance(models, ModelCatalog):
+            hint = "; load one with ModelCatalog.from_dir(root) or ModelCatalog.from_manifest(path)" if isinstance(models, (str, os.PathLike)) else ""
+            raise TypeError(f"Graph(models=...) takes a ModelCatalog, not {_kind(models)}{hint}")
+        if not isinstance(eager, bool):
+            raise TypeError(f"Graph(eager=...) takes true or false, not {_kind(eager)}")
         self.catalog = catalog
         self.models = models
+        #: check every node as it is added or changed, raising CompileError at that call
+        self.eager = eager
         self.nodes: dict[str, Node] = {}
         self.images: dict[str, str] = {}
+        #: write nodes in the order they were added, not in id order (see `to_workflow`)
+        self.keep_order = False
+        #: the order of each node's keys in `to_workflow`: `class_type` first, or `inputs`
+        #: first as ComfyUI's own exports (a loaded workflow keeps its own)
+        self.node_keys: tuple[str, ...] = ("class_type", "inputs", "_meta")
         self._next_id = 1
 
     # -- building -----------------------------------------------------------------
-    def node(self, class_type: str, /, *, id: str | int | None = None, title: str | None = None,
+    def node(self, class_type: str, /, *args: Any, id: str | int | None = None, title: str | None = None,
              span: Span | None = None, **inputs: Any) -> Node:
         """Add a node of `class_type` with the given inputs and return it.
 
         `id` pins the node id; otherwise ids are 1, 2, 3... in order of creation, skipping
-        ids already taken. `title` sets `_meta.title`.
+        ids already taken. `title` sets `_meta.title`. The node remembers the Python file
+        and line of the call (its `span`), so that diagnostics point there. Creating a node
+        is atomic: when the call raises, the graph is as it was. With `eager`, the node is
+        checked at once and CompileError raised here.
         """
+        if not isinstance(class_type, str) or not class_type:
+            raise TypeError(f"graph.node() takes the class name first, a non-empty string, not {_kind(class_type)}")
+        if args:
+            raise TypeError(f"node class `{class_type}` takes keyword arguments only: write `input_name=value`")
+        if id is not None and (isinstance(id, bool) or not isinstance(id, (str, int))):
+            raise TypeError(f"`id` must be a string or an integer, not {_kind(id)}")
+        if title is not None and not isinstance(title, str):
+            raise TypeError(f"`title` must be a string, not {_kind(title)}")
+        values = {name: self._value(value, name) for name, value in inputs.items()}
         node_id = self._take_id(id)
-        node = Node(self, node_id, class_type, {}, title=title, span=span)
+        node = Node(self, node_id, class_type, values, title=title, span=span or _caller_span())
         self.nodes[node_id] = node
-        node.set(**inputs)
+        if self.eager:
+            try:
+                self._check_now(node)
+            except BaseException:
+                del self.nodes[node_id]
+                raise
         return node
+
+    def _check_now(self, node: Node) -> None:
+        """Eager mode: the values, types and links of `node` (against the nodes it links
+        from), raising CompileError with the errors, located at the creating call."""
+        from ..validate import check_workflow
+
+        part = {node.id: node}
+        for value in node.inputs.values():
+            if isinstance(value, OutputRef) and value.node.id in self.nodes:
+                part.setdefault(value.node.id, value.node)
+        workflow = {node_id: item.to_api() for node_id, item in part.items()}
+        found = check_workflow(workflow, catalog=self.catalog, models=self.models, input_files=set(self.images),
+                               ignore=list(_WHOLE_GRAPH_RULES))
+        errors = [self.locate(d) for d in found if d.is_error and d.node_id == node.id]
+        if errors:
+            raise CompileError(sort_diagnostics(errors))
 
     def __getattr__(self, name: str):
         if name.startswith("_"):
             raise AttributeError(name)
         catalog = self.__dict__.get("catalog")
         if catalog is not None and name in catalog:
-            def make(**inputs: Any) -> Node:
+            def make(*args: Any, **inputs: Any) -> Node:
+                if args:
+                    raise TypeError(f"node class `{name}` takes keyword arguments only: write `input_name=value`")
+                if "span" not in inputs:
+                    inputs["span"] = _caller_span()
                 return self.node(name, **inputs)
 
             make.__name__ = name
@@ -214,7 +322,9 @@ class Graph:
         self._next_id += 1
         return node_id
 
-    def _value(self, value: Any) -> Any:
+    def _value(self, value: Any, name: str = "") -> Any:
+        """An input value as stored: nodes become their single output; a value that is not
+        JSON (or a link) raises TypeError naming the input."""
         if isinstance(value, Node):
             if value.graph is not self:
                 raise ValueError(f"node `{value.id}` belongs to another graph")
@@ -223,6 +333,9 @@ class Graph:
             if value.node.graph is not self:
                 raise ValueError(f"output of node `{value.node.id}` belongs to another graph")
             return value
+        if not _is_json(value):
+            raise TypeError(f"input `{name}` cannot hold {_kind(value)}: give a string, number, boolean, None, "
+                            "list, dict or a node output")
         return value
 
     def remove(self, node: Node | str) -> None:
@@ -246,8 +359,12 @@ class Graph:
         """Add an image uploaded with the job (RunPod `input.images`); returns its name."""
         import base64
 
-        if isinstance(data, bytes):
-            data = base64.b64encode(data).decode("ascii")
+        if not isinstance(name, str) or not name:
+            raise TypeError(f"attach() takes the image's file name first, a non-empty string, not {_kind(name)}")
+        if isinstance(data, (bytes, bytearray)):
+            data = base64.b64encode(bytes(data)).decode("ascii")
+        elif not isinstance(data, str):
+            raise TypeError(f"attach() takes the image as bytes or a base64 string, not {_kind(data)}")
         self.images[name] = data
         return name
 
@@ -264,10 +381,16 @@ class Graph:
         from ..workflow.document import classify
         from ..ui.api import to_api
 
+        if not isinstance(data, Mapping):
+            raise TypeError(f"from_workflow() takes a workflow dict (or a RunPod / `/prompt` body), not {_kind(data)}")
         doc = classify(dict(to_api(data, catalog)))
         if doc.workflow is None:
             raise ValueError(doc.diagnostics[0].message if doc.diagnostics else "not a workflow")
         graph = cls(catalog, models=models)
+        graph.keep_order = True
+        if doc.workflow and all(isinstance(raw, dict) and [k for k in raw if k in ("class_type", "inputs", "_meta")]
+                                [:2] == ["inputs", "class_type"] for raw in doc.workflow.values()):
+            graph.node_keys = ("inputs", "class_type", "_meta")
         for img in doc.images or ():
             if isinstance(img, dict) and isinstance(img.get("name"), str):
                 graph.images[img["name"]] = img.get("image", "")
@@ -277,8 +400,7 @@ class Graph:
             meta = dict(raw.get("_meta") or {}) if isinstance(raw.get("_meta"), dict) else {}
             title = meta.pop("title", None)
             inputs = raw.get("inputs")
-            # a missing or non-string class_type is kept as it was: the checks report it (CD005)
-            class_type = cast(str, raw.get("class_type"))
+            class_type: Any = raw.get("class_type")  # not always a string: the checks report it
             node = Node(graph, str(node_id), class_type, dict(inputs) if isinstance(inputs, dict) else {},
                         title=title, meta=meta)
             graph.nodes[node.id] = node
@@ -290,8 +412,11 @@ class Graph:
 
     # -- output ----------------------------------------------------------------------
     def to_workflow(self) -> dict[str, Any]:
-        """The API-format dict, nodes in id order, without checking."""
-        return {node_id: self.nodes[node_id].to_api() for node_id in sorted_ids(self.nodes)}
+        """The API-format dict, without checking: nodes in id order (as ComfyUI writes them),
+        or in the order they were added when `keep_order` is set (a loaded workflow's own
+        order, or a recipe's `@order(n)`)."""
+        ids = list(self.nodes) if self.keep_order else sorted_ids(self.nodes)
+        return {node_id: self.nodes[node_id].to_api() for node_id in ids}
 
     def to_ui(self) -> dict[str, Any]:
         """A UI-format workflow (what ComfyUI's editor opens) with an automatic layout, unchecked.
@@ -313,6 +438,10 @@ class Graph:
         """Every diagnostic for this graph, located at recipe spans where nodes have them."""
         from ..validate import check_workflow
 
+        for node in self.nodes.values():
+            bad = next((name for name in node.inputs if not isinstance(name, str)), None)
+            if bad is not None:
+                raise TypeError(f"node `{node.id}` (`{node.class_type}`) has an input name {bad!r}, not a string")
         uploads = set(self.images) | set(input_files or ())
         # a graph with no attachments names files on the worker: checked only against an inventory
         found = check_workflow(self.to_workflow(), catalog=self.catalog,

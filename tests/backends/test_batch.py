@@ -8,7 +8,7 @@ import json
 import httpx
 import pytest
 
-from comfydsl.backends.batch import (BatchOptions, Connection, JobSpec, check_sets, parse_sets, prepare_jobs,
+from comfydsl.backends.batch import (BatchOptions, Connection, JobSpec, check_sets, parse_sets, prepare_jobs, split_values,
                                      run_batch, sweep)
 from comfydsl.backends.runpod import map_httpx_errors
 from comfydsl.errors import BackendConnectionError, CompileError
@@ -24,7 +24,12 @@ WORKFLOW = {
 
 
 def test_sets_sweep_and_their_errors():
-    sets = parse_sets(["seed=1,2", "cfg=7", "prompt=a,b"])
+    raw = parse_sets(["seed=1,2", "cfg=7", "prompt=a,b"])
+    assert raw == {"seed": ["1,2"], "cfg": ["7"], "prompt": ["a,b"]}
+    # commas split the values of number and boolean parameters only: a `str` value is one value
+    sets = split_values(raw, {"seed": "int", "cfg": "float", "prompt": "str"})
+    assert split_values({"prompt": ["1,2"]}, {"prompt": "str"}) == {"prompt": ["1,2"]}
+    assert split_values({"seed": ["1, 2"], "x": ["3,4"]}, {"seed": "int"}) == {"seed": ["1", "2"], "x": ["3,4"]}
     assert sets == {"seed": ["1", "2"], "cfg": ["7"], "prompt": ["a,b"]}
     assert sweep(sets) == [{"seed": "1", "cfg": "7", "prompt": "a,b"}, {"seed": "2", "cfg": "7", "prompt": "a,b"}]
     assert sweep({}) == [{}]

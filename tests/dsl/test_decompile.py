@@ -8,7 +8,8 @@ import subprocess
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from comfydsl.dsl.decompile import DecompileError, compare_workflows, decompile, same_value, to_identifier
+from comfydsl.dsl.fmt import format_source
+from comfydsl.dsl.decompile import DecompileError, attachments, compare_workflows, decompile, same_value, to_identifier
 from recipes_support import GOLDEN, RECIPES, decompilable_workflows, recipe_target
 from support import invoke
 
@@ -35,20 +36,24 @@ param text_2: str = ""
 
 @title("Load Checkpoint")
 load_checkpoint = CheckpointLoaderSimple(ckpt_name="flux1-dev-fp8.safetensors")
-clip_text_encode = CLIPTextEncode(text=text, clip=load_checkpoint.CLIP)
+@title()
+clip_text_encode = CLIPTextEncode(clip=load_checkpoint.CLIP, text=text)
+@title()
 clip_text_encode_2 = CLIPTextEncode(text=text_2, clip=load_checkpoint.CLIP)
+@title()
 empty_sd3_latent_image = EmptySD3LatentImage(width=512, height=512, batch_size=1)
+@title()
 ksampler = KSampler(
-    model=load_checkpoint.MODEL,
     seed=seed,
     steps=10,
     cfg=1.0,
     sampler_name="euler",
     scheduler="simple",
+    denoise=1.0,
+    model=load_checkpoint.MODEL,
     positive=clip_text_encode,
     negative=clip_text_encode_2,
     latent_image=empty_sd3_latent_image,
-    denoise=1.0,
 )
 decoded = VAEDecode(samples=ksampler, vae=load_checkpoint.VAE)
 @id("9") @title("Save Image")
@@ -72,8 +77,9 @@ def test_flux_compiles_back(builtin, tmp_path):
     rebuilt = recompile(decompile(FLUX, builtin), tmp_path, builtin)
     assert compare_workflows(FLUX, rebuilt) == []
     assert [n["inputs"] for n in rebuilt.values()] == [n["inputs"] for n in FLUX.values()]
-    # nodes without a title get their variable name as title
-    assert rebuilt["2"]["_meta"] == {"title": "clip_text_encode"}
+    # nodes without a title stay without one (`@title()`), and the JSON is the same text
+    assert "_meta" not in rebuilt["2"]
+    assert json.dumps(rebuilt) == json.dumps(FLUX)
 
 
 def test_envelopes_are_accepted(builtin):
@@ -91,17 +97,21 @@ def test_statements_follow_dependencies_and_ids_are_pinned_only_when_needed(buil
     }
     text = decompile(wf, builtin)
     body = [line for line in text.splitlines() if line and not line.startswith("#")]
+    # the workflow's node order is not id order, and node 7 comes before what it uses:
+    # statements follow the dependencies, `@order(n)` keeps the written order
     assert body == [
-        '@id("3")',
+        '@id("3") @order(2) @title()',
         "empty_latent_image = EmptyLatentImage(width=64, height=64, batch_size=1)",
-        '@id("5")',
+        '@id("5") @order(3) @title()',
         'vae_loader = VAELoader(vae_name="ae.safetensors")',
-        '@id("7")',
+        '@id("7") @order(1) @title()',
         "vae_decode = VAEDecode(samples=empty_latent_image, vae=vae_loader)",
-        '@id("2")',
+        '@id("2") @order(4)',
         "PreviewImage(images=vae_decode)",
     ]
-    assert compare_workflows(wf, recompile(text, tmp_path, builtin)) == []
+    rebuilt = recompile(text, tmp_path, builtin)
+    assert compare_workflows(wf, rebuilt, exact=True) == []
+    assert json.dumps(rebuilt) == json.dumps(wf)
 
 
 def test_default_numbering_skips_pinned_ids(builtin, tmp_path):
@@ -152,10 +162,68 @@ def test_outputs_by_name_by_index_and_bare(builtin):
     assert "PreviewAny(source=epsilon_scaling)" in text  # one output: bare
 
 
-def test_inputs_follow_the_catalogue_order(builtin):
+def test_inputs_keep_the_workflow_order(builtin, tmp_path):
     wf = {"1": {"class_type": "EmptyLatentImage", "inputs": {"batch_size": 1, "zzz_extra": 2, "height": 8,
                                                              "width": 8}}}
-    assert "EmptyLatentImage(width=8, height=8, batch_size=1, zzz_extra=2)" in decompile(wf, builtin)
+    text = decompile(wf, builtin)
+    assert "EmptyLatentImage(batch_size=1, zzz_extra=2, height=8, width=8)" in text
+    assert json.dumps(recompile(text, tmp_path, builtin)) == json.dumps(wf)
+
+
+@pytest.mark.parametrize("workflow, written", [
+    # input names that are not bare names are quoted; built-in names (`file`, `node`) stay bare
+    ({"1": {"class_type": "ModelMergeAuraflow", "inputs": {"double_layers.0.": 1.0}}}, '"double_layers.0."=1.0'),
+    ({"1": {"class_type": "LoadVideo", "inputs": {"file": "clip.mp4"}}}, 'LoadVideo(file="clip.mp4")'),
+    ({"1": {"class_type": "Mystery", "inputs": {"node": 1, "import": 2, "true": 3, "a.b.c": 4, "": 5, "int": 6}}},
+     'Mystery(node=1, "import"=2, "true"=3, "a.b.c"=4, ""=5, int=6)'),
+    # titles: untitled nodes that a variable names get `@title()`, empty titles stay empty
+    ({"1": {"class_type": "EmptyImage", "inputs": {}, "_meta": {"title": ""}},
+      "2": {"class_type": "PreviewImage", "inputs": {"images": ["1", 0]}}}, '@title("")'),
+    ({"1": {"class_type": "EmptyImage", "inputs": {}},
+      "2": {"class_type": "PreviewImage", "inputs": {"images": ["1", 0]}}}, '@title()\nempty_image = EmptyImage()'),
+    # null values (ComfyUI's exports hold them for some widgets)
+    ({"1": {"class_type": "Mystery", "inputs": {"a": None, "b": {"c": None}}}}, 'Mystery(a=null, b={"c": null})'),
+    # an empty node id, a negative output index (ComfyUI accepts both)
+    ({"": {"class_type": "EmptyImage", "inputs": {}, "_meta": {"title": "e"}},
+      "2": {"class_type": "PreviewImage", "inputs": {"images": ["", 0]}}}, '@id("")'),
+    ({"1": {"class_type": "EmptyImage", "inputs": {}, "_meta": {"title": "e"}},
+      "2": {"class_type": "PreviewImage", "inputs": {"images": ["1", -1]}}}, "images=e[-1]"),
+])
+def test_every_workflow_is_written_exactly(builtin, tmp_path, workflow, written):
+    text = decompile(workflow, builtin)
+    assert written in text
+    assert json.dumps(recompile(text, tmp_path, builtin)) == json.dumps(workflow)
+
+
+def test_runpod_and_prompt_bodies_are_read(builtin, tmp_path):
+    wf = {"1": {"class_type": "EmptyImage", "inputs": {}}}
+    runpod = decompile({"input": {"workflow": wf, "images": []}}, builtin)
+    prompt = decompile({"prompt": wf, "client_id": "x"}, builtin)
+    assert runpod == prompt == decompile(wf, builtin)
+
+
+def test_decompile_is_linear_in_untitled_nodes_of_one_class(builtin):
+    import time
+
+    def timed(n):
+        wf = {"1": {"class_type": "EmptyImage", "inputs": {}, "_meta": {"title": "e"}}}
+        wf.update({str(i): {"class_type": "ImageInvert", "inputs": {"image": [str(i - 1), 0]}} for i in range(2, n)})
+        start = time.perf_counter()
+        decompile(wf, builtin, verify=False)
+        return time.perf_counter() - start
+
+    small, large = timed(1000), timed(8000)
+    assert large < small * 8 * 3  # linear with slack; quadratic would be ~64x
+
+
+def test_a_long_string_is_decompiled_quickly(builtin):
+    import time
+
+    wf = {"1": {"class_type": "PrimitiveString", "inputs": {"value": "ab\"c\n" * 500_000}}}
+    start = time.perf_counter()
+    text = decompile(wf, builtin, verify=False)
+    assert time.perf_counter() - start < 5
+    assert len(text) < 4_000_000
 
 
 def test_literal_values_round_trip(builtin, tmp_path):
@@ -177,15 +245,13 @@ def test_same_value_tells_numbers_and_booleans_apart():
     ({"1": {"class_type": "EmptyImage", "inputs": {}},
       "2": {"class_type": "PreviewAny", "inputs": {"source": ["1", 3]}}}, "has no such output"),
     ({"1": {"class_type": "EmptyImage", "inputs": {}},
-      "2": {"class_type": "PreviewAny", "inputs": {"source": ["1", -1]}}}, "has no such output"),
+      "2": {"class_type": "PreviewAny", "inputs": {"source": ["1", -2]}}}, "has no such output"),
+    ({"1": {"class_type": "EmptyImage"}}, "no `inputs` object"),
     ({"1": {"class_type": "ImageInvert", "inputs": {"image": ["2", 0]}},
       "2": {"class_type": "ImageInvert", "inputs": {"image": ["1", 0]}}}, "cycle"),
-    ({"1": {"class_type": "EmptyImage", "inputs": {"width": None}}}, "null"),
     ({"1": {"class_type": "EmptyImage", "inputs": {"width": float("nan")}}}, "nan"),
-    ({"1": {"class_type": "ModelMergeAuraflow", "inputs": {"double_layers.0.": 1.0}}}, "not an identifier"),
     ({"1": {"class_type": "EmptyImage", "inputs": {}, "is_changed": True}}, "is_changed"),
     ({"1": {"class_type": "EmptyImage", "inputs": {}, "_meta": {"title": "x", "color": "red"}}}, "color"),
-    ({"1": {"class_type": "EmptyImage", "inputs": {}, "_meta": {"title": ""}}}, "empty"),
     ({"1": {"inputs": {}}}, "class_type"),
     ({"1": "EmptyImage"}, "no node found"),
     ({"1": "EmptyImage", "2": {"class_type": "EmptyImage", "inputs": {}}}, "node `1` is not an object"),
@@ -201,7 +267,7 @@ def test_what_a_recipe_cannot_say_is_refused(builtin, workflow, message):
 
 def test_every_problem_is_listed(builtin):
     wf = {"1": {"class_type": "PreviewAny", "inputs": {"source": ["8", 0]}},
-          "2": {"class_type": "PreviewAny", "inputs": {"source": None}}}
+          "2": {"class_type": "PreviewAny", "inputs": {"source": float("inf")}}}
     with pytest.raises(DecompileError) as info:
         decompile(wf, builtin)
     assert len(info.value.problems) == 2
@@ -245,9 +311,17 @@ def test_every_recipe_decompiles_and_compiles_back(golden, tmp_path):
     params = [p for p in ("seed", "noise_seed", "text") if any(p in n["inputs"] for n in workflow.values())]
     text = decompile(body, target.catalog, params=params)
     assert text.count("\nparam ") >= 2
+    for name, data in attachments(body).items():  # uploaded images come back as file("name")
+        assert f'file("{name}")' in text
+        (tmp_path / name).write_bytes(data)
     rebuilt = recompile(text, tmp_path, target.catalog)
-    assert compare_workflows(workflow, rebuilt) == []
-    assert rebuilt == workflow  # titles included: every recipe node has one
+    assert compare_workflows(workflow, rebuilt, exact=True) == []
+    assert json.dumps(rebuilt) == json.dumps(workflow)
+    if "images" in body["input"]:
+        from comfydsl.dsl import Recipe
+
+        again = Recipe(str(tmp_path / "r.comfy"), text, target=target, envelope="runpod").graph()
+        assert again.envelope(again.to_workflow(), "runpod") == body
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
@@ -257,8 +331,10 @@ def test_random_workflows_round_trip(workflow, tmp_path_factory):
 
     catalog = builtin_catalog()
     text = decompile(workflow, catalog, verify=False)
+    assert format_source(text) == text
     rebuilt = recompile(text, tmp_path_factory.mktemp("rt"), catalog)
-    assert compare_workflows(workflow, rebuilt) == []
+    assert compare_workflows(workflow, rebuilt, exact=True) == []
+    assert json.dumps(rebuilt) == json.dumps(workflow)
     for node_id, node in workflow.items():
         assert same_value(node["inputs"], rebuilt[node_id]["inputs"])
         if "_meta" in node:
@@ -322,3 +398,29 @@ def test_decompile_command_uses_the_configured_catalogue(tmp_path):
     assert "face_analysis = PulidFluxInsightFaceLoader(" in done.stdout
     assert "image=face_image.IMAGE" in done.stdout
     assert "input.images" in done.stderr  # the uploaded face is not carried over
+
+
+def test_comfyui_exports_write_inputs_first_and_come_back_so(builtin, tmp_path):
+    # ComfyUI's "Export (API)" writes each node as {"inputs", "class_type", "_meta"}
+    wf = {"1": {"inputs": {"width": 8, "height": 8, "batch_size": 1, "color": 0}, "class_type": "EmptyImage",
+                "_meta": {"title": "Empty"}},
+          "2": {"inputs": {"images": ["1", 0]}, "class_type": "PreviewImage", "_meta": {"title": "Preview"}}}
+    text = decompile(wf, builtin)
+    assert text.splitlines()[1] == "# comfydsl: node-keys=inputs-first"
+    assert json.dumps(recompile(text, tmp_path, builtin)) == json.dumps(wf)
+    # without the pragma, the recipe writes `class_type` first
+    plain = recompile(text.replace("# comfydsl: node-keys=inputs-first", "# no pragma"), tmp_path, builtin)
+    assert list(plain["1"]) == ["class_type", "inputs", "_meta"]
+
+
+def test_a_loaded_workflow_writes_its_own_layout_back(builtin):
+    from comfydsl import Graph
+
+    wf = {"5": {"inputs": {"width": 8, "height": 8, "batch_size": 1, "color": 0}, "class_type": "EmptyImage"},
+          "2": {"inputs": {"images": ["5", 0]}, "class_type": "PreviewImage"}}
+    assert json.dumps(Graph.from_workflow(wf, builtin).to_workflow()) == json.dumps(wf)
+
+
+def test_a_source_name_with_a_newline_stays_a_comment(builtin):
+    text = decompile({"1": {"class_type": "EmptyImage", "inputs": {}}}, builtin, source="a\nb.json")
+    assert text.splitlines()[0] == "# Decompiled by comfydsl from a?b.json."

@@ -145,8 +145,9 @@ def test_compile_error_carries_every_located_diagnostic(tmp_path, target):
     with pytest.raises(CompileError) as info:
         recipe(tmp_path, text, target).compile()
     found = info.value.diagnostics
-    assert codes(found) == ["CD121", "CD110", "CD140"]
-    assert [(d.span.line, d.span.column) for d in found] == [(2, 1), (2, 23), (3, 39)]
+    # errors first (each by position), then the warnings
+    assert codes(found) == ["CD110", "CD140", "CD121"]
+    assert [(d.span.line, d.span.column) for d in found] == [(2, 23), (3, 39), (2, 1)]
 
 
 def test_workflow_checks_are_located_in_the_recipe(tmp_path, target):
@@ -155,7 +156,10 @@ def test_workflow_checks_are_located_in_the_recipe(tmp_path, target):
     found = recipe(tmp_path, text, target).check()
     by_code = {d.code: d for d in found}
     assert (by_code["CD202"].span.line, by_code["CD202"].span.column) == (2, 44)
-    assert by_code["CD202"].node_id == "2"
+    assert by_code["CD202"].node_id == "2" and by_code["CD202"].is_error  # a recipe sets declared inputs only
+    assert "CD603" not in by_code  # a dead branch is not news while an error stands
+    found = recipe(tmp_path, text.replace(", dpi=3", ""), target).check()
+    by_code = {d.code: d for d in found}
     assert (by_code["CD603"].span.line, by_code["CD603"].span.column) == (3, 5)
 
 
@@ -259,7 +263,7 @@ def test_object_and_list_values(tmp_path, builtin):
     ("2.5 * 2", 5.0), ("1e2 + 1", 101.0), ("10 - 2 - 3", 5),
 ])
 def test_compile_time_arithmetic(tmp_path, target, expr, result):
-    text = f"param base: int = 0\nimg = EmptyImage(width=64, height=64, batch_size=1, color=base + {expr})\n" \
+    text = f"param base: int = 0\n@allow(\"coerced-value\")\nimg = EmptyImage(width=64, height=64, batch_size=1, color=base + {expr})\n" \
            'SaveImage(images=img, filename_prefix="p" + "-" + "q")\n'
     nodes = recipe(tmp_path, text, target).compile()
     assert nodes["1"]["inputs"]["color"] == result and type(nodes["1"]["inputs"]["color"]) is type(result)
@@ -314,8 +318,8 @@ def test_fragments_do_not_see_the_recipe_variables(tmp_path, target):
     text = "param label: str = \"t\"\nfragment f(image) {\n return ImageInvert(image=label)\n}\n" \
            + TAIL.replace("images=img", "images=f(img)").replace('"t"', "label")
     found = recipe(tmp_path, text, target).check()
-    assert codes(found) == ["CD120", "CD110"]  # the fragment's `image` is unused; `label` is not visible
-    assert "pass the value as an argument" in found[1].help
+    assert codes(found) == ["CD110", "CD120"]  # `label` is not visible; the fragment's `image` is unused
+    assert "pass the value as an argument" in found[0].help
 
 
 def test_importing_the_recipe_language_does_not_load_lark():

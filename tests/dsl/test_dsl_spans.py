@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from test_dsl_property import grammar_strings
 
 from comfydsl.dsl import ast, parse
+from comfydsl.dsl.syntax import decode_string
 from comfydsl.dsl.parser import MAX_DEPTH
 from comfydsl.workflow.gcpause import gc_paused
 from comfydsl.errors import ParseError
@@ -86,7 +87,10 @@ def test_spans_agree_with_offsets_and_nest(text):
         if parent is not None:
             assert parent.start <= s.start <= s.end <= parent.end, (node, parent)
         if isinstance(node, (ast.Ident, ast.Name)):
-            assert text[s.start:s.end] == node.name
+            written = text[s.start:s.end]
+            if written[:1] in ("'", '"'):  # a quoted input name: `"input_blocks.0."=1.0`
+                written = decode_string(written)
+            assert written == node.name
         for name in node.__dataclass_fields__:
             child = getattr(node, name)
             for item in child if isinstance(child, tuple) else (child,):

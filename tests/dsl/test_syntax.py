@@ -26,7 +26,7 @@ def test_keywords_are_the_grammar_keywords():
 
     words = {p.value for p in _terminals().values() if isinstance(p, PatternStr) and syntax.is_name(p.value)}
     assert words == syntax.KEYWORDS
-    assert syntax.STATEMENT_KEYWORDS | set(syntax.BOOLEANS) == syntax.KEYWORDS
+    assert syntax.STATEMENT_KEYWORDS | set(syntax.BOOLEANS) | {syntax.NULL} == syntax.KEYWORDS
 
 
 def test_param_types_are_the_grammar_types():

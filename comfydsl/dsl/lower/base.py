@@ -65,6 +65,10 @@ class LowererBase:
         self.tainted: set[tuple[str, str | None]] = set()
         self.call_sites: dict[str, Span] = {}
         self.next_id = 1
+        #: node id -> its `@order(n)`: the place the written workflow gives it
+        self.order: dict[str, int] = {}
+        #: node id -> the codes its `@allow(...)` keeps as warnings
+        self.allowed: dict[str, set[str]] = {}
         #: usage key -> [rule, name, span, used]
         self.usage: dict[UsageKey, list[Any]] = {}
         self.exempt: set[UsageKey] = set()

@@ -55,7 +55,7 @@ class Expressions(LowererBase):
 
     def plain(self, value: Any, span: Span) -> Any:
         """A value that goes inside a list or object: literals only."""
-        if value is BAD or isinstance(value, (str, int, float, bool, list, dict)):
+        if value is None or value is BAD or isinstance(value, (str, int, float, bool, list, dict)):
             return value
         return self.error(R.INVALID_EXPRESSION, span, "lists and objects hold literal values only, not links",
                           help="link the output to a node input directly")
@@ -79,6 +79,8 @@ class Expressions(LowererBase):
             return self.error(R.UNKNOWN_OUTPUT, span, f"`{value.class_type}` has no output {shown}",
                               help=outputs_help(value) + (f"; a similar name exists: `{close[0]}`" if close else ""),
                               outputs=[o.name for o in spec.outputs])
+        if isinstance(key, int) and key < 0:
+            return OutputRef(value, key)  # `[-1]`: ComfyUI counts from the end; the link keeps -1
         return OutputRef(value, out.index)
 
     def binop(self, expr: ast.BinOp, left: Any, right: Any) -> Any:

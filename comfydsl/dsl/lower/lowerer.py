@@ -3,7 +3,7 @@ points `lower` and `constant`."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -26,6 +26,8 @@ class Lowered:
     diagnostics: list[Diagnostic]
     tainted: set[tuple[str, str | None]]
     call_sites: dict[str, Span]
+    #: node id -> the codes its `@allow(...)` keeps as warnings
+    allowed: dict[str, set[str]] = field(default_factory=dict)
 
 
 def lower(module: ast.Module, params: Mapping[str, Any] | None = None, *, catalog=None, models=None,
@@ -74,9 +76,19 @@ class Lowerer(Scopes, Expressions, Nodes, Files):
                 what = "parameter" if rule is R.UNUSED_PARAMETER else "variable"
                 self.diagnostics.append(rule.at(span, f"{what} `{name}` is never used",
                                                 help=f"use it, remove it, or name it `_{name}`", name=name))
+        if self.order:
+            # `@order(n)` nodes first, by n; the others after them in id order
+            from ...workflow.links import sorted_ids
+
+            rest = [node_id for node_id in sorted_ids(self.graph.nodes) if node_id not in self.order]
+            ranked = sorted(self.order, key=self.order.__getitem__) + rest
+            nodes = dict(self.graph.nodes)
+            self.graph.nodes.clear()
+            self.graph.nodes.update((node_id, nodes[node_id]) for node_id in ranked)
+            self.graph.keep_order = True
         self.graph.images.update(
             {name: b64(data) for name, data in self.attachments.data.items()})
-        return Lowered(self.graph, dedupe(self.diagnostics), self.tainted, self.call_sites)
+        return Lowered(self.graph, dedupe(self.diagnostics), self.tainted, self.call_sites, self.allowed)
 
     def param(self, stmt: ast.Param, frame: Frame) -> None:
         name = stmt.name.name

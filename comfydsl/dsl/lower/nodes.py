@@ -9,7 +9,7 @@ from ...diagnostics import Location, Span
 from ...graph.model import Node, OutputRef
 from .. import ast
 from ...rules import recipe as R
-from ..syntax import DECORATOR_ID, DECORATOR_TITLE, DECORATORS, FILE, NODE
+from ..syntax import ALLOWABLE, DECORATOR_ALLOW, DECORATOR_ID, DECORATOR_ORDER, DECORATOR_TITLE, DECORATORS, FILE, NODE
 from .base import Frame, LowererBase
 from .values import BAD, Results, describe, outputs_help
 
@@ -29,18 +29,44 @@ class Nodes(LowererBase):
             name = deco.name.name
             if name not in DECORATORS:
                 self.error(R.INVALID_DECORATOR, deco.name.span, f"unknown decorator `@{name}`",
-                           help="the decorators are `@id(\"9\")` and `@title(\"text\")`")
+                           help="the decorators are `@id(\"9\")`, `@title(\"text\")`, `@order(1)` and "
+                                "`@allow(\"coerced-value\")`")
                 continue
             if name in found:
                 self.error(R.INVALID_DECORATOR, deco.span, f"`@{name}` is given twice")
                 continue
+            if name == DECORATOR_ALLOW:
+                codes = set()
+                for arg in deco.args:
+                    value = self.eval(arg, frame)
+                    if value is BAD:
+                        continue
+                    if value not in ALLOWABLE:
+                        names = " and ".join(f'"{n}"' for n in ALLOWABLE)
+                        self.error(R.INVALID_DECORATOR, arg.span, f"`@{name}` takes the rule names {names}")
+                        continue
+                    codes.add(ALLOWABLE[value])
+                if not deco.args:
+                    self.error(R.INVALID_DECORATOR, deco.span, f"`@{name}` takes one or more rule names")
+                found[name] = (codes, deco.span)
+                continue
+            if name == DECORATOR_TITLE and not deco.args:
+                found[name] = (None, deco.span)  # `@title()`: the node has no title
+                continue
             if len(deco.args) != 1:
-                self.error(R.INVALID_DECORATOR, deco.span, f"`@{name}` takes one argument")
+                what = "one argument" if name == DECORATOR_ID else "one argument, or none for no title"
+                self.error(R.INVALID_DECORATOR, deco.span, f"`@{name}` takes {what}")
                 continue
             value = self.eval(deco.args[0], frame)
+            if name == DECORATOR_ORDER:
+                if value is not BAD and (type(value) is not int or value < 1):
+                    self.error(R.INVALID_DECORATOR, deco.args[0].span, f"`@{name}` takes a positive integer")
+                elif value is not BAD:
+                    found[name] = (value, deco.span)
+                continue
             ok = isinstance(value, str) or (name == DECORATOR_ID and isinstance(value, int) and not isinstance(value, bool))
-            if value is not BAD and (not ok or str(value) == ""):
-                kind = "a non-empty string or an integer" if name == DECORATOR_ID else "a string"
+            if value is not BAD and not ok:
+                kind = "a string or an integer" if name == DECORATOR_ID else "a string"
                 self.error(R.INVALID_DECORATOR, deco.args[0].span, f"`@{name}` takes {kind}")
                 continue
             if value is not BAD:
@@ -107,6 +133,10 @@ class Nodes(LowererBase):
             else:
                 inputs[key] = value
         node = self.new_node(class_type, call, frame, decor, decor.get(DECORATOR_TITLE, (title,))[0])
+        if decor.get(DECORATOR_ALLOW):
+            self.allowed[node.id] = decor[DECORATOR_ALLOW][0]
+        if DECORATOR_ORDER in decor:
+            self.order[node.id] = decor[DECORATOR_ORDER][0]
         node.inputs.update(inputs)
         node.input_spans.update(spans)
         self.tainted.update((node.id, key) for key in bad)
@@ -138,7 +168,7 @@ class Nodes(LowererBase):
 
     def input_value(self, value: Any, span: Span) -> Any:
         """A value as a node input: nodes become their single output."""
-        if value is BAD or isinstance(value, (str, int, float, bool, list, dict, OutputRef)):
+        if value is None or value is BAD or isinstance(value, (str, int, float, bool, list, dict, OutputRef)):
             return value
         if isinstance(value, Node):
             spec = value.spec

@@ -21,6 +21,13 @@ from .values import BAD, NO_VALUE, FragmentDef, Results
 MAX_EXPANDED_NODES = 100_000
 MAX_EXPANSIONS = 100_000
 
+#: Python's spellings of the constants, and what a recipe writes instead.
+PYTHON_WORDS = {
+    "True": "the recipe language writes booleans in lower case: `true`",
+    "False": "the recipe language writes booleans in lower case: `false`",
+    "None": "the recipe language writes JSON's null as `null`; leave the input out to use its default",
+}
+
 
 def fragment_scope(module: ast.Module, imported: Mapping[str, tuple[FragmentDef, Span]],
                    diagnostics: list[Diagnostic]) -> dict[str, FragmentDef]:
@@ -108,6 +115,9 @@ class Scopes(LowererBase):
             return self.error(R.USED_BEFORE_DEFINITION, expr.span, f"`{name}` is used before it is defined",
                               related=(Location(span=frame.later[name], label="defined here"),),
                               help="move the definition above this line", name=name)
+        if name in PYTHON_WORDS:
+            return self.error(R.UNDEFINED_NAME, expr.span, f"name `{name}` is not defined", help=PYTHON_WORDS[name],
+                              name=name)
         known = [*frame.values, *frame.fragments, *frame.later]
         close = difflib.get_close_matches(name, known, n=2)
         hint = ("a name with a similar spelling exists: " + " or ".join(f"`{c}`" for c in close)) if close else None
