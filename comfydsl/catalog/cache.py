@@ -54,7 +54,7 @@ def cache_dir() -> Path | None:
 def _version_stamp(build: Callable[..., Any]) -> bytes:
     """What else the cached value depends on: comfydsl's version and the code that builds
     it (the built-in catalogue's model folders, the inventory reader), by size and time."""
-    from .. import __version__
+    from .._version import __version__
 
     here = Path(__file__).resolve().parent
     files = [here / "builtin.json", here / "models.py", here / "importer.py"]

@@ -52,21 +52,18 @@ _encode_str = getattr(json.encoder, "c_encode_basestring", None) or json.encoder
 def dumps_indented(value: Any, indent: int = 2) -> str:
     """`json.dumps(value, indent=indent, ensure_ascii=False, default=str)`, faster."""
     parts: list[str] = []
-    try:
-        _write(value, parts, "\n", " " * indent, 0)
-    except _Unusual:
+    if not _write(value, parts, "\n", " " * indent, 0):
+        # a value this writer leaves to the json module: non-string keys, nesting past 200
+        # levels, floats that are not finite, other types
         return json.dumps(value, indent=indent, ensure_ascii=False, default=str)
     return "".join(parts)
 
 
-class _Unusual(Exception):
-    """A value this writer leaves to the json module (non-string keys, cycles, floats
-    that are not finite)."""
-
-
-def _write(value: Any, out: list[str], newline: str, step: str, depth: int) -> None:
+def _write(value: Any, out: list[str], newline: str, step: str, depth: int) -> bool:
+    """Append `value`'s text to `out`; False (and `out` of no use) for a value to leave to
+    the json module."""
     if depth > 200:
-        raise _Unusual
+        return False
     kind = type(value)
     if kind is str:
         out.append(_encode_str(value))
@@ -80,31 +77,34 @@ def _write(value: Any, out: list[str], newline: str, step: str, depth: int) -> N
         out.append(int.__repr__(value))
     elif kind is float:
         if value != value or value in (float("inf"), float("-inf")):
-            raise _Unusual
+            return False
         out.append(float.__repr__(value))
     elif kind is dict:
         if not value:
             out.append("{}")
-            return
+            return True
         inner = newline + step
         first = True
         for key, item in value.items():
             if type(key) is not str:
-                raise _Unusual
+                return False
             out.append(("{" if first else ",") + inner + _encode_str(key) + ": ")
             first = False
-            _write(item, out, inner, step, depth + 1)
+            if not _write(item, out, inner, step, depth + 1):
+                return False
         out.append(newline + "}")
     elif kind is list or kind is tuple:
         if not value:
             out.append("[]")
-            return
+            return True
         inner = newline + step
         first = True
         for item in value:
             out.append(("[" if first else ",") + inner)
             first = False
-            _write(item, out, inner, step, depth + 1)
+            if not _write(item, out, inner, step, depth + 1):
+                return False
         out.append(newline + "]")
     else:
-        raise _Unusual
+        return False
+    return True

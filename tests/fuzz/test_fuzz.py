@@ -37,8 +37,6 @@ def test_every_workflow_command_on_fuzzed_workflows(text):
     assert check_workflow(text) == []
 
 
-@pytest.mark.xfail(reason="API misuse (wrong argument types) still ends in AttributeError and the like until "
-                          "helper `author` lands issue 11 item 13; expected to hold after that merge", strict=False)
 @short(40)
 @given(strategy(api_call))
 def test_python_api_misuse_raises_the_documented_errors(program):
