@@ -68,7 +68,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _target_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--catalog", action="append", metavar="FILE|URL",
+    parser.add_argument("--catalog", action="append", metavar="FILE|URL|PACK",
                         help="an object_info file or ComfyUI server, merged over the built-in "
                              "catalogue (repeatable, later ones win)")
     parser.add_argument("--no-builtin", action="store_true", default=None,

@@ -17,10 +17,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                     "otherwise. Needs `pip install \"comfydsl[lsp]\"`.")
     lsp.add_argument("--stdio", action="store_true", help="use standard input and output (the default and "
                                                           "only transport; accepted because editors pass it)")
-    lsp.add_argument("--catalog", action="append", metavar="FILE|URL",
+    lsp.add_argument("--catalog", action="append", metavar="FILE|URL|PACK",
                      help="an object_info file or ComfyUI server, merged over the built-in catalogue "
                           "(repeatable); replaces the settings file's `catalog`")
-    lsp.add_argument("--models", metavar="DIR|FILE", help="the worker's models root or a manifest")
+    lsp.add_argument("--models", metavar="DIR|FILE|VOLUME", help="the worker's models root or a manifest")
     lsp.add_argument("--no-builtin", action="store_true", default=None,
                      help="do not start from the built-in catalogue")
     lsp.add_argument("--config", metavar="FILE", help="one settings file for every recipe")

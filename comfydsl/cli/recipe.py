@@ -25,10 +25,10 @@ from .output import (dump_json, refuse_input_as_output, write_output,  # noqa: F
 # -- shared helpers -------------------------------------------------------------------------
 def add_target_options(parser: argparse.ArgumentParser) -> None:
     """`--catalog`, `--models`, `--no-builtin`, `--config`: what the recipe is checked against."""
-    parser.add_argument("--catalog", action="append", metavar="FILE|URL",
+    parser.add_argument("--catalog", action="append", metavar="FILE|URL|PACK",
                         help="an object_info file or ComfyUI server, merged over the built-in catalogue "
                              "(repeatable; default: `catalog` of the configuration file)")
-    parser.add_argument("--models", metavar="DIR|FILE",
+    parser.add_argument("--models", metavar="DIR|FILE|VOLUME",
                         help="the worker's models root or a model manifest (default: from the configuration)")
     parser.add_argument("--no-builtin", action="store_true", default=None,
                         help="do not start from the built-in catalogue")

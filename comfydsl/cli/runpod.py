@@ -52,9 +52,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     run.add_argument("--concurrency", type=int, default=None, metavar="K",
                      help="jobs in flight at once (default 4)")
     run.add_argument("--no-check", action="store_true", help="submit even if the checks find errors")
-    run.add_argument("--catalog", action="append", default=None, metavar="FILE|URL",
+    run.add_argument("--catalog", action="append", default=None, metavar="FILE|URL|PACK",
                      help="node catalogue (object_info JSON or server URL) merged over the built-in one")
-    run.add_argument("--models", default=None, metavar="DIR|FILE", help="the worker's models root or manifest")
+    run.add_argument("--models", default=None, metavar="DIR|FILE|VOLUME", help="the worker's models root or manifest")
     run.add_argument("--no-builtin", action="store_true", help="do not start from the built-in catalogue")
     run.add_argument("--execution-timeout", type=float, default=None, metavar="S",
                      help="policy.executionTimeout for each job, in seconds")

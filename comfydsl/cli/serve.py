@@ -34,10 +34,10 @@ def register(subparsers) -> None:
                         help="seconds a dry job runs (default 1.0)")
     parser.add_argument("--retention", type=float, metavar="S",
                         help="seconds results are kept (default 1800 for run, 60 for runsync)")
-    parser.add_argument("--catalog", action="append", default=[], metavar="FILE|URL",
+    parser.add_argument("--catalog", action="append", default=[], metavar="FILE|URL|PACK",
                         help="object_info catalogue for the dry executor, merged over the built-in one")
     parser.add_argument("--no-builtin", action="store_true", help="do not start from the built-in catalogue")
-    parser.add_argument("--models", metavar="DIR|FILE", help="the worker's models root or manifest (dry executor)")
+    parser.add_argument("--models", metavar="DIR|FILE|VOLUME", help="the worker's models root or manifest (dry executor)")
     parser.add_argument("--fault", action="append", default=[], metavar="SPEC",
                         help="inject a fault, e.g. op=status,status=429,times=2,retry_after=1 (repeatable)")
     parser.add_argument("--fault-scenario", action="append", default=[], metavar="NAME[:K=V,...]",
