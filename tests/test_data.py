@@ -33,6 +33,15 @@ def test_no_test_reads_beside_the_checkout():
         assert not beside.search(path.read_text(encoding="utf-8")), f"{path.relative_to(ROOT)} reads ../shared"
 
 
+def test_tests_import_their_helpers_as_the_sdist_run_can():
+    # The sdist run starts `pytest` outside the unpacked folder's import path: `tests` is no
+    # package there, so helpers are imported by their own names (pytest's `pythonpath`).
+    through_package = re.compile(r"^\s*(from|import)\s+tests\.", re.M)
+    for path in (ROOT / "tests").rglob("*.py"):
+        assert not through_package.search(path.read_text(encoding="utf-8")), \
+            f"{path.relative_to(ROOT)} imports a helper through `tests.`; use `from support import ...`"
+
+
 def test_the_sdist_holds_what_the_tests_and_docs_read():
     sdist = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["hatch"]["build"]["targets"]["sdist"]
     included = {entry.strip("/") for entry in sdist["include"]}

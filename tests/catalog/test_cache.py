@@ -10,7 +10,7 @@ import pytest
 from comfydsl.catalog import cache
 from comfydsl.errors import CatalogError
 from comfydsl.target import load_target
-from tests.support import PULID_OBJECT_INFO
+from support import PULID_OBJECT_INFO
 
 
 @pytest.fixture(autouse=True)

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from comfydsl.lint import lint_text
 from comfydsl.render import LintRun
 from comfydsl.render.json import dumps_indented, render, to_dict
-from tests.support import CASES
+from support import CASES
 
 _leaves = st.none() | st.booleans() | st.integers() | st.floats() | st.text()
 _values = st.recursive(
