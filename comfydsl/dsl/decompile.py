@@ -144,7 +144,7 @@ def decompile(workflow: Mapping[str, Any], catalog: Any = None, *, params: Itera
     _name_variables(stmts, catalog, list(params))
     declarations = _lift_params(stmts, list(params), problems)
     _pin_ids(stmts)
-    inputs_first = _inputs_first(nodes)
+    inputs_first = _inputs_first(stmts)
     _own_keys(stmts, NODE_KEYS_INPUTS_FIRST if inputs_first else NODE_KEYS)
     lines = _emit(stmts, declarations, catalog, problems)
     if problems:
@@ -206,21 +206,28 @@ class _Layout:
         return value
 
 
-def _inputs_first(nodes: Mapping[str, Any]) -> bool:
-    """Whether most nodes write `inputs` before `class_type`, as ComfyUI's exports do (the
-    file's pragma; the others get `@keys(...)`)."""
-    first = sum(1 for raw in nodes.values()
-                if isinstance(raw, Mapping) and [k for k in raw if k in NODE_KEYS][:2] == ["inputs", "class_type"])
-    return 2 * first > len(nodes)
+def _inputs_first(stmts: Mapping[str, _Stmt]) -> bool:
+    """Whether the file writes `inputs` before `class_type` (the pragma), as ComfyUI's exports
+    do: when fewer nodes then need a `@keys(...)` of their own than with the default."""
+    own = [_written_keys(stmt) for stmt in stmts.values()]
+    return sum(_differs(o, NODE_KEYS_INPUTS_FIRST) for o in own) < sum(_differs(o, NODE_KEYS) for o in own)
+
+
+def _written_keys(stmt: _Stmt) -> tuple[str, ...]:
+    """The node's keys in its workflow's order, as the recipe writes them (`_meta` only for a title)."""
+    return tuple(key for key in stmt.raw_keys if key != "_meta" or stmt.title is not None)
+
+
+def _differs(own: tuple[str, ...], default: tuple[str, ...]) -> bool:
+    return own != tuple(key for key in default if key in own)
 
 
 def _own_keys(stmts: Mapping[str, _Stmt], default: tuple[str, ...]) -> None:
     """Give `@keys(...)` to each statement whose node orders its keys otherwise than `default`
     (the file's order); `_meta` is left out of it when it comes last."""
     for stmt in stmts.values():
-        # the keys the recipe writes: `_meta` only for a title
-        own = tuple(key for key in stmt.raw_keys if key != "_meta" or stmt.title is not None)
-        if own != tuple(key for key in default if key in own):
+        own = _written_keys(stmt)
+        if _differs(own, default):
             stmt.keys = own[:-1] if own[-1] == "_meta" else own
 
 
