@@ -339,8 +339,9 @@ def _string_completion(ctx: Context, text: str, offset: int, project, folder: st
     if prev is not None and prev.text in ("import", "from"):
         return [T.CompletionItem(p, kind=T.CompletionItemKind.File, text_edit=T.TextEdit(edit_range, p))
                 for p in import_paths(folder, doc_path) if p.startswith(typed.rsplit("/", 1)[0] if "/" in typed else "")]
-    if (ctx.open_call == DECORATOR_KEYS and prev is not None and prev.text in ("(", ",") and (ctx.open_index or 0) >= 2
-            and ctx.before[ctx.open_index - 2].text == "@"):  # `@keys("inputs", "class_type")`
+    opened = ctx.open_index or 0
+    if (ctx.open_call == DECORATOR_KEYS and prev is not None and prev.text in ("(", ",") and opened >= 2
+            and ctx.before[opened - 2].text == "@"):  # `@keys("inputs", "class_type")`
         return [T.CompletionItem(k, kind=T.CompletionItemKind.EnumMember, detail="node key",
                                  text_edit=T.TextEdit(edit_range, k), sort_text=f"{i:05}")
                 for i, k in enumerate(NODE_KEYS) if k.startswith(typed)]
