@@ -7,10 +7,9 @@ recipe, lowers the recipe again and compares the JSON texts. A workflow is
 
 - `exact`        when the two texts are identical, byte for byte;
 - `key order`    when they differ only in the order of `class_type` / `inputs` / `_meta`
-                 inside node objects: a recipe writes every node one way (`class_type`
-                 first, or `inputs` first, as ComfyUI's exports, with the pragma
-                 `# comfydsl: node-keys=inputs-first`), so a workflow that mixes both
-                 layouts node by node comes back in one of them (no JSON reader sees it);
+                 inside node objects (a recipe writes the file's order, `class_type` first
+                 or with `# comfydsl: node-keys=inputs-first` `inputs` first, and a node
+                 that differs carries `@keys(...)`, so this verdict is a regression);
 - `failed`       otherwise (decompile refused it, the recipe did not lower, or the JSON differs).
 
 Where `lint` finds no error in the workflow, the recipe must also `compile` (every check

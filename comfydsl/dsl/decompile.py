@@ -30,7 +30,8 @@ from typing import Any, Iterable, Mapping
 from ..errors import DecompileError
 from ..workflow.links import is_link, iter_links
 from .fmt import format_source
-from .syntax import (NULL, DECORATOR_ALLOW, DECORATOR_ID, DECORATOR_ORDER, DECORATOR_TITLE, FILE, NODE, NODE_KEYS,
+from .syntax import (NULL, DECORATOR_ALLOW, DECORATOR_ID, DECORATOR_KEYS, DECORATOR_ORDER, DECORATOR_TITLE, FILE, NODE,
+                     NODE_KEYS, NODE_KEYS_INPUTS_FIRST,
                      PRAGMA_INPUTS_FIRST, RESERVED, boolean, is_identifier, is_name, key_text, quote, type_of)
 
 _HEADER = "# Decompiled by comfydsl{source}."
@@ -50,7 +51,9 @@ class _Stmt:
     order: int | None = None  # `@order(n)`: the node's place in the workflow, when statements cannot follow it
     lifted: dict[str, str] = field(default_factory=dict)  # input -> parameter name
     files: set[str] = field(default_factory=set)
-    allow: list[str] = field(default_factory=list)  # `@allow(...)`: what lint of the JSON only warns about  # inputs naming an uploaded image: `file("name")`
+    allow: list[str] = field(default_factory=list)  # `@allow(...)`: what lint of the JSON only warns about
+    raw_keys: tuple[str, ...] = NODE_KEYS  # the order of class_type/inputs/_meta in the workflow
+    keys: tuple[str, ...] | None = None  # `@keys(...)`: that order, where the file's default is not it
 
 
 def to_identifier(text: str) -> str:
@@ -141,12 +144,14 @@ def decompile(workflow: Mapping[str, Any], catalog: Any = None, *, params: Itera
     _name_variables(stmts, catalog, list(params))
     declarations = _lift_params(stmts, list(params), problems)
     _pin_ids(stmts)
+    inputs_first = _inputs_first(stmts)
+    _own_keys(stmts, NODE_KEYS_INPUTS_FIRST if inputs_first else NODE_KEYS)
     lines = _emit(stmts, declarations, catalog, problems)
     if problems:
         raise DecompileError(problems)
     shown = re.sub(r"[\x00-\x1f\x7f]", "?", source) if source else None
     header = _HEADER.format(source=f" from {shown}" if shown else "")
-    if _inputs_first(nodes):
+    if inputs_first:
         header += "\n" + PRAGMA_INPUTS_FIRST
     layout = _Layout("\n".join(lines) + "\n")
     if verify:
@@ -201,11 +206,29 @@ class _Layout:
         return value
 
 
-def _inputs_first(nodes: Mapping[str, Any]) -> bool:
-    """Whether every node writes `inputs` before `class_type`, as ComfyUI's exports do."""
-    return bool(nodes) and all(
-        isinstance(raw, Mapping) and [k for k in raw if k in NODE_KEYS][:2] == ["inputs", "class_type"]
-        for raw in nodes.values())
+def _inputs_first(stmts: Mapping[str, _Stmt]) -> bool:
+    """Whether the file writes `inputs` before `class_type` (the pragma), as ComfyUI's exports
+    do: when fewer nodes then need a `@keys(...)` of their own than with the default."""
+    own = [_written_keys(stmt) for stmt in stmts.values()]
+    return sum(_differs(o, NODE_KEYS_INPUTS_FIRST) for o in own) < sum(_differs(o, NODE_KEYS) for o in own)
+
+
+def _written_keys(stmt: _Stmt) -> tuple[str, ...]:
+    """The node's keys in its workflow's order, as the recipe writes them (`_meta` only for a title)."""
+    return tuple(key for key in stmt.raw_keys if key != "_meta" or stmt.title is not None)
+
+
+def _differs(own: tuple[str, ...], default: tuple[str, ...]) -> bool:
+    return own != tuple(key for key in default if key in own)
+
+
+def _own_keys(stmts: Mapping[str, _Stmt], default: tuple[str, ...]) -> None:
+    """Give `@keys(...)` to each statement whose node orders its keys otherwise than `default`
+    (the file's order); `_meta` is left out of it when it comes last."""
+    for stmt in stmts.values():
+        own = _written_keys(stmt)
+        if _differs(own, default):
+            stmt.keys = own[:-1] if own[-1] == "_meta" else own
 
 
 def _layout(body: str) -> str:
@@ -314,7 +337,8 @@ def _read_nodes(workflow: Mapping[str, Any], catalog: Any, problems: list[str]) 
             if title is not None and not isinstance(title, str):
                 problems.append(f"{where}: `_meta.title` is not a string")
                 title = None
-        stmts[str(node_id)] = _Stmt(str(node_id), cls, dict(inputs), title)
+        stmts[str(node_id)] = _Stmt(str(node_id), cls, dict(inputs), title,
+                                    raw_keys=tuple(key for key in raw if key in NODE_KEYS))
     for stmt in stmts.values():
         for name, value in stmt.inputs.items():
             if type(value) is list:
@@ -500,6 +524,8 @@ def _emit(stmts: dict[str, _Stmt], declarations: list[str], catalog: Any, proble
             decorators.append(f"@{DECORATOR_ORDER}({stmt.order})")
         if stmt.allow:
             decorators.append(f"@{DECORATOR_ALLOW}({', '.join(quote(a) for a in sorted(stmt.allow))})")
+        if stmt.keys is not None:
+            decorators.append(f"@{DECORATOR_KEYS}({', '.join(quote(k) for k in stmt.keys)})")
         if stmt.title != default_title(stmt.var, stmt.class_type):
             # `@title()`: a node that a variable names, but that has no title in the workflow
             decorators.append(f"@{DECORATOR_TITLE}({'' if stmt.title is None else quote(stmt.title)})")

@@ -44,7 +44,11 @@ DECORATOR_ORDER = "order"
 DECORATOR_ALLOW = "allow"
 #: What `@allow(...)` takes: rule name -> code.
 ALLOWABLE = {"unknown-input": "CD202", "coerced-value": "CD402"}
-DECORATORS = (DECORATOR_ID, DECORATOR_TITLE, DECORATOR_ORDER, DECORATOR_ALLOW)
+#: `@keys("inputs", "class_type")`: the order of this node's keys in the written workflow,
+#: where it differs from the file's (see PRAGMA_INPUTS_FIRST); a key left out (`_meta`) goes
+#: last. The decompiler writes it for workflows that order their nodes' keys node by node.
+DECORATOR_KEYS = "keys"
+DECORATORS = (DECORATOR_ID, DECORATOR_TITLE, DECORATOR_ORDER, DECORATOR_ALLOW, DECORATOR_KEYS)
 
 #: Words that generated recipes (the decompiler) never use as a name, to stay readable.
 RESERVED = KEYWORDS | frozenset(PARAM_TYPES) | frozenset(BUILTINS) | frozenset(DECORATORS)
@@ -56,6 +60,8 @@ PRAGMA_INPUTS_FIRST = "# comfydsl: node-keys=inputs-first"
 #: The order of a node's keys, by default and with the pragma.
 NODE_KEYS = ("class_type", "inputs", "_meta")
 NODE_KEYS_INPUTS_FIRST = ("inputs", "class_type", "_meta")
+#: The keys `@keys(...)` must name (`_meta` may be left out: it then goes last).
+NODE_KEYS_REQUIRED = ("class_type", "inputs")
 
 
 def header_pragmas(source: str) -> set[str]:

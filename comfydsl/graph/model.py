@@ -70,10 +70,12 @@ class Node:
     """A node in a Graph. Outputs by name (`node.MODEL`, `node.out("MODEL")`) or index (`node[0]`).
 
     Inputs are in `node.inputs`; values are literals or OutputRefs. `span` and
-    `input_spans` locate the node in a recipe, when it came from one.
+    `input_spans` locate the node in a recipe, when it came from one. `keys`, when set,
+    orders this node's `class_type`/`inputs`/`_meta` in the JSON (keys it leaves out
+    follow, in that order) instead of the graph's `node_keys`.
     """
 
-    __slots__ = ("graph", "id", "class_type", "inputs", "title", "span", "input_spans", "meta")
+    __slots__ = ("graph", "id", "class_type", "inputs", "title", "span", "input_spans", "meta", "keys")
 
     def __init__(self, graph: Graph, node_id: str, class_type: str, inputs: dict[str, Any],
                  title: str | None = None, span: Span | None = None, meta: dict | None = None) -> None:
@@ -85,6 +87,7 @@ class Node:
         self.span = span
         self.input_spans: dict[str, Span] = {}
         self.meta = dict(meta or {})
+        self.keys: tuple[str, ...] | None = None
 
     @property
     def spec(self) -> NodeSpec | None:
@@ -158,12 +161,18 @@ class Node:
         parts: dict[str, Any] = {"class_type": self.class_type, "inputs": inputs}
         if meta:
             parts["_meta"] = meta
-        return {key: parts[key] for key in self.graph.node_keys if key in parts}
+        if self.keys is None:
+            return {key: parts[key] for key in self.graph.node_keys if key in parts}
+        out = {key: parts[key] for key in self.keys if key in parts}
+        out.update((key, value) for key, value in parts.items() if key not in out)
+        return out
 
     def __repr__(self) -> str:
         return f"<Node {self.id} {self.class_type}>"
 
 
+#: The keys of a node object in API JSON.
+_NODE_KEYS = ("class_type", "inputs", "_meta")
 #: Findings about the whole graph, which eager mode cannot judge while it is being built.
 _WHOLE_GRAPH_RULES = ("CD601", "CD602", "CD603")
 _PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -403,6 +412,9 @@ class Graph:
             class_type: Any = raw.get("class_type")  # not always a string: the checks report it
             node = Node(graph, str(node_id), class_type, dict(inputs) if isinstance(inputs, dict) else {},
                         title=title, meta=meta)
+            keys = tuple(key for key in raw if key in _NODE_KEYS)
+            if keys != tuple(key for key in graph.node_keys if key in raw):  # this node's own order
+                node.keys = keys
             graph.nodes[node.id] = node
         for node in graph.nodes.values():
             for name, value in node.inputs.items():

@@ -15,6 +15,7 @@ from typing import Any, Iterable
 from lsprotocol import types as T
 
 from ..dsl import ast
+from ..dsl.syntax import DECORATOR_KEYS, NODE_KEYS
 from .index import end_of, start_of, Index, Symbol, import_target
 from .text import BUILTINS, DECORATORS, KEYWORDS, TYPES, SourceText, Token, lex
 
@@ -338,6 +339,12 @@ def _string_completion(ctx: Context, text: str, offset: int, project, folder: st
     if prev is not None and prev.text in ("import", "from"):
         return [T.CompletionItem(p, kind=T.CompletionItemKind.File, text_edit=T.TextEdit(edit_range, p))
                 for p in import_paths(folder, doc_path) if p.startswith(typed.rsplit("/", 1)[0] if "/" in typed else "")]
+    opened = ctx.open_index or 0
+    if (ctx.open_call == DECORATOR_KEYS and prev is not None and prev.text in ("(", ",") and opened >= 2
+            and ctx.before[opened - 2].text == "@"):  # `@keys("inputs", "class_type")`
+        return [T.CompletionItem(k, kind=T.CompletionItemKind.EnumMember, detail="node key",
+                                 text_edit=T.TextEdit(edit_range, k), sort_text=f"{i:05}")
+                for i, k in enumerate(NODE_KEYS) if k.startswith(typed)]
     if prev is None or prev.text != "=" or len(ctx.before) < 2 or ctx.before[-2].kind != "name":
         return []
     call = ctx.open_call

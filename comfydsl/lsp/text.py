@@ -12,14 +12,16 @@ import re
 from bisect import bisect_right
 from dataclasses import dataclass
 
+from ..dsl.syntax import DECORATORS as _DECORATORS
+
 #: Words of the language that are not names.
 KEYWORDS = frozenset({"import", "from", "param", "fragment", "return", "true", "false"})
 #: Parameter types.
 TYPES = frozenset({"str", "int", "float", "bool"})
 #: Built-in functions of recipes.
 BUILTINS = ("file", "node")
-#: Decorators of node statements.
-DECORATORS = ("id", "title")
+#: Decorators of node statements (`@id`, `@title`, `@order`, `@allow`, `@keys`).
+DECORATORS = _DECORATORS
 
 _TOKEN = re.compile(r"""
     (?P<comment>\#[^\n]*)

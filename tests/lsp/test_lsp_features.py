@@ -265,3 +265,17 @@ def test_semantic_tokens_classify_the_recipe(client, flux):
     assert kinds['"euler"'] == {"string"}
     assert kinds["1.0"] == {"number"}
     assert any(k.startswith("# FLUX") for k in kinds)
+
+
+def test_the_keys_decorator_is_completed_checked_and_kept_by_formatting(client, project):
+    text = ('@keys("inputs", "class_type")\n'
+            'img = EmptyImage(width=64, height=64, batch_size=1, color=0)\n'
+            'PreviewImage(images=img)\n')
+    uri = client.open(project / "keys_order.comfy", text)
+    assert not [d for d in client.diagnostics(uri) if d["severity"] == 1]
+    assert "keys" in labels(client.at("textDocument/completion", uri, 0, 1))
+    assert labels(client.at("textDocument/completion", uri, 0, len('@keys("'))) == ["class_type", "inputs", "_meta"]
+    assert labels(client.at("textDocument/completion", uri, 0, len('@keys("inputs", "c'))) == ["class_type"]
+    edits = client.request("textDocument/formatting", {"textDocument": {"uri": uri},
+                                                       "options": {"tabSize": 4, "insertSpaces": True}})
+    assert apply(text, edits or []) == text

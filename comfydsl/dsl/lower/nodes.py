@@ -1,5 +1,6 @@
 """Node calls: what a call names (a fragment, a built-in, a node class), the `node()`
-built-in, the inputs of a node, the decorators `@id` and `@title`, and node ids."""
+built-in, the inputs of a node, the decorators (`@id`, `@title`, `@order`, `@allow`,
+`@keys`), and node ids."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from ...diagnostics import Location, Span
 from ...graph.model import Node, OutputRef
 from .. import ast
 from ...rules import recipe as R
-from ..syntax import ALLOWABLE, DECORATOR_ALLOW, DECORATOR_ID, DECORATOR_ORDER, DECORATOR_TITLE, DECORATORS, FILE, NODE
+from ..syntax import (ALLOWABLE, DECORATOR_ALLOW, DECORATOR_ID, DECORATOR_KEYS, DECORATOR_ORDER, DECORATOR_TITLE,
+                      DECORATORS, FILE, NODE, NODE_KEYS, NODE_KEYS_REQUIRED)
 from .base import Frame, LowererBase
 from .values import BAD, Results, describe, outputs_help
 
@@ -29,8 +31,8 @@ class Nodes(LowererBase):
             name = deco.name.name
             if name not in DECORATORS:
                 self.error(R.INVALID_DECORATOR, deco.name.span, f"unknown decorator `@{name}`",
-                           help="the decorators are `@id(\"9\")`, `@title(\"text\")`, `@order(1)` and "
-                                "`@allow(\"coerced-value\")`")
+                           help="the decorators are `@id(\"9\")`, `@title(\"text\")`, `@order(1)`, "
+                                "`@allow(\"coerced-value\")` and `@keys(\"inputs\", \"class_type\")`")
                 continue
             if name in found:
                 self.error(R.INVALID_DECORATOR, deco.span, f"`@{name}` is given twice")
@@ -49,6 +51,11 @@ class Nodes(LowererBase):
                 if not deco.args:
                     self.error(R.INVALID_DECORATOR, deco.span, f"`@{name}` takes one or more rule names")
                 found[name] = (codes, deco.span)
+                continue
+            if name == DECORATOR_KEYS:
+                keys = self.node_keys(deco, frame)
+                if keys is not None:
+                    found[name] = (keys, deco.span)
                 continue
             if name == DECORATOR_TITLE and not deco.args:
                 found[name] = (None, deco.span)  # `@title()`: the node has no title
@@ -76,6 +83,32 @@ class Nodes(LowererBase):
                        help="put `@id`/`@title` on a statement whose value is a node call")
             return {}
         return found
+
+    def node_keys(self, deco: ast.Decorator, frame: Frame) -> tuple[str, ...] | None:
+        """The key order `@keys(...)` names, or None (after reporting) when it is not one."""
+        keys: list[str] = []
+        ok = True
+        for arg in deco.args:
+            value = self.eval(arg, frame)
+            if value is BAD:
+                ok = False
+            elif not isinstance(value, str) or value not in NODE_KEYS:
+                self.error(R.INVALID_DECORATOR, arg.span,
+                           f"`@{DECORATOR_KEYS}` takes the node keys " + ", ".join(f'"{k}"' for k in NODE_KEYS),
+                           help="name them in the order this node writes them, e.g. "
+                                "`@keys(\"inputs\", \"class_type\", \"_meta\")`")
+                ok = False
+            elif value in keys:
+                self.error(R.INVALID_DECORATOR, arg.span, f"`@{DECORATOR_KEYS}` names \"{value}\" twice")
+                ok = False
+            else:
+                keys.append(value)
+        if ok and not all(key in keys for key in NODE_KEYS_REQUIRED):
+            self.error(R.INVALID_DECORATOR, deco.span,
+                       f"`@{DECORATOR_KEYS}` must name both \"class_type\" and \"inputs\"",
+                       help="e.g. `@keys(\"inputs\", \"class_type\")`; \"_meta\" may be left out (it then goes last)")
+            ok = False
+        return tuple(keys) if ok else None
 
     def is_node_call(self, call: ast.Call | None, frame: Frame) -> bool:
         if call is None:
@@ -137,6 +170,8 @@ class Nodes(LowererBase):
             self.allowed[node.id] = decor[DECORATOR_ALLOW][0]
         if DECORATOR_ORDER in decor:
             self.order[node.id] = decor[DECORATOR_ORDER][0]
+        if DECORATOR_KEYS in decor:
+            node.keys = decor[DECORATOR_KEYS][0]
         node.inputs.update(inputs)
         node.input_spans.update(spans)
         self.tainted.update((node.id, key) for key in bad)
