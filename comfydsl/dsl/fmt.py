@@ -304,7 +304,8 @@ def build(tokens: list[Token]) -> tuple[list, list[Token], list[Token], list[tup
 
 def _mark_unary(tok: Token, prev: Token | None) -> None:
     if tok.text == "-":
-        tok.unary = prev is None or prev.text in _BINARY or prev.text in "=,:([{@" or (prev.keyword and prev.text == "return")
+        tok.unary = (prev is None or prev.text in _BINARY or prev.text in "=,:([{@"
+                     or (prev.keyword and prev.text == "return"))
 
 
 def _build_group(open_tok: Token, it: Iterator[Token], before) -> tuple[Group, Token]:

@@ -183,7 +183,8 @@ def test_a_keyword_is_not_a_name_of_the_recipe(source, word, column):
     with pytest.raises(ParseError) as info:
         parse(source, "k.comfy")
     assert info.value.detail == f"`{word}` is a keyword, it cannot be used as a name"
-    assert (info.value.span.column, str(info.value).split(": ")[0]) == (column, f"k.comfy:{info.value.span.line}:{column}")
+    line = info.value.span.line
+    assert (info.value.span.column, str(info.value).split(": ")[0]) == (column, f"k.comfy:{line}:{column}")
 
 
 def test_keywords_stay_allowed_as_catalogue_names():
