@@ -60,6 +60,8 @@ class Token:
     start: int
     own_line: bool = False
     unary: bool = False
+    #: a statement keyword as such, not as a name (an output after `.` may be called `return`)
+    keyword: bool = False
 
     @property
     def is_comment(self) -> bool:
@@ -75,6 +77,7 @@ def tokenize(text: str, path: str | None = None) -> list[Token]:
     skip = ignored_terminals() - {"COMMENT"}
     found: list[Token] = []
     last_line = 0  # the line on which the previous token ended
+    previous: Token | None = None  # the previous token other than a comment
     try:
         for tok in lex(text, path):
             if tok.type in skip:
@@ -82,7 +85,12 @@ def tokenize(text: str, path: str | None = None) -> list[Token]:
             value = str(tok)
             kind = _KINDS.get(tok.type) or ("name" if is_name(value) else "op")
             line = tok.line or 0
-            found.append(Token(kind, value, line, tok.column or 0, tok.start_pos or 0, own_line=line > last_line))
+            token = Token(kind, value, line, tok.column or 0, tok.start_pos or 0, own_line=line > last_line)
+            if value in STATEMENT_KEYWORDS:
+                token.keyword = not (previous is not None and previous.text == ".")
+            found.append(token)
+            if kind != "comment":
+                previous = token
             last_line = tok.end_line or line
     except FormatError:
         raise
@@ -155,7 +163,7 @@ def _ends_expression(tok: Token | None) -> bool:
     if tok is None:
         return False
     if tok.kind in ("name",):
-        return tok.text not in STATEMENT_KEYWORDS
+        return not tok.keyword
     return tok.kind in ("string", "long", "int", "float") or tok.text in (")", "]", "}")
 
 
@@ -296,14 +304,15 @@ def build(tokens: list[Token]) -> tuple[list, list[Token], list[Token], list[tup
 
 def _mark_unary(tok: Token, prev: Token | None) -> None:
     if tok.text == "-":
-        tok.unary = prev is None or prev.text in _BINARY or prev.text in "=,:([{@" or prev.text == "return"
+        tok.unary = (prev is None or prev.text in _BINARY or prev.text in "=,:([{@"
+                     or (prev.keyword and prev.text == "return"))
 
 
 def _build_group(open_tok: Token, it: Iterator[Token], before) -> tuple[Group, Token]:
     before_tok = before.last if isinstance(before, Group) else before
     group = Group(open_tok, None)
     if open_tok.text == "(":
-        group.wrappable = before_tok is not None and before_tok.kind == "name" and before_tok.text not in STATEMENT_KEYWORDS
+        group.wrappable = before_tok is not None and before_tok.kind == "name" and not before_tok.keyword
     elif open_tok.text == "[":
         # after anything that ends an expression (a name, a literal, a closing bracket) `[` is
         # an index, which must stay on one line; elsewhere it opens a list
@@ -361,7 +370,7 @@ def _space(prev, nxt, tight_eq: bool) -> str:
     if b.text == "=" or a.text == "=":
         return "" if tight_eq else " "
     if b.text == "(" and isinstance(nxt, Group):
-        return "" if a.kind == "name" and a.text not in STATEMENT_KEYWORDS else " "
+        return "" if a.kind == "name" and not a.keyword else " "
     if b.text == "[" and isinstance(nxt, Group) and not nxt.wrappable:
         return ""
     return " "
@@ -408,11 +417,14 @@ def render_elems(elems: list, indent: str, tight_eq: bool, suffix: str = "",
     `reserve` is room kept at the end of a single line (for a trailing comment)."""
     hoisted: list[Token] = []
     flat = _flat(elems, tight_eq, hoisted)
-    comments = _has_comments(elems)
-    if len(indent) + len(flat) + len(suffix) + reserve <= LINE_LENGTH and not comments:
-        return [indent + flat + suffix], hoisted
-    candidates = [i for i, e in enumerate(elems) if isinstance(e, Group) and e.wrappable]
+    # only a group that wrapping opens up keeps comments in place; comments held by groups
+    # that stay on one line (an index, a parenthesised expression) go above the statement,
+    # and wrapping some other group for them would be undone by the next pass. An empty
+    # group without comments is never opened: `[` and `]` on two lines hold nothing.
+    candidates = [i for i, e in enumerate(elems) if isinstance(e, Group) and e.wrappable and (e.items or e.dangling)]
     with_comments = [i for i in candidates if _has_comments([elems[i]])]
+    if len(indent) + len(flat) + len(suffix) + reserve <= LINE_LENGTH and not with_comments:
+        return [indent + flat + suffix], hoisted
     if not candidates:
         return [indent + flat + suffix], hoisted
     wrap_at = (with_comments or candidates)[-1]

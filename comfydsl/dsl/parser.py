@@ -122,6 +122,8 @@ def parse(text: str, path: str | None = None) -> ast.Module:
         raise TypeError(f"parse() takes `path` as a str or None, not {type(path).__name__}")
     from lark.exceptions import UnexpectedInput
 
+    from .transformer import KeywordAsName
+
     parser = _parser()
     try:
         with _LOCK, gc_paused():
@@ -131,6 +133,8 @@ def parse(text: str, path: str | None = None) -> ast.Module:
         raise _parse_error(exc, text, path) from None
     except LiteralTooLong as exc:
         raise located(str(exc), exc.span, text) from None
+    except KeywordAsName as exc:
+        raise located(str(exc), exc.span, text, ("a name",)) from None
     _check_depth(module.statements, text)
     _check_one_per_line(module.statements, text)
     for fragment in module.fragments:

@@ -9,9 +9,16 @@ which is what lark's `propagate_positions` computed: a parenthesised expression 
 own span, but counts with its parentheses when it starts or ends a larger construct.
 
 Methods never raise: anything that needs judging (types, names, arity) is left to
-`lower.py`, which reports diagnostics instead. The one exception is an integer literal
-longer than Python converts (`sys.get_int_max_str_digits()`): `LiteralTooLong`, which
-`parser.py` turns into a located syntax error.
+`lower.py`, which reports diagnostics instead. Two exceptions, which `parser.py` turns into
+located syntax errors: an integer literal longer than Python converts
+(`sys.get_int_max_str_digits()`), `LiteralTooLong`; and a keyword where the recipe binds or
+refers to a name of its own, `KeywordAsName`.
+
+Why keywords are refused there: the parser's lexer is contextual, so a keyword where only a
+name can follow (`from "x.comfy" import fragment`, `x, param = f()`, `y = return`) reads as a
+name, yet a reader (and the formatter, which finds statement boundaries from the words) takes
+it for the start of a statement. Keywords stay allowed where a name comes from the node
+catalogue, not from the recipe: an output after `.` and an input before `=` in a call.
 """
 
 from __future__ import annotations
@@ -24,7 +31,22 @@ from lark import Token
 from ..diagnostics import Span
 from ..errors import LiteralTooLong
 from . import ast
-from .syntax import decode_string
+from .syntax import KEYWORDS, decode_string
+
+
+class KeywordAsName(Exception):
+    """A keyword used as a name of the recipe's own; carries the keyword's span."""
+
+    def __init__(self, message: str, span: Span) -> None:
+        super().__init__(message)
+        self.span = span
+
+
+def _own_name(ident):
+    """`ident` (an `ast.Ident` or `ast.Name`) unless it is a keyword."""
+    if ident.name in KEYWORDS:
+        raise KeywordAsName(f"`{ident.name}` is a keyword, it cannot be used as a name", ident.span)
+    return ident
 
 
 class _Parens:
@@ -110,21 +132,21 @@ class RecipeTransformer:
         return ast.ImportAll(c[1], self._span(c[0], c[1]))
 
     def import_from(self, c):
-        return ast.ImportFrom(c[1], tuple(c[3::2]), self._span(c[0], c[-1]))
+        return ast.ImportFrom(c[1], tuple(_own_name(n) for n in c[3::2]), self._span(c[0], c[-1]))
 
     def param(self, c):
         keyword, name, _, type_token, _, default = c
-        return ast.Param(name, str(type_token), _expr(default),
+        return ast.Param(_own_name(name), str(type_token), _expr(default),
                          self._span(keyword, type_token if default is None else default))
 
     def fragment(self, c):
         body = c[-1]
-        return ast.Fragment(c[1], _items(c[3:-2]), body.statements, body.returns, self._span(c[0], body))
+        return ast.Fragment(_own_name(c[1]), _items(c[3:-2]), body.statements, body.returns, self._span(c[0], body))
 
     def fragment_param(self, c):
         name, _, type_token, _, default = c
         last = default if default is not None else type_token if type_token is not None else name
-        return ast.FragmentParam(name, str(type_token) if type_token is not None else None, _expr(default),
+        return ast.FragmentParam(_own_name(name), str(type_token) if type_token is not None else None, _expr(default),
                                  self._span(name, last))
 
     def body(self, c):
@@ -135,7 +157,7 @@ class RecipeTransformer:
 
     def assign(self, c):
         decorators = c[0]
-        targets = tuple(c[1:-2:2])
+        targets = tuple(_own_name(t) for t in c[1:-2:2])
         return ast.Assign(decorators, targets, _expr(c[-1]),
                           self._span(decorators[0] if decorators else targets[0], c[-1]))
 
@@ -147,7 +169,7 @@ class RecipeTransformer:
         return tuple(c)
 
     def decorator(self, c):
-        return ast.Decorator(c[1], _items(c[3:-1]), self._span(c[0], c[-1]))
+        return ast.Decorator(_own_name(c[1]), _items(c[3:-1]), self._span(c[0], c[-1]))
 
     # -- expressions ---------------------------------------------------------------------
     def ident(self, c):
@@ -160,7 +182,7 @@ class RecipeTransformer:
 
     def name(self, c):
         token = c[0]
-        return ast.Name(str(token), self._tok(token))
+        return _own_name(ast.Name(str(token), self._tok(token)))
 
     def int(self, c):
         token = c[0]
@@ -206,7 +228,7 @@ class RecipeTransformer:
         return ast.Index(_expr(c[0]), -int(c[3]), self._span(c[0], c[4]))
 
     def call(self, c):
-        return ast.Call(c[0], _items(c[2:-1]), self._span(c[0], c[-1]))
+        return ast.Call(_own_name(c[0]), _items(c[2:-1]), self._span(c[0], c[-1]))
 
     def keyword_argument(self, c):
         name = c[0]

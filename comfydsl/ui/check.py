@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
-from ..diagnostics import Diagnostic, sort_diagnostics
+from ..diagnostics import Diagnostic, Severity, sort_diagnostics
 from .api import convert_text, relocate
 
 
@@ -15,7 +15,9 @@ def check_ui_text(text: str, *, path: str | None, catalog: Any, models: Any = No
 
     conv = convert_text(text, catalog, path=path)
     found = list(conv.diagnostics)
-    if conv.workflow:
+    # an empty prompt is checked too (CD602: nothing to run), as an empty API workflow is,
+    # unless the conversion itself failed
+    if conv.workflow or not any(d.severity is Severity.ERROR for d in found):
         checked = check_workflow(conv.workflow, catalog=catalog, models=models)
         found += relocate(checked, conv, text, path)
     return filter_codes(sort_diagnostics(found), select, ignore)

@@ -164,3 +164,29 @@ def test_integer_longer_than_python_converts_is_a_located_parse_error():
 def test_deep_nesting_points_at_the_statement_that_nests():
     exc = error('param x: str = "a"\n\ny = ' + "+".join(["x"] * 1000) + "\n")
     assert (exc.span.line, exc.span.column) == (3, 1) and "deeply" in str(exc)
+
+
+@pytest.mark.parametrize(("source", "word", "column"), [
+    ('from "x.comfy" import fragment\nx = 1\n', "fragment", 23),
+    ('from "x.comfy" import a, param\n', "param", 26),
+    ("x, fragment = f()\n", "fragment", 4),
+    ("x, true = f()\n", "true", 4),
+    ("param true: int\n", "true", 7),
+    ("fragment fragment() {\n}\n", "fragment", 10),
+    ("fragment f(param) {\n}\n", "param", 12),
+    ("x = import\n", "import", 5),
+    ("x = param(1)\n", "param", 5),
+    ("@return(1)\nf()\n", "return", 2),
+    ("fragment f() {\n    fragment(1)\n}\n", "fragment", 5),
+])
+def test_a_keyword_is_not_a_name_of_the_recipe(source, word, column):
+    with pytest.raises(ParseError) as info:
+        parse(source, "k.comfy")
+    assert info.value.detail == f"`{word}` is a keyword, it cannot be used as a name"
+    line = info.value.span.line
+    assert (info.value.span.column, str(info.value).split(": ")[0]) == (column, f"k.comfy:{line}:{column}")
+
+
+def test_keywords_stay_allowed_as_catalogue_names():
+    module = parse('x = A(return=b.fragment, "param"=1)\nA(from=x.import)\n')
+    assert len(module.statements) == 2

@@ -78,3 +78,15 @@ def test_memory_is_a_bounded_multiple_of_the_input(seed):
     finally:
         tracemalloc.stop()
     assert peak < 60 * len(text) + 2_000_000, f"{peak} bytes for {len(text)} characters"
+
+
+def test_an_empty_ui_workflow_lints_as_the_empty_api_one_does(tmp_path):
+    """Fuzzing seed 1157 (roundtrip): a UI file without nodes linted clean, then decompiled to
+    an empty recipe that `compile` refuses (CD602). Both formats now say there is no output."""
+    from support import invoke
+
+    for name, text in (("ui.json", '{"nodes": [], "links": []}'), ("api.json", "{}")):
+        (tmp_path / name).write_text(text)
+        done = invoke("lint", name, cwd=tmp_path)
+        assert done.returncode == 1 and "CD602" in done.stdout + done.stderr, (name, done.stdout, done.stderr)
+    assert check_round_trip('{"nodes": [], "links": []}') == []
