@@ -214,8 +214,9 @@ def _inputs_first(stmts: Mapping[str, _Stmt]) -> bool:
 
 
 def _written_keys(stmt: _Stmt) -> tuple[str, ...]:
-    """The node's keys in its workflow's order, as the recipe writes them (`_meta` only for a title)."""
-    return tuple(key for key in stmt.raw_keys if key != "_meta" or stmt.title is not None)
+    """The node's keys in its workflow's order, as the recipe writes them: `_meta` for a title,
+    or for an empty `_meta` the workflow holds (written as `@keys(..., "_meta")`)."""
+    return stmt.raw_keys
 
 
 def _differs(own: tuple[str, ...], default: tuple[str, ...]) -> bool:
@@ -224,10 +225,14 @@ def _differs(own: tuple[str, ...], default: tuple[str, ...]) -> bool:
 
 def _own_keys(stmts: Mapping[str, _Stmt], default: tuple[str, ...]) -> None:
     """Give `@keys(...)` to each statement whose node orders its keys otherwise than `default`
-    (the file's order); `_meta` is left out of it when it comes last."""
+    (the file's order); `_meta` is left out of it when it comes last, unless the node's
+    `_meta` is empty (no title): naming `_meta` is what keeps an empty one."""
     for stmt in stmts.values():
         own = _written_keys(stmt)
-        if _differs(own, default):
+        empty_meta = "_meta" in own and stmt.title is None
+        if empty_meta:
+            stmt.keys = own
+        elif _differs(own, default):
             stmt.keys = own[:-1] if own[-1] == "_meta" else own
 
 
@@ -334,7 +339,7 @@ def _read_nodes(workflow: Mapping[str, Any], catalog: Any, problems: list[str]) 
                 problems.append(f"{where}: `_meta` holds key(s) a recipe cannot carry: "
                                 f"{', '.join(sorted(set(meta) - {'title'}))}")
             title = meta.get("title")
-            if title is not None and not isinstance(title, str):
+            if "title" in meta and not isinstance(title, str):
                 problems.append(f"{where}: `_meta.title` is not a string")
                 title = None
         stmts[str(node_id)] = _Stmt(str(node_id), cls, dict(inputs), title,
@@ -622,6 +627,9 @@ def compare_workflows(original: Mapping[str, Any], rebuilt: Mapping[str, Any], *
         title = (node.get("_meta") or {}).get("title") if isinstance(node.get("_meta"), Mapping) else None
         if title != (other.get("_meta") or {}).get("title"):
             problems.append(f"node `{node_id}` would get another title")
+        elif node.get("_meta") != other.get("_meta"):
+            problems.append(f"node `{node_id}` would get `_meta` {_short(other.get('_meta'))} "
+                            f"instead of {_short(node.get('_meta'))}")
     if exact and not problems and _json(original) != _json(rebuilt):
         problems.append("the recipe would write the same nodes in another order")
     return problems

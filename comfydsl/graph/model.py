@@ -159,7 +159,7 @@ class Node:
         if self.title is not None:
             meta["title"] = self.title
         parts: dict[str, Any] = {"class_type": self.class_type, "inputs": inputs}
-        if meta:
+        if meta or (self.keys is not None and "_meta" in self.keys):  # `@keys(..., "_meta")` keeps an empty one
             parts["_meta"] = meta
         if self.keys is None:
             return {key: parts[key] for key in self.graph.node_keys if key in parts}

@@ -135,3 +135,23 @@ def test_any_key_orders_round_trip_exactly(builtin, orders):
     text = decompile(workflow, builtin)
     assert json.dumps(lower(text, builtin)) == json.dumps(workflow)
     assert json.dumps(lower(format_source(text), builtin)) == json.dumps(workflow)
+
+
+def test_an_empty_meta_comes_back_exactly(builtin):
+    # Found by the fuzzing suite: `"_meta": {}` was dropped by decompile then compile.
+    workflow = {"1": {"class_type": "EmptyImage", "inputs": {"width": 8, "height": 8, "batch_size": 1, "color": 0},
+                      "_meta": {}},
+                "2": {"class_type": "PreviewImage", "inputs": {"images": ["1", 0]}}}
+    text = decompile(workflow, builtin)
+    assert '@keys("class_type", "inputs", "_meta") @title()' in text
+    assert json.dumps(lower(text, builtin)) == json.dumps(workflow)
+
+
+def test_a_null_title_is_refused_rather_than_changed(builtin):
+    from comfydsl.errors import DecompileError
+
+    workflow = {"1": {"class_type": "EmptyImage", "inputs": {"width": 8, "height": 8, "batch_size": 1, "color": 0},
+                      "_meta": {"title": None}},
+                "2": {"class_type": "PreviewImage", "inputs": {"images": ["1", 0]}}}
+    with pytest.raises(DecompileError, match="title"):
+        decompile(workflow, builtin)
