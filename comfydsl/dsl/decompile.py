@@ -28,10 +28,10 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
 
 from ..errors import DecompileError
-from ..workflow.links import is_link, iter_links
+from ..workflow.links import NODE_KEYS, is_link, iter_links
 from .fmt import format_source
 from .syntax import (NULL, DECORATOR_ALLOW, DECORATOR_ID, DECORATOR_KEYS, DECORATOR_ORDER, DECORATOR_TITLE, FILE, NODE,
-                     NODE_KEYS, NODE_KEYS_INPUTS_FIRST,
+                     NODE_KEYS_INPUTS_FIRST,
                      PRAGMA_INPUTS_FIRST, RESERVED, boolean, is_identifier, is_name, key_text, quote, type_of)
 
 _HEADER = "# Decompiled by comfydsl{source}."
@@ -317,7 +317,7 @@ def _read_nodes(workflow: Mapping[str, Any], catalog: Any, problems: list[str]) 
         if not isinstance(raw, Mapping):
             problems.append(f"{where} is not an object")
             continue
-        extra = sorted(set(raw) - {"class_type", "inputs", "_meta"})
+        extra = sorted(set(raw) - set(NODE_KEYS))
         if extra:
             problems.append(f"{where} has key(s) a recipe cannot carry: {', '.join(extra)}")
         cls = raw.get("class_type")

@@ -57,8 +57,8 @@ RESERVED = KEYWORDS | frozenset(PARAM_TYPES) | frozenset(BUILTINS) | frozenset(D
 #: node as ComfyUI's own exports do, `inputs` before `class_type` (the default is
 #: `class_type`, `inputs`, `_meta`). The decompiler writes it for such workflows.
 PRAGMA_INPUTS_FIRST = "# comfydsl: node-keys=inputs-first"
-#: The order of a node's keys, by default and with the pragma.
-NODE_KEYS = ("class_type", "inputs", "_meta")
+#: The order of a node's keys with the pragma (the default is the wire format's,
+#: `comfydsl.workflow.links.NODE_KEYS`).
 NODE_KEYS_INPUTS_FIRST = ("inputs", "class_type", "_meta")
 #: The keys `@keys(...)` must name (`_meta` may be left out: it then goes last).
 NODE_KEYS_REQUIRED = ("class_type", "inputs")

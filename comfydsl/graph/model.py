@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Iterator, Mapping
 from ..diagnostics import Diagnostic, Location, Span, sort_diagnostics
 from ..errors import CompileError
 from ..workflow.envelopes import wrap
-from ..workflow.links import is_link, sorted_ids
+from ..workflow.links import NODE_KEYS, is_link, sorted_ids
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..catalog.models import ModelCatalog
@@ -171,8 +171,6 @@ class Node:
         return f"<Node {self.id} {self.class_type}>"
 
 
-#: The keys of a node object in API JSON.
-_NODE_KEYS = ("class_type", "inputs", "_meta")
 #: Findings about the whole graph, which eager mode cannot judge while it is being built.
 _WHOLE_GRAPH_RULES = ("CD601", "CD602", "CD603")
 _PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -250,7 +248,7 @@ class Graph:
         self.keep_order = False
         #: the order of each node's keys in `to_workflow`: `class_type` first, or `inputs`
         #: first as ComfyUI's own exports (a loaded workflow keeps its own)
-        self.node_keys: tuple[str, ...] = ("class_type", "inputs", "_meta")
+        self.node_keys: tuple[str, ...] = NODE_KEYS
         self._next_id = 1
 
     # -- building -----------------------------------------------------------------
@@ -397,7 +395,7 @@ class Graph:
             raise ValueError(doc.diagnostics[0].message if doc.diagnostics else "not a workflow")
         graph = cls(catalog, models=models)
         graph.keep_order = True
-        if doc.workflow and all(isinstance(raw, dict) and [k for k in raw if k in ("class_type", "inputs", "_meta")]
+        if doc.workflow and all(isinstance(raw, dict) and [k for k in raw if k in NODE_KEYS]
                                 [:2] == ["inputs", "class_type"] for raw in doc.workflow.values()):
             graph.node_keys = ("inputs", "class_type", "_meta")
         for img in doc.images or ():
@@ -412,7 +410,7 @@ class Graph:
             class_type: Any = raw.get("class_type")  # not always a string: the checks report it
             node = Node(graph, str(node_id), class_type, dict(inputs) if isinstance(inputs, dict) else {},
                         title=title, meta=meta)
-            keys = tuple(key for key in raw if key in _NODE_KEYS)
+            keys = tuple(key for key in raw if key in NODE_KEYS)
             if keys != tuple(key for key in graph.node_keys if key in raw):  # this node's own order
                 node.keys = keys
             graph.nodes[node.id] = node

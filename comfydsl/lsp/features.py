@@ -15,7 +15,8 @@ from typing import Any, Iterable
 from lsprotocol import types as T
 
 from ..dsl import ast
-from ..dsl.syntax import DECORATOR_KEYS, NODE_KEYS
+from ..dsl.syntax import DECORATOR_KEYS
+from ..workflow.links import NODE_KEYS
 from .index import end_of, start_of, Index, Symbol, import_target
 from .text import BUILTINS, DECORATORS, KEYWORDS, TYPES, SourceText, Token, lex
 

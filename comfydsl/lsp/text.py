@@ -12,16 +12,17 @@ import re
 from bisect import bisect_right
 from dataclasses import dataclass
 
-from ..dsl.syntax import DECORATORS as _DECORATORS
+from ..dsl import syntax as _syntax
 
-#: Words of the language that are not names.
-KEYWORDS = frozenset({"import", "from", "param", "fragment", "return", "true", "false"})
+# The language's words, from its one home (`comfydsl.dsl.syntax`).
+#: Words of the language that are not names (statement keywords, booleans, `null`).
+KEYWORDS = _syntax.KEYWORDS
 #: Parameter types.
-TYPES = frozenset({"str", "int", "float", "bool"})
+TYPES = frozenset(_syntax.PARAM_TYPES)
 #: Built-in functions of recipes.
-BUILTINS = ("file", "node")
+BUILTINS = tuple(_syntax.BUILTINS)
 #: Decorators of node statements (`@id`, `@title`, `@order`, `@allow`, `@keys`).
-DECORATORS = _DECORATORS
+DECORATORS = _syntax.DECORATORS
 
 _TOKEN = re.compile(r"""
     (?P<comment>\#[^\n]*)

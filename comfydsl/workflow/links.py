@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Iterator, Mapping, TypeGuard
 
+#: The keys of a node object in API JSON, in the order ComfyUI's server writes them
+#: (its editor's "Export (API)" writes `inputs` first).
+NODE_KEYS = ("class_type", "inputs", "_meta")
+
 
 def is_link(value: Any) -> TypeGuard[list[Any]]:
     """Whether an input value is a well-formed link `["<node id>", <output index>]`.

@@ -10,8 +10,9 @@ from ...diagnostics import Location, Span
 from ...graph.model import Node, OutputRef
 from .. import ast
 from ...rules import recipe as R
+from ...workflow.links import NODE_KEYS
 from ..syntax import (ALLOWABLE, DECORATOR_ALLOW, DECORATOR_ID, DECORATOR_KEYS, DECORATOR_ORDER, DECORATOR_TITLE,
-                      DECORATORS, FILE, NODE, NODE_KEYS, NODE_KEYS_REQUIRED)
+                      DECORATORS, FILE, NODE, NODE_KEYS_REQUIRED)
 from .base import Frame, LowererBase
 from .values import BAD, Results, describe, outputs_help
 
