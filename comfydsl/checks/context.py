@@ -54,7 +54,12 @@ class NodeView:
 
     @property
     def input_specs(self) -> dict[str, InputSpec]:
-        """Input name (dotted for V3 dynamic inputs) -> spec, for the values this node holds."""
+        """Input name (dotted for V3 dynamic inputs) -> spec, for the values this node holds
+        (read only: for a class without dynamic inputs it is the class's own table)."""
+        spec = self.spec
+        assert spec is not None
+        if not spec.dynamic:
+            return spec.inputs  # type: ignore[return-value]
         return self.expansion.inputs
 
 

@@ -8,6 +8,7 @@ from ..catalog.names import SEARCH_LIMIT, near_miss_index
 from ..checks.context import CheckContext
 from ..diagnostics import Diagnostic, Severity
 from .base import CheckRule, show
+from .values import literals
 
 
 class MissingRequiredInput(CheckRule):
@@ -116,17 +117,9 @@ class LiteralForLinkInput(CheckRule):
     name = "literal-for-link-input"
 
     def check(self, ctx: CheckContext) -> Iterator[Diagnostic]:
-        for node in ctx.iter_nodes():
-            if node.spec is None or node.inputs is None:
-                continue
-            specs = node.input_specs
-            for name, value in node.inputs.items():
-                spec = specs.get(name)
-                if spec is None or spec.hidden or not spec.takes_link_only or type(value) is list:
-                    continue
-                yield self.at(node, f"input `{name}` takes a `{spec.type}` link, but holds the value {show(value)}",
-                              input=name, help=f"link an output of type `{spec.type}` to `{name}`",
-                              value=value)
+        for node, spec, name, value in literals(ctx).link_only:
+            yield self.at(node, f"input `{name}` takes a `{spec.type}` link, but holds the value {show(value)}",
+                          input=name, help=f"link an output of type `{spec.type}` to `{name}`", value=value)
 
 
 class InvalidDynamicInput(CheckRule):

@@ -6,7 +6,7 @@ from typing import Iterator
 
 from ..catalog.nodes import MATCH_TYPE, types_compatible
 from ..checks.context import CheckContext, NodeView
-from ..diagnostics import Diagnostic, Severity
+from ..diagnostics import Diagnostic, Location, Severity
 from .base import CheckRule, node_location
 
 
@@ -146,20 +146,19 @@ class MatchTypeMismatch(CheckRule):
             for link, spec, source in types.linked(node):
                 kind = types.output_type(source, link.index)
                 raw_out = source.spec.outputs[link.index]
-                where = (node_location(ctx, link.source, f"`{kind}` comes from here"),)
                 template = spec.match_template
                 if template is not None and kind != MATCH_TYPE:
                     template_id, allowed = template
                     if allowed != "*" and not types_compatible(kind, allowed):
                         yield self.at(node, f"input `{link.input}` takes `{allowed}`, but node `{link.source}` "
                                             f"(`{source.class_type}`) gives it `{kind}`", input=link.input,
-                                      help=f"link an output of type {_either(allowed)}", related=where,
+                                      help=f"link an output of type {_either(allowed)}", related=_from(ctx, link.source, kind),
                                       expected=allowed, received=kind)
                     elif template_id in chosen and not types_compatible(kind, chosen[template_id][1]):
                         other, other_kind = chosen[template_id]
                         yield self.at(node, f"input `{link.input}` gets `{kind}`, but `{other}` of the same "
                                             f"match type gets `{other_kind}`", input=link.input,
-                                      help=f"link `{other_kind}` to both, or `{kind}` to both", related=where,
+                                      help=f"link `{other_kind}` to both, or `{kind}` to both", related=_from(ctx, link.source, kind),
                                       expected=other_kind, received=kind)
                     else:
                         chosen.setdefault(template_id, (link.input, kind))
@@ -168,8 +167,13 @@ class MatchTypeMismatch(CheckRule):
                     yield self.at(node, f"input `{link.input}` expects `{spec.type}`, but output {link.index} of "
                                         f"node `{link.source}` (`{source.class_type}`) is `{kind}` here (it takes "
                                         f"the type linked to that node)", input=link.input,
-                                  help=f"link an output of type `{spec.type}` to `{link.input}`", related=where,
+                                  help=f"link an output of type `{spec.type}` to `{link.input}`", related=_from(ctx, link.source, kind),
                                   expected=spec.type, received=kind)
+
+
+def _from(ctx: CheckContext, source: str, kind: str) -> tuple[Location, ...]:
+    """Where a link's type comes from (built only for a finding)."""
+    return (node_location(ctx, source, f"`{kind}` comes from here"),)
 
 
 def _either(types: str) -> str:
