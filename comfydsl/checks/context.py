@@ -73,7 +73,6 @@ class CheckContext:
     input_files: set[str] | None = None
     duplicates: dict[str, int] = field(default_factory=dict)
     nodes: dict[str, NodeView] = field(default_factory=dict)
-    graph: nx.DiGraph = field(default_factory=nx.DiGraph)
     output_nodes: list[str] = field(default_factory=list)
     live: set[str] = field(default_factory=set)
 
@@ -82,18 +81,41 @@ class CheckContext:
     #: Whether every link runs from a node written earlier in the workflow to one written
     #: later: then the workflow's own order is a topological order and no cycle can exist.
     links_ordered: bool = False
+    #: (node, input name, value) of every list in `inputs` that is not a well-formed link, in
+    #: workflow order (None when the context was not made by `build`)
+    malformed_links: list[tuple[NodeView, str, Any]] | None = None
+    #: class name -> spec (None: unknown) of every class the workflow names
+    classes: dict[str, NodeSpec | None] = field(default_factory=dict)
+    _graph: nx.DiGraph | None = field(default=None, repr=False)
+
+    @property
+    def graph(self) -> nx.DiGraph:
+        """The workflow as a networkx DiGraph: a node per workflow node, an edge per linked
+        pair (source -> target). Built in bulk on first use: the cycle checks need it only
+        when the links do not follow the workflow's order."""
+        if self._graph is None:
+            nodes = self.nodes
+            graph = nx.DiGraph()
+            graph.add_nodes_from(nodes)
+            # The edges are handed over as they are read off the links, never held in a list
+            # at once (peak memory); a pair linked twice is one edge, as networkx merges repeats.
+            graph.add_edges_from((link.source, link.target) for view in nodes.values()
+                                 for link in view.links if link.source in nodes)
+            self._graph = graph
+        return self._graph
 
     @classmethod
     def build(cls, workflow: dict[str, Any], catalog: NodeCatalog, *, models: ModelCatalog | None = None,
               input_files: set[str] | None = None, duplicates: dict[str, int] | None = None) -> CheckContext:
-        """Read the workflow in one pass, then hand networkx every node and edge in bulk.
+        """Read the workflow in one pass; the networkx graph is built from the links when a
+        check first needs it (`graph`).
 
         The per-node work is plain dict and list operations; class lookups are memoised
-        per class name, and the graph is filled with `add_nodes_from`/`add_edges_from`.
+        per class name.
         """
         ctx = cls(workflow, catalog, models, input_files, dict(duplicates or {}))
         nodes = ctx.nodes
-        specs: dict[str, NodeSpec | None] = {}
+        specs = ctx.classes
         lookup = catalog.get
         for node_id, raw in workflow.items():
             key = node_id if type(node_id) is str else str(node_id)
@@ -111,10 +133,11 @@ class CheckContext:
                 nodes[key] = NodeView(key, raw, cls_name, spec, inputs if isinstance(inputs, dict) else None, [])
             else:
                 nodes[key] = NodeView(key, raw, None, None, None, [])
-        # Links, and whether each runs from a node written earlier. The graph's edges carry no
-        # data: which inputs a link feeds is in the NodeView's `links`.
+        # Links, and whether each runs from a node written earlier; lists that are no
+        # well-formed link are kept for `malformed-link`.
         position = {node_id: i for i, node_id in enumerate(nodes)}
         ordered = True
+        malformed: list[tuple[NodeView, str, Any]] = []
         for i, view in enumerate(nodes.values()):
             inputs = view.inputs
             if not inputs:
@@ -123,10 +146,14 @@ class CheckContext:
             links: list[Link] | None = None
             for name, value in inputs.items():
                 # is_link(), inlined: this loop runs once per input of the workflow
-                if type(value) is not list or len(value) != 2:
+                if type(value) is not list:
+                    continue
+                if len(value) != 2:
+                    malformed.append((view, name, value))
                     continue
                 source, index = value
                 if not isinstance(source, str) or type(index) is not int:
+                    malformed.append((view, name, value))
                     continue
                 if links is None:  # a list of one, not the four slots `append` would reserve
                     links = view.links = [Link(target, name, source, index)]
@@ -135,18 +162,13 @@ class CheckContext:
                 before = position.get(source)
                 if before is not None and before >= i:
                     ordered = False
-        del position  # freed before the graph grows: it counts towards peak memory
-        graph = ctx.graph
-        graph.add_nodes_from(nodes)
-        # The edges are handed over as they are read off the links, never held in a list at
-        # once (peak memory); a pair linked twice is one edge, as networkx merges repeats.
-        graph.add_edges_from((link.source, link.target) for view in nodes.values()
-                             for link in view.links if link.source in nodes)
+        del position  # freed early: it counts towards peak memory
         ctx.links_ordered = ordered
+        ctx.malformed_links = malformed
         ctx.output_nodes = [v.id for v in nodes.values() if v.spec is not None and v.spec.output_node]
         # a node of an unknown class may be an output node: what feeds it counts as used
         unknown = [v.id for v in nodes.values() if v.class_type is not None and v.spec is None]
-        ctx.live = upstream(graph, ctx.output_nodes + unknown)
+        ctx.live = _linked_upstream(nodes, ctx.output_nodes + unknown)
         return ctx
 
     def shared(self, key: Any, compute: Callable[[CheckContext], T]) -> T:
@@ -165,6 +187,20 @@ class CheckContext:
 
     def iter_nodes(self) -> Iterator[NodeView]:
         return iter(self.nodes.values())
+
+
+def _linked_upstream(nodes: dict[str, NodeView], sources: list[str]) -> set[str]:
+    """`upstream` read off the nodes' links, without the graph (the same predecessors: an
+    edge exists exactly for each link whose source is a node of the workflow)."""
+    seen = set(sources)
+    stack = list(sources)
+    while stack:
+        for link in nodes[stack.pop()].links:
+            parent = link.source
+            if parent not in seen and parent in nodes:
+                seen.add(parent)
+                stack.append(parent)
+    return seen
 
 
 def upstream(graph: nx.DiGraph, sources: list[str]) -> set[str]:

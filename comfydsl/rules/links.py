@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from ..catalog.nodes import MATCH_TYPE, types_compatible
+from ..catalog.nodes import MATCH_TYPE, NodeSpec, types_compatible
 from ..checks.context import CheckContext, NodeView
 from ..diagnostics import Diagnostic, Location, Severity
 from .base import CheckRule, node_location
@@ -138,6 +138,8 @@ class MatchTypeMismatch(CheckRule):
     severity = Severity.WARNING
 
     def check(self, ctx: CheckContext) -> Iterator[Diagnostic]:
+        if not _uses_match_types(ctx):
+            return
         types = MatchTypes(ctx)
         for node in ctx.iter_nodes():
             if node.spec is None:
@@ -169,6 +171,21 @@ class MatchTypeMismatch(CheckRule):
                                         f"the type linked to that node)", input=link.input,
                                   help=f"link an output of type `{spec.type}` to `{link.input}`", related=_from(ctx, link.source, kind),
                                   expected=spec.type, received=kind)
+
+
+def _uses_match_types(ctx: CheckContext) -> bool:
+    """Whether any class of the workflow has a MatchType input or output, or dynamic inputs
+    (whose expanded inputs may be MatchType ones): without one, CD302 has nothing to check."""
+    for spec in ctx.classes.values() if ctx.malformed_links is not None else _all_specs(ctx):
+        if spec is not None and (spec.dynamic or any(o.type == MATCH_TYPE for o in spec.outputs)
+                                 or any(i.type == MATCH_TYPE for i in spec.inputs.values())):
+            return True
+    return False
+
+
+def _all_specs(ctx: CheckContext) -> Iterator[NodeSpec | None]:
+    """The class of every node (for a context not made by `CheckContext.build`)."""
+    return (node.spec for node in ctx.iter_nodes())
 
 
 def _from(ctx: CheckContext, source: str, kind: str) -> tuple[Location, ...]:

@@ -338,17 +338,19 @@ class ValueNotInOptions(CheckRule):
     def check(self, ctx: CheckContext) -> Iterator[Diagnostic]:
         version = getattr(ctx.catalog, "comfyui_version", None)
         for node, spec, name, value in literals(ctx).combos:
+            options = spec.options
+            assert options is not None  # `combos` holds inputs with options only
             if isinstance(value, dict) and "__value__" in value:
                 value = value["__value__"]
             if spec.multiselect and isinstance(value, list):
-                bad = [v for v in value if not _is_option(v, spec.options)]
+                bad = [v for v in value if not _is_option(v, options)]
                 if bad:
                     listed = ", ".join(show(v) for v in bad)
                     yield self.at(node, f"input `{name}` holds {listed}, not among its options", input=name,
                                   help=_options_help(name, spec, bad[0]), value=value,
                                   notes=_version_notes(spec, version, multi=True))
                 continue
-            if _is_option(value, spec.options):
+            if _is_option(value, options):
                 continue
             yield self.at(node, f"input `{name}` is {show(value)}, which is not one of its options",
                           input=name, help=_options_help(name, spec, value), value=value,
