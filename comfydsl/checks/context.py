@@ -39,10 +39,8 @@ class NodeView:
     inputs: dict[str, Any] | None = None
     links: list[Link] = field(default_factory=list)
     _expansion: Expansion | None = None
-
-    @property
-    def is_object(self) -> bool:
-        return isinstance(self.raw, dict)
+    #: whether the node is a JSON object (`raw` is a dict)
+    is_object: bool = False
 
     @property
     def expansion(self) -> Expansion:
@@ -130,7 +128,8 @@ class CheckContext:
                 else:
                     cls_name = None
                 inputs = raw.get("inputs")
-                nodes[key] = NodeView(key, raw, cls_name, spec, inputs if isinstance(inputs, dict) else None, [])
+                nodes[key] = NodeView(key, raw, cls_name, spec, inputs if isinstance(inputs, dict) else None, [],
+                                      None, True)
             else:
                 nodes[key] = NodeView(key, raw, None, None, None, [])
         # Links, and whether each runs from a node written earlier; lists that are no

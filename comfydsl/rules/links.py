@@ -33,20 +33,28 @@ class LinkTypeMismatch(CheckRule):
     comfy_error = "return_type_mismatch"
 
     def check(self, ctx: CheckContext) -> Iterator[Diagnostic]:
+        nodes = ctx.nodes
+        fine: set[tuple[int, int, int]] = set()  # (source class, output index, input spec) that fit
         for node in ctx.iter_nodes():
-            if node.spec is None:
+            if node.spec is None or not node.links:
                 continue
             specs = node.input_specs
             for link in node.links:
                 spec = specs.get(link.input)
-                source = ctx.nodes.get(link.source)
-                if spec is None or spec.hidden or source is None or source.spec is None:
+                source = nodes.get(link.source)
+                if spec is None or source is None or source.spec is None:
+                    continue
+                key = (id(source.spec), link.index, id(spec))  # the specs outlive this check
+                if key in fine:
+                    continue
+                if spec.hidden:
                     continue
                 outputs = source.spec.outputs
                 if not -len(outputs) <= link.index < len(outputs):
                     continue
                 out = outputs[link.index]
                 if MATCH_TYPE in (out.type, spec.type) or types_compatible(out.type, spec.type):
+                    fine.add(key)
                     continue
                 fits = [o for o in outputs if types_compatible(o.type, spec.type)]
                 if fits:
