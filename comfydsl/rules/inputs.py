@@ -34,17 +34,8 @@ class MissingRequiredInput(CheckRule):
     comfy_error = "required_input_missing"
 
     def check(self, ctx: CheckContext) -> Iterator[Diagnostic]:
-        required: dict[int, frozenset[str]] = {}  # the required inputs of each class without dynamic inputs
-        for node in ctx.iter_nodes():
-            if node.spec is None or node.inputs is None:
-                continue
-            if not node.spec.dynamic:  # the common case: every required input is there
-                names = required.get(id(node.spec))
-                if names is None:
-                    names = required[id(node.spec)] = frozenset(
-                        s.name for s in node.spec.inputs.values() if s.section == "required")
-                if names <= node.inputs.keys():
-                    continue
+        for node in literals(ctx).irregular:  # the others have every required input
+            assert node.spec is not None and node.inputs is not None
             for spec in node.input_specs.values():
                 if spec.section != "required" or spec.name in node.inputs:
                     continue
@@ -83,11 +74,8 @@ class UnknownInput(CheckRule):
 
     def check(self, ctx: CheckContext) -> Iterator[Diagnostic]:
         names, budget = None, [SEARCH_LIMIT]
-        for node in ctx.iter_nodes():
-            if node.spec is None or node.inputs is None:
-                continue
-            if not node.spec.dynamic and node.inputs.keys() <= node.spec.inputs.keys():
-                continue  # the common case: every input is declared
+        for node in literals(ctx).irregular:  # the others declare every input they hold
+            assert node.spec is not None and node.inputs is not None
             expansion = node.expansion
             declared = expansion.inputs
             flagged = {key for key, _ in expansion.problems}

@@ -8,6 +8,7 @@ from ..catalog.nodes import MATCH_TYPE, NodeSpec, types_compatible
 from ..checks.context import CheckContext, NodeView
 from ..diagnostics import Diagnostic, Location, Severity
 from .base import CheckRule, node_location
+from .walks import link_facts
 
 
 class LinkTypeMismatch(CheckRule):
@@ -33,43 +34,23 @@ class LinkTypeMismatch(CheckRule):
     comfy_error = "return_type_mismatch"
 
     def check(self, ctx: CheckContext) -> Iterator[Diagnostic]:
-        nodes = ctx.nodes
-        fine: set[tuple[int, int, int]] = set()  # (source class, output index, input spec) that fit
-        for node in ctx.iter_nodes():
-            if node.spec is None or not node.links:
-                continue
-            specs = node.input_specs
-            for link in node.links:
-                spec = specs.get(link.input)
-                source = nodes.get(link.source)
-                if spec is None or source is None or source.spec is None:
-                    continue
-                key = (id(source.spec), link.index, id(spec))  # the specs outlive this check
-                if key in fine:
-                    continue
-                if spec.hidden:
-                    continue
-                outputs = source.spec.outputs
-                if not -len(outputs) <= link.index < len(outputs):
-                    continue
-                out = outputs[link.index]
-                if MATCH_TYPE in (out.type, spec.type) or types_compatible(out.type, spec.type):
-                    fine.add(key)
-                    continue
-                fits = [o for o in outputs if types_compatible(o.type, spec.type)]
-                if fits:
-                    help = "the source has a fitting output: " + ", ".join(
-                        f'["{link.source}", {o.index}] (`{o.name}`)' for o in fits)
-                else:
-                    help = f"link an output of type `{spec.type}` to `{link.input}`"
-                what = f"of type `{out.type}`" if out.name == out.type else f"`{out.name}` of type `{out.type}`"
-                yield self.at(
-                    node,
-                    f"input `{link.input}` expects `{spec.type}`, but output {link.index} of node "
-                    f"`{link.source}` (`{source.class_type}`) is {what}",
-                    input=link.input, help=help,
-                    related=(node_location(ctx, link.source, f"`{out.type}` comes from here"),),
-                    expected=spec.type, received=out.type)
+        for node, link, spec, source, out in link_facts(ctx).mismatched:
+            assert source.spec is not None
+            outputs = source.spec.outputs
+            fits = [o for o in outputs if types_compatible(o.type, spec.type)]
+            if fits:
+                help = "the source has a fitting output: " + ", ".join(
+                    f'["{link.source}", {o.index}] (`{o.name}`)' for o in fits)
+            else:
+                help = f"link an output of type `{spec.type}` to `{link.input}`"
+            what = f"of type `{out.type}`" if out.name == out.type else f"`{out.name}` of type `{out.type}`"
+            yield self.at(
+                node,
+                f"input `{link.input}` expects `{spec.type}`, but output {link.index} of node "
+                f"`{link.source}` (`{source.class_type}`) is {what}",
+                input=link.input, help=help,
+                related=(node_location(ctx, link.source, f"`{out.type}` comes from here"),),
+                expected=spec.type, received=out.type)
 
 
 class MatchTypes:

@@ -102,7 +102,7 @@ class Literals:
     rule reports exactly what walking the inputs itself would.
     """
 
-    __slots__ = ("invalid", "coerced", "below", "above", "combos", "link_only", "files")
+    __slots__ = ("invalid", "coerced", "below", "above", "combos", "link_only", "files", "irregular")
 
     def __init__(self) -> None:
         #: (node, spec, name, value, reason); reason None: a literal widget holding null
@@ -118,6 +118,10 @@ class Literals:
         self.link_only: list[tuple[Any, InputSpec, str, Any]] = []
         #: (node, spec, name, value) of text on inputs that name a model file or an uploaded file
         self.files: list[tuple[Any, InputSpec, str, str]] = []
+        #: the nodes (of a known class, with an `inputs` object) that may lack a required input
+        #: or hold an undeclared one: those with V3 dynamic inputs, and those whose input names
+        #: differ from their class's; the rest need no closer look by those rules
+        self.irregular: list[Any] = []
 
 
 #: What the classification needs of an input spec, worked out once per spec and pass:
@@ -145,9 +149,22 @@ def _classify(ctx: CheckContext) -> Literals:
     invalid, coerced, below, above = found.invalid, found.coerced, found.below, found.above
     combos, link_only, files = found.combos, found.link_only, found.files
     plans: dict[int, _Plan] = {}  # by id(): the specs live in the catalogue throughout the pass
+    required: dict[int, frozenset[str]] = {}  # the required input names of each class, by id()
+    irregular = found.irregular
     for node in ctx.iter_nodes():
-        if node.spec is None or node.inputs is None:
+        spec_of_node = node.spec
+        if spec_of_node is None or node.inputs is None:
             continue
+        if spec_of_node.dynamic:
+            irregular.append(node)
+        else:
+            names = required.get(id(spec_of_node))
+            if names is None:
+                names = required[id(spec_of_node)] = frozenset(
+                    s.name for s in spec_of_node.inputs.values() if s.section == "required")
+            keys = node.inputs.keys()
+            if not (names <= keys and keys <= spec_of_node.inputs.keys()):
+                irregular.append(node)
         specs = node.input_specs
         for name, value in node.inputs.items():
             if type(value) is list:
