@@ -115,6 +115,8 @@ class CheckContext:
         nodes = ctx.nodes
         specs = ctx.classes
         lookup = catalog.get
+        outputs: list[str] = []
+        unknown: list[str] = []  # nodes of an unknown class
         for node_id, raw in workflow.items():
             key = node_id if type(node_id) is str else str(node_id)
             if isinstance(raw, dict):
@@ -125,6 +127,10 @@ class CheckContext:
                         spec = specs[cls_name]
                     else:
                         spec = specs[cls_name] = lookup(cls_name)
+                    if spec is None:
+                        unknown.append(key)
+                    elif spec.output_node:
+                        outputs.append(key)
                 else:
                     cls_name = None
                 inputs = raw.get("inputs")
@@ -164,10 +170,12 @@ class CheckContext:
         del position  # freed early: it counts towards peak memory
         ctx.links_ordered = ordered
         ctx.malformed_links = malformed
-        ctx.output_nodes = [v.id for v in nodes.values() if v.spec is not None and v.spec.output_node]
+        if len(nodes) != len(workflow):  # ids that collide once made strings: read the final nodes
+            outputs = [v.id for v in nodes.values() if v.spec is not None and v.spec.output_node]
+            unknown = [v.id for v in nodes.values() if v.class_type is not None and v.spec is None]
+        ctx.output_nodes = outputs
         # a node of an unknown class may be an output node: what feeds it counts as used
-        unknown = [v.id for v in nodes.values() if v.class_type is not None and v.spec is None]
-        ctx.live = _linked_upstream(nodes, ctx.output_nodes + unknown)
+        ctx.live = _linked_upstream(nodes, outputs + unknown, ordered)
         return ctx
 
     def shared(self, key: Any, compute: Callable[[CheckContext], T]) -> T:
@@ -188,9 +196,21 @@ class CheckContext:
         return iter(self.nodes.values())
 
 
-def _linked_upstream(nodes: dict[str, NodeView], sources: list[str]) -> set[str]:
+def _linked_upstream(nodes: dict[str, NodeView], sources: list[str], ordered: bool = False) -> set[str]:
     """`upstream` read off the nodes' links, without the graph (the same predecessors: an
-    edge exists exactly for each link whose source is a node of the workflow)."""
+    edge exists exactly for each link whose source is a node of the workflow).
+
+    `ordered`: every link runs from a node written earlier; then one pass over the nodes
+    from last to first finds them all, as each node is reached after everything it feeds.
+    """
+    if ordered:
+        seen = set(sources)
+        for view in reversed(nodes.values()):
+            if view.links and view.id in seen:
+                for link in view.links:
+                    seen.add(link.source)
+        seen.intersection_update(nodes)  # links to missing nodes
+        return seen
     seen = set(sources)
     stack = list(sources)
     while stack:
