@@ -8,7 +8,7 @@ from ..catalog.nodes import MATCH_TYPE, NodeSpec, types_compatible
 from ..checks.context import CheckContext, NodeView
 from ..diagnostics import Diagnostic, Location, Severity
 from .base import CheckRule, node_location
-from .walks import link_facts
+from .walks import SpecMemo, link_facts
 
 
 class LinkTypeMismatch(CheckRule):
@@ -166,10 +166,14 @@ def _uses_match_types(ctx: CheckContext) -> bool:
     """Whether any class of the workflow has a MatchType input or output, or dynamic inputs
     (whose expanded inputs may be MatchType ones): without one, CD302 has nothing to check."""
     for spec in ctx.classes.values() if ctx.malformed_links is not None else _all_specs(ctx):
-        if spec is not None and (spec.dynamic or any(o.type == MATCH_TYPE for o in spec.outputs)
-                                 or any(i.type == MATCH_TYPE for i in spec.inputs.values())):
+        if spec is not None and _class_uses_match_types(spec):
             return True
     return False
+
+
+_class_uses_match_types = SpecMemo(
+    lambda spec: spec.dynamic or any(o.type == MATCH_TYPE for o in spec.outputs)
+    or any(i.type == MATCH_TYPE for i in spec.inputs.values()))
 
 
 def _all_specs(ctx: CheckContext) -> Iterator[NodeSpec | None]:

@@ -14,6 +14,7 @@ from ..catalog.nodes import InputSpec
 from ..checks.context import CheckContext
 from ..diagnostics import Diagnostic, Severity
 from .base import CheckRule, show
+from .walks import SpecMemo
 
 
 class Conversion(NamedTuple):
@@ -139,6 +140,12 @@ def _plan(spec: InputSpec) -> _Plan:
             spec.model_folder is not None or spec.upload is not None)
 
 
+#: The plan of each input of the catalogue's classes, kept across checks.
+_class_plan = SpecMemo(_plan)
+#: The names of the required inputs of each class without V3 dynamic inputs.
+_required_names = SpecMemo(lambda spec: frozenset(s.name for s in spec.inputs.values() if s.section == "required"))
+
+
 def literals(ctx: CheckContext) -> Literals:
     """The literal inputs of the workflow, classified (computed once per check)."""
     return ctx.shared(literals, _classify)
@@ -148,23 +155,17 @@ def _classify(ctx: CheckContext) -> Literals:
     found = Literals()
     invalid, coerced, below, above = found.invalid, found.coerced, found.below, found.above
     combos, link_only, files = found.combos, found.link_only, found.files
-    plans: dict[int, _Plan] = {}  # by id(): the specs live in the catalogue throughout the pass
-    required: dict[int, frozenset[str]] = {}  # the required input names of each class, by id()
+    # the plans of inputs made for one node (V3 dynamic inputs), by id(): alive throughout the pass
+    plans: dict[int, _Plan] = {}
     irregular = found.irregular
     for node in ctx.iter_nodes():
         spec_of_node = node.spec
         if spec_of_node is None or node.inputs is None:
             continue
-        if spec_of_node.dynamic:
+        keys = node.inputs.keys()
+        dynamic = spec_of_node.dynamic
+        if dynamic or not (_required_names(spec_of_node) <= keys and keys <= spec_of_node.inputs.keys()):
             irregular.append(node)
-        else:
-            names = required.get(id(spec_of_node))
-            if names is None:
-                names = required[id(spec_of_node)] = frozenset(
-                    s.name for s in spec_of_node.inputs.values() if s.section == "required")
-            keys = node.inputs.keys()
-            if not (names <= keys and keys <= spec_of_node.inputs.keys()):
-                irregular.append(node)
         specs = node.input_specs
         for name, value in node.inputs.items():
             if type(value) is list:
@@ -172,11 +173,14 @@ def _classify(ctx: CheckContext) -> Literals:
             spec = specs.get(name)
             if spec is None:
                 continue
-            plan = plans.get(id(spec))
-            if plan is None:
-                if spec.section == "hidden":
-                    continue
-                plan = plans[id(spec)] = _plan(spec)
+            if spec.section == "hidden":
+                continue
+            if dynamic:
+                plan = plans.get(id(spec))
+                if plan is None:
+                    plan = plans[id(spec)] = _plan(spec)
+            else:
+                plan = _class_plan(spec)
             primitive, null_invalid, low, high, has_options, only_link, names_file = plan
             if names_file and isinstance(value, str):
                 files.append((node, spec, name, value))

@@ -7,10 +7,42 @@ what its own walk would.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable, TypeVar
 
 from ..catalog.nodes import MATCH_TYPE, InputSpec, NodeSpec, OutputSpec, types_compatible
 from ..checks.context import CheckContext, Link, NodeView
+
+
+S = TypeVar("S")
+T = TypeVar("T")
+
+#: Most entries `SpecMemo` keeps before it starts afresh (a long-lived server may load many
+#: catalogues; each class and input is a handful of entries).
+SPEC_MEMO_LIMIT = 50_000
+
+
+class SpecMemo:
+    """What a rule works out from a class or input spec alone, kept across checks.
+
+    Entries are keyed by `id(spec)` and hold the spec itself, so an id is never reused while
+    its entry exists; an entry is used only for that very object.
+    """
+
+    __slots__ = ("compute", "entries")
+
+    def __init__(self, compute: Callable[[Any], Any]) -> None:
+        self.compute = compute
+        self.entries: dict[int, tuple[Any, Any]] = {}
+
+    def __call__(self, spec: Any) -> Any:
+        entry = self.entries.get(id(spec))
+        if entry is not None and entry[0] is spec:
+            return entry[1]
+        if len(self.entries) >= SPEC_MEMO_LIMIT:
+            self.entries.clear()
+        value = self.compute(spec)
+        self.entries[id(spec)] = (spec, value)
+        return value
 
 
 class LinkFacts:
