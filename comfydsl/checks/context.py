@@ -117,37 +117,33 @@ class CheckContext:
         lookup = catalog.get
         outputs: list[str] = []
         unknown: list[str] = []  # nodes of an unknown class
+        malformed: list[tuple[NodeView, str, Any]] = []
+        # Sources not yet read when a link to them was: if any of them is a node (written
+        # later, or the linking node itself), the links do not follow the file's order.
+        ahead: set[str] = set()
         for node_id, raw in workflow.items():
             key = node_id if type(node_id) is str else str(node_id)
-            if isinstance(raw, dict):
-                cls_name = raw.get("class_type")
-                spec = None
-                if isinstance(cls_name, str):
-                    if cls_name in specs:
-                        spec = specs[cls_name]
-                    else:
-                        spec = specs[cls_name] = lookup(cls_name)
-                    if spec is None:
-                        unknown.append(key)
-                    elif spec.output_node:
-                        outputs.append(key)
-                else:
-                    cls_name = None
-                inputs = raw.get("inputs")
-                nodes[key] = NodeView(key, raw, cls_name, spec, inputs if isinstance(inputs, dict) else None, [],
-                                      None, True)
-            else:
+            if not isinstance(raw, dict):
                 nodes[key] = NodeView(key, raw, None, None, None, [])
-        # Links, and whether each runs from a node written earlier; lists that are no
-        # well-formed link are kept for `malformed-link`.
-        position = {node_id: i for i, node_id in enumerate(nodes)}
-        ordered = True
-        malformed: list[tuple[NodeView, str, Any]] = []
-        for i, view in enumerate(nodes.values()):
-            inputs = view.inputs
-            if not inputs:
                 continue
-            target = view.id
+            cls_name = raw.get("class_type")
+            spec = None
+            if isinstance(cls_name, str):
+                if cls_name in specs:
+                    spec = specs[cls_name]
+                else:
+                    spec = specs[cls_name] = lookup(cls_name)
+                if spec is None:
+                    unknown.append(key)
+                elif spec.output_node:
+                    outputs.append(key)
+            else:
+                cls_name = None
+            inputs = raw.get("inputs")
+            if not isinstance(inputs, dict):
+                nodes[key] = NodeView(key, raw, cls_name, spec, None, [], None, True)
+                continue
+            view = nodes[key] = NodeView(key, raw, cls_name, spec, inputs, [], None, True)
             links: list[Link] | None = None
             for name, value in inputs.items():
                 # is_link(), inlined: this loop runs once per input of the workflow
@@ -161,16 +157,17 @@ class CheckContext:
                     malformed.append((view, name, value))
                     continue
                 if links is None:  # a list of one, not the four slots `append` would reserve
-                    links = view.links = [Link(target, name, source, index)]
+                    links = view.links = [Link(key, name, source, index)]
                 else:
-                    links.append(Link(target, name, source, index))
-                before = position.get(source)
-                if before is not None and before >= i:
-                    ordered = False
-        del position  # freed early: it counts towards peak memory
+                    links.append(Link(key, name, source, index))
+                if source not in nodes or source == key:
+                    ahead.add(source)
+        ordered = len(nodes) == len(workflow) and ahead.isdisjoint(nodes)
+        del ahead
         ctx.links_ordered = ordered
         ctx.malformed_links = malformed
         if len(nodes) != len(workflow):  # ids that collide once made strings: read the final nodes
+            ctx.malformed_links = None  # `malformed-link` walks the nodes itself
             outputs = [v.id for v in nodes.values() if v.spec is not None and v.spec.output_node]
             unknown = [v.id for v in nodes.values() if v.class_type is not None and v.spec is None]
         ctx.output_nodes = outputs

@@ -124,3 +124,11 @@ def test_the_graph_is_built_only_when_a_check_needs_it() -> None:
     assert ctx.links_ordered and ctx.live == set(wf)
     assert ctx._graph is None and ctx.is_acyclic() and ctx._graph is None
     assert ctx.graph.number_of_edges() == 49
+
+
+def test_ids_that_collide_as_strings_keep_the_last_node() -> None:
+    # not from JSON (its keys are strings), but a Python caller may pass int and str ids
+    wf = {1: {"class_type": "ImageInvert", "inputs": {"image": [1, 0]}}, "2": _empty(), "1": _image(2)}
+    ctx = CheckContext.build(wf, builtin_catalog())
+    assert list(ctx.nodes) == ["1", "2"] and ctx.nodes["1"].links[0].source == "2"
+    assert not ctx.links_ordered and ctx.malformed_links is None and ctx.is_acyclic()
