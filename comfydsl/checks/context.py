@@ -82,8 +82,11 @@ class CheckContext:
     #: (node, input name, value) of every list in `inputs` that is not a well-formed link, in
     #: workflow order (None when the context was not made by `build`)
     malformed_links: list[tuple[NodeView, str, Any]] | None = None
-    #: class name -> spec (None: unknown) of every class the workflow names
+    #: class name -> spec (None: unknown) of every class the workflow names (see `class_specs`)
     classes: dict[str, NodeSpec | None] = field(default_factory=dict)
+    #: the nodes that are no object, or lack a string `class_type` or an `inputs` object, in
+    #: workflow order (None when the context was not made by `build`; see `iter_misshapen`)
+    misshapen: list[NodeView] | None = None
     _graph: nx.DiGraph | None = field(default=None, repr=False)
 
     @property
@@ -118,13 +121,15 @@ class CheckContext:
         outputs: list[str] = []
         unknown: list[str] = []  # nodes of an unknown class
         malformed: list[tuple[NodeView, str, Any]] = []
+        misshapen: list[NodeView] = []
         # Sources not yet read when a link to them was: if any of them is a node (written
         # later, or the linking node itself), the links do not follow the file's order.
         ahead: set[str] = set()
         for node_id, raw in workflow.items():
             key = node_id if type(node_id) is str else str(node_id)
             if not isinstance(raw, dict):
-                nodes[key] = NodeView(key, raw, None, None, None, [])
+                misshapen.append(NodeView(key, raw, None, None, None, []))
+                nodes[key] = misshapen[-1]
                 continue
             cls_name = raw.get("class_type")
             spec = None
@@ -141,9 +146,12 @@ class CheckContext:
                 cls_name = None
             inputs = raw.get("inputs")
             if not isinstance(inputs, dict):
-                nodes[key] = NodeView(key, raw, cls_name, spec, None, [], None, True)
+                misshapen.append(NodeView(key, raw, cls_name, spec, None, [], None, True))
+                nodes[key] = misshapen[-1]
                 continue
             view = nodes[key] = NodeView(key, raw, cls_name, spec, inputs, [], None, True)
+            if cls_name is None:
+                misshapen.append(view)
             links: list[Link] | None = None
             for name, value in inputs.items():
                 # is_link(), inlined: this loop runs once per input of the workflow
@@ -166,8 +174,9 @@ class CheckContext:
         del ahead
         ctx.links_ordered = ordered
         ctx.malformed_links = malformed
+        ctx.misshapen = misshapen
         if len(nodes) != len(workflow):  # ids that collide once made strings: read the final nodes
-            ctx.malformed_links = None  # `malformed-link` walks the nodes itself
+            ctx.malformed_links = ctx.misshapen = None  # the rules walk the nodes themselves
             outputs = [v.id for v in nodes.values() if v.spec is not None and v.spec.output_node]
             unknown = [v.id for v in nodes.values() if v.class_type is not None and v.spec is None]
         ctx.output_nodes = outputs
@@ -191,6 +200,20 @@ class CheckContext:
 
     def iter_nodes(self) -> Iterator[NodeView]:
         return iter(self.nodes.values())
+
+    def iter_misshapen(self) -> Iterator[NodeView]:
+        """The nodes that are no object or lack a string `class_type` or an `inputs` object
+        (with any others when the context does not know which they are)."""
+        return iter(self.misshapen if self.misshapen is not None else self.nodes.values())
+
+    def class_specs(self) -> dict[str, NodeSpec | None]:
+        """Class name -> spec (None: not in the catalogue) of every class the workflow names,
+        for rules that have nothing to say unless some class has a property."""
+        if not self.classes:
+            for view in self.nodes.values():
+                if view.class_type is not None:
+                    self.classes.setdefault(view.class_type, view.spec)
+        return self.classes
 
 
 def _linked_upstream(nodes: dict[str, NodeView], sources: list[str], ordered: bool = False) -> set[str]:

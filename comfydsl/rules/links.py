@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from ..catalog.nodes import MATCH_TYPE, NodeSpec, types_compatible
+from ..catalog.nodes import MATCH_TYPE, types_compatible
 from ..checks.context import CheckContext, NodeView
 from ..diagnostics import Diagnostic, Location, Severity
 from .base import CheckRule, node_location
@@ -165,7 +165,7 @@ class MatchTypeMismatch(CheckRule):
 def _uses_match_types(ctx: CheckContext) -> bool:
     """Whether any class of the workflow has a MatchType input or output, or dynamic inputs
     (whose expanded inputs may be MatchType ones): without one, CD302 has nothing to check."""
-    for spec in ctx.classes.values() if ctx.malformed_links is not None else _all_specs(ctx):
+    for spec in ctx.class_specs().values():
         if spec is not None and _class_uses_match_types(spec):
             return True
     return False
@@ -174,11 +174,6 @@ def _uses_match_types(ctx: CheckContext) -> bool:
 _class_uses_match_types = SpecMemo(
     lambda spec: spec.dynamic or any(o.type == MATCH_TYPE for o in spec.outputs)
     or any(i.type == MATCH_TYPE for i in spec.inputs.values()))
-
-
-def _all_specs(ctx: CheckContext) -> Iterator[NodeSpec | None]:
-    """The class of every node (for a context not made by `CheckContext.build`)."""
-    return (node.spec for node in ctx.iter_nodes())
 
 
 def _from(ctx: CheckContext, source: str, kind: str) -> tuple[Location, ...]:

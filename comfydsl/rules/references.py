@@ -46,6 +46,8 @@ class UnknownClassType(CheckRule):
     def check(self, ctx: CheckContext) -> Iterator[Diagnostic]:
         hints: dict[str, str] = {}  # one search per unknown name, however many nodes use it
         budget = [SEARCH_LIMIT]
+        if None not in ctx.class_specs().values():
+            return  # every class is known
         for node in ctx.iter_nodes():
             if node.class_type is None or node.spec is not None:
                 continue
@@ -99,7 +101,7 @@ class MissingClassType(CheckRule):
     lenient_when_unused = False
 
     def check(self, ctx: CheckContext) -> Iterator[Diagnostic]:
-        for node in ctx.iter_nodes():
+        for node in ctx.iter_misshapen():
             if not node.is_object or node.class_type is not None:
                 continue
             if "class_type" in node.raw:

@@ -28,7 +28,7 @@ class MalformedNode(CheckRule):
     lenient_when_unused = False
 
     def check(self, ctx: CheckContext) -> Iterator[Diagnostic]:
-        for node in ctx.iter_nodes():
+        for node in ctx.iter_misshapen():
             if not node.is_object:
                 yield self.at(node, f"node `{node.id}` is {json_kind(node.raw)}, not an object",
                               help='write the node as {"class_type": "...", "inputs": {...}}')
@@ -51,7 +51,7 @@ class MalformedInputs(CheckRule):
     comfy_error = "exception_during_validation"
 
     def check(self, ctx: CheckContext) -> Iterator[Diagnostic]:
-        for node in ctx.iter_nodes():
+        for node in ctx.iter_misshapen():
             if not node.is_object or node.inputs is not None:
                 continue
             if "inputs" not in node.raw:

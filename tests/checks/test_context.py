@@ -132,3 +132,14 @@ def test_ids_that_collide_as_strings_keep_the_last_node() -> None:
     ctx = CheckContext.build(wf, builtin_catalog())
     assert list(ctx.nodes) == ["1", "2"] and ctx.nodes["1"].links[0].source == "2"
     assert not ctx.links_ordered and ctx.malformed_links is None and ctx.is_acyclic()
+
+
+def test_misshapen_nodes_and_classes_are_noted_while_reading() -> None:
+    wf = {"1": _empty(), "2": "text", "3": {"inputs": {}}, "4": {"class_type": "ImageInvert"},
+          "5": {"class_type": "NoSuchNode", "inputs": {}}, "6": _image(1)}
+    ctx = CheckContext.build(wf, builtin_catalog())
+    assert [v.id for v in ctx.iter_misshapen()] == ["2", "3", "4"]
+    assert set(ctx.class_specs()) == {"EmptyImage", "ImageInvert", "NoSuchNode"}
+    assert ctx.class_specs()["NoSuchNode"] is None
+    codes = [d.code for d in check_workflow(wf, catalog=builtin_catalog())]
+    assert {"CD005", "CD101", "CD102", "CD006"} <= set(codes)
