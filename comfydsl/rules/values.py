@@ -125,7 +125,7 @@ class Literals:
         self.irregular: list[Any] = []
 
 
-#: What the classification needs of an input spec, worked out once per spec and pass:
+#: What the classification needs of an input spec, worked out once per spec (see `_class_plan`):
 #: (type if primitive else None, null is invalid, minimum, maximum, has options, takes a link only,
 #: names a file)
 _Plan = tuple[str | None, bool, Any, Any, bool, bool, bool]
