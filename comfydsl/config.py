@@ -25,7 +25,6 @@ base-url = "https://api.runpod.ai/v2"
 from __future__ import annotations
 
 import os
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -109,6 +108,8 @@ def load_settings(path: str | os.PathLike | None = None, *, start: str | os.Path
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
+    import tomllib  # only when there is a file to read: it costs start-up time
+
     try:
         from .workflow.files import read_text
 

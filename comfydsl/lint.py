@@ -110,6 +110,17 @@ def _lint_recipe(text: str, path: str, target: Target, select: Sequence[str], ig
 
 
 def _lint_json(text: str, path: str, target: Target, select: Sequence[str], ignore: Sequence[str]) -> FileResult:
+    from .workflow.gcpause import gc_paused
+
+    # One pause of the cyclic collector for reading, checking and locating: each time it is
+    # turned back on, its next collection walks every object made meanwhile that is still
+    # alive, so it comes back on only once the workflow and its context are freed.
+    with gc_paused():
+        return _lint_json_paused(text, path, target, select, ignore)
+
+
+def _lint_json_paused(text: str, path: str, target: Target, select: Sequence[str],
+                      ignore: Sequence[str]) -> FileResult:
     from .workflow.document import read_document
     from .workflow.jsonpos import attach_spans
     from .validate import check_document

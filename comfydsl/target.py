@@ -8,10 +8,8 @@ import os
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
 
-from .catalog.importer import combo_options
 from .catalog.models import INPUT_FOLDER, ModelCatalog
 from .catalog.nodes import UPLOAD_KEYS, NodeCatalog, read_object_info
-from .catalog.pull import CATALOG_META_KEY
 from .errors import CatalogError
 
 
@@ -70,6 +68,10 @@ def inventory_from_object_info(raw: Mapping[str, Any], folders: dict[str, str], 
     are added to `folders`. The options of upload combos (`image_upload`, `video_upload`...,
     and the known loader inputs in `INPUT_LOADERS`) are the server's input folder.
     """
+    # imported here, not at the top: `comfydsl lint` with the built-in catalogue never needs them
+    from .catalog.importer import combo_options
+    from .catalog.pull import CATALOG_META_KEY
+
     if not isinstance(raw, Mapping):
         raise CatalogError(f"{source}: expected a JSON object of node classes")
     inventory = ModelCatalog(source=source)

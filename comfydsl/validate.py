@@ -41,7 +41,9 @@ def check_workflow(
         ctx = CheckContext.build(
             workflow, catalog if catalog is not None else default_catalog(), models=models,
             input_files=set(input_files) if input_files is not None else None, duplicates=duplicates)
-        return filter_codes(sort_diagnostics(run_checks(ctx, workflow_rules())), select, ignore)
+        found = run_checks(ctx, workflow_rules())
+        del ctx  # freed before the collector is back on, so that it does not walk the context
+    return filter_codes(sort_diagnostics(found), select, ignore)
 
 
 def check_document(doc, **options: Any) -> list[Diagnostic]:

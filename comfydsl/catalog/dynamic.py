@@ -47,7 +47,7 @@ class Expansion:
 def expand_inputs(spec: NodeSpec, values: Mapping[str, Any] | None) -> Expansion:
     """The effective inputs of a node of class `spec` holding `values` (its `inputs` object)."""
     if not spec.dynamic:
-        return Expansion(dict(spec.inputs))
+        return Expansion(spec.inputs)  # type: ignore[arg-type]  # shared, never written to
     values = values if isinstance(values, Mapping) else {}
     result = Expansion({})
     for name, input_spec in spec.inputs.items():

@@ -13,6 +13,9 @@ from typing import Any, Iterable, Iterator, Mapping
 
 from ..errors import CatalogError
 
+#: The top-level entry comfydsl reserves in a catalogue file for facts about the catalogue itself
+#: (`{"comfyui_version": "0.19.0", "source": "http://host:8188", ...}`); it is not a node class.
+META_KEY = "__comfydsl__"
 #: Literal value types ComfyUI converts before checking; every other type is a link type.
 PRIMITIVE_TYPES = frozenset({"INT", "FLOAT", "STRING", "BOOLEAN"})
 #: Keys of an input's config that say it takes an uploaded file from ComfyUI's input folder.
@@ -278,11 +281,11 @@ class NodeCatalog(Mapping[str, NodeSpec]):
         malformed one raises a located `CatalogError`; `trusted` skips that (the built-in catalogue).
         Its `__comfydsl__` entry, if any, is kept in `meta` rather than read as a class.
         """
-        from .schema import META_KEY, validate_object_info
-
         if not isinstance(raw, Mapping):
             raise CatalogError(f"{source or 'catalogue'}: expected a JSON object of node classes")
-        if not trusted:
+        if not trusted:  # the schema module is imported only for catalogues that need checking
+            from .schema import validate_object_info
+
             validate_object_info(raw, source)
         where = source or "catalogue"
         for name, entry in raw.items():

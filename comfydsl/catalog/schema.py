@@ -18,10 +18,7 @@ from functools import lru_cache
 from typing import Any, Mapping
 
 from ..errors import CatalogError
-
-#: The top-level entry comfydsl reserves in a catalogue file for facts about the catalogue itself
-#: (`{"comfyui_version": "0.19.0", "source": "http://host:8188", ...}`); it is not a node class.
-META_KEY = "__comfydsl__"
+from .nodes import META_KEY as META_KEY  # defined beside the catalogue, which reads it without this module
 
 _SCALAR = {"type": ["string", "number", "boolean", "null"]}
 _NUMBER = {"type": "number"}

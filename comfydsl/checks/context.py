@@ -39,10 +39,8 @@ class NodeView:
     inputs: dict[str, Any] | None = None
     links: list[Link] = field(default_factory=list)
     _expansion: Expansion | None = None
-
-    @property
-    def is_object(self) -> bool:
-        return isinstance(self.raw, dict)
+    #: whether the node is a JSON object (`raw` is a dict)
+    is_object: bool = False
 
     @property
     def expansion(self) -> Expansion:
@@ -54,7 +52,12 @@ class NodeView:
 
     @property
     def input_specs(self) -> dict[str, InputSpec]:
-        """Input name (dotted for V3 dynamic inputs) -> spec, for the values this node holds."""
+        """Input name (dotted for V3 dynamic inputs) -> spec, for the values this node holds
+        (read only: for a class without dynamic inputs it is the class's own table)."""
+        spec = self.spec
+        assert spec is not None
+        if not spec.dynamic:
+            return spec.inputs  # type: ignore[return-value]
         return self.expansion.inputs
 
 
@@ -68,7 +71,6 @@ class CheckContext:
     input_files: set[str] | None = None
     duplicates: dict[str, int] = field(default_factory=dict)
     nodes: dict[str, NodeView] = field(default_factory=dict)
-    graph: nx.DiGraph = field(default_factory=nx.DiGraph)
     output_nodes: list[str] = field(default_factory=list)
     live: set[str] = field(default_factory=set)
 
@@ -77,71 +79,109 @@ class CheckContext:
     #: Whether every link runs from a node written earlier in the workflow to one written
     #: later: then the workflow's own order is a topological order and no cycle can exist.
     links_ordered: bool = False
+    #: (node, input name, value) of every list in `inputs` that is not a well-formed link, in
+    #: workflow order (None when the context was not made by `build`)
+    malformed_links: list[tuple[NodeView, str, Any]] | None = None
+    #: class name -> spec (None: unknown) of every class the workflow names (see `class_specs`)
+    classes: dict[str, NodeSpec | None] = field(default_factory=dict)
+    #: the nodes that are no object, or lack a string `class_type` or an `inputs` object, in
+    #: workflow order (None when the context was not made by `build`; see `iter_misshapen`)
+    misshapen: list[NodeView] | None = None
+    _graph: nx.DiGraph | None = field(default=None, repr=False)
+
+    @property
+    def graph(self) -> nx.DiGraph:
+        """The workflow as a networkx DiGraph: a node per workflow node, an edge per linked
+        pair (source -> target). Built in bulk on first use: the cycle checks need it only
+        when the links do not follow the workflow's order."""
+        if self._graph is None:
+            nodes = self.nodes
+            graph = nx.DiGraph()
+            graph.add_nodes_from(nodes)
+            # The edges are handed over as they are read off the links, never held in a list
+            # at once (peak memory); a pair linked twice is one edge, as networkx merges repeats.
+            graph.add_edges_from((link.source, link.target) for view in nodes.values()
+                                 for link in view.links if link.source in nodes)
+            self._graph = graph
+        return self._graph
 
     @classmethod
     def build(cls, workflow: dict[str, Any], catalog: NodeCatalog, *, models: ModelCatalog | None = None,
               input_files: set[str] | None = None, duplicates: dict[str, int] | None = None) -> CheckContext:
-        """Read the workflow in one pass, then hand networkx every node and edge in bulk.
+        """Read the workflow in one pass; the networkx graph is built from the links when a
+        check first needs it (`graph`).
 
         The per-node work is plain dict and list operations; class lookups are memoised
-        per class name, and the graph is filled with `add_nodes_from`/`add_edges_from`.
+        per class name.
         """
         ctx = cls(workflow, catalog, models, input_files, dict(duplicates or {}))
         nodes = ctx.nodes
-        specs: dict[str, NodeSpec | None] = {}
+        specs = ctx.classes
         lookup = catalog.get
+        outputs: list[str] = []
+        unknown: list[str] = []  # nodes of an unknown class
+        malformed: list[tuple[NodeView, str, Any]] = []
+        misshapen: list[NodeView] = []
+        # Sources not yet read when a link to them was: if any of them is a node (written
+        # later, or the linking node itself), the links do not follow the file's order.
+        ahead: set[str] = set()
         for node_id, raw in workflow.items():
             key = node_id if type(node_id) is str else str(node_id)
-            if isinstance(raw, dict):
-                cls_name = raw.get("class_type")
-                spec = None
-                if isinstance(cls_name, str):
-                    if cls_name in specs:
-                        spec = specs[cls_name]
-                    else:
-                        spec = specs[cls_name] = lookup(cls_name)
-                else:
-                    cls_name = None
-                inputs = raw.get("inputs")
-                nodes[key] = NodeView(key, raw, cls_name, spec, inputs if isinstance(inputs, dict) else None, [])
-            else:
-                nodes[key] = NodeView(key, raw, None, None, None, [])
-        # Links, and whether each runs from a node written earlier. The graph's edges carry no
-        # data: which inputs a link feeds is in the NodeView's `links`.
-        position = {node_id: i for i, node_id in enumerate(nodes)}
-        ordered = True
-        for i, view in enumerate(nodes.values()):
-            inputs = view.inputs
-            if not inputs:
+            if not isinstance(raw, dict):
+                misshapen.append(NodeView(key, raw, None, None, None, []))
+                nodes[key] = misshapen[-1]
                 continue
-            target = view.id
+            cls_name = raw.get("class_type")
+            spec = None
+            if isinstance(cls_name, str):
+                if cls_name in specs:
+                    spec = specs[cls_name]
+                else:
+                    spec = specs[cls_name] = lookup(cls_name)
+                if spec is None:
+                    unknown.append(key)
+                elif spec.output_node:
+                    outputs.append(key)
+            else:
+                cls_name = None
+            inputs = raw.get("inputs")
+            if not isinstance(inputs, dict):
+                misshapen.append(NodeView(key, raw, cls_name, spec, None, [], None, True))
+                nodes[key] = misshapen[-1]
+                continue
+            view = nodes[key] = NodeView(key, raw, cls_name, spec, inputs, [], None, True)
+            if cls_name is None:
+                misshapen.append(view)
             links: list[Link] | None = None
             for name, value in inputs.items():
                 # is_link(), inlined: this loop runs once per input of the workflow
-                if type(value) is not list or len(value) != 2:
+                if type(value) is not list:
+                    continue
+                if len(value) != 2:
+                    malformed.append((view, name, value))
                     continue
                 source, index = value
                 if not isinstance(source, str) or type(index) is not int:
+                    malformed.append((view, name, value))
                     continue
                 if links is None:  # a list of one, not the four slots `append` would reserve
-                    links = view.links = [Link(target, name, source, index)]
+                    links = view.links = [Link(key, name, source, index)]
                 else:
-                    links.append(Link(target, name, source, index))
-                before = position.get(source)
-                if before is not None and before >= i:
-                    ordered = False
-        del position  # freed before the graph grows: it counts towards peak memory
-        graph = ctx.graph
-        graph.add_nodes_from(nodes)
-        # The edges are handed over as they are read off the links, never held in a list at
-        # once (peak memory); a pair linked twice is one edge, as networkx merges repeats.
-        graph.add_edges_from((link.source, link.target) for view in nodes.values()
-                             for link in view.links if link.source in nodes)
+                    links.append(Link(key, name, source, index))
+                if source not in nodes or source == key:
+                    ahead.add(source)
+        ordered = len(nodes) == len(workflow) and ahead.isdisjoint(nodes)
+        del ahead
         ctx.links_ordered = ordered
-        ctx.output_nodes = [v.id for v in nodes.values() if v.spec is not None and v.spec.output_node]
+        ctx.malformed_links = malformed
+        ctx.misshapen = misshapen
+        if len(nodes) != len(workflow):  # ids that collide once made strings: read the final nodes
+            ctx.malformed_links = ctx.misshapen = None  # the rules walk the nodes themselves
+            outputs = [v.id for v in nodes.values() if v.spec is not None and v.spec.output_node]
+            unknown = [v.id for v in nodes.values() if v.class_type is not None and v.spec is None]
+        ctx.output_nodes = outputs
         # a node of an unknown class may be an output node: what feeds it counts as used
-        unknown = [v.id for v in nodes.values() if v.class_type is not None and v.spec is None]
-        ctx.live = upstream(graph, ctx.output_nodes + unknown)
+        ctx.live = _linked_upstream(nodes, outputs + unknown, ordered)
         return ctx
 
     def shared(self, key: Any, compute: Callable[[CheckContext], T]) -> T:
@@ -160,6 +200,46 @@ class CheckContext:
 
     def iter_nodes(self) -> Iterator[NodeView]:
         return iter(self.nodes.values())
+
+    def iter_misshapen(self) -> Iterator[NodeView]:
+        """The nodes that are no object or lack a string `class_type` or an `inputs` object
+        (with any others when the context does not know which they are)."""
+        return iter(self.misshapen if self.misshapen is not None else self.nodes.values())
+
+    def class_specs(self) -> dict[str, NodeSpec | None]:
+        """Class name -> spec (None: not in the catalogue) of every class the workflow names,
+        for rules that have nothing to say unless some class has a property."""
+        if not self.classes:
+            for view in self.nodes.values():
+                if view.class_type is not None:
+                    self.classes.setdefault(view.class_type, view.spec)
+        return self.classes
+
+
+def _linked_upstream(nodes: dict[str, NodeView], sources: list[str], ordered: bool = False) -> set[str]:
+    """`upstream` read off the nodes' links, without the graph (the same predecessors: an
+    edge exists exactly for each link whose source is a node of the workflow).
+
+    `ordered`: every link runs from a node written earlier; then one pass over the nodes
+    from last to first finds them all, as each node is reached after everything it feeds.
+    """
+    if ordered:
+        seen = set(sources)
+        for view in reversed(nodes.values()):
+            if view.links and view.id in seen:
+                for link in view.links:
+                    seen.add(link.source)
+        seen.intersection_update(nodes)  # links to missing nodes
+        return seen
+    seen = set(sources)
+    stack = list(sources)
+    while stack:
+        for link in nodes[stack.pop()].links:
+            parent = link.source
+            if parent not in seen and parent in nodes:
+                seen.add(parent)
+                stack.append(parent)
+    return seen
 
 
 def upstream(graph: nx.DiGraph, sources: list[str]) -> set[str]:

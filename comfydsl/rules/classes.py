@@ -32,6 +32,8 @@ class DeprecatedNode(CheckRule):
     lenient_when_unused = False
 
     def check(self, ctx: CheckContext) -> Iterator[Diagnostic]:
+        if not any(spec is not None and spec.deprecated for spec in ctx.class_specs().values()):
+            return
         for node in ctx.iter_nodes():
             if node.spec is not None and node.spec.deprecated:
                 yield self.at(node, f"node `{node.id}` uses `{node.class_type}`, which is deprecated",
@@ -56,6 +58,8 @@ class ExperimentalNode(CheckRule):
     lenient_when_unused = False
 
     def check(self, ctx: CheckContext) -> Iterator[Diagnostic]:
+        if not any(spec is not None and spec.experimental for spec in ctx.class_specs().values()):
+            return
         for node in ctx.iter_nodes():
             if node.spec is not None and node.spec.experimental:
                 yield self.at(node, f"node `{node.id}` uses `{node.class_type}`, which is experimental",
@@ -82,6 +86,8 @@ class ApiNode(CheckRule):
     lenient_when_unused = False
 
     def check(self, ctx: CheckContext) -> Iterator[Diagnostic]:
+        if not any(spec is not None and spec.api_node for spec in ctx.class_specs().values()):
+            return
         for node in ctx.iter_nodes():
             if node.spec is not None and node.spec.api_node:
                 yield self.at(node, f"node `{node.id}` (`{node.class_type}`) calls a paid Comfy.org API and "

@@ -8,6 +8,7 @@ from ..catalog.names import SEARCH_LIMIT, near_miss_index
 from ..checks.context import CheckContext
 from ..diagnostics import Diagnostic, Severity
 from .base import CheckRule, show
+from .values import literals
 
 
 class MissingRequiredInput(CheckRule):
@@ -33,9 +34,8 @@ class MissingRequiredInput(CheckRule):
     comfy_error = "required_input_missing"
 
     def check(self, ctx: CheckContext) -> Iterator[Diagnostic]:
-        for node in ctx.iter_nodes():
-            if node.spec is None or node.inputs is None:
-                continue
+        for node in literals(ctx).irregular:  # the others have every required input
+            assert node.spec is not None and node.inputs is not None
             for spec in node.input_specs.values():
                 if spec.section != "required" or spec.name in node.inputs:
                     continue
@@ -74,9 +74,8 @@ class UnknownInput(CheckRule):
 
     def check(self, ctx: CheckContext) -> Iterator[Diagnostic]:
         names, budget = None, [SEARCH_LIMIT]
-        for node in ctx.iter_nodes():
-            if node.spec is None or node.inputs is None:
-                continue
+        for node in literals(ctx).irregular:  # the others declare every input they hold
+            assert node.spec is not None and node.inputs is not None
             expansion = node.expansion
             declared = expansion.inputs
             flagged = {key for key, _ in expansion.problems}
@@ -116,17 +115,9 @@ class LiteralForLinkInput(CheckRule):
     name = "literal-for-link-input"
 
     def check(self, ctx: CheckContext) -> Iterator[Diagnostic]:
-        for node in ctx.iter_nodes():
-            if node.spec is None or node.inputs is None:
-                continue
-            specs = node.input_specs
-            for name, value in node.inputs.items():
-                spec = specs.get(name)
-                if spec is None or spec.hidden or not spec.takes_link_only or type(value) is list:
-                    continue
-                yield self.at(node, f"input `{name}` takes a `{spec.type}` link, but holds the value {show(value)}",
-                              input=name, help=f"link an output of type `{spec.type}` to `{name}`",
-                              value=value)
+        for node, spec, name, value in literals(ctx).link_only:
+            yield self.at(node, f"input `{name}` takes a `{spec.type}` link, but holds the value {show(value)}",
+                          input=name, help=f"link an output of type `{spec.type}` to `{name}`", value=value)
 
 
 class InvalidDynamicInput(CheckRule):
@@ -150,6 +141,8 @@ class InvalidDynamicInput(CheckRule):
     comfy_error = "invalid_dynamic_input"
 
     def check(self, ctx: CheckContext) -> Iterator[Diagnostic]:
+        if not any(spec is not None and spec.dynamic for spec in ctx.class_specs().values()):
+            return
         for node in ctx.iter_nodes():
             if node.spec is None or node.inputs is None or not node.spec.dynamic:
                 continue

@@ -6,8 +6,9 @@ from typing import Iterator
 
 from ..catalog.nodes import MATCH_TYPE, types_compatible
 from ..checks.context import CheckContext, NodeView
-from ..diagnostics import Diagnostic, Severity
+from ..diagnostics import Diagnostic, Location, Severity
 from .base import CheckRule, node_location
+from .walks import SpecMemo, link_facts
 
 
 class LinkTypeMismatch(CheckRule):
@@ -33,35 +34,23 @@ class LinkTypeMismatch(CheckRule):
     comfy_error = "return_type_mismatch"
 
     def check(self, ctx: CheckContext) -> Iterator[Diagnostic]:
-        for node in ctx.iter_nodes():
-            if node.spec is None:
-                continue
-            specs = node.input_specs
-            for link in node.links:
-                spec = specs.get(link.input)
-                source = ctx.nodes.get(link.source)
-                if spec is None or spec.hidden or source is None or source.spec is None:
-                    continue
-                outputs = source.spec.outputs
-                if not -len(outputs) <= link.index < len(outputs):
-                    continue
-                out = outputs[link.index]
-                if MATCH_TYPE in (out.type, spec.type) or types_compatible(out.type, spec.type):
-                    continue
-                fits = [o for o in outputs if types_compatible(o.type, spec.type)]
-                if fits:
-                    help = "the source has a fitting output: " + ", ".join(
-                        f'["{link.source}", {o.index}] (`{o.name}`)' for o in fits)
-                else:
-                    help = f"link an output of type `{spec.type}` to `{link.input}`"
-                what = f"of type `{out.type}`" if out.name == out.type else f"`{out.name}` of type `{out.type}`"
-                yield self.at(
-                    node,
-                    f"input `{link.input}` expects `{spec.type}`, but output {link.index} of node "
-                    f"`{link.source}` (`{source.class_type}`) is {what}",
-                    input=link.input, help=help,
-                    related=(node_location(ctx, link.source, f"`{out.type}` comes from here"),),
-                    expected=spec.type, received=out.type)
+        for node, link, spec, source, out in link_facts(ctx).mismatched:
+            assert source.spec is not None
+            outputs = source.spec.outputs
+            fits = [o for o in outputs if types_compatible(o.type, spec.type)]
+            if fits:
+                help = "the source has a fitting output: " + ", ".join(
+                    f'["{link.source}", {o.index}] (`{o.name}`)' for o in fits)
+            else:
+                help = f"link an output of type `{spec.type}` to `{link.input}`"
+            what = f"of type `{out.type}`" if out.name == out.type else f"`{out.name}` of type `{out.type}`"
+            yield self.at(
+                node,
+                f"input `{link.input}` expects `{spec.type}`, but output {link.index} of node "
+                f"`{link.source}` (`{source.class_type}`) is {what}",
+                input=link.input, help=help,
+                related=(node_location(ctx, link.source, f"`{out.type}` comes from here"),),
+                expected=spec.type, received=out.type)
 
 
 class MatchTypes:
@@ -138,6 +127,8 @@ class MatchTypeMismatch(CheckRule):
     severity = Severity.WARNING
 
     def check(self, ctx: CheckContext) -> Iterator[Diagnostic]:
+        if not _uses_match_types(ctx):
+            return
         types = MatchTypes(ctx)
         for node in ctx.iter_nodes():
             if node.spec is None:
@@ -146,20 +137,19 @@ class MatchTypeMismatch(CheckRule):
             for link, spec, source in types.linked(node):
                 kind = types.output_type(source, link.index)
                 raw_out = source.spec.outputs[link.index]
-                where = (node_location(ctx, link.source, f"`{kind}` comes from here"),)
                 template = spec.match_template
                 if template is not None and kind != MATCH_TYPE:
                     template_id, allowed = template
                     if allowed != "*" and not types_compatible(kind, allowed):
                         yield self.at(node, f"input `{link.input}` takes `{allowed}`, but node `{link.source}` "
                                             f"(`{source.class_type}`) gives it `{kind}`", input=link.input,
-                                      help=f"link an output of type {_either(allowed)}", related=where,
+                                      help=f"link an output of type {_either(allowed)}", related=_from(ctx, link.source, kind),
                                       expected=allowed, received=kind)
                     elif template_id in chosen and not types_compatible(kind, chosen[template_id][1]):
                         other, other_kind = chosen[template_id]
                         yield self.at(node, f"input `{link.input}` gets `{kind}`, but `{other}` of the same "
                                             f"match type gets `{other_kind}`", input=link.input,
-                                      help=f"link `{other_kind}` to both, or `{kind}` to both", related=where,
+                                      help=f"link `{other_kind}` to both, or `{kind}` to both", related=_from(ctx, link.source, kind),
                                       expected=other_kind, received=kind)
                     else:
                         chosen.setdefault(template_id, (link.input, kind))
@@ -168,8 +158,27 @@ class MatchTypeMismatch(CheckRule):
                     yield self.at(node, f"input `{link.input}` expects `{spec.type}`, but output {link.index} of "
                                         f"node `{link.source}` (`{source.class_type}`) is `{kind}` here (it takes "
                                         f"the type linked to that node)", input=link.input,
-                                  help=f"link an output of type `{spec.type}` to `{link.input}`", related=where,
+                                  help=f"link an output of type `{spec.type}` to `{link.input}`", related=_from(ctx, link.source, kind),
                                   expected=spec.type, received=kind)
+
+
+def _uses_match_types(ctx: CheckContext) -> bool:
+    """Whether any class of the workflow has a MatchType input or output, or dynamic inputs
+    (whose expanded inputs may be MatchType ones): without one, CD302 has nothing to check."""
+    for spec in ctx.class_specs().values():
+        if spec is not None and _class_uses_match_types(spec):
+            return True
+    return False
+
+
+_class_uses_match_types = SpecMemo(
+    lambda spec: spec.dynamic or any(o.type == MATCH_TYPE for o in spec.outputs)
+    or any(i.type == MATCH_TYPE for i in spec.inputs.values()))
+
+
+def _from(ctx: CheckContext, source: str, kind: str) -> tuple[Location, ...]:
+    """Where a link's type comes from (built only for a finding)."""
+    return (node_location(ctx, source, f"`{kind}` comes from here"),)
 
 
 def _either(types: str) -> str:

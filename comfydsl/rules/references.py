@@ -11,6 +11,7 @@ from ..checks.context import CheckContext
 from ..diagnostics import Diagnostic
 from ..workflow.document import json_kind
 from .base import CheckRule, node_location, show
+from .walks import link_facts
 
 
 class UnknownClassType(CheckRule):
@@ -45,6 +46,8 @@ class UnknownClassType(CheckRule):
     def check(self, ctx: CheckContext) -> Iterator[Diagnostic]:
         hints: dict[str, str] = {}  # one search per unknown name, however many nodes use it
         budget = [SEARCH_LIMIT]
+        if None not in ctx.class_specs().values():
+            return  # every class is known
         for node in ctx.iter_nodes():
             if node.class_type is None or node.spec is not None:
                 continue
@@ -98,7 +101,7 @@ class MissingClassType(CheckRule):
     lenient_when_unused = False
 
     def check(self, ctx: CheckContext) -> Iterator[Diagnostic]:
-        for node in ctx.iter_nodes():
+        for node in ctx.iter_misshapen():
             if not node.is_object or node.class_type is not None:
                 continue
             if "class_type" in node.raw:
@@ -125,16 +128,13 @@ class DanglingLink(CheckRule):
 
     def check(self, ctx: CheckContext) -> Iterator[Diagnostic]:
         ids, budget = None, []
-        for node in ctx.iter_nodes():
-            for link in node.links:
-                if link.source in ctx.nodes:
-                    continue
-                if ids is None:
-                    ids, budget = NearMiss(ctx.nodes, n=1, cutoff=0.6), [SEARCH_LIMIT]
-                close = ids.suggest_within(link.source, budget)
-                help = f"a node with a similar id exists: `{close[0]}`" if close else "link to an existing node id"
-                yield self.at(node, f"input `{link.input}` links to node `{link.source}`, which does not exist",
-                              input=link.input, help=help, source=link.source)
+        for node, link in link_facts(ctx).dangling:
+            if ids is None:
+                ids, budget = NearMiss(ctx.nodes, n=1, cutoff=0.6), [SEARCH_LIMIT]
+            close = ids.suggest_within(link.source, budget)
+            help = f"a node with a similar id exists: `{close[0]}`" if close else "link to an existing node id"
+            yield self.at(node, f"input `{link.input}` links to node `{link.source}`, which does not exist",
+                          input=link.input, help=help, source=link.source)
 
 
 class OutputIndexOutOfRange(CheckRule):
@@ -153,19 +153,15 @@ class OutputIndexOutOfRange(CheckRule):
     comfy_error = "exception_during_inner_validation"
 
     def check(self, ctx: CheckContext) -> Iterator[Diagnostic]:
-        for node in ctx.iter_nodes():
-            for link in node.links:
-                source = ctx.nodes.get(link.source)
-                if source is None or source.spec is None:
-                    continue
-                count = len(source.spec.outputs)
-                if link.index >= count or link.index < -count:
-                    yield self.at(
-                        node,
-                        f"input `{link.input}` links to output {link.index} of node `{link.source}` "
-                        f"(`{source.class_type}`), which has {_outputs_text(count)}",
-                        input=link.input, help=_outputs_help(source.spec),
-                        related=(node_location(ctx, link.source, "the source node"),))
+        for node, link, source in link_facts(ctx).out_of_range:
+            assert source.spec is not None
+            count = len(source.spec.outputs)
+            yield self.at(
+                node,
+                f"input `{link.input}` links to output {link.index} of node `{link.source}` "
+                f"(`{source.class_type}`), which has {_outputs_text(count)}",
+                input=link.input, help=_outputs_help(source.spec),
+                related=(node_location(ctx, link.source, "the source node"),))
 
 
 class NegativeOutputIndex(CheckRule):
@@ -185,18 +181,13 @@ class NegativeOutputIndex(CheckRule):
     name = "negative-output-index"
 
     def check(self, ctx: CheckContext) -> Iterator[Diagnostic]:
-        for node in ctx.iter_nodes():
-            for link in node.links:
-                if link.index >= 0:
-                    continue
-                source = ctx.nodes.get(link.source)
-                spec = source.spec if source else None
-                help = "use the output's index counted from 0"
-                if spec is not None and -len(spec.outputs) <= link.index < 0:
-                    real = spec.outputs[link.index]
-                    help = f"output {link.index} is `{real.name}`; write it as {show([link.source, real.index])}"
-                yield self.at(node, f"input `{link.input}` uses negative output index {link.index}",
-                              input=link.input, help=help)
+        for node, link, spec in link_facts(ctx).negative:
+            help = "use the output's index counted from 0"
+            if spec is not None and -len(spec.outputs) <= link.index < 0:
+                real = spec.outputs[link.index]
+                help = f"output {link.index} is `{real.name}`; write it as {show([link.source, real.index])}"
+            yield self.at(node, f"input `{link.input}` uses negative output index {link.index}",
+                          input=link.input, help=help)
 
 
 def _outputs_text(count: int) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Iterator
 
-from ..checks.context import CheckContext
+from ..checks.context import CheckContext, NodeView
 from ..diagnostics import Diagnostic, Severity
 from ..workflow.document import json_kind
 from ..workflow.links import is_link
@@ -28,7 +28,7 @@ class MalformedNode(CheckRule):
     lenient_when_unused = False
 
     def check(self, ctx: CheckContext) -> Iterator[Diagnostic]:
-        for node in ctx.iter_nodes():
+        for node in ctx.iter_misshapen():
             if not node.is_object:
                 yield self.at(node, f"node `{node.id}` is {json_kind(node.raw)}, not an object",
                               help='write the node as {"class_type": "...", "inputs": {...}}')
@@ -51,7 +51,7 @@ class MalformedInputs(CheckRule):
     comfy_error = "exception_during_validation"
 
     def check(self, ctx: CheckContext) -> Iterator[Diagnostic]:
-        for node in ctx.iter_nodes():
+        for node in ctx.iter_misshapen():
             if not node.is_object or node.inputs is not None:
                 continue
             if "inputs" not in node.raw:
@@ -81,14 +81,21 @@ class MalformedLink(CheckRule):
     comfy_error = "bad_linked_input"
 
     def check(self, ctx: CheckContext) -> Iterator[Diagnostic]:
-        for node in ctx.iter_nodes():
-            if node.inputs is None:
-                continue
-            for name, value in node.inputs.items():
-                if type(value) is not list or is_link(value):
-                    continue
-                yield self.at(node, _link_problem(value, name), input=name,
-                              help=_link_help(value), value=value)
+        for node, name, value in _malformed(ctx):
+            yield self.at(node, _link_problem(value, name), input=name, help=_link_help(value), value=value)
+
+
+def _malformed(ctx: CheckContext) -> Iterator[tuple[NodeView, str, Any]]:
+    """Every list in `inputs` that is no well-formed link (as `build` noted them)."""
+    if ctx.malformed_links is not None:
+        yield from ctx.malformed_links
+        return
+    for node in ctx.iter_nodes():
+        if node.inputs is None:
+            continue
+        for name, value in node.inputs.items():
+            if type(value) is list and not is_link(value):
+                yield node, name, value
 
 
 def _link_problem(value: list[Any], name: str) -> str:

@@ -14,6 +14,7 @@ from ..catalog.nodes import InputSpec
 from ..checks.context import CheckContext
 from ..diagnostics import Diagnostic, Severity
 from .base import CheckRule, show
+from .walks import SpecMemo
 
 
 class Conversion(NamedTuple):
@@ -94,22 +95,126 @@ def _what(value: Any) -> str:
     return show(value)
 
 
-def literal_inputs(ctx: CheckContext) -> Iterator[tuple[Any, Any, str, Any]]:
-    """(node, input spec, name, value) for every literal on a declared, non-hidden input."""
-    return iter(ctx.shared(literal_inputs, lambda c: list(_literal_inputs(c))))
+class Literals:
+    """Every literal input of the workflow, classified once for all the value rules.
+
+    One walk over the inputs converts each literal at most once (as `convert` does) and
+    sorts it into what each rule reports; every list keeps the workflow's order, so each
+    rule reports exactly what walking the inputs itself would.
+    """
+
+    __slots__ = ("invalid", "coerced", "below", "above", "combos", "link_only", "files", "irregular")
+
+    def __init__(self) -> None:
+        #: (node, spec, name, value, reason); reason None: a literal widget holding null
+        self.invalid: list[tuple[Any, InputSpec, str, Any, str | None]] = []
+        #: (node, spec, name, value, converted)
+        self.coerced: list[tuple[Any, InputSpec, str, Any, Any]] = []
+        #: (node, spec, name, number): numbers outside their input's range
+        self.below: list[tuple[Any, InputSpec, str, Any]] = []
+        self.above: list[tuple[Any, InputSpec, str, Any]] = []
+        #: (node, spec, name, value) of every input with a fixed list of options
+        self.combos: list[tuple[Any, InputSpec, str, Any]] = []
+        #: (node, spec, name, value) of literals on inputs only a link can feed
+        self.link_only: list[tuple[Any, InputSpec, str, Any]] = []
+        #: (node, spec, name, value) of text on inputs that name a model file or an uploaded file
+        self.files: list[tuple[Any, InputSpec, str, str]] = []
+        #: the nodes (of a known class, with an `inputs` object) that may lack a required input
+        #: or hold an undeclared one: those with V3 dynamic inputs, and those whose input names
+        #: differ from their class's; the rest need no closer look by those rules
+        self.irregular: list[Any] = []
 
 
-def _literal_inputs(ctx: CheckContext) -> Iterator[tuple[Any, Any, str, Any]]:
+#: What the classification needs of an input spec, worked out once per spec (see `_class_plan`):
+#: (type if primitive else None, null is invalid, minimum, maximum, has options, takes a link only,
+#: names a file)
+_Plan = tuple[str | None, bool, Any, Any, bool, bool, bool]
+
+
+def _plan(spec: InputSpec) -> _Plan:
+    primitive = spec.type if spec.is_primitive else None
+    numeric = primitive in ("INT", "FLOAT")
+    return (primitive, primitive is None and spec.is_literal_widget,
+            spec.minimum if numeric else None, spec.maximum if numeric else None,
+            spec.options is not None, spec.takes_link_only,
+            spec.model_folder is not None or spec.upload is not None)
+
+
+#: The plan of each input of the catalogue's classes, kept across checks.
+_class_plan = SpecMemo(_plan)
+#: The names of the required inputs of each class without V3 dynamic inputs.
+_required_names = SpecMemo(lambda spec: frozenset(s.name for s in spec.inputs.values() if s.section == "required"))
+
+
+def literals(ctx: CheckContext) -> Literals:
+    """The literal inputs of the workflow, classified (computed once per check)."""
+    return ctx.shared(literals, _classify)
+
+
+def _classify(ctx: CheckContext) -> Literals:
+    found = Literals()
+    invalid, coerced, below, above = found.invalid, found.coerced, found.below, found.above
+    combos, link_only, files = found.combos, found.link_only, found.files
+    # the plans of inputs made for one node (V3 dynamic inputs), by id(): alive throughout the pass
+    plans: dict[int, _Plan] = {}
+    irregular = found.irregular
     for node in ctx.iter_nodes():
-        if node.spec is None or node.inputs is None:
+        spec_of_node = node.spec
+        if spec_of_node is None or node.inputs is None:
             continue
+        keys = node.inputs.keys()
+        dynamic = spec_of_node.dynamic
+        if dynamic or not (_required_names(spec_of_node) <= keys and keys <= spec_of_node.inputs.keys()):
+            irregular.append(node)
         specs = node.input_specs
         for name, value in node.inputs.items():
             if type(value) is list:
                 continue
             spec = specs.get(name)
-            if spec is not None and not spec.hidden:
-                yield node, spec, name, value
+            if spec is None:
+                continue
+            if spec.section == "hidden":
+                continue
+            if dynamic:
+                plan = plans.get(id(spec))
+                if plan is None:
+                    plan = plans[id(spec)] = _plan(spec)
+            else:
+                plan = _class_plan(spec)
+            primitive, null_invalid, low, high, has_options, only_link, names_file = plan
+            if names_file and isinstance(value, str):
+                files.append((node, spec, name, value))
+            if only_link:
+                link_only.append((node, spec, name, value))
+            if has_options:
+                combos.append((node, spec, name, value))
+            if primitive is None:
+                if null_invalid and value is None:
+                    invalid.append((node, spec, name, value, None))
+                continue
+            # the common cases of `convert`, inlined: a value already of the input's type
+            kind = type(value)
+            if primitive == "INT" and kind is int:
+                number = value
+            elif primitive == "FLOAT" and (kind is int or (kind is float and math.isfinite(value))):
+                number = value
+            elif (primitive == "STRING" and kind is str) or (primitive == "BOOLEAN" and kind is bool):
+                continue
+            else:
+                result = convert(primitive, value)
+                if not result.ok:
+                    invalid.append((node, spec, name, value, result.reason))
+                    continue
+                if result.coerced:
+                    coerced.append((node, spec, name, value, result.value))
+                if primitive != "INT" and primitive != "FLOAT":
+                    continue
+                number = result.value
+            if low is not None and number < low:
+                below.append((node, spec, name, number))
+            if high is not None and number > high:
+                above.append((node, spec, name, number))
+    return found
 
 
 class InvalidValueType(CheckRule):
@@ -135,17 +240,13 @@ class InvalidValueType(CheckRule):
     comfy_error = "invalid_input_type"
 
     def check(self, ctx: CheckContext) -> Iterator[Diagnostic]:
-        for node, spec, name, value in literal_inputs(ctx):
-            if spec.is_literal_widget and not spec.is_primitive and value is None:
+        for node, spec, name, value, reason in literals(ctx).invalid:
+            if reason is None:
                 yield self.at(node, f"input `{name}` is a `{spec.type}` widget, but holds null", input=name,
                               help=f"give the value its widget writes, or remove `{name}` from the workflow "
                                    "if it is optional", value=value, expected=spec.type)
-                continue
-            if not spec.is_primitive:
-                continue
-            result = convert(spec.type, value)
-            if not result.ok:
-                yield self.at(node, f"input `{name}` expects `{spec.type}`: {result.reason}", input=name,
+            else:
+                yield self.at(node, f"input `{name}` expects `{spec.type}`: {reason}", input=name,
                               help=_type_help(spec), value=value, expected=spec.type)
 
 
@@ -173,28 +274,13 @@ class CoercedValue(CheckRule):
     severity = Severity.WARNING
 
     def check(self, ctx: CheckContext) -> Iterator[Diagnostic]:
-        for node, spec, name, value in literal_inputs(ctx):
-            if not spec.is_primitive:
-                continue
-            result = convert(spec.type, value)
-            if result.ok and result.coerced:
-                yield self.at(node, f"input `{name}` expects `{spec.type}`; {show(value)} is converted to "
-                                    f"{show(result.value)}", input=name,
-                              help=f"write {show(result.value)} to say what runs", value=value,
-                              converted=result.value)
+        for node, spec, name, value, converted in literals(ctx).coerced:
+            yield self.at(node, f"input `{name}` expects `{spec.type}`; {show(value)} is converted to "
+                                f"{show(converted)}", input=name,
+                          help=f"write {show(converted)} to say what runs", value=value, converted=converted)
 
 
-class _RangeRule(CheckRule):
-    def _bounds(self, ctx: CheckContext) -> Iterator[tuple[Any, Any, str, Any]]:
-        for node, spec, name, value in literal_inputs(ctx):
-            if spec.type not in ("INT", "FLOAT"):
-                continue
-            result = convert(spec.type, value)
-            if result.ok:
-                yield node, spec, name, result.value
-
-
-class ValueBelowMin(_RangeRule):
+class ValueBelowMin(CheckRule):
     """A number is smaller than its input's minimum.
 
     **Why is this bad?** ComfyUI rejects the node (`value_smaller_than_min`).
@@ -209,14 +295,13 @@ class ValueBelowMin(_RangeRule):
     comfy_error = "value_smaller_than_min"
 
     def check(self, ctx: CheckContext) -> Iterator[Diagnostic]:
-        for node, spec, name, value in self._bounds(ctx):
+        for node, spec, name, value in literals(ctx).below:
             low = spec.minimum
-            if low is not None and value < low:
-                yield self.at(node, f"input `{name}` is {show(value)}, below the minimum {show(low)}",
-                              input=name, help=_range_help(spec), value=value, minimum=low)
+            yield self.at(node, f"input `{name}` is {show(value)}, below the minimum {show(low)}",
+                          input=name, help=_range_help(spec), value=value, minimum=low)
 
 
-class ValueAboveMax(_RangeRule):
+class ValueAboveMax(CheckRule):
     """A number is larger than its input's maximum.
 
     **Why is this bad?** ComfyUI rejects the node (`value_bigger_than_max`).
@@ -231,11 +316,10 @@ class ValueAboveMax(_RangeRule):
     comfy_error = "value_bigger_than_max"
 
     def check(self, ctx: CheckContext) -> Iterator[Diagnostic]:
-        for node, spec, name, value in self._bounds(ctx):
+        for node, spec, name, value in literals(ctx).above:
             high = spec.maximum
-            if high is not None and value > high:
-                yield self.at(node, f"input `{name}` is {show(value)}, above the maximum {show(high)}",
-                              input=name, help=_range_help(spec), value=value, maximum=high)
+            yield self.at(node, f"input `{name}` is {show(value)}, above the maximum {show(high)}",
+                          input=name, help=_range_help(spec), value=value, maximum=high)
 
 
 def _range_help(spec: InputSpec) -> str:
@@ -274,20 +358,20 @@ class ValueNotInOptions(CheckRule):
 
     def check(self, ctx: CheckContext) -> Iterator[Diagnostic]:
         version = getattr(ctx.catalog, "comfyui_version", None)
-        for node, spec, name, value in literal_inputs(ctx):
-            if spec.options is None:
-                continue
+        for node, spec, name, value in literals(ctx).combos:
+            options = spec.options
+            assert options is not None  # `combos` holds inputs with options only
             if isinstance(value, dict) and "__value__" in value:
                 value = value["__value__"]
             if spec.multiselect and isinstance(value, list):
-                bad = [v for v in value if not _is_option(v, spec.options)]
+                bad = [v for v in value if not _is_option(v, options)]
                 if bad:
                     listed = ", ".join(show(v) for v in bad)
                     yield self.at(node, f"input `{name}` holds {listed}, not among its options", input=name,
                                   help=_options_help(name, spec, bad[0]), value=value,
                                   notes=_version_notes(spec, version, multi=True))
                 continue
-            if _is_option(value, spec.options):
+            if _is_option(value, options):
                 continue
             yield self.at(node, f"input `{name}` is {show(value)}, which is not one of its options",
                           input=name, help=_options_help(name, spec, value), value=value,

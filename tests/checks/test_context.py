@@ -66,3 +66,80 @@ def test_a_long_chain_builds_without_recursion() -> None:
           "20001": {"class_type": "PreviewImage", "inputs": {"images": ["20000", 0]}}}
     ctx = CheckContext.build(wf, builtin_catalog())
     assert len(ctx.live) == 20_001 and ctx.graph.number_of_edges() == 20_000
+
+
+def _random_workflow(seed: int, n: int = 60) -> dict:
+    """Random nodes linking to random others (some missing, some later in the file, some
+    malformed), with a few output nodes and a few unknown classes."""
+    import random
+
+    rng = random.Random(seed)
+    wf: dict = {}
+    for i in range(1, n + 1):
+        kind = rng.random()
+        if kind < 0.1:
+            wf[str(i)] = {"class_type": "PreviewImage", "inputs": {"images": [str(rng.randint(1, n + 5)), 0]}}
+        elif kind < 0.15:
+            wf[str(i)] = {"class_type": "NoSuchNode", "inputs": {"x": [str(rng.randint(1, n)), 0]}}
+        elif kind < 0.2:
+            wf[str(i)] = {"class_type": "ImageInvert", "inputs": {"image": [rng.randint(1, n), 0]}}  # malformed
+        else:
+            wf[str(i)] = _image(rng.randint(1, n))
+    if seed % 2:  # links in file order: every source written earlier
+        for i in range(1, n + 1):
+            for value in wf[str(i)]["inputs"].values():
+                if isinstance(value[0], str) and int(value[0]) <= n:
+                    value[0] = str(rng.randint(1, i - 1)) if i > 1 else "999"
+    return wf
+
+
+def test_live_nodes_and_malformed_links_match_a_walk_of_the_graph() -> None:
+    import networkx as nx
+
+    from comfydsl.checks.context import upstream
+    from comfydsl.workflow.links import is_link
+
+    catalog = builtin_catalog()
+    for seed in range(40):
+        wf = _random_workflow(seed)
+        ctx = CheckContext.build(wf, catalog)
+        if seed % 2:
+            assert ctx.links_ordered
+        seeds = ctx.output_nodes + [v.id for v in ctx.nodes.values() if v.class_type is not None and v.spec is None]
+        graph = nx.DiGraph()
+        graph.add_nodes_from(wf)
+        graph.add_edges_from((v[0], t) for t, node in wf.items() for v in node["inputs"].values()
+                             if is_link(v) and v[0] in wf)
+        assert ctx.live == upstream(graph, seeds), seed
+        assert sorted(ctx.graph.edges) == sorted(graph.edges)  # built on first use, the same graph
+        assert [(n.id, name) for n, name, _ in ctx.malformed_links or ()] == [
+            (t, name) for t, node in wf.items() for name, v in node["inputs"].items()
+            if isinstance(v, list) and not is_link(v)]
+
+
+def test_the_graph_is_built_only_when_a_check_needs_it() -> None:
+    wf = {"1": _empty(), **{str(i): _image(i - 1) for i in range(2, 50)},
+          "50": {"class_type": "PreviewImage", "inputs": {"images": ["49", 0]}}}
+    ctx = CheckContext.build(wf, builtin_catalog())
+    assert ctx.links_ordered and ctx.live == set(wf)
+    assert ctx._graph is None and ctx.is_acyclic() and ctx._graph is None
+    assert ctx.graph.number_of_edges() == 49
+
+
+def test_ids_that_collide_as_strings_keep_the_last_node() -> None:
+    # not from JSON (its keys are strings), but a Python caller may pass int and str ids
+    wf = {1: {"class_type": "ImageInvert", "inputs": {"image": [1, 0]}}, "2": _empty(), "1": _image(2)}
+    ctx = CheckContext.build(wf, builtin_catalog())
+    assert list(ctx.nodes) == ["1", "2"] and ctx.nodes["1"].links[0].source == "2"
+    assert not ctx.links_ordered and ctx.malformed_links is None and ctx.is_acyclic()
+
+
+def test_misshapen_nodes_and_classes_are_noted_while_reading() -> None:
+    wf = {"1": _empty(), "2": "text", "3": {"inputs": {}}, "4": {"class_type": "ImageInvert"},
+          "5": {"class_type": "NoSuchNode", "inputs": {}}, "6": _image(1)}
+    ctx = CheckContext.build(wf, builtin_catalog())
+    assert [v.id for v in ctx.iter_misshapen()] == ["2", "3", "4"]
+    assert set(ctx.class_specs()) == {"EmptyImage", "ImageInvert", "NoSuchNode"}
+    assert ctx.class_specs()["NoSuchNode"] is None
+    codes = [d.code for d in check_workflow(wf, catalog=builtin_catalog())]
+    assert {"CD005", "CD101", "CD102", "CD006"} <= set(codes)
