@@ -13,6 +13,7 @@ ComfyDSLError
 │   ├── ParseError                 .span .source .expected
 │   │   └── FormatError
 │   ├── LiteralTooLong             .span  (also a ValueError)
+│   ├── KeywordAsName              .span  a keyword where the recipe names something of its own
 │   ├── CompileError               .diagnostics
 │   ├── UnsafeFormat
 │   └── DecompileError             .problems
@@ -120,6 +121,15 @@ class FormatError(ParseError):
 
 class LiteralTooLong(RecipeError, ValueError):
     """An integer literal with more digits than Python converts; carries the literal's span."""
+
+    def __init__(self, message: str, span: Any) -> None:
+        super().__init__(message)
+        self.span = span
+
+
+class KeywordAsName(RecipeError):
+    """A keyword used as a name of the recipe's own (`from "x" import fragment`); carries the
+    keyword's span. The parser turns it into a located ParseError."""
 
     def __init__(self, message: str, span: Any) -> None:
         super().__init__(message)

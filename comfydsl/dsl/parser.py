@@ -122,7 +122,7 @@ def parse(text: str, path: str | None = None) -> ast.Module:
         raise TypeError(f"parse() takes `path` as a str or None, not {type(path).__name__}")
     from lark.exceptions import UnexpectedInput
 
-    from .transformer import KeywordAsName
+    from ..errors import KeywordAsName
 
     parser = _parser()
     try:

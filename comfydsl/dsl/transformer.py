@@ -29,17 +29,9 @@ from typing import Any, Callable
 from lark import Token
 
 from ..diagnostics import Span
-from ..errors import LiteralTooLong
+from ..errors import KeywordAsName, LiteralTooLong
 from . import ast
 from .syntax import KEYWORDS, decode_string
-
-
-class KeywordAsName(Exception):
-    """A keyword used as a name of the recipe's own; carries the keyword's span."""
-
-    def __init__(self, message: str, span: Span) -> None:
-        super().__init__(message)
-        self.span = span
 
 
 def _own_name(ident):
