@@ -50,7 +50,8 @@ def test_a_typed_mistake_is_reported_at_its_range(shared_client, shared_project)
     assert diag["range"] == {"start": {"line": line, "character": col},
                              "end": {"line": line, "character": col + len("KSmpler")}}
     assert diag["severity"] == 1 and diag["source"] == "comfydsl"
-    assert "`KSmpler`" in diag["message"] and "help: a node class with a similar name exists: `KSampler`" in diag["message"]
+    assert "`KSmpler`" in diag["message"]
+    assert "help: a node class with a similar name exists: `KSampler`" in diag["message"]
 
 
 def test_findings_equal_lint_on_a_broken_recipe(client, project):
