@@ -57,33 +57,54 @@ def test_stub_content_types_inputs_combos_and_outputs():
     assert "def ModelMergeAuraflow(self, *, " in text and "**inputs: Any) -> Node_ModelMergeAuraflow" in text
 
 
-def _mypy(tmp_path, program: str, *, path: str | None = None) -> subprocess.CompletedProcess:
-    (tmp_path / "prog.py").write_text(program)
+def _mypy(tmp_path, program: str | None, *, path: str | None = None,
+          files: list[str] | None = None) -> subprocess.CompletedProcess:
+    if program is not None:
+        (tmp_path / "prog.py").write_text(program)
     env = dict(os.environ)
     env["MYPYPATH"] = os.pathsep.join([p for p in (path, str(ROOT)) if p])
     return subprocess.run([MYPY, "--no-incremental", "--follow-imports=silent", "--cache-dir", str(tmp_path / ".m"),
-                           "prog.py"], cwd=tmp_path, capture_output=True, text=True, env=env, timeout=240)
+                           *(files or ["prog.py"])], cwd=tmp_path, capture_output=True, text=True, env=env, timeout=240)
 
 
-@needs_mypy
-@pytest.mark.parametrize("change, error", [
+MISTAKES = [
     (None, None),
     (("model=ckpt.MODEL", "model=ckpt.CLIP"), 'incompatible type "Output[CLIP]"; expected "Output[MODEL]"'),
     (("denoise=1.0", "denoise_strength=1.0"), 'Unexpected keyword argument "denoise_strength"'),
     (('sampler_name="euler"', 'sampler_name="eulr"'), "Argument \"sampler_name\""),
     (("vae=ckpt.VAE", "vae=latent"), 'expected "Output[VAE]"'),
     (("steps=20", 'steps="20"'), 'Argument "steps"'),
-])
-def test_mypy_accepts_typed_code_and_rejects_mistakes(tmp_path, change, error):
-    program = PROGRAM.format(module="comfydsl.graph.typed")
-    if change:
-        assert change[0] in program
-        program = program.replace(change[0], change[1])
-    result = _mypy(tmp_path, program)
+]
+
+
+@pytest.fixture(scope="module")
+def mypy_verdicts(tmp_path_factory) -> dict[str, list[str]]:
+    """One mypy run over one program per entry of MISTAKES (prog_N.py; checking the large stub
+    dominates the cost, so one run for all): {file: mypy's lines about that file}."""
+    tmp_path = tmp_path_factory.mktemp("mypy")
+    names = []
+    for n, (change, _) in enumerate(MISTAKES):
+        program = PROGRAM.format(module="comfydsl.graph.typed")
+        if change:
+            assert change[0] in program
+            program = program.replace(change[0], change[1])
+        (tmp_path / f"prog_{n}.py").write_text(program)
+        names.append(f"prog_{n}.py")
+    result = _mypy(tmp_path, None, files=names)
+    assert result.returncode in (0, 1), result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    return {name: [line for line in lines if line.startswith(name + ":")] for name in names}
+
+
+@needs_mypy
+@pytest.mark.parametrize("n", range(len(MISTAKES)), ids=[str(e) for _, e in MISTAKES])
+def test_mypy_accepts_typed_code_and_rejects_mistakes(mypy_verdicts, n):
+    error = MISTAKES[n][1]
+    found = mypy_verdicts[f"prog_{n}.py"]
     if error is None:
-        assert result.returncode == 0, result.stdout + result.stderr
+        assert found == []
     else:
-        assert result.returncode == 1 and error in result.stdout, result.stdout + result.stderr
+        assert any(error in line and ": error:" in line for line in found), found
 
 
 @needs_mypy

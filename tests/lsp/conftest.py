@@ -22,6 +22,30 @@ def project(tmp_path: Path) -> Path:
     return tmp_path / "recipes"
 
 
+@pytest.fixture(scope="module")
+def shared_project(tmp_path_factory) -> Path:
+    """A copy of recipes/ for the tests of one module that leave the files on disk alone."""
+    root = tmp_path_factory.mktemp("lsp")
+    shutil.copytree(REPO / "recipes", root / "recipes")
+    return root / "recipes"
+
+
+@pytest.fixture(scope="module")
+def shared_server(shared_project: Path):
+    lsp = LspClient(cwd=str(shared_project.parent))
+    yield lsp
+    lsp.close()
+
+
+@pytest.fixture
+def shared_client(shared_server):
+    """One server for the tests of a module that only open and edit documents (starting a
+    server per test was most of these tests' time); each test starts with no open document."""
+    shared_server.forget()
+    yield shared_server
+    shared_server.forget()
+
+
 @pytest.fixture
 def client(project: Path):
     lsp = LspClient(cwd=str(project.parent))

@@ -40,6 +40,9 @@ class LspClient:
         threading.Thread(target=lambda: self.stderr.extend(self.proc.stderr), daemon=True).start()
         self.versions: dict[str, int] = {}
         self.texts: dict[str, str] = {}
+        #: where `diagnostics` starts looking: a server shared by several tests moves it past
+        #: what earlier tests received (see `forget`)
+        self.mark = 0
         self.initialize_result = self.request("initialize", {
             "processId": os.getpid(), "rootUri": None, "capabilities": {
                 "textDocument": {"publishDiagnostics": {"relatedInformation": True},
@@ -141,12 +144,22 @@ class LspClient:
         """The diagnostics published for `uri` (at `version`, default: the latest sent)."""
         want = self.versions[uri] if version is None else version
         note = self.wait_for("textDocument/publishDiagnostics",
-                             lambda p: p["uri"] == uri and p.get("version") == want, timeout)
+                             lambda p: p["uri"] == uri and p.get("version") == want, timeout, after=self.mark)
         return note["params"]["diagnostics"]
 
     def at(self, method: str, uri: str, line: int, character: int, **extra: Any) -> Any:
         return self.request(method, {"textDocument": {"uri": uri},
                                      "position": {"line": line, "character": character}, **extra})
+
+    def forget(self) -> None:
+        """Close every open document and ignore what came before: the server as a next test
+        sharing it should find it (it keeps only its caches of the files on disk)."""
+        for uri in list(self.versions):
+            self.notify("textDocument/didClose", {"textDocument": {"uri": uri}})
+        self.versions.clear()
+        self.texts.clear()
+        with self._cond:
+            self.mark = len(self.notifications)
 
     def close(self) -> None:
         try:

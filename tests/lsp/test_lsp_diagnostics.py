@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from lspclient import find
+from support import invoke
 
 from conftest import REPO
 
@@ -16,9 +15,8 @@ RECIPES = sorted(p.name for p in (REPO / "recipes").glob("*.comfy"))
 
 
 def lint_json(path: Path) -> list[dict]:
-    """`comfydsl lint --format json` of one file, run in its folder as a user would."""
-    out = subprocess.run([sys.executable, "-m", "comfydsl", "lint", path.name, "--format", "json"],
-                         cwd=path.parent, capture_output=True, text=True)
+    """`comfydsl lint --format json` of one file, run in its folder as a user would (in-process)."""
+    out = invoke("lint", path.name, "--format", "json", cwd=path.parent)
     assert out.returncode in (0, 1), out.stderr
     return json.loads(out.stdout)["files"][0]["diagnostics"]
 
@@ -34,24 +32,26 @@ def shown(diag: dict) -> tuple:
 
 
 @pytest.mark.parametrize("name", RECIPES)
-def test_shipped_recipes_match_lint(client, project, name):
-    uri = client.open(project / name)
-    assert [shown(d) for d in client.diagnostics(uri)] == [as_lsp(d) for d in lint_json(project / name)]
+def test_shipped_recipes_match_lint(shared_client, shared_project, name):
+    uri = shared_client.open(shared_project / name)
+    expected = [as_lsp(d) for d in lint_json(shared_project / name)]
+    assert [shown(d) for d in shared_client.diagnostics(uri)] == expected
 
 
-def test_a_typed_mistake_is_reported_at_its_range(client, project):
-    uri = client.open(project / "flux_txt2img.comfy")
-    assert client.diagnostics(uri) == []
-    text = client.texts[uri]
+def test_a_typed_mistake_is_reported_at_its_range(shared_client, shared_project):
+    uri = shared_client.open(shared_project / "flux_txt2img.comfy")
+    assert shared_client.diagnostics(uri) == []
+    text = shared_client.texts[uri]
     line, col = find(text, "KSampler(")
-    client.edit(uri, (line, col + 2), (line, col + 3), "")  # KSampler -> KSmpler
-    diags = client.diagnostics(uri)
+    shared_client.edit(uri, (line, col + 2), (line, col + 3), "")  # KSampler -> KSmpler
+    diags = shared_client.diagnostics(uri)
     assert [d["code"] for d in diags] == ["CD101"]
     diag = diags[0]
     assert diag["range"] == {"start": {"line": line, "character": col},
                              "end": {"line": line, "character": col + len("KSmpler")}}
     assert diag["severity"] == 1 and diag["source"] == "comfydsl"
-    assert "`KSmpler`" in diag["message"] and "help: a node class with a similar name exists: `KSampler`" in diag["message"]
+    assert "`KSmpler`" in diag["message"]
+    assert "help: a node class with a similar name exists: `KSampler`" in diag["message"]
 
 
 def test_findings_equal_lint_on_a_broken_recipe(client, project):
@@ -71,10 +71,10 @@ def test_findings_equal_lint_on_a_broken_recipe(client, project):
     assert by_code["CD202"]["severity"] == 1  # an unknown input is an error in a recipe
 
 
-def test_related_locations_are_sent(client, project):
+def test_related_locations_are_sent(shared_client, shared_project):
     text = 'param seed: int = 1\nseed = EmptyLatentImage(width=8, height=8, batch_size=1)\nPreviewImage(images=seed)\n'
-    uri = client.open(project / "dup.comfy", text)
-    diags = client.diagnostics(uri)
+    uri = shared_client.open(shared_project / "dup.comfy", text)
+    diags = shared_client.diagnostics(uri)
     related = [r for d in diags for r in d.get("relatedInformation") or []]
     assert related and all(r["location"]["uri"] == uri for r in related)
 
@@ -100,14 +100,14 @@ def test_errors_in_an_imported_fragment_show_at_the_call_site(client, project):
     assert any(r["location"]["uri"] == part.resolve().as_uri() for d in inside for r in d["relatedInformation"])
 
 
-def test_a_syntax_error_and_its_fix(client, project):
-    uri = client.open(project / "img2img.comfy")
-    client.diagnostics(uri)
-    text = client.texts[uri]
-    client.replace(uri, text + "broken = (\n")
-    assert [d["code"] for d in client.diagnostics(uri)] == ["CD010"]
-    client.replace(uri, text)
-    assert client.diagnostics(uri) == []
+def test_a_syntax_error_and_its_fix(shared_client, shared_project):
+    uri = shared_client.open(shared_project / "img2img.comfy")
+    shared_client.diagnostics(uri)
+    text = shared_client.texts[uri]
+    shared_client.replace(uri, text + "broken = (\n")
+    assert [d["code"] for d in shared_client.diagnostics(uri)] == ["CD010"]
+    shared_client.replace(uri, text)
+    assert shared_client.diagnostics(uri) == []
 
 
 def test_changes_are_debounced(project):

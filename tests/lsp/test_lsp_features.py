@@ -10,6 +10,17 @@ from lspclient import LspError, find
 import pytest
 
 
+@pytest.fixture
+def project(shared_project):
+    """No test here writes a file: they share one copy of recipes/ and one server."""
+    return shared_project
+
+
+@pytest.fixture
+def client(shared_client):
+    return shared_client
+
+
 def labels(result) -> list[str]:
     items = result["items"] if isinstance(result, dict) else result
     return [i["label"] for i in items]
