@@ -45,6 +45,8 @@ from comfydsl.render import LintRun
 from comfydsl.render.json import render as render_json
 from comfydsl.target import Target, load_target
 
+from lint import chain, fan  # benchmarks/lint.py: the chain and fan shapes both benchmarks scale
+
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data"
 
@@ -59,22 +61,6 @@ def best(fn, repeat: int) -> float:
 
 
 # -- workflows ------------------------------------------------------------------------------
-
-
-def chain(n: int) -> dict:
-    wf = {"1": {"class_type": "EmptyImage", "inputs": {"width": 8, "height": 8, "batch_size": 1, "color": 0}}}
-    for i in range(2, n):
-        wf[str(i)] = {"class_type": "ImageInvert", "inputs": {"image": [str(i - 1), 0]}}
-    wf[str(n)] = {"class_type": "SaveImage", "inputs": {"images": [str(n - 1), 0], "filename_prefix": "c"}}
-    return wf
-
-
-def fan(n: int) -> dict:
-    wf = {"1": {"class_type": "EmptyImage", "inputs": {"width": 8, "height": 8, "batch_size": 1, "color": 0}}}
-    for i in range(2, n, 2):
-        wf[str(i)] = {"class_type": "ImageInvert", "inputs": {"image": ["1", 0]}}
-        wf[str(i + 1)] = {"class_type": "PreviewImage", "inputs": {"images": [str(i), 0]}}
-    return wf
 
 
 def dag(n: int, seed: int = 13) -> dict:
