@@ -300,26 +300,21 @@ def _print_status(record: JobRecord, out: str, as_json: bool) -> None:
 
 def cancel_job(args: argparse.Namespace) -> int:
     """The `cancel` command."""
-    from ..backends.runpod import RunPodClient
-
-    settings = runpod_settings()
-    out = out_dir(args, settings)
-    record = _load_record(out, job_id(args.job))
-    endpoint, key, base = connection(args, settings, record)
-    with RunPodClient(endpoint, key, base_url=base, **client_options(args)) as client:
-        state = client.cancel(args.job)
-    if record is not None:
-        record.status = state.status.value
-        save_record(record, out)
-    if args.json:
-        print_json({"id": state.id, "status": state.status.value})
-    else:
-        print(f"{state.id}: {state.status.value}")
+    _job_operation(args, "cancel")
     return 0
 
 
 def retry_job(args: argparse.Namespace) -> int:
     """The `retry` command."""
+    state, endpoint, out = _job_operation(args, "retry")
+    if not args.json:
+        print(f"follow it with: comfydsl status {state.id} --endpoint {endpoint} --out {out} --wait", file=sys.stderr)
+    return 0
+
+
+def _job_operation(args: argparse.Namespace, operation: str) -> tuple[Any, str, str]:
+    """Run `cancel` or `retry` on one job, update its record if there is one, and print the
+    new state; (the state, the endpoint, the output folder)."""
     from ..backends.runpod import RunPodClient
 
     settings = runpod_settings()
@@ -327,15 +322,15 @@ def retry_job(args: argparse.Namespace) -> int:
     record = _load_record(out, job_id(args.job))
     endpoint, key, base = connection(args, settings, record)
     with RunPodClient(endpoint, key, base_url=base, **client_options(args)) as client:
-        state = client.retry(args.job)
+        state = client.cancel(args.job) if operation == "cancel" else client.retry(args.job)
     if record is not None:
         record.status = state.status.value
-        record.finished_at = record.error = None
-        record.diagnostics = []
+        if operation == "retry":  # queued again: what the last run ended with no longer holds
+            record.finished_at = record.error = None
+            record.diagnostics = []
         save_record(record, out)
     if args.json:
         print_json({"id": state.id, "status": state.status.value})
     else:
         print(f"{state.id}: {state.status.value}")
-        print(f"follow it with: comfydsl status {state.id} --endpoint {endpoint} --out {out} --wait", file=sys.stderr)
-    return 0
+    return state, endpoint, out
