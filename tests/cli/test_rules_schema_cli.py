@@ -7,6 +7,8 @@ import json
 from jsonschema import Draft202012Validator
 
 from clitools import CLEAN, PULID_OBJECT_INFO, assert_clean_usage_error, run, write_json
+from comfydsl.catalog import builtin_catalog
+from comfydsl.emit.schema import workflow_schema
 from comfydsl.rules.codes import all_rules
 
 
@@ -51,7 +53,8 @@ def test_schema_to_stdout_and_file(tmp_path):
     result = run("schema", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     schema = json.loads(result.stdout)
-    Draft202012Validator.check_schema(schema)
+    # the library's schema, whose validity against the 2020-12 metaschema tests/emit checks
+    assert schema == workflow_schema(builtin_catalog())
     validator = Draft202012Validator(schema)
     assert validator.is_valid(CLEAN)
     assert not validator.is_valid({"1": {"class_type": "EmptyImage", "inputs": {"width": 0}}})

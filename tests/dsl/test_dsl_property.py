@@ -59,7 +59,9 @@ def arithmetic():
 
 NAMES = st.from_regex(r"[a-z][a-z0-9_]{0,6}", fullmatch=True).filter(
     lambda n: n not in {"param", "fragment", "return", "import", "from", "true", "false", "file", "node", "int",
-                        "str", "float", "bool"})
+                        "str", "float", "bool",
+                        # the names the generated recipe itself defines (a clash is a real CD111)
+                        "img", "out", "label", "seed", "image", "times"})
 
 
 @st.composite

@@ -57,14 +57,11 @@ def test_stub_content_types_inputs_combos_and_outputs():
     assert "def ModelMergeAuraflow(self, *, " in text and "**inputs: Any) -> Node_ModelMergeAuraflow" in text
 
 
-def _mypy(tmp_path, program: str | None, *, path: str | None = None,
-          files: list[str] | None = None) -> subprocess.CompletedProcess:
-    if program is not None:
-        (tmp_path / "prog.py").write_text(program)
+def _mypy(tmp_path, *, path: str, files: list[str]) -> subprocess.CompletedProcess:
     env = dict(os.environ)
-    env["MYPYPATH"] = os.pathsep.join([p for p in (path, str(ROOT)) if p])
+    env["MYPYPATH"] = os.pathsep.join([path, str(ROOT)])
     return subprocess.run([MYPY, "--no-incremental", "--follow-imports=silent", "--cache-dir", str(tmp_path / ".m"),
-                           *(files or ["prog.py"])], cwd=tmp_path, capture_output=True, text=True, env=env, timeout=240)
+                           *files], cwd=tmp_path, capture_output=True, text=True, env=env, timeout=240)
 
 
 MISTAKES = [
@@ -77,10 +74,22 @@ MISTAKES = [
 ]
 
 
+PULID_PROGRAM = PROGRAM.format(module="comfydsl_nodes") + \
+    "pulid = g.PulidFluxModelLoader(pulid_file='x')\ng.ApplyPulidFlux(model=pulid, pulid_flux=ckpt.MODEL)\n"
+
+
 @pytest.fixture(scope="module")
-def mypy_verdicts(tmp_path_factory) -> dict[str, list[str]]:
-    """One mypy run over one program per entry of MISTAKES (prog_N.py; checking the large stub
-    dominates the cost, so one run for all): {file: mypy's lines about that file}."""
+def generated(tmp_path_factory):
+    """`comfydsl stubs` for the PuLID catalogue: (its result, the folder it wrote)."""
+    out = tmp_path_factory.mktemp("generated") / "stubs"
+    return invoke("stubs", "--catalog", str(PULID_OBJECT_INFO), "-o", str(out)), out
+
+
+@pytest.fixture(scope="module")
+def mypy_verdicts(tmp_path_factory, generated) -> dict[str, list[str]]:
+    """One mypy run over one program per entry of MISTAKES (prog_N.py) and one over the stubs
+    generated for the PuLID catalogue (prog_pulid.py): checking the large stub dominates the
+    cost, so one run for all. {file: mypy's lines about that file}."""
     tmp_path = tmp_path_factory.mktemp("mypy")
     names = []
     for n, (change, _) in enumerate(MISTAKES):
@@ -90,7 +99,9 @@ def mypy_verdicts(tmp_path_factory) -> dict[str, list[str]]:
             program = program.replace(change[0], change[1])
         (tmp_path / f"prog_{n}.py").write_text(program)
         names.append(f"prog_{n}.py")
-    result = _mypy(tmp_path, None, files=names)
+    (tmp_path / "prog_pulid.py").write_text(PULID_PROGRAM)
+    names.append("prog_pulid.py")
+    result = _mypy(tmp_path, path=str(generated[1]), files=names)
     assert result.returncode in (0, 1), result.stdout + result.stderr
     lines = result.stdout.splitlines()
     return {name: [line for line in lines if line.startswith(name + ":")] for name in names}
@@ -108,19 +119,15 @@ def test_mypy_accepts_typed_code_and_rejects_mistakes(mypy_verdicts, n):
 
 
 @needs_mypy
-def test_stubs_command_writes_a_typed_package_for_a_catalogue(tmp_path):
-    out = tmp_path / "stubs"
-    result = invoke("stubs", "--catalog", str(PULID_OBJECT_INFO), "-o", str(out))
+def test_stubs_command_writes_a_typed_package_for_a_catalogue(generated, mypy_verdicts):
+    result, out = generated
     assert result.returncode == 0, result.stderr
     package = out / "comfydsl_nodes"
     assert {p.name for p in package.iterdir()} >= {"__init__.py", "__init__.pyi", "py.typed"}
     stub = (package / "__init__.pyi").read_text()
     assert "def ApplyPulidFlux(self, *, model: Output[_MODEL], pulid_flux: Output[_PULIDFLUX]" in stub
-    program = PROGRAM.format(module="comfydsl_nodes") + \
-        "pulid = g.PulidFluxModelLoader(pulid_file='x')\ng.ApplyPulidFlux(model=pulid, pulid_flux=ckpt.MODEL)\n"
-    result = _mypy(tmp_path, program, path=str(out))
-    assert result.returncode == 1
-    assert 'Argument "model" to "ApplyPulidFlux"' in result.stdout and 'Argument "pulid_flux"' in result.stdout
+    found = "\n".join(line for line in mypy_verdicts["prog_pulid.py"] if ": error:" in line)
+    assert 'Argument "model" to "ApplyPulidFlux"' in found and 'Argument "pulid_flux"' in found, found
 
 
 def test_stubs_command_refuses_a_file_as_folder(tmp_path):
