@@ -7,7 +7,7 @@ so that the rules can report it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator, TypeVar
+from typing import Any, Callable, Iterator, Reversible, TypeVar
 
 import networkx as nx
 
@@ -79,6 +79,9 @@ class CheckContext:
     #: Whether every link runs from a node written earlier in the workflow to one written
     #: later: then the workflow's own order is a topological order and no cycle can exist.
     links_ordered: bool = False
+    #: Whether no node depends on itself through links, as `build` found it (None: not made
+    #: by `build`; `is_acyclic` asks networkx then)
+    acyclic: bool | None = None
     #: (node, input name, value) of every list in `inputs` that is not a well-formed link, in
     #: workflow order (None when the context was not made by `build`)
     malformed_links: list[tuple[NodeView, str, Any]] | None = None
@@ -180,8 +183,12 @@ class CheckContext:
             outputs = [v.id for v in nodes.values() if v.spec is not None and v.spec.output_node]
             unknown = [v.id for v in nodes.values() if v.class_type is not None and v.spec is None]
         ctx.output_nodes = outputs
+        # The file's order is a topological order when the links follow it; otherwise one
+        # depth-first walk finds one, or finds that a cycle exists.
+        order = nodes.values() if ordered else _topological_order(nodes)
+        ctx.acyclic = order is not None
         # a node of an unknown class may be an output node: what feeds it counts as used
-        ctx.live = _linked_upstream(nodes, outputs + unknown, ordered)
+        ctx.live = _linked_upstream(nodes, outputs + unknown, order)
         return ctx
 
     def shared(self, key: Any, compute: Callable[[CheckContext], T]) -> T:
@@ -194,9 +201,11 @@ class CheckContext:
             return value
 
     def is_acyclic(self) -> bool:
-        """Whether no node depends on itself through links (cheap when links follow the
-        workflow's order, networkx otherwise)."""
-        return self.links_ordered or nx.is_directed_acyclic_graph(self.graph)
+        """Whether no node depends on itself through links (found by `build`; networkx for a
+        context made otherwise)."""
+        if self.links_ordered or self.acyclic is not None:
+            return self.links_ordered or bool(self.acyclic)
+        return bool(nx.is_directed_acyclic_graph(self.graph))
 
     def iter_nodes(self) -> Iterator[NodeView]:
         return iter(self.nodes.values())
@@ -216,16 +225,59 @@ class CheckContext:
         return self.classes
 
 
-def _linked_upstream(nodes: dict[str, NodeView], sources: list[str], ordered: bool = False) -> set[str]:
+def _topological_order(nodes: dict[str, NodeView]) -> list[NodeView] | None:
+    """The nodes in an order where each comes after every node it links from, or None when
+    some node depends on itself through links.
+
+    A depth-first walk along the links, iterative (no recursion limit): each node and each
+    link is looked at once. Links to ids the workflow lacks are passed over.
+    """
+    order: list[NodeView] = []
+    done: dict[str, bool] = {}  # False: on the walk's current path; True: placed in `order`
+    for view in nodes.values():
+        if view.id in done:
+            continue
+        if not view.links:
+            done[view.id] = True
+            order.append(view)
+            continue
+        done[view.id] = False
+        stack = [(view, iter(view.links))]
+        while stack:
+            current, pending = stack[-1]
+            for link in pending:
+                state = done.get(link.source)
+                if state is None:
+                    parent = nodes.get(link.source)
+                    if parent is None:  # a dangling link
+                        continue
+                    if not parent.links:
+                        done[parent.id] = True
+                        order.append(parent)
+                        continue
+                    done[parent.id] = False
+                    stack.append((parent, iter(parent.links)))
+                    break
+                if state is False:  # back on the current path: a cycle
+                    return None
+            else:
+                done[current.id] = True
+                order.append(current)
+                stack.pop()
+    return order
+
+
+def _linked_upstream(nodes: dict[str, NodeView], sources: list[str],
+                     order: Reversible[NodeView] | None = None) -> set[str]:
     """`upstream` read off the nodes' links, without the graph (the same predecessors: an
     edge exists exactly for each link whose source is a node of the workflow).
 
-    `ordered`: every link runs from a node written earlier; then one pass over the nodes
-    from last to first finds them all, as each node is reached after everything it feeds.
+    `order`: the nodes in topological order (each after every node it links from); then one
+    pass from last to first finds them all, as each node is reached after everything it feeds.
     """
-    if ordered:
+    if order is not None:
         seen = set(sources)
-        for view in reversed(nodes.values()):
+        for view in reversed(order):
             if view.links and view.id in seen:
                 for link in view.links:
                     seen.add(link.source)

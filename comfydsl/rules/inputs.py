@@ -8,7 +8,7 @@ from ..catalog.names import SEARCH_LIMIT, near_miss_index
 from ..checks.context import CheckContext
 from ..diagnostics import Diagnostic, Severity
 from .base import CheckRule, show
-from .values import literals
+from .walks import literals
 
 
 class MissingRequiredInput(CheckRule):

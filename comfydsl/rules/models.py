@@ -10,7 +10,7 @@ from ..catalog.models import INPUT_FOLDER
 from ..checks.context import CheckContext
 from ..diagnostics import Diagnostic
 from .base import CheckRule
-from .values import literals
+from .walks import literals
 
 _ANNOTATION = re.compile(r"\s*\[(input|output|temp)\]$")
 

@@ -32,12 +32,22 @@ def test_graph_nodes_edges_and_links() -> None:
     assert ctx.links_ordered and ctx.is_acyclic()
 
 
-def test_links_against_the_file_order_fall_back_to_networkx() -> None:
+def test_links_against_the_file_order_are_ordered_by_a_walk() -> None:
     wf = {"3": {"class_type": "PreviewImage", "inputs": {"images": ["2", 0]}}, "2": _image(1), "1": _empty()}
     ctx = CheckContext.build(wf, builtin_catalog())
     assert not ctx.links_ordered
-    assert ctx.is_acyclic()
+    assert ctx.is_acyclic() and ctx._graph is None  # decided while building, without networkx
     assert not [d for d in check_workflow(wf) if d.code == "CD601"]
+
+
+def test_a_long_chain_against_the_file_order_builds_without_recursion() -> None:
+    wf = {"20001": {"class_type": "PreviewImage", "inputs": {"images": ["20000", 0]}},
+          **{str(i): _image(i - 1) for i in range(20_000, 1, -1)}, "1": _empty()}
+    ctx = CheckContext.build(wf, builtin_catalog())
+    assert not ctx.links_ordered and ctx.is_acyclic() and len(ctx.live) == 20_001
+    wf["1"] = _image(20_000)  # now a cycle through all of them
+    ctx = CheckContext.build(wf, builtin_catalog())
+    assert not ctx.is_acyclic() and len(ctx.live) == 20_001
 
 
 def test_cycles_are_still_found() -> None:
@@ -100,8 +110,11 @@ def test_live_nodes_and_malformed_links_match_a_walk_of_the_graph() -> None:
     from comfydsl.workflow.links import is_link
 
     catalog = builtin_catalog()
+    cyclic = 0
     for seed in range(40):
         wf = _random_workflow(seed)
+        cyclic += not nx.is_directed_acyclic_graph(nx.DiGraph([(v[0], t) for t, node in wf.items()
+                                                               for v in node["inputs"].values() if is_link(v)]))
         ctx = CheckContext.build(wf, catalog)
         if seed % 2:
             assert ctx.links_ordered
@@ -111,10 +124,12 @@ def test_live_nodes_and_malformed_links_match_a_walk_of_the_graph() -> None:
         graph.add_edges_from((v[0], t) for t, node in wf.items() for v in node["inputs"].values()
                              if is_link(v) and v[0] in wf)
         assert ctx.live == upstream(graph, seeds), seed
+        assert ctx.is_acyclic() == nx.is_directed_acyclic_graph(graph), seed
         assert sorted(ctx.graph.edges) == sorted(graph.edges)  # built on first use, the same graph
         assert [(n.id, name) for n, name, _ in ctx.malformed_links or ()] == [
             (t, name) for t, node in wf.items() for name, v in node["inputs"].items()
             if isinstance(v, list) and not is_link(v)]
+    assert 5 <= cyclic <= 35  # both kinds were tried
 
 
 def test_the_graph_is_built_only_when_a_check_needs_it() -> None:
