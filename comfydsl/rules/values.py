@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from typing import Any, Iterator
 
+from ..catalog.names import SEARCH_LIMIT, NearMiss
 from ..catalog.nodes import InputSpec
 from ..checks.context import CheckContext
 from ..diagnostics import Diagnostic, Severity
 from .base import CheckRule, show
-from .walks import literals
+from .walks import SpecMemo, literals
 
 
 class InvalidValueType(CheckRule):
@@ -157,6 +158,7 @@ class ValueNotInOptions(CheckRule):
 
     def check(self, ctx: CheckContext) -> Iterator[Diagnostic]:
         version = getattr(ctx.catalog, "comfyui_version", None)
+        budget = [SEARCH_LIMIT]  # near-miss searches for this workflow
         for node, spec, name, value in literals(ctx).combos:
             options = spec.options
             assert options is not None  # `combos` holds inputs with options only
@@ -167,13 +169,13 @@ class ValueNotInOptions(CheckRule):
                 if bad:
                     listed = ", ".join(show(v) for v in bad)
                     yield self.at(node, f"input `{name}` holds {listed}, not among its options", input=name,
-                                  help=_options_help(name, spec, bad[0]), value=value,
+                                  help=_options_help(name, spec, bad[0], budget), value=value,
                                   notes=_version_notes(spec, version, multi=True))
                 continue
             if _is_option(value, options):
                 continue
             yield self.at(node, f"input `{name}` is {show(value)}, which is not one of its options",
-                          input=name, help=_options_help(name, spec, value), value=value,
+                          input=name, help=_options_help(name, spec, value, budget), value=value,
                           notes=_version_notes(spec, version))
 
 
@@ -184,12 +186,15 @@ def _is_option(value: Any, options: tuple[Any, ...]) -> bool:
         return False
 
 
-def _options_help(name: str, spec: InputSpec, value: Any) -> str:
-    import difflib
+#: The near-miss index of each combo input's text options (as `difflib.get_close_matches`
+#: finds them, with answers remembered), kept across checks.
+_option_names = SpecMemo(lambda spec: NearMiss([o for o in spec.options or () if isinstance(o, str)], n=3,
+                                               cutoff=0.5))
 
+
+def _options_help(name: str, spec: InputSpec, value: Any, budget: list[int]) -> str:
     assert spec.options is not None
-    text_options = [o for o in spec.options if isinstance(o, str)]
-    close = difflib.get_close_matches(str(value), text_options, n=3, cutoff=0.5)
+    close = _option_names(spec).suggest_within(str(value), budget)
     if close:
         return "the closest options are: " + ", ".join(f"`{c}`" for c in close)
     if not spec.options:

@@ -283,3 +283,29 @@ def test_json_byte_order_mark_is_named_in_plain_words():
     (diag,) = doc.diagnostics
     assert diag.code == "CD001" and "byte order mark" in diag.message and "utf-8-sig" not in diag.message
     assert "without a byte order mark" in diag.help and diag.location.span.line == 1
+
+
+def test_option_suggestions_are_difflibs_and_bounded_per_workflow():
+    import difflib
+
+    from comfydsl.catalog import builtin_catalog
+    from comfydsl.catalog.names import SEARCH_LIMIT
+
+    options = [o for o in builtin_catalog().get("KSampler").inputs["sampler_name"].options if isinstance(o, str)]
+    for bad in ("eulr", "euler_ancestrall", "dpmpp_2m_sde_gpuu", "zzz"):
+        wf = mutate(lambda w: w["3"]["inputs"].__setitem__("sampler_name", bad))
+        (diag,) = [d for d in check_workflow(wf) if d.code == "CD405"]
+        close = difflib.get_close_matches(bad, options, n=3, cutoff=0.5)
+        if close:
+            assert diag.help == "the closest options are: " + ", ".join(f"`{c}`" for c in close)
+        else:
+            assert "closest" not in diag.help
+    # a workflow with very many distinct bad values: suggestions for the first SEARCH_LIMIT, then
+    # the plain help, so the cost stays linear in the size of the file
+    many = copy.deepcopy(BASE)
+    for i in range(SEARCH_LIMIT + 50):
+        many[str(100 + i)] = {**copy.deepcopy(BASE["3"]), "class_type": "KSampler"}
+        many[str(100 + i)]["inputs"]["sampler_name"] = f"eulerx{i:04d}"
+    helps = [d.help for d in check_workflow(many) if d.code == "CD405"]
+    assert len(helps) == SEARCH_LIMIT + 50
+    assert all("closest" in h for h in helps[:SEARCH_LIMIT]) and not any("closest" in h for h in helps[SEARCH_LIMIT:])
