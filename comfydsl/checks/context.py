@@ -17,6 +17,9 @@ from ..catalog.nodes import InputSpec, NodeCatalog, NodeSpec
 
 T = TypeVar("T")
 
+#: Marks a class name not looked up yet (None is a looked-up unknown class).
+_UNSEEN: Any = object()
+
 
 @dataclass(slots=True)
 class Link:
@@ -136,10 +139,9 @@ class CheckContext:
                 continue
             cls_name = raw.get("class_type")
             spec = None
-            if isinstance(cls_name, str):
-                if cls_name in specs:
-                    spec = specs[cls_name]
-                else:
+            if type(cls_name) is str or isinstance(cls_name, str):
+                spec = specs.get(cls_name, _UNSEEN)
+                if spec is _UNSEEN:
                     spec = specs[cls_name] = lookup(cls_name)
                 if spec is None:
                     unknown.append(key)
