@@ -43,8 +43,8 @@ def load_target(catalogs: Iterable[str] = (), models: str | None = None, *, buil
     catalog = builtin_catalog() if builtin else NodeCatalog()
     inventory: ModelCatalog | None = None
     for source in catalogs:
-        loaded, found = _load_source(source, timeout)
-        catalog = catalog.merged(loaded)
+        classes, found = _load_source(source, timeout)
+        catalog = catalog.merged(classes)
         if found is not None:
             inventory = inventory or ModelCatalog()
             inventory.update(found)
