@@ -43,8 +43,8 @@ def load_target(catalogs: Iterable[str] = (), models: str | None = None, *, buil
     catalog = builtin_catalog() if builtin else NodeCatalog()
     inventory: ModelCatalog | None = None
     for source in catalogs:
-        raw, folders, found = _load_source(source, timeout)
-        catalog = catalog.merged(NodeCatalog(raw, source=source, folders=folders))
+        classes, found = _load_source(source, timeout)
+        catalog = catalog.merged(classes)
         if found is not None:
             inventory = inventory or ModelCatalog()
             inventory.update(found)
@@ -122,25 +122,34 @@ def read_source(source: str, timeout: float = 10.0) -> Any:
     return _read_source(source, timeout)
 
 
-def _load_source(source: str, timeout: float) -> tuple[Any, dict[str, str], ModelCatalog | None]:
-    """The classes of one catalogue source, its model folders and its model inventory; a
-    file's are kept by `catalog.cache` (keyed by its contents) for the next load."""
+def _load_source(source: str, timeout: float) -> tuple[NodeCatalog, ModelCatalog | None]:
+    """The classes of one catalogue source and its model inventory; a file's are kept by
+    `catalog.cache` (keyed by its contents) for the next load."""
     from .catalog import builtin_folders
 
-    def build(raw: Any) -> tuple[Any, dict[str, str], ModelCatalog | None]:
+    def build(raw: Any, checked: bool) -> tuple[NodeCatalog, ModelCatalog | None]:
+        if not checked:
+            from .catalog.schema import validate_object_info
+
+            validate_object_info(raw, source)
         folders = dict(builtin_folders())
         # a shipped pack is compacted: its upload combos list nothing, which says nothing
-        return raw, folders, inventory_from_object_info(raw, folders, source, inputs=not _is_pack(source))
+        found = inventory_from_object_info(raw, folders, source, inputs=not _is_pack(source))
+        return NodeCatalog(raw, source=source, folders=folders, trusted=True), found
 
-    if _is_url(source) or _is_pack(source):
-        return build(_read_source(source, timeout))
+    if _is_url(source):
+        return build(_read_source(source, timeout), True)
+    if _is_pack(source):
+        return build(_read_source(source, timeout), False)
     from .catalog.cache import cached_file
+    from .catalog.nodes import decode_object_info
 
     try:
-        return cached_file(source, lambda _data: build(read_object_info(source)))
+        # built from the bytes the key was made of, checked against the schema once: an entry
+        # of the cache is that check's result for exactly these bytes
+        return cached_file(source, lambda data: build(decode_object_info(data, source), True))
     except OSError:
-        return build(read_object_info(source))  # raises the located CatalogError
-
+        return build(read_object_info(source), True)  # raises the located CatalogError
 
 
 def _read_source(source: str, timeout: float) -> Any:

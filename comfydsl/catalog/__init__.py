@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 from functools import lru_cache
-from importlib import resources
 
 from .models import ModelCatalog as ModelCatalog
 from .nodes import InputSpec as InputSpec
@@ -15,10 +15,22 @@ from .nodes import OutputSpec as OutputSpec
 from .nodes import types_compatible as types_compatible
 
 
+def _package_text(*parts: str) -> str:
+    """A data file of this package: read straight from the folder of this module when the package
+    is installed as files (`importlib.resources` costs a new process a few milliseconds of imports),
+    through `importlib.resources` otherwise (a zip)."""
+    try:
+        with open(os.path.join(os.path.dirname(__file__), *parts), encoding="utf-8") as fh:
+            return fh.read()
+    except OSError:
+        from importlib import resources
+
+        return resources.files(__package__).joinpath(*parts).read_text(encoding="utf-8")
+
+
 @lru_cache(maxsize=1)
 def _builtin_raw() -> dict:
-    text = resources.files(__package__).joinpath("builtin.json").read_text(encoding="utf-8")
-    return json.loads(text)
+    return json.loads(_package_text("builtin.json"))
 
 
 def builtin_catalog() -> NodeCatalog:
@@ -52,6 +64,8 @@ def pack_names() -> list[str]:
 @lru_cache(maxsize=1)
 def _pack_names() -> tuple[str, ...]:
     # the package's files do not change while it runs: list the folder once
+    from importlib import resources
+
     folder = resources.files(__package__).joinpath("packs")
     return tuple(sorted(entry.name[:-5] for entry in folder.iterdir() if entry.name.endswith(".json")))
 
@@ -67,8 +81,7 @@ def is_pack_name(source: str) -> bool:
 
 @lru_cache(maxsize=None)
 def _pack_raw(name: str) -> dict:
-    text = resources.files(__package__).joinpath("packs", f"{name}.json").read_text(encoding="utf-8")
-    return json.loads(text)
+    return json.loads(_package_text("packs", f"{name}.json"))
 
 
 def load_pack(name: str) -> dict:

@@ -3,11 +3,16 @@
 A catalogue is read from ComfyUI's `GET /object_info` answer (a file or a live server) or
 from the compact built-in copy shipped in the package. Node specs are built lazily, on
 first use of a class, so loading the catalogue costs little more than reading JSON.
+
+A pickled catalogue (what `catalog.cache` keeps on disk) stores each class entry as its own
+`marshal` blob, decoded on first use of the class: a new process that loads a 2 MB catalogue
+from the cache decodes the few classes a workflow names, not all of them.
 """
 
 from __future__ import annotations
 
 import json
+import marshal
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator, Mapping
 
@@ -265,8 +270,11 @@ class NodeCatalog(Mapping[str, NodeSpec]):
 
     def __init__(self, raw: Mapping[str, Any] | None = None, *, source: str | None = None,
                  folders: Mapping[str, str] | None = None, trusted: bool = False) -> None:
+        #: class name -> (its object_info entry, or that entry packed by `marshal`; source; folders)
         self._raw: dict[str, tuple[Any, str | None, Mapping[str, str] | None]] = {}
         self._specs: dict[str, NodeSpec] = {}
+        #: class name -> display name, for the classes whose entry is still packed
+        self._display: dict[str, str] = {}
         self.sources: list[str] = []
         #: what each source says about itself (its `__comfydsl__` entry), by source
         self.meta: dict[str, dict[str, Any]] = {}
@@ -301,6 +309,7 @@ class NodeCatalog(Mapping[str, NodeSpec]):
                     "`output`); is this a workflow file rather than a catalogue?")
             self._raw[name] = (entry, source, folders)
             self._specs.pop(name, None)
+            self._display.pop(name, None)
         if source:
             self.sources.append(source)
 
@@ -310,9 +319,44 @@ class NodeCatalog(Mapping[str, NodeSpec]):
         result._raw = {**self._raw, **other._raw}
         result._specs = {k: v for k, v in self._specs.items() if k not in other._raw}
         result._specs.update(other._specs)
+        result._display = {**self._display, **other._display}
         result.sources = self.sources + other.sources
         result.meta = {**self.meta, **other.meta}
         return result
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Each entry is packed on its own, so that unpickling costs one bytes object per class
+        # rather than the whole object_info tree; lookups unpack what they use (`_entry`).
+        raw: dict[str, tuple[Any, str | None, Mapping[str, str] | None]] = {}
+        display: dict[str, str] = {}
+        for name, (entry, source, folders) in self._raw.items():
+            if isinstance(entry, bytes):
+                if name in self._display:
+                    display[name] = self._display[name]
+            else:
+                title = entry.get("display_name")
+                if isinstance(title, str) and title:
+                    display[name] = title
+                entry = _pack(entry)
+            raw[name] = (entry, source, folders)
+        return {"format": _STATE_FORMAT, "raw": raw, "display": display, "sources": self.sources,
+                "meta": self.meta}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        if not isinstance(state, dict) or state.get("format") != _STATE_FORMAT:
+            raise ValueError("a pickled NodeCatalog of another format")
+        self._raw = state["raw"]
+        self._specs = {}
+        self._display = state["display"]
+        self.sources = state["sources"]
+        self.meta = state["meta"]
+
+    def _entry(self, name: str) -> tuple[Any, str | None, Mapping[str, str] | None]:
+        """The `(entry, source, folders)` of a class, its entry unpacked; KeyError if absent."""
+        item = self._raw[name]
+        if isinstance(item[0], bytes):
+            item = self._raw[name] = (marshal.loads(item[0]), item[1], item[2])
+        return item
 
     @property
     def comfyui_version(self) -> str | None:
@@ -326,7 +370,7 @@ class NodeCatalog(Mapping[str, NodeSpec]):
     def __getitem__(self, name: str) -> NodeSpec:
         spec = self._specs.get(name)
         if spec is None:
-            entry, source, folders = self._raw[name]
+            entry, source, folders = self._entry(name)
             spec = self._specs[name] = parse_node(name, entry, source, folders)
         return spec
 
@@ -341,13 +385,13 @@ class NodeCatalog(Mapping[str, NodeSpec]):
 
     def raw(self, name: str) -> Mapping[str, Any]:
         """The object_info entry a class was read from."""
-        return self._raw[name][0]
+        return self._entry(name)[0]
 
     def display_names(self) -> dict[str, str]:
         """Display name -> class name, for suggestions."""
         out = {}
         for name, (entry, _, _) in self._raw.items():
-            display = entry.get("display_name")
+            display = self._display.get(name) if isinstance(entry, bytes) else entry.get("display_name")
             if isinstance(display, str) and display:
                 out[display] = name
         return out
@@ -358,22 +402,46 @@ class NodeCatalog(Mapping[str, NodeSpec]):
         return cls(read_object_info(path), source=path, folders=folders)
 
 
+#: Raised when what `NodeCatalog.__getstate__` keeps changes.
+_STATE_FORMAT = 1
+
+
+def _pack(entry: Any) -> Any:
+    """An object_info entry as `marshal` bytes (JSON data always packs), or as it is when it
+    holds something else (a catalogue built in Python may)."""
+    if type(entry) is dict:
+        try:
+            return marshal.dumps(entry)
+        except ValueError:
+            pass
+    return entry
+
+
 def read_object_info(path: str, *, validate: bool = True) -> Any:
     """The decoded JSON of an object_info file (`.json`, or gzipped `.json.gz`), checked against the
     `/object_info` schema unless `validate` is false; CatalogError, located, when it cannot be read
     or is malformed."""
+    from ..workflow.files import read_bytes
+
+    try:
+        raw = read_bytes(path)
+    except OSError as exc:
+        raise CatalogError(f"{path}: cannot read catalogue: {exc.strerror or exc}") from None
+    return decode_object_info(raw, path, validate=validate)
+
+
+def decode_object_info(raw: bytes, path: str, *, validate: bool = True) -> Any:
+    """`read_object_info` for the bytes already read from the file at `path`."""
     import gzip
+    import zlib
 
     from .schema import validate_object_info
 
     try:
-        from ..workflow.files import read_bytes
-
-        raw = read_bytes(path)
         if str(path).endswith(".gz"):
             raw = gzip.decompress(raw)
         data = json.loads(raw.decode("utf-8"))
-    except (EOFError, gzip.BadGzipFile) as exc:
+    except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
         raise CatalogError(f"{path}: cannot read the gzipped catalogue: {exc}") from None
     except OSError as exc:
         raise CatalogError(f"{path}: cannot read catalogue: {exc.strerror or exc}") from None
