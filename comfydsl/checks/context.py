@@ -7,7 +7,7 @@ so that the rules can report it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator, Reversible, TypeVar
+from typing import Any, Callable, Iterator, Reversible, Sequence, TypeVar
 
 import networkx as nx
 
@@ -40,7 +40,9 @@ class NodeView:
     class_type: str | None = None
     spec: NodeSpec | None = None
     inputs: dict[str, Any] | None = None
-    links: list[Link] = field(default_factory=list)
+    #: the node's well-formed links, in input order (an empty tuple when it has none: one
+    #: shared object rather than a list per node)
+    links: Sequence[Link] = ()
     _expansion: Expansion | None = None
     #: whether the node is a JSON object (`raw` is a dict)
     is_object: bool = False
@@ -134,7 +136,7 @@ class CheckContext:
         for node_id, raw in workflow.items():
             key = node_id if type(node_id) is str else str(node_id)
             if not isinstance(raw, dict):
-                misshapen.append(NodeView(key, raw, None, None, None, []))
+                misshapen.append(NodeView(key, raw, None, None, None, ()))
                 nodes[key] = misshapen[-1]
                 continue
             cls_name = raw.get("class_type")
@@ -151,10 +153,10 @@ class CheckContext:
                 cls_name = None
             inputs = raw.get("inputs")
             if not isinstance(inputs, dict):
-                misshapen.append(NodeView(key, raw, cls_name, spec, None, [], None, True))
+                misshapen.append(NodeView(key, raw, cls_name, spec, None, (), None, True))
                 nodes[key] = misshapen[-1]
                 continue
-            view = nodes[key] = NodeView(key, raw, cls_name, spec, inputs, [], None, True)
+            view = nodes[key] = NodeView(key, raw, cls_name, spec, inputs, (), None, True)
             if cls_name is None:
                 misshapen.append(view)
             links: list[Link] | None = None
