@@ -27,6 +27,11 @@ from typing import Any, Callable, Iterable, NamedTuple
 from ..diagnostics import Diagnostic, Location, Span
 
 _WS = re.compile(r"[ \t\n\r]*")
+#: Blanks, a key without control characters (group 1: its text between the quotes), blanks,
+#: the colon and the blanks before the value.
+_MEMBER = re.compile(r'[ \t\n\r]*"([^"\\\x00-\x1f]*(?:\\.[^"\\\x00-\x1f]*)*)"[ \t\n\r]*:[ \t\n\r]*')
+#: Blanks and the comma after a value.
+_COMMA = re.compile(r"[ \t\n\r]*,")
 _PATH_PART = re.compile(r"\.([^.[]+)|\['((?:[^'\\]|\\.)*)'\]|\[(-?\d+)\]")
 _DECODER = json.JSONDecoder()
 #: The decoder's scanner itself: one value at an offset, without `raw_decode`'s extra steps.
@@ -138,14 +143,50 @@ class JsonPositions:
         return None
 
     def _scan_object(self, start: int) -> dict[Any, list[Member]] | None:
+        # One regex match per member takes the blanks, the key, the colon and the blanks up
+        # to the value; the C scanner skips the value; one more match takes the comma. Keys
+        # without a backslash are their own text; others go through the JSON string decoder.
+        # Whatever the regex does not take (a control character in a key, a missing colon,
+        # the end of the object) is left to `_scan_members_slowly`, which stops exactly where
+        # a token-by-token reading stops.
+        text = self.text
+        member_at = _MEMBER.match
+        comma_at = _COMMA.match
+        scan_value = _scan_once
+        out: dict[Any, list[Member]] = {}
+        pos = start + 1
+        while True:
+            found = member_at(text, pos)
+            if found is None:
+                return self._scan_members_slowly(pos, out)
+            value_start = found.end()
+            key = found.group(1)
+            key_start = found.start(1) - 1
+            key_end = found.end(1) + 1
+            if "\\" in key:
+                key, end = _scanstring(text, key_start + 1)  # ValueError: no positions at all
+                if end != key_end:  # pragma: no cover - the regex takes escapes as the decoder does
+                    return self._scan_members_slowly(pos, out)
+            try:
+                value_end = scan_value(text, value_start)[1]
+            except (StopIteration, ValueError, RecursionError):
+                return out
+            copies = out.get(key)
+            if copies is None:
+                out[key] = [Member(key_start, key_end, value_start, value_end)]
+            else:
+                copies.append(Member(key_start, key_end, value_start, value_end))
+            found = comma_at(text, value_end)
+            if found is None:
+                return out
+            pos = found.end()
+
+    def _scan_members_slowly(self, pos: int, out: dict[Any, list[Member]]) -> dict[Any, list[Member]]:
+        """Members from `pos` (just inside the braces or after a comma), one token at a time."""
         text = self.text
         size = len(text)
-        scan_value = self._skip
         blank = _WS.match  # always matches (maybe nothing): `.end()` is the next token
-        out: dict[Any, list[Member]] = {}
-        pos = blank(text, start + 1).end()  # type: ignore[union-attr]
-        if text.startswith("}", pos):
-            return out
+        pos = blank(text, pos).end()  # type: ignore[union-attr]
         while pos < size and text[pos] == '"':
             key_start = pos
             key, key_end = _scanstring(text, pos + 1)
@@ -153,14 +194,10 @@ class JsonPositions:
             if not text.startswith(":", pos):
                 return out
             value_start = blank(text, pos + 1).end()  # type: ignore[union-attr]
-            value_end = scan_value(value_start)
+            value_end = self._skip(value_start)
             if value_end is None:
                 return out
-            found = out.get(key)
-            if found is None:
-                out[key] = [Member(key_start, key_end, value_start, value_end)]
-            else:
-                found.append(Member(key_start, key_end, value_start, value_end))
+            out.setdefault(key, []).append(Member(key_start, key_end, value_start, value_end))
             pos = blank(text, value_end).end()  # type: ignore[union-attr]
             if not text.startswith(",", pos):
                 break
@@ -180,10 +217,10 @@ class JsonPositions:
             member = Member(pos, end, pos, end)
             out[index] = [member]
             index += 1
-            pos = _after_ws(text, end)
-            if not text.startswith(",", pos):
+            found = _COMMA.match(text, end)
+            if found is None:
                 break
-            pos = _after_ws(text, pos + 1)
+            pos = _after_ws(text, found.end())
         for i, members in list(out.items()):
             out[i - index] = members  # negative indexes, as Python and JSONPath allow
         return out
