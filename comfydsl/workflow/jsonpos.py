@@ -19,7 +19,7 @@ from __future__ import annotations
 import bisect
 import json
 import re
-from dataclasses import replace
+from dataclasses import fields, replace
 from itertools import accumulate, repeat
 from operator import add
 from typing import Any, Callable, Iterable, NamedTuple
@@ -32,6 +32,15 @@ _WS = re.compile(r"[ \t\n\r]*")
 _MEMBER = re.compile(r'[ \t\n\r]*"([^"\\\x00-\x1f]*(?:\\.[^"\\\x00-\x1f]*)*)"[ \t\n\r]*:[ \t\n\r]*')
 #: Blanks and the comma after a value.
 _COMMA = re.compile(r"[ \t\n\r]*,")
+#: Blanks, the colon after a key and the blanks before the value.
+_COLON = re.compile(r"[ \t\n\r]*:[ \t\n\r]*")
+#: Keys that `JsonPositions` may search for as they are: no quote, backslash or control
+#: character (so the text has them as they are, unless escaped), and a first character that
+#: cannot follow a closing quote in JSON (so the quote before them opens a string).
+_PLAIN_KEY = re.compile(r'[^"\\\x00-\x20:,\]}][^"\\\x00-\x1f]*\Z')
+#: Lookups that count lines before building a table of line starts.
+_COUNTED_LOOKUPS = 8
+_NO_DATA: Any = object()
 _PATH_PART = re.compile(r"\.([^.[]+)|\['((?:[^'\\]|\\.)*)'\]|\[(-?\d+)\]")
 _DECODER = json.JSONDecoder()
 #: The decoder's scanner itself: one value at an offset, without `raw_decode`'s extra steps.
@@ -64,14 +73,25 @@ class JsonPositions:
 
     `root` is the key path of the object that paths are relative to (a document's envelope,
     such as `("input", "workflow")`); lookups take paths below it.
+
+    `data`, when given, must be the text as `json.loads` decodes it. It lets a lookup skip
+    the scan of the whole container: a key that the decoded document has at that path and
+    that is spelled out once in its container's text (no other key, at any depth inside the
+    container, is written the same way) can only be that member, found by a plain search.
+    Anything else (a key written twice, an escape in the container, an array index) takes
+    the scan.
     """
 
-    def __init__(self, text: str, root: Iterable[str | int] = (), path: str | None = None) -> None:
+    def __init__(self, text: str, root: Iterable[str | int] = (), path: str | None = None,
+                 data: Any = _NO_DATA) -> None:
         self.text = text
         self.path = path
         self.root = tuple(root)
+        self._data = data
         self._containers: dict[tuple[Any, ...], dict[Any, list[Member]] | None] = {}
+        self._last: dict[tuple[Any, ...], Member | None] = {}
         self._lines: list[int] | None = None
+        self._looked_up = 0
         self._top: Member | bool | None = None
 
     # -- lines and columns -------------------------------------------------------------
@@ -79,6 +99,12 @@ class JsonPositions:
     def line_col(self, offset: int) -> tuple[int, int]:
         """1-based line and column (in characters) of a 0-based offset."""
         if self._lines is None:
+            if self._looked_up < _COUNTED_LOOKUPS:
+                # a few lookups (the usual case: a handful of findings) count the newlines
+                # before the offset; more build the table of line starts once
+                self._looked_up += 1
+                text = self.text
+                return text.count("\n", 0, offset) + 1, offset - text.rfind("\n", 0, offset)
             # the offset where each line starts, from the lengths of the lines (all in C)
             self._lines = list(accumulate(map(add, map(len, self.text.split("\n")), repeat(1)), initial=0))
         line = bisect.bisect_right(self._lines, offset) - 1
@@ -94,8 +120,7 @@ class JsonPositions:
 
     def member(self, path: Iterable[str | int]) -> Member | None:
         """The member at `path` below the root (last copy of a duplicate key), or None."""
-        found = self.occurrences(path)
-        return found[-1] if found else None
+        return self.last(self.root + tuple(path))
 
     def occurrences(self, path: Iterable[str | int]) -> list[Member]:
         """Every copy of the member at `path` below the root, in text order."""
@@ -109,6 +134,63 @@ class JsonPositions:
         members = self._members(path[:-1])
         return list(members.get(path[-1], ())) if members is not None else []
 
+    def last(self, path: tuple[str | int, ...]) -> Member | None:
+        """The member at `path` from the top of the document (last copy of a duplicate key)."""
+        try:
+            return self._last[path]
+        except KeyError:
+            pass
+        if not path:
+            found = self._whole()
+        else:
+            found = self._search(path) if self._data is not _NO_DATA else None
+            if found is None:
+                members = self._members(path[:-1])
+                copies = members.get(path[-1]) if members is not None else None
+                found = copies[-1] if copies else None
+        self._last[path] = found
+        return found
+
+    def _search(self, path: tuple[str | int, ...]) -> Member | None:
+        """The member at `path` found by searching its container's text, or None when the
+        search cannot tell (the caller scans the container then)."""
+        key = path[-1]
+        if type(key) is not str or not _PLAIN_KEY.match(key) or path[:-1] in self._containers:
+            return None
+        value = self._data
+        for part in path:  # the decoded document has the member (in the last copy of each)
+            if type(part) is str and isinstance(value, dict) and part in value:
+                value = value[part]
+            elif type(part) is int and isinstance(value, list) and -len(value) <= part < len(value):
+                value = value[part]
+            else:
+                return None
+        parent = self.last(path[:-1])
+        if parent is None:
+            return None
+        text = self.text
+        start, end = parent.value_start, parent.value_end
+        if text.find("\\", start, end) != -1:  # an escape could spell the key another way
+            return None
+        needle = '"' + key + '"'
+        size = len(needle)
+        key_start = value_start = -1
+        at = text.find(needle, start, end)
+        while at != -1:
+            colon = _COLON.match(text, at + size)
+            if colon is not None:
+                if key_start != -1:  # the key is written twice: only the scan can tell which
+                    return None
+                key_start, value_start = at, colon.end()
+            at = text.find(needle, at + 1, end)
+        if key_start == -1:
+            return None
+        try:
+            value_end = _scan_once(text, value_start)[1]
+        except (StopIteration, ValueError, RecursionError):
+            return None
+        return Member(key_start, key_start + size, value_start, value_end)
+
     def _whole(self) -> Member | None:
         # The text decoded as a whole, so the top value runs to its last non-blank character.
         if self._top is None:
@@ -120,14 +202,8 @@ class JsonPositions:
     def _members(self, container: tuple[Any, ...]) -> dict[Any, list[Member]] | None:
         if container in self._containers:
             return self._containers[container]
-        if container:
-            parent = self._members(container[:-1])
-            copies = parent.get(container[-1]) if parent is not None else None
-            start = copies[-1].value_start if copies else None
-        else:
-            whole = self._whole()
-            start = whole.value_start if whole else None
-        members = self._scan(start) if start is not None else None
+        holder = self.last(container)
+        members = self._scan(holder.value_start) if holder is not None else None
         self._containers[container] = members
         return members
 
@@ -254,6 +330,35 @@ def parse_json_path(path: str) -> tuple[str | int, ...] | None:
     return tuple(parts)
 
 
+#: Paths parsed before: findings of many workflows share them (`$['3'].inputs.seed`).
+_PARSED: dict[str, tuple[str | int, ...] | None] = {}
+_PARSED_KEPT = 4096
+
+
+def _parsed(path: str) -> tuple[str | int, ...] | None:
+    try:
+        return _PARSED[path]
+    except KeyError:
+        if len(_PARSED) >= _PARSED_KEPT:
+            _PARSED.clear()
+        keys = _PARSED[path] = parse_json_path(path)
+        return keys
+
+
+#: Whether Location has the fields `_with_span` names (a test checks it; if a field is added,
+#: `replace` takes over until `_with_span` learns it).
+_LOCATION_FIELDS = tuple(f.name for f in fields(Location)) == (
+    "node_id", "class_type", "input", "json_path", "span", "label")
+
+
+def _with_span(location: Location, span: Span | None) -> Location:
+    """`replace(location, span=span)`, without `replace`'s look at the fields on every call."""
+    if _LOCATION_FIELDS:
+        return Location(location.node_id, location.class_type, location.input, location.json_path, span,
+                        location.label)
+    return replace(location, span=span)
+
+
 def locate(positions: JsonPositions, keys: tuple[str | int, ...]) -> Span | None:
     """The span a finding at `keys` points at.
 
@@ -287,13 +392,14 @@ def root_span(positions: JsonPositions) -> Span | None:
 
 
 def attach_spans(diagnostics: list[Diagnostic], text: str, *, path: str | None,
-                 envelope: tuple[str, ...] = ()) -> list[Diagnostic]:
+                 envelope: tuple[str, ...] = (), data: Any = _NO_DATA) -> list[Diagnostic]:
     """Give every diagnostic of a JSON document (and its related locations) a span.
 
     Diagnostics that already carry a span keep it. A `duplicate-node-id` finding points at
-    the last copy of the node and gains the earlier copies as related locations.
+    the last copy of the node and gains the earlier copies as related locations. `data` is
+    the text decoded (a Document's `body`), if at hand: lookups are quicker with it.
     """
-    positions = JsonPositions(text, envelope, path)
+    positions = JsonPositions(text, envelope, path, data)
 
     found: dict[str | None, Span | None] = {}  # findings often share a path (a node, its inputs)
 
@@ -304,9 +410,9 @@ def attach_spans(diagnostics: list[Diagnostic], text: str, *, path: str | None,
         if json_path in found:
             span = found[json_path]
         else:
-            keys = parse_json_path(json_path) if json_path else ()
+            keys = _parsed(json_path) if json_path else ()
             span = found[json_path] = locate(positions, keys or ()) if keys is not None else root_span(positions)
-        return replace(location, span=span)
+        return _with_span(location, span)
 
     for diag in diagnostics:
         diag.location = where(diag.location)
