@@ -4,12 +4,15 @@ The checks work on decoded workflows and locate findings by JSON path
 (`$['5'].inputs.seed`). This module maps such paths back to the text, so that every
 output format can show `file:line:column`.
 
-The index is built lazily and one container at a time: the first lookup scans the
-members of the workflow object once (each member's value is skipped by the C scanner of
-the `json` module), and a node's own members are scanned only when a finding points into
-that node. So the cost is linear in the size of the file, and files without findings are
-never scanned. Duplicate keys are kept: lookups point at the last copy (the one every JSON
-reader keeps), and the earlier copies remain available (`occurrences`).
+The index is built lazily. Given the decoded document, most lookups need no index at all:
+a key written once in its container's text (or in any ancestor's) is found by a plain
+search, and only that member's value is skipped (see `JsonPositions`). Otherwise the
+members of the container are scanned once (one regex match per key, each value skipped by
+the C scanner of the `json` module), and a node's own members are scanned only when a
+finding points into that node. So the cost is at most linear in the size of the file, and
+files without findings are never scanned. Duplicate keys are kept: lookups point at the
+last copy (the one every JSON reader keeps), and the earlier copies remain available
+(`occurrences`).
 
 Only the standard library is used.
 """
@@ -34,10 +37,9 @@ _MEMBER = re.compile(r'[ \t\n\r]*"([^"\\\x00-\x1f]*(?:\\.[^"\\\x00-\x1f]*)*)"[ \
 _COMMA = re.compile(r"[ \t\n\r]*,")
 #: Blanks, the colon after a key and the blanks before the value.
 _COLON = re.compile(r"[ \t\n\r]*:[ \t\n\r]*")
-#: Keys that `JsonPositions` may search for as they are: no quote, backslash or control
-#: character (so the text has them as they are, unless escaped), and a first character that
-#: cannot follow a closing quote in JSON (so the quote before them opens a string).
-_PLAIN_KEY = re.compile(r'[^"\\\x00-\x20:,\]}][^"\\\x00-\x1f]*\Z')
+#: Keys that `JsonPositions` may search for as they are: a key with a quote, a backslash or a
+#: control character is always written with an escape.
+_PLAIN_KEY = re.compile(r'[^"\\\x00-\x1f]*\Z')
 #: Lookups that count lines before building a table of line starts.
 _COUNTED_LOOKUPS = 8
 _NO_DATA: Any = object()
@@ -74,12 +76,13 @@ class JsonPositions:
     `root` is the key path of the object that paths are relative to (a document's envelope,
     such as `("input", "workflow")`); lookups take paths below it.
 
-    `data`, when given, must be the text as `json.loads` decodes it. It lets a lookup skip
-    the scan of the whole container: a key that the decoded document has at that path and
-    that is spelled out once in its container's text (no other key, at any depth inside the
-    container, is written the same way) can only be that member, found by a plain search.
-    Anything else (a key written twice, an escape in the container, an array index) takes
-    the scan.
+    `data`, when given, must be the text as `json.loads` decodes it (not changed since). It
+    lets most lookups skip the scan of whole containers. A member lies inside the text of
+    each of its ancestors; where that text has no backslash, every key in it is spelled as it
+    is. So when the decoded document has the member, and its key (in quotes, followed by a
+    colon) occurs exactly once in such an ancestor's text, that occurrence is the member:
+    any other would be a second one. A key found twice, or only in text with escapes, or an
+    array index, is left to the scan.
     """
 
     def __init__(self, text: str, root: Iterable[str | int] = (), path: str | None = None,
@@ -91,6 +94,7 @@ class JsonPositions:
         self._containers: dict[tuple[Any, ...], dict[Any, list[Member]] | None] = {}
         self._last: dict[tuple[Any, ...], Member | None] = {}
         self._lines: list[int] | None = None
+        self._escapes: bool | None = None
         self._looked_up = 0
         self._top: Member | bool | None = None
 
@@ -152,10 +156,14 @@ class JsonPositions:
         return found
 
     def _search(self, path: tuple[str | int, ...]) -> Member | None:
-        """The member at `path` found by searching its container's text, or None when the
-        search cannot tell (the caller scans the container then)."""
+        """The member at `path` found by searching the text, or None when the search cannot
+        tell (the caller scans the container then).
+
+        The member lies inside the value of each of its ancestors, so a key written once in
+        any ancestor's text is the member: the widest region (the whole document) is tried
+        first, as it needs no value in between to be skipped, then narrower ones."""
         key = path[-1]
-        if type(key) is not str or not _PLAIN_KEY.match(key) or path[:-1] in self._containers:
+        if type(key) is not str or path[:-1] in self._containers or not _PLAIN_KEY.match(key):
             return None
         value = self._data
         for part in path:  # the decoded document has the member (in the last copy of each)
@@ -165,31 +173,39 @@ class JsonPositions:
                 value = value[part]
             else:
                 return None
-        parent = self.last(path[:-1])
-        if parent is None:
-            return None
         text = self.text
-        start, end = parent.value_start, parent.value_end
-        if text.find("\\", start, end) != -1:  # an escape could spell the key another way
-            return None
         needle = '"' + key + '"'
         size = len(needle)
-        key_start = value_start = -1
-        at = text.find(needle, start, end)
-        while at != -1:
-            colon = _COLON.match(text, at + size)
-            if colon is not None:
-                if key_start != -1:  # the key is written twice: only the scan can tell which
+        colon_at = _COLON.match
+        escapes = self._escapes
+        if escapes is None:
+            escapes = self._escapes = "\\" in text
+        for depth in range(len(path)):
+            holder = self.last(path[:depth])
+            if holder is None:
+                return None
+            start, end = holder.value_start, holder.value_end
+            if escapes and text.find("\\", start, end) != -1:
+                continue  # an escape could spell the key another way: a narrower region may have none
+            key_start = value_start = -1
+            at = text.find(needle, start, end)
+            while at != -1:
+                colon = colon_at(text, at + size)
+                if colon is not None:
+                    if key_start != -1:
+                        break
+                    key_start, value_start = at, colon.end()
+                at = text.find(needle, at + 1, end)
+            else:
+                if key_start == -1:
                     return None
-                key_start, value_start = at, colon.end()
-            at = text.find(needle, at + 1, end)
-        if key_start == -1:
-            return None
-        try:
-            value_end = _scan_once(text, value_start)[1]
-        except (StopIteration, ValueError, RecursionError):
-            return None
-        return Member(key_start, key_start + size, value_start, value_end)
+                try:
+                    value_end = _scan_once(text, value_start)[1]
+                except (StopIteration, ValueError, RecursionError):
+                    return None
+                return Member(key_start, key_start + size, value_start, value_end)
+            # written twice in this region: try the next narrower one
+        return None
 
     def _whole(self) -> Member | None:
         # The text decoded as a whole, so the top value runs to its last non-blank character.
