@@ -70,6 +70,10 @@ class Member(NamedTuple):
     value_end: int
 
 
+#: A member not looked up yet (in `JsonPositions._last`).
+_UNKNOWN = Member(-1, -1, -1, -1)
+
+
 class JsonPositions:
     """A lazy index of member positions in one JSON text.
 
@@ -117,7 +121,11 @@ class JsonPositions:
     def span(self, start: int, end: int) -> Span:
         """A Span over `text[start:end]`."""
         line, column = self.line_col(start)
-        end_line, end_column = self.line_col(max(start, end))
+        if end <= start:
+            return Span(self.path, line, column, line, column, start, end)
+        if self.text.find("\n", start, end) == -1:  # on one line: no second lookup
+            return Span(self.path, line, column, line, column + end - start, start, end)
+        end_line, end_column = self.line_col(end)
         return Span(self.path, line, column, end_line, end_column, start, end)
 
     # -- members -----------------------------------------------------------------------
@@ -140,10 +148,9 @@ class JsonPositions:
 
     def last(self, path: tuple[str | int, ...]) -> Member | None:
         """The member at `path` from the top of the document (last copy of a duplicate key)."""
-        try:
-            return self._last[path]
-        except KeyError:
-            pass
+        found = self._last.get(path, _UNKNOWN)
+        if found is not _UNKNOWN:
+            return found
         if not path:
             found = self._whole()
         else:
@@ -388,7 +395,7 @@ def locate(positions: JsonPositions, keys: tuple[str | int, ...]) -> Span | None
         if member is None:
             continue
         text = positions.text
-        one_line = "\n" not in text[member.key_start:member.value_end]
+        one_line = text.find("\n", member.key_start, member.value_end) == -1
         end = member.value_end if one_line and depth > 1 else member.key_end
         return positions.span(member.key_start, end)
     return root_span(positions)

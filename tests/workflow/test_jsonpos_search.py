@@ -281,3 +281,19 @@ def test_attach_spans_with_and_without_the_decoded_document():
     attach_spans(fast, text, path="r.json", envelope=doc.envelope, data=doc.body)
     assert [d.span for d in plain] == [d.span for d in fast]
     assert text[fast[1].span.start:fast[1].span.end] == '"seed": 1'
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet="ab\n\r é", max_size=60), st.lists(st.tuples(st.integers(0, 60), st.integers(0, 60)),
+                                                       min_size=1, max_size=12))
+def test_spans_have_the_lines_and_columns_of_both_ends(text, ranges):
+    # the first few lookups count newlines, later ones use a table: both give the same
+    pos = JsonPositions(text, (), "p")
+    for start, end in ranges:
+        start, end = min(start, len(text)), min(end, len(text))
+        span = pos.span(start, end)
+        line, column = (text.count("\n", 0, start) + 1, start - text.rfind("\n", 0, start))
+        last = max(start, end)
+        end_line, end_column = (text.count("\n", 0, last) + 1, last - text.rfind("\n", 0, last))
+        assert (span.line, span.column, span.end_line, span.end_column) == (line, column, end_line, end_column)
+        assert (span.start, span.end, span.path) == (start, end, "p")
