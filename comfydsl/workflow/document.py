@@ -140,22 +140,26 @@ def parse_json(text: str) -> Any:
     return json.loads(text, object_pairs_hook=_pairs_hook)
 
 
-#: A key of digits only (the usual node id), with its colon.
-_DIGITS_KEY = re.compile(r'"([0-9]+)"[ \t\n\r]*:')
+#: A key of digits only (the usual node id) with its colon.
+_DIGITS_KEY = re.compile(r'"[0-9]+"[ \t\n\r]*:')
 
 
 def _no_duplicate_nodes(workflow: dict[str, Any], text: str) -> bool:
     """True when `text` surely holds each key of `workflow` (an object decoded from it) once
     only; False when it may not (the caller then reads the text again, counting).
 
-    In a text without a backslash every string is written as it is, and a quote followed by
-    digits, a quote and a colon can only be a key. So when the keys of digits the text has,
-    at any depth, are exactly the keys of `workflow`, each once, no node id occurs twice.
+    In a text without a backslash every string is written as it is, and a quote, digits, a
+    quote and a colon can only be a key. So when every node id is made of digits, each is
+    found at least once that way; if the text has no more such keys, at any depth, than
+    there are node ids, each node id occurs exactly once.
     """
-    if "\\" in text:
+    keys = workflow.keys()
+    if not keys:
+        return True
+    joined = "".join(keys)
+    if "\\" in text or not (joined.isascii() and joined.isdecimal()) or not all(keys):
         return False
-    found = _DIGITS_KEY.findall(text)
-    return len(found) == len(workflow) and workflow.keys() == set(found)
+    return len(_DIGITS_KEY.findall(text)) == len(keys)
 
 
 def _long_number_span(text: str, path: str | None) -> Span:

@@ -102,3 +102,15 @@ def texts(draw: Any) -> str:
 @given(texts())
 def test_reading_agrees_with_counting_every_object(text):
     same(text)
+
+
+def test_ids_of_other_digits_are_counted():
+    # "٣" is a decimal digit but not 0-9: a deeper key of 0-9 digits must not stand in for it
+    text = '{"1": {"class_type": "A", "inputs": {"5": 1}}, "٣": ' + NODE + ', "٣": ' + NODE + '}'
+    assert read_document(text).duplicates == {"٣": 2}
+    same(text)
+    text = '{"1": {"class_type": "A", "inputs": {"5": 1}}, "": ' + NODE + ', "": ' + NODE + '}'
+    assert read_document(text).duplicates == {"": 2}
+    same(text)
+    assert _no_duplicate_nodes({}, "{}")
+    same("{}")
