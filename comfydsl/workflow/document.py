@@ -6,6 +6,7 @@ returned Document, located in the file.
 
 from __future__ import annotations
 
+import gc
 import json
 import re
 import sys
@@ -13,7 +14,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..diagnostics import Diagnostic, Rule, Span
-from .gcpause import gc_paused
 
 
 class InvalidJson(Rule):
@@ -176,13 +176,15 @@ def _long_number_span(text: str, path: str | None) -> Span:
 
 def read_document(text: str, path: str | None = None) -> Document:
     """Read a workflow document from JSON text."""
+    collecting = gc.isenabled()  # as `gc_paused()`, without a generator: `lint` has paused it already
+    if collecting:
+        gc.disable()
     try:
-        with gc_paused():
-            data = json.loads(text)  # the C decoder as it is: duplicates are looked for below
-            doc = classify(data, path=path, text=text)
-            if doc.workflow is not None and not _no_duplicate_nodes(doc.workflow, text):
-                # a node id may occur twice: read again, counting duplicate keys
-                doc = classify(parse_json(text), path=path, text=text)
+        data = json.loads(text)  # the C decoder as it is: duplicates are looked for below
+        doc = classify(data, path=path, text=text)
+        if doc.workflow is not None and not _no_duplicate_nodes(doc.workflow, text):
+            # a node id may occur twice: read again, counting duplicate keys
+            doc = classify(parse_json(text), path=path, text=text)
     except json.JSONDecodeError as exc:
         span = Span(path, exc.lineno, exc.colno, start=exc.pos, end=exc.pos)
         if exc.msg.startswith("Unexpected UTF-8 BOM"):  # Python's wording names its own codec
@@ -200,6 +202,9 @@ def read_document(text: str, path: str | None = None) -> Document:
                                     span=_long_number_span(text, path),
                                     help="write such a value as a string, or make it shorter")
         return Document(path, text, "invalid", diagnostics=[diag])
+    finally:
+        if collecting:
+            gc.enable()
     return doc
 
 

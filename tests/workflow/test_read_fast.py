@@ -114,3 +114,18 @@ def test_ids_of_other_digits_are_counted():
     same(text)
     assert _no_duplicate_nodes({}, "{}")
     same("{}")
+
+
+def test_reading_leaves_the_collector_as_it_was():
+    import gc
+
+    assert gc.isenabled()
+    for text in ('{"1": ' + NODE + "}", "{", "[" * 100_000, '{"1": ' + NODE + ', "1": ' + NODE + "}"):
+        read_document(text)
+        assert gc.isenabled()
+    gc.disable()
+    try:
+        read_document('{"1": ' + NODE + "}")
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
