@@ -40,6 +40,12 @@ _COLON = re.compile(r"[ \t\n\r]*:[ \t\n\r]*")
 #: Keys that `JsonPositions` may search for as they are: a key with a quote, a backslash or a
 #: control character is always written with an escape.
 _PLAIN_KEY = re.compile(r'[^"\\\x00-\x1f]*\Z')
+#: Regions up to this size are always searched; larger ones only within the budget of
+#: `_SEARCH_BUDGET_TIMES` the length of the text, each occurrence found counted as `_HIT_COST`
+#: characters (it costs a step in Python).
+_SMALL_REGION = 4096
+_SEARCH_BUDGET_TIMES = 2
+_HIT_COST = 256
 #: Lookups that count lines before building a table of line starts.
 _COUNTED_LOOKUPS = 8
 _NO_DATA: Any = object()
@@ -99,6 +105,9 @@ class JsonPositions:
         self._last: dict[tuple[Any, ...], Member | None] = {}
         self._lines: list[int] | None = None
         self._escapes: bool | None = None
+        # characters that searches of large regions may still go through: a few times the
+        # text, so that many lookups in a big file cost no more than scanning it once
+        self._budget = _SEARCH_BUDGET_TIMES * len(text)
         self._looked_up = 0
         self._top: Member | bool | None = None
 
@@ -192,11 +201,20 @@ class JsonPositions:
             if holder is None:
                 return None
             start, end = holder.value_start, holder.value_end
+            large = end - start > _SMALL_REGION
+            if large:
+                if end - start > self._budget:
+                    continue  # searched enough large regions: the scan (made once) is cheaper now
+                self._budget -= end - start
             if escapes and text.find("\\", start, end) != -1:
                 continue  # an escape could spell the key another way: a narrower region may have none
             key_start = value_start = -1
             at = text.find(needle, start, end)
             while at != -1:
+                if large:
+                    self._budget -= _HIT_COST
+                    if self._budget < 0:
+                        break
                 colon = colon_at(text, at + size)
                 if colon is not None:
                     if key_start != -1:
@@ -211,7 +229,7 @@ class JsonPositions:
                 except (StopIteration, ValueError, RecursionError):
                     return None
                 return Member(key_start, key_start + size, value_start, value_end)
-            # written twice in this region: try the next narrower one
+            # written twice in this region (or the budget ran out): try the next narrower one
         return None
 
     def _whole(self) -> Member | None:

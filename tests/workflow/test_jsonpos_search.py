@@ -297,3 +297,21 @@ def test_spans_have_the_lines_and_columns_of_both_ends(text, ranges):
         end_line, end_column = (text.count("\n", 0, last) + 1, last - text.rfind("\n", 0, last))
         assert (span.line, span.column, span.end_line, span.end_column) == (line, column, end_line, end_column)
         assert (span.start, span.end, span.path) == (start, end, "p")
+
+
+def test_many_lookups_in_a_large_text_fall_back_to_one_scan():
+    # searching the whole text for every node would cost the text's length each time: after
+    # a budget of a few lengths the container is scanned once, and lookups use the scan
+    wf = {str(i): {"class_type": "A", "inputs": {"x": [str(i - 1), 0], "seed": i}} for i in range(1, 3000)}
+    text = json.dumps(wf, indent=1)
+    pos = JsonPositions(text, (), None, json.loads(text))
+    for i in range(2999, 0, -7):
+        member = pos.member((str(i), "inputs", "seed"))
+        assert member == reference_last(text, (str(i), "inputs", "seed"))
+        assert text[member.value_start:member.value_end] == str(i)
+    assert () in pos._containers and pos._budget < len(text)
+    hub = {"1": {"class_type": "A", "inputs": {}}}
+    hub.update({str(i): {"class_type": "B", "inputs": {"a": ["1", 0]}} for i in range(2, 3000)})
+    text = json.dumps(hub)
+    pos = JsonPositions(text, (), None, json.loads(text))
+    assert pos.member(("1",)) == reference_last(text, ("1",))  # "1" is written 3000 times
