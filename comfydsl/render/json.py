@@ -36,7 +36,7 @@ def to_dict(run: LintRun) -> dict[str, Any]:
 
 def render(run: LintRun) -> str:
     """The run as indented JSON text."""
-    return dumps_indented(to_dict(run)) + "\n"
+    return dumps_indented(to_dict(run), end="\n")
 
 
 # -- indented JSON, written directly ------------------------------------------------------
@@ -54,13 +54,14 @@ _KEY_HEADS: dict[str, str] = {}
 _KEY_HEADS_KEPT = 512
 
 
-def dumps_indented(value: Any, indent: int = 2) -> str:
-    """`json.dumps(value, indent=indent, ensure_ascii=False, default=str)`, faster."""
+def dumps_indented(value: Any, indent: int = 2, end: str = "") -> str:
+    """`json.dumps(value, indent=indent, ensure_ascii=False, default=str) + end`, faster."""
     parts: list[str] = []
     if not _write(value, parts, "\n", " " * indent, 0):
         # a value this writer leaves to the json module: non-string keys, nesting past 200
         # levels, floats that are not finite, other types
-        return json.dumps(value, indent=indent, ensure_ascii=False, default=str)
+        return json.dumps(value, indent=indent, ensure_ascii=False, default=str) + end
+    parts.append(end)  # joined with the rest: no copy of a long text to add a newline
     return "".join(parts)
 
 

@@ -62,3 +62,8 @@ def test_keys_written_before_are_reused_only_for_the_same_key() -> None:
     many = {f"key{i}": [i, None, False, "s"] for i in range(2000)}  # more keys than are kept
     assert dumps_indented(many) == _reference(many)
     assert dumps_indented(many) == _reference(many)
+
+
+def test_an_end_is_added_either_way() -> None:
+    assert dumps_indented({"a": [1]}, end="\n") == _reference({"a": [1]}) + "\n"
+    assert dumps_indented({1: [1]}, end="\n") == _reference({1: [1]}) + "\n"  # the json module's way
