@@ -183,8 +183,10 @@ class JsonPositions:
             return None
         value = self._data
         for part in path:  # the decoded document has the member (in the last copy of each)
-            if type(part) is str and isinstance(value, dict) and part in value:
-                value = value[part]
+            if isinstance(value, dict):
+                value = value.get(part, _UNKNOWN)  # (JSON keys are strings: an index is not there)
+                if value is _UNKNOWN:
+                    return None
             elif type(part) is int and isinstance(value, list) and -len(value) <= part < len(value):
                 value = value[part]
             else:
@@ -457,7 +459,7 @@ def attach_spans(diagnostics: list[Diagnostic], text: str, *, path: str | None,
 
     for diag in diagnostics:
         diag.location = where(diag.location)
-        related = tuple(where(loc) for loc in diag.related)
+        related = tuple(map(where, diag.related)) if diag.related else ()
         if diag.code == "CD004" and diag.node_id is not None:
             earlier = positions.occurrences((diag.node_id,))[:-1]
             related += tuple(
