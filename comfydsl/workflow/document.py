@@ -248,7 +248,7 @@ def _workflow_doc(workflow: Any, path: str | None, text: str, kind: str, envelop
         where = ".".join(envelope)
         diag = NOT_A_WORKFLOW.report(f"`{where}` must be an object of nodes, found {json_kind(workflow)}")
         return Document(path, text, "invalid", envelope=envelope, diagnostics=[diag], body=body)
-    dups = dict(getattr(workflow, "dups", None) or {})
+    dups = dict(workflow.dups) if isinstance(workflow, _Obj) else {}  # only objects with duplicates are _Obj
     doc = Document(path, text, kind, workflow=workflow, envelope=envelope, duplicates=dups, body=body)
     for node_id, times in dups.items():
         node = workflow.get(node_id)
