@@ -135,7 +135,7 @@ def _lint_json_paused(text: str, path: str, target: Target, select: Sequence[str
     diagnostics = check_document(doc, catalog=target.catalog, models=target.models,
                                  select=list(select), ignore=list(ignore))
     if diagnostics:
-        attach_spans(diagnostics, text, path=path, envelope=doc.envelope)
+        attach_spans(diagnostics, text, path=path, envelope=doc.envelope, data=doc.body)
         diagnostics = sort_diagnostics(diagnostics)
     return FileResult(path, doc.kind, diagnostics, text)
 

@@ -6,13 +6,14 @@ returned Document, located in the file.
 
 from __future__ import annotations
 
+import gc
 import json
+import re
 import sys
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..diagnostics import Diagnostic, Rule, Span
-from .gcpause import gc_paused
 
 
 class InvalidJson(Rule):
@@ -120,27 +121,49 @@ class _Obj(dict[str, Any]):
 
 
 def _pairs_hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    obj = _Obj(pairs)
-    if len(obj) != len(pairs):
-        seen: set[str] = set()
-        dups: dict[str, int] = {}
-        for key, _ in pairs:
-            if key in seen:
-                dups[key] = dups.get(key, 1) + 1
-            seen.add(key)
-        obj.dups = dups
-    return obj
+    obj = dict(pairs)
+    if len(obj) == len(pairs):
+        return obj
+    dups: dict[str, int] = {}
+    seen: set[str] = set()
+    for key, _ in pairs:
+        if key in seen:
+            dups[key] = dups.get(key, 1) + 1
+        seen.add(key)
+    marked = _Obj(obj)
+    marked.dups = dups
+    return marked
 
 
 def parse_json(text: str) -> Any:
-    """json.loads that records duplicate keys on the objects that had them."""
+    """json.loads that records duplicate keys on the objects that had them (as `dups`)."""
     return json.loads(text, object_pairs_hook=_pairs_hook)
+
+
+#: A key of digits only (the usual node id) with its colon.
+_DIGITS_KEY = re.compile(r'"[0-9]+"[ \t\n\r]*:')
+
+
+def _no_duplicate_nodes(workflow: dict[str, Any], text: str) -> bool:
+    """True when `text` surely holds each key of `workflow` (an object decoded from it) once
+    only; False when it may not (the caller then reads the text again, counting).
+
+    In a text without a backslash every string is written as it is, and a quote, digits, a
+    quote and a colon can only be a key. So when every node id is made of digits, each is
+    found at least once that way; if the text has no more such keys, at any depth, than
+    there are node ids, each node id occurs exactly once.
+    """
+    keys = workflow.keys()
+    if not keys:
+        return True
+    joined = "".join(keys)
+    if "\\" in text or not (joined.isascii() and joined.isdecimal()) or not all(keys):
+        return False
+    return len(_DIGITS_KEY.findall(text)) == len(keys)
 
 
 def _long_number_span(text: str, path: str | None) -> Span:
     """Where the first over-long run of digits starts (1:1 if none is found)."""
-    import re
-
     found = re.search(r"\d{%d,}" % (sys.get_int_max_str_digits() + 1), text)
     if found is None:
         return Span(path, 1, 1, start=0, end=0)
@@ -153,9 +176,15 @@ def _long_number_span(text: str, path: str | None) -> Span:
 
 def read_document(text: str, path: str | None = None) -> Document:
     """Read a workflow document from JSON text."""
+    collecting = gc.isenabled()  # as `gc_paused()`, without a generator: `lint` has paused it already
+    if collecting:
+        gc.disable()
     try:
-        with gc_paused():
-            data = parse_json(text)
+        data = json.loads(text)  # the C decoder as it is: duplicates are looked for below
+        doc = classify(data, path=path, text=text)
+        if doc.workflow is not None and not _no_duplicate_nodes(doc.workflow, text):
+            # a node id may occur twice: read again, counting duplicate keys
+            doc = classify(parse_json(text), path=path, text=text)
     except json.JSONDecodeError as exc:
         span = Span(path, exc.lineno, exc.colno, start=exc.pos, end=exc.pos)
         if exc.msg.startswith("Unexpected UTF-8 BOM"):  # Python's wording names its own codec
@@ -173,7 +202,10 @@ def read_document(text: str, path: str | None = None) -> Document:
                                     span=_long_number_span(text, path),
                                     help="write such a value as a string, or make it shorter")
         return Document(path, text, "invalid", diagnostics=[diag])
-    return classify(data, path=path, text=text)
+    finally:
+        if collecting:
+            gc.enable()
+    return doc
 
 
 def classify(data: Any, *, path: str | None = None, text: str = "") -> Document:
@@ -216,7 +248,7 @@ def _workflow_doc(workflow: Any, path: str | None, text: str, kind: str, envelop
         where = ".".join(envelope)
         diag = NOT_A_WORKFLOW.report(f"`{where}` must be an object of nodes, found {json_kind(workflow)}")
         return Document(path, text, "invalid", envelope=envelope, diagnostics=[diag], body=body)
-    dups = dict(getattr(workflow, "dups", None) or {})
+    dups = dict(workflow.dups) if isinstance(workflow, _Obj) else {}  # only objects with duplicates are _Obj
     doc = Document(path, text, kind, workflow=workflow, envelope=envelope, duplicates=dups, body=body)
     for node_id, times in dups.items():
         node = workflow.get(node_id)

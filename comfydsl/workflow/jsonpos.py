@@ -4,12 +4,15 @@ The checks work on decoded workflows and locate findings by JSON path
 (`$['5'].inputs.seed`). This module maps such paths back to the text, so that every
 output format can show `file:line:column`.
 
-The index is built lazily and one container at a time: the first lookup scans the
-members of the workflow object once (each member's value is skipped by the C scanner of
-the `json` module), and a node's own members are scanned only when a finding points into
-that node. So the cost is linear in the size of the file, and files without findings are
-never scanned. Duplicate keys are kept: lookups point at the last copy (the one every JSON
-reader keeps), and the earlier copies remain available (`occurrences`).
+The index is built lazily. Given the decoded document, most lookups need no index at all:
+a key written once in its container's text (or in any ancestor's) is found by a plain
+search, and only that member's value is skipped (see `JsonPositions`). Otherwise the
+members of the container are scanned once (one regex match per key, each value skipped by
+the C scanner of the `json` module), and a node's own members are scanned only when a
+finding points into that node. So the cost is at most linear in the size of the file, and
+files without findings are never scanned. Duplicate keys are kept: lookups point at the
+last copy (the one every JSON reader keeps), and the earlier copies remain available
+(`occurrences`).
 
 Only the standard library is used.
 """
@@ -19,7 +22,7 @@ from __future__ import annotations
 import bisect
 import json
 import re
-from dataclasses import replace
+from dataclasses import fields, replace
 from itertools import accumulate, repeat
 from operator import add
 from typing import Any, Callable, Iterable, NamedTuple
@@ -27,6 +30,25 @@ from typing import Any, Callable, Iterable, NamedTuple
 from ..diagnostics import Diagnostic, Location, Span
 
 _WS = re.compile(r"[ \t\n\r]*")
+#: Blanks, a key without control characters (group 1: its text between the quotes), blanks,
+#: the colon and the blanks before the value.
+_MEMBER = re.compile(r'[ \t\n\r]*"([^"\\\x00-\x1f]*(?:\\.[^"\\\x00-\x1f]*)*)"[ \t\n\r]*:[ \t\n\r]*')
+#: Blanks and the comma after a value.
+_COMMA = re.compile(r"[ \t\n\r]*,")
+#: Blanks, the colon after a key and the blanks before the value.
+_COLON = re.compile(r"[ \t\n\r]*:[ \t\n\r]*")
+#: Keys that `JsonPositions` may search for as they are: a key with a quote, a backslash or a
+#: control character is always written with an escape.
+_PLAIN_KEY = re.compile(r'[^"\\\x00-\x1f]*\Z')
+#: Regions up to this size are always searched; larger ones only within the budget of
+#: `_SEARCH_BUDGET_TIMES` the length of the text, each occurrence found counted as `_HIT_COST`
+#: characters (it costs a step in Python).
+_SMALL_REGION = 4096
+_SEARCH_BUDGET_TIMES = 2
+_HIT_COST = 256
+#: Lookups that count lines before building a table of line starts.
+_COUNTED_LOOKUPS = 8
+_NO_DATA: Any = object()
 _PATH_PART = re.compile(r"\.([^.[]+)|\['((?:[^'\\]|\\.)*)'\]|\[(-?\d+)\]")
 _DECODER = json.JSONDecoder()
 #: The decoder's scanner itself: one value at an offset, without `raw_decode`'s extra steps.
@@ -54,19 +76,39 @@ class Member(NamedTuple):
     value_end: int
 
 
+#: A member not looked up yet (in `JsonPositions._last`).
+_UNKNOWN = Member(-1, -1, -1, -1)
+
+
 class JsonPositions:
     """A lazy index of member positions in one JSON text.
 
     `root` is the key path of the object that paths are relative to (a document's envelope,
     such as `("input", "workflow")`); lookups take paths below it.
+
+    `data`, when given, must be the text as `json.loads` decodes it (not changed since). It
+    lets most lookups skip the scan of whole containers. A member lies inside the text of
+    each of its ancestors; where that text has no backslash, every key in it is spelled as it
+    is. So when the decoded document has the member, and its key (in quotes, followed by a
+    colon) occurs exactly once in such an ancestor's text, that occurrence is the member:
+    any other would be a second one. A key found twice, or only in text with escapes, or an
+    array index, is left to the scan.
     """
 
-    def __init__(self, text: str, root: Iterable[str | int] = (), path: str | None = None) -> None:
+    def __init__(self, text: str, root: Iterable[str | int] = (), path: str | None = None,
+                 data: Any = _NO_DATA) -> None:
         self.text = text
         self.path = path
         self.root = tuple(root)
+        self._data = data
         self._containers: dict[tuple[Any, ...], dict[Any, list[Member]] | None] = {}
+        self._last: dict[tuple[Any, ...], Member | None] = {}
         self._lines: list[int] | None = None
+        self._escapes: bool | None = None
+        # characters that searches of large regions may still go through: a few times the
+        # text, so that many lookups in a big file cost no more than scanning it once
+        self._budget = _SEARCH_BUDGET_TIMES * len(text)
+        self._looked_up = 0
         self._top: Member | bool | None = None
 
     # -- lines and columns -------------------------------------------------------------
@@ -74,6 +116,12 @@ class JsonPositions:
     def line_col(self, offset: int) -> tuple[int, int]:
         """1-based line and column (in characters) of a 0-based offset."""
         if self._lines is None:
+            if self._looked_up < _COUNTED_LOOKUPS:
+                # a few lookups (the usual case: a handful of findings) count the newlines
+                # before the offset; more build the table of line starts once
+                self._looked_up += 1
+                text = self.text
+                return text.count("\n", 0, offset) + 1, offset - text.rfind("\n", 0, offset)
             # the offset where each line starts, from the lengths of the lines (all in C)
             self._lines = list(accumulate(map(add, map(len, self.text.split("\n")), repeat(1)), initial=0))
         line = bisect.bisect_right(self._lines, offset) - 1
@@ -82,15 +130,18 @@ class JsonPositions:
     def span(self, start: int, end: int) -> Span:
         """A Span over `text[start:end]`."""
         line, column = self.line_col(start)
-        end_line, end_column = self.line_col(max(start, end))
+        if end <= start:
+            return Span(self.path, line, column, line, column, start, end)
+        if self.text.find("\n", start, end) == -1:  # on one line: no second lookup
+            return Span(self.path, line, column, line, column + end - start, start, end)
+        end_line, end_column = self.line_col(end)
         return Span(self.path, line, column, end_line, end_column, start, end)
 
     # -- members -----------------------------------------------------------------------
 
     def member(self, path: Iterable[str | int]) -> Member | None:
         """The member at `path` below the root (last copy of a duplicate key), or None."""
-        found = self.occurrences(path)
-        return found[-1] if found else None
+        return self.last(self.root + tuple(path))
 
     def occurrences(self, path: Iterable[str | int]) -> list[Member]:
         """Every copy of the member at `path` below the root, in text order."""
@@ -104,6 +155,85 @@ class JsonPositions:
         members = self._members(path[:-1])
         return list(members.get(path[-1], ())) if members is not None else []
 
+    def last(self, path: tuple[str | int, ...]) -> Member | None:
+        """The member at `path` from the top of the document (last copy of a duplicate key)."""
+        found = self._last.get(path, _UNKNOWN)
+        if found is not _UNKNOWN:
+            return found
+        if not path:
+            found = self._whole()
+        else:
+            found = self._search(path) if self._data is not _NO_DATA else None
+            if found is None:
+                members = self._members(path[:-1])
+                copies = members.get(path[-1]) if members is not None else None
+                found = copies[-1] if copies else None
+        self._last[path] = found
+        return found
+
+    def _search(self, path: tuple[str | int, ...]) -> Member | None:
+        """The member at `path` found by searching the text, or None when the search cannot
+        tell (the caller scans the container then).
+
+        The member lies inside the value of each of its ancestors, so a key written once in
+        any ancestor's text is the member: the widest region (the whole document) is tried
+        first, as it needs no value in between to be skipped, then narrower ones."""
+        key = path[-1]
+        if type(key) is not str or path[:-1] in self._containers or not _PLAIN_KEY.match(key):
+            return None
+        value = self._data
+        for part in path:  # the decoded document has the member (in the last copy of each)
+            if isinstance(value, dict):
+                value = value.get(part, _UNKNOWN)  # (JSON keys are strings: an index is not there)
+                if value is _UNKNOWN:
+                    return None
+            elif type(part) is int and isinstance(value, list) and -len(value) <= part < len(value):
+                value = value[part]
+            else:
+                return None
+        text = self.text
+        needle = '"' + key + '"'
+        size = len(needle)
+        colon_at = _COLON.match
+        escapes = self._escapes
+        if escapes is None:
+            escapes = self._escapes = "\\" in text
+        for depth in range(len(path)):
+            holder = self.last(path[:depth])
+            if holder is None:
+                return None
+            start, end = holder.value_start, holder.value_end
+            large = end - start > _SMALL_REGION
+            if large:
+                if end - start > self._budget:
+                    continue  # searched enough large regions: the scan (made once) is cheaper now
+                self._budget -= end - start
+            if escapes and text.find("\\", start, end) != -1:
+                continue  # an escape could spell the key another way: a narrower region may have none
+            key_start = value_start = -1
+            at = text.find(needle, start, end)
+            while at != -1:
+                if large:
+                    self._budget -= _HIT_COST
+                    if self._budget < 0:
+                        break
+                colon = colon_at(text, at + size)
+                if colon is not None:
+                    if key_start != -1:
+                        break
+                    key_start, value_start = at, colon.end()
+                at = text.find(needle, at + 1, end)
+            else:
+                if key_start == -1:
+                    return None
+                try:
+                    value_end = _scan_once(text, value_start)[1]
+                except (StopIteration, ValueError, RecursionError):
+                    return None
+                return Member(key_start, key_start + size, value_start, value_end)
+            # written twice in this region (or the budget ran out): try the next narrower one
+        return None
+
     def _whole(self) -> Member | None:
         # The text decoded as a whole, so the top value runs to its last non-blank character.
         if self._top is None:
@@ -115,14 +245,8 @@ class JsonPositions:
     def _members(self, container: tuple[Any, ...]) -> dict[Any, list[Member]] | None:
         if container in self._containers:
             return self._containers[container]
-        if container:
-            parent = self._members(container[:-1])
-            copies = parent.get(container[-1]) if parent is not None else None
-            start = copies[-1].value_start if copies else None
-        else:
-            whole = self._whole()
-            start = whole.value_start if whole else None
-        members = self._scan(start) if start is not None else None
+        holder = self.last(container)
+        members = self._scan(holder.value_start) if holder is not None else None
         self._containers[container] = members
         return members
 
@@ -138,14 +262,50 @@ class JsonPositions:
         return None
 
     def _scan_object(self, start: int) -> dict[Any, list[Member]] | None:
+        # One regex match per member takes the blanks, the key, the colon and the blanks up
+        # to the value; the C scanner skips the value; one more match takes the comma. Keys
+        # without a backslash are their own text; others go through the JSON string decoder.
+        # Whatever the regex does not take (a control character in a key, a missing colon,
+        # the end of the object) is left to `_scan_members_slowly`, which stops exactly where
+        # a token-by-token reading stops.
+        text = self.text
+        member_at = _MEMBER.match
+        comma_at = _COMMA.match
+        scan_value = _scan_once
+        out: dict[Any, list[Member]] = {}
+        pos = start + 1
+        while True:
+            found = member_at(text, pos)
+            if found is None:
+                return self._scan_members_slowly(pos, out)
+            value_start = found.end()
+            key = found.group(1)
+            key_start = found.start(1) - 1
+            key_end = found.end(1) + 1
+            if "\\" in key:
+                key, end = _scanstring(text, key_start + 1)  # ValueError: no positions at all
+                if end != key_end:  # pragma: no cover - the regex takes escapes as the decoder does
+                    return self._scan_members_slowly(pos, out)
+            try:
+                value_end = scan_value(text, value_start)[1]
+            except (StopIteration, ValueError, RecursionError):
+                return out
+            copies = out.get(key)
+            if copies is None:
+                out[key] = [Member(key_start, key_end, value_start, value_end)]
+            else:
+                copies.append(Member(key_start, key_end, value_start, value_end))
+            found = comma_at(text, value_end)
+            if found is None:
+                return out
+            pos = found.end()
+
+    def _scan_members_slowly(self, pos: int, out: dict[Any, list[Member]]) -> dict[Any, list[Member]]:
+        """Members from `pos` (just inside the braces or after a comma), one token at a time."""
         text = self.text
         size = len(text)
-        scan_value = self._skip
         blank = _WS.match  # always matches (maybe nothing): `.end()` is the next token
-        out: dict[Any, list[Member]] = {}
-        pos = blank(text, start + 1).end()  # type: ignore[union-attr]
-        if text.startswith("}", pos):
-            return out
+        pos = blank(text, pos).end()  # type: ignore[union-attr]
         while pos < size and text[pos] == '"':
             key_start = pos
             key, key_end = _scanstring(text, pos + 1)
@@ -153,14 +313,10 @@ class JsonPositions:
             if not text.startswith(":", pos):
                 return out
             value_start = blank(text, pos + 1).end()  # type: ignore[union-attr]
-            value_end = scan_value(value_start)
+            value_end = self._skip(value_start)
             if value_end is None:
                 return out
-            found = out.get(key)
-            if found is None:
-                out[key] = [Member(key_start, key_end, value_start, value_end)]
-            else:
-                found.append(Member(key_start, key_end, value_start, value_end))
+            out.setdefault(key, []).append(Member(key_start, key_end, value_start, value_end))
             pos = blank(text, value_end).end()  # type: ignore[union-attr]
             if not text.startswith(",", pos):
                 break
@@ -180,10 +336,10 @@ class JsonPositions:
             member = Member(pos, end, pos, end)
             out[index] = [member]
             index += 1
-            pos = _after_ws(text, end)
-            if not text.startswith(",", pos):
+            found = _COMMA.match(text, end)
+            if found is None:
                 break
-            pos = _after_ws(text, pos + 1)
+            pos = _after_ws(text, found.end())
         for i, members in list(out.items()):
             out[i - index] = members  # negative indexes, as Python and JSONPath allow
         return out
@@ -217,6 +373,35 @@ def parse_json_path(path: str) -> tuple[str | int, ...] | None:
     return tuple(parts)
 
 
+#: Paths parsed before: findings of many workflows share them (`$['3'].inputs.seed`).
+_PARSED: dict[str, tuple[str | int, ...] | None] = {}
+_PARSED_KEPT = 4096
+
+
+def _parsed(path: str) -> tuple[str | int, ...] | None:
+    try:
+        return _PARSED[path]
+    except KeyError:
+        if len(_PARSED) >= _PARSED_KEPT:
+            _PARSED.clear()
+        keys = _PARSED[path] = parse_json_path(path)
+        return keys
+
+
+#: Whether Location has the fields `_with_span` names (a test checks it; if a field is added,
+#: `replace` takes over until `_with_span` learns it).
+_LOCATION_FIELDS = tuple(f.name for f in fields(Location)) == (
+    "node_id", "class_type", "input", "json_path", "span", "label")
+
+
+def _with_span(location: Location, span: Span | None) -> Location:
+    """`replace(location, span=span)`, without `replace`'s look at the fields on every call."""
+    if _LOCATION_FIELDS:
+        return Location(location.node_id, location.class_type, location.input, location.json_path, span,
+                        location.label)
+    return replace(location, span=span)
+
+
 def locate(positions: JsonPositions, keys: tuple[str | int, ...]) -> Span | None:
     """The span a finding at `keys` points at.
 
@@ -230,7 +415,7 @@ def locate(positions: JsonPositions, keys: tuple[str | int, ...]) -> Span | None
         if member is None:
             continue
         text = positions.text
-        one_line = "\n" not in text[member.key_start:member.value_end]
+        one_line = text.find("\n", member.key_start, member.value_end) == -1
         end = member.value_end if one_line and depth > 1 else member.key_end
         return positions.span(member.key_start, end)
     return root_span(positions)
@@ -250,13 +435,14 @@ def root_span(positions: JsonPositions) -> Span | None:
 
 
 def attach_spans(diagnostics: list[Diagnostic], text: str, *, path: str | None,
-                 envelope: tuple[str, ...] = ()) -> list[Diagnostic]:
+                 envelope: tuple[str, ...] = (), data: Any = _NO_DATA) -> list[Diagnostic]:
     """Give every diagnostic of a JSON document (and its related locations) a span.
 
     Diagnostics that already carry a span keep it. A `duplicate-node-id` finding points at
-    the last copy of the node and gains the earlier copies as related locations.
+    the last copy of the node and gains the earlier copies as related locations. `data` is
+    the text decoded (a Document's `body`), if at hand: lookups are quicker with it.
     """
-    positions = JsonPositions(text, envelope, path)
+    positions = JsonPositions(text, envelope, path, data)
 
     found: dict[str | None, Span | None] = {}  # findings often share a path (a node, its inputs)
 
@@ -267,13 +453,13 @@ def attach_spans(diagnostics: list[Diagnostic], text: str, *, path: str | None,
         if json_path in found:
             span = found[json_path]
         else:
-            keys = parse_json_path(json_path) if json_path else ()
+            keys = _parsed(json_path) if json_path else ()
             span = found[json_path] = locate(positions, keys or ()) if keys is not None else root_span(positions)
-        return replace(location, span=span)
+        return _with_span(location, span)
 
     for diag in diagnostics:
         diag.location = where(diag.location)
-        related = tuple(where(loc) for loc in diag.related)
+        related = tuple(map(where, diag.related)) if diag.related else ()
         if diag.code == "CD004" and diag.node_id is not None:
             earlier = positions.occurrences((diag.node_id,))[:-1]
             related += tuple(

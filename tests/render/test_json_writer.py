@@ -52,3 +52,18 @@ def test_a_real_run_renders_as_before() -> None:
     assert len(run.diagnostics()) > 100
     assert render(run) == _reference(to_dict(run)) + "\n"
     assert render(LintRun([])) == _reference(to_dict(LintRun([]))) + "\n"
+
+
+def test_keys_written_before_are_reused_only_for_the_same_key() -> None:
+    first = {"1": 1, "true": True, "null": None, "é": "\u2028", "a\"b": [1, {"x": ""}]}
+    assert dumps_indented(first) == _reference(first)
+    for value in ({1: "a"}, {True: 1}, {None: 2}, {1.0: 3}, {"1": 1, 2: 2}):  # non-string keys: the json module
+        assert dumps_indented(value) == _reference(value)
+    many = {f"key{i}": [i, None, False, "s"] for i in range(2000)}  # more keys than are kept
+    assert dumps_indented(many) == _reference(many)
+    assert dumps_indented(many) == _reference(many)
+
+
+def test_an_end_is_added_either_way() -> None:
+    assert dumps_indented({"a": [1]}, end="\n") == _reference({"a": [1]}) + "\n"
+    assert dumps_indented({1: [1]}, end="\n") == _reference({1: [1]}) + "\n"  # the json module's way

@@ -1,0 +1,318 @@
+"""JSON positions found by searching (the decoded document at hand) agree with the scan.
+
+`JsonPositions(text, root, path, data)` finds a key written once in an ancestor's text by a
+plain search; everything else falls back to scanning the container member by member. These
+tests compare both ways with a straightforward token-by-token reading written here, on texts
+with duplicate keys, escaped keys, odd blanks, envelopes, deep nesting and non-objects.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import fields, replace
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from comfydsl.diagnostics import Diagnostic, Location, Severity, Span
+from comfydsl.workflow import jsonpos
+from comfydsl.workflow.document import read_document
+from comfydsl.workflow.jsonpos import JsonPositions, Member, attach_spans
+
+# -- the reference: one token at a time, every container scanned in full -------------------
+
+_BLANK = re.compile(r"[ \t\n\r]*")
+_SCAN = json.JSONDecoder().scan_once
+_STRING = json.decoder.scanstring  # type: ignore[attr-defined]
+
+
+def _blank(text: str, pos: int) -> int:
+    return _BLANK.match(text, pos).end()  # type: ignore[union-attr]
+
+
+def _value_end(text: str, pos: int) -> int | None:
+    try:
+        return _SCAN(text, pos)[1]
+    except (StopIteration, ValueError, RecursionError):
+        return None
+
+
+def reference_members(text: str, start: int) -> dict[Any, list[Member]] | None:
+    """The members of the container at `start`, read token by token."""
+    out: dict[Any, list[Member]] = {}
+    try:
+        if text[start] == "{":
+            pos = _blank(text, start + 1)
+            while pos < len(text) and text[pos] == '"':
+                key, key_end = _STRING(text, pos + 1)
+                colon = _blank(text, key_end)
+                if not text.startswith(":", colon):
+                    break
+                value_start = _blank(text, colon + 1)
+                value_end = _value_end(text, value_start)
+                if value_end is None:
+                    break
+                out.setdefault(key, []).append(Member(pos, key_end, value_start, value_end))
+                pos = _blank(text, value_end)
+                if not text.startswith(",", pos):
+                    break
+                pos = _blank(text, pos + 1)
+            return out
+        if text[start] == "[":
+            items = []
+            pos = _blank(text, start + 1)
+            while pos < len(text) and not text.startswith("]", pos):
+                end = _value_end(text, pos)
+                if end is None:
+                    break
+                items.append(Member(pos, end, pos, end))
+                pos = _blank(text, end)
+                if not text.startswith(",", pos):
+                    break
+                pos = _blank(text, pos + 1)
+            for i, item in enumerate(items):
+                out[i] = out[i - len(items)] = [item]
+            return out
+    except ValueError:
+        return None
+    return None
+
+
+def reference_last(text: str, path: tuple[Any, ...]) -> Member | None:
+    """The member at `path` (last copies all the way down), by full scans only."""
+    start = _blank(text, 0)
+    if start >= len(text):
+        return None
+    member = Member(start, start, start, len(text.rstrip(" \t\n\r")))
+    for key in path:
+        members = reference_members(text, member.value_start)
+        copies = members.get(key) if members is not None else None
+        if not copies:
+            return None
+        member = copies[-1]
+    return member
+
+
+# -- documents written with duplicates, escapes and odd blanks ------------------------------
+
+BLANKS = st.sampled_from(["", " ", "\n", "\t", "\r\n  ", " \n\t "])
+# keys that collide on purpose: node ids that are also input names, words used at every level
+KEYS = st.one_of(st.sampled_from(["3", "10", "seed", "inputs", "class_type", "a b", "é", "😀", "", ":x",
+                                  "}", " 3", "x\"y", "back\\slash", "\ud800"]),
+                 st.text(max_size=4))
+
+
+@st.composite
+def documents(draw: Any, depth: int = 0) -> Any:
+    """A JSON value as nested ("obj", [(key, value)]) / ("arr", [values]) / scalar, so that an
+    object may hold one key twice."""
+    if depth >= 3 or draw(st.integers(0, 3)) == 0:
+        return draw(st.one_of(st.none(), st.booleans(), st.integers(-5, 99), st.sampled_from(
+            ["3", "seed", 'say "seed": 1', "a\\b", '"10": [1]', "é\n"])))
+    if draw(st.booleans()):
+        pairs = draw(st.lists(st.tuples(KEYS, documents(depth + 1)), max_size=4))
+        if pairs and draw(st.integers(0, 3)) == 0:  # the same key again
+            pairs.append((pairs[0][0], draw(documents(depth + 1))))
+        return ("obj", pairs)
+    return ("arr", draw(st.lists(documents(depth + 1), max_size=3)))
+
+
+def write(value: Any, draw: Any) -> str:
+    """JSON text for a drawn document, each string written plainly or escaped, blanks anywhere."""
+    b = lambda: draw(BLANKS)  # noqa: E731
+    if isinstance(value, tuple) and value[0] == "obj":
+        inner = ",".join(f"{b()}{quote(k, draw)}{b()}:{b()}{write(v, draw)}{b()}" for k, v in value[1])
+        return "{" + (inner or b()) + "}"
+    if isinstance(value, tuple):
+        return "[" + (",".join(b() + write(v, draw) + b() for v in value[1]) or b()) + "]"
+    if isinstance(value, str):
+        return quote(value, draw)
+    return json.dumps(value)
+
+
+def quote(text: str, draw: Any) -> str:
+    style = draw(st.sampled_from(["plain", "ascii", "all"]))
+    if style == "plain":
+        return json.dumps(text, ensure_ascii=False)
+    if style == "ascii":
+        return json.dumps(text)
+    return '"' + "".join(f"\\u{ord(c):04x}" if ord(c) < 0x10000 else json.dumps(c)[1:-1] for c in text) + '"'
+
+
+def paths_of(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """Every key path in a drawn document, dropped copies included, plus a few that miss."""
+    out = [prefix, prefix + ("missing",), prefix + (7,)]
+    if isinstance(value, tuple) and value[0] == "obj":
+        for key, item in value[1]:
+            out += paths_of(item, prefix + (key,))
+    elif isinstance(value, tuple):
+        for i, item in enumerate(value[1]):
+            out += paths_of(item, prefix + (i,)) + [prefix + (i - len(value[1]),)]
+    return out
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.data())
+def test_search_finds_what_the_full_scan_finds(data):
+    doc = data.draw(documents())
+    text = data.draw(BLANKS) + write(doc, data.draw) + data.draw(BLANKS)
+    decoded = json.loads(text)
+    paths = paths_of(doc)
+    order = data.draw(st.permutations(range(len(paths))))  # lookups in any order share the caches
+    with_data = JsonPositions(text, (), None, decoded)
+    without = JsonPositions(text)
+    for i in order:
+        path = paths[i]
+        expected = reference_last(text, path)
+        assert with_data.last(path) == expected, path
+        assert without.last(path) == expected, path
+        if path:
+            members = reference_members(text, reference_last(text, path[:-1]).value_start) \
+                if reference_last(text, path[:-1]) is not None else None
+            copies = (members or {}).get(path[-1], [])
+            assert with_data.absolute(path) == copies
+            assert without.absolute(path) == copies
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.data())
+def test_search_inside_an_envelope(data):
+    doc = data.draw(documents())
+    workflow = write(doc, data.draw)
+    text = '{"id": "x",' + data.draw(BLANKS) + '"input":{"images": [], "workflow":' + workflow + "}}"
+    pos = JsonPositions(text, ("input", "workflow"), None, json.loads(text))
+    for path in paths_of(doc):
+        assert pos.member(path) == reference_last(text, ("input", "workflow") + path)
+
+
+# -- cases the search must leave to the scan --------------------------------------------------
+
+
+def test_a_key_also_written_with_an_escape_is_a_duplicate():
+    text = '{"3": {"class_type": "A", "inputs": {}}, "\\u0033": {"class_type": "B", "inputs": {}}}'
+    pos = JsonPositions(text, (), None, json.loads(text))
+    last = pos.member(("3",))
+    assert text[last.key_start:last.key_end] == '"\\u0033"'
+    assert len(pos.occurrences(("3",))) == 2
+
+
+def test_duplicate_node_and_input_keys_point_at_the_last_copy():
+    text = '{"7": {"inputs": {"x": 1, "x": 2}},\n "7": {"inputs": {"x": 3,\n"x" : 4}}}'
+    pos = JsonPositions(text, (), None, json.loads(text))
+    assert text[pos.member(("7", "inputs", "x")).value_start] == "4"
+    assert text[pos.member(("7",)).key_start - 1] == " "
+
+
+def test_a_node_id_that_is_also_an_input_name():
+    text = '{"3": {"inputs": {"3": ["3", 0], "seed": 3}}, "seed": {"inputs": {}}}'
+    pos = JsonPositions(text, (), None, json.loads(text))
+    assert pos.member(("3",)).key_start == 1
+    assert text[pos.member(("3", "inputs", "3")).value_start:][:8] == '["3", 0]'
+    assert pos.member(("seed",)) == reference_last(text, ("seed",))
+    assert pos.member(("3", "inputs", "seed")) == reference_last(text, ("3", "inputs", "seed"))
+
+
+def test_keys_in_strings_are_not_keys():
+    # a string value may read like a key only with escaped quotes: the search leaves such regions
+    text = '{"1": {"inputs": {"text": "\\"seed\\": 4", "seed": 5}}}'
+    pos = JsonPositions(text, (), None, json.loads(text))
+    assert text[pos.member(("1", "inputs", "seed")).value_start] == "5"
+
+
+def test_unicode_and_surrogate_keys():
+    text = '{"é": {"inputs": {"😀": 1, "\\ud83d\\ude00": 2, "\\ud800": 3}}, "\\u00e9x": 0}'
+    pos = JsonPositions(text, (), None, json.loads(text))
+    assert text[pos.member(("é", "inputs", "😀")).value_start] == "2"
+    assert text[pos.member(("é", "inputs", "\ud800")).value_start] == "3"
+    assert pos.member(("éx",)) == reference_last(text, ("éx",))
+
+
+def test_blank_variations_around_keys():
+    text = '\r\n{ "1"\n:\t{"inputs"  :{"seed"\r\n:\n5 } } }\n'
+    pos = JsonPositions(text, (), None, json.loads(text))
+    member = pos.member(("1", "inputs", "seed"))
+    assert (text[member.key_start:member.key_end], text[member.value_start:member.value_end]) == ('"seed"', "5")
+
+
+def test_deep_nesting():
+    depth = 3000
+    text = '{"a": ' * depth + "1" + "}" * depth
+    path = ("a",) * depth
+    with_data = JsonPositions(text, (), None, None)  # the decoder cannot read it: positions must not need it
+    assert with_data.member(path[:5]) == reference_last(text, path[:5])
+    shallow = '{"a": ' * 60 + '{"b": 1}' + "}" * 60
+    pos = JsonPositions(shallow, (), None, json.loads(shallow))
+    assert shallow[pos.member(("a",) * 60 + ("b",)).value_start] == "1"
+
+
+def test_texts_that_are_not_objects():
+    for text in ('[{"a": 1}, {"a": 2}]', '"a"', "3", "", "  ", "null", '{"a": [1, 2}'):
+        try:
+            data = json.loads(text)
+        except ValueError:
+            data = None
+        pos = JsonPositions(text, (), None, data)
+        for path in [(), ("a",), (0,), (1, "a"), (-1, "a"), (0, "b")]:
+            assert pos.last(path) == reference_last(text, path), (text, path)
+
+
+def test_location_fields_are_the_ones_spans_are_set_on():
+    # `_with_span` builds Locations field by field; a new field must be added there too
+    assert jsonpos._LOCATION_FIELDS, [f.name for f in fields(Location)]
+    loc = Location(node_id="1", class_type="A", input="x", json_path="$['1']", label="l")
+    span = Span("p", 1, 2)
+    assert jsonpos._with_span(loc, span) == replace(loc, span=span)
+
+
+def test_attach_spans_with_and_without_the_decoded_document():
+    text = '{"input": {"workflow": {"3": {"class_type": "KSampler", "inputs": {"seed": "x"}},\n' \
+           ' "4": {"class_type": "A", "inputs": {"seed": 1}}}}}'
+    doc = read_document(text, "r.json")
+
+    def found() -> list[Diagnostic]:
+        return [Diagnostic("CD201", "x", Severity.ERROR, "m", Location(node_id=n, json_path=p))
+                for n, p in [("3", "$['3'].inputs.seed"), ("4", "$['4'].inputs.seed"), ("4", "$['4']"),
+                             ("9", "$['9'].inputs.seed"), (None, "$")]]
+
+    plain, fast = found(), found()
+    attach_spans(plain, text, path="r.json", envelope=doc.envelope)
+    attach_spans(fast, text, path="r.json", envelope=doc.envelope, data=doc.body)
+    assert [d.span for d in plain] == [d.span for d in fast]
+    assert text[fast[1].span.start:fast[1].span.end] == '"seed": 1'
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet="ab\n\r é", max_size=60), st.lists(st.tuples(st.integers(0, 60), st.integers(0, 60)),
+                                                       min_size=1, max_size=12))
+def test_spans_have_the_lines_and_columns_of_both_ends(text, ranges):
+    # the first few lookups count newlines, later ones use a table: both give the same
+    pos = JsonPositions(text, (), "p")
+    for start, end in ranges:
+        start, end = min(start, len(text)), min(end, len(text))
+        span = pos.span(start, end)
+        line, column = (text.count("\n", 0, start) + 1, start - text.rfind("\n", 0, start))
+        last = max(start, end)
+        end_line, end_column = (text.count("\n", 0, last) + 1, last - text.rfind("\n", 0, last))
+        assert (span.line, span.column, span.end_line, span.end_column) == (line, column, end_line, end_column)
+        assert (span.start, span.end, span.path) == (start, end, "p")
+
+
+def test_many_lookups_in_a_large_text_fall_back_to_one_scan():
+    # searching the whole text for every node would cost the text's length each time: after
+    # a budget of a few lengths the container is scanned once, and lookups use the scan
+    wf = {str(i): {"class_type": "A", "inputs": {"x": [str(i - 1), 0], "seed": i}} for i in range(1, 3000)}
+    text = json.dumps(wf, indent=1)
+    pos = JsonPositions(text, (), None, json.loads(text))
+    scanned = JsonPositions(text)  # the scan alone (compared with the reference above)
+    for i in range(2999, 0, -7):
+        member = pos.member((str(i), "inputs", "seed"))
+        assert member == scanned.member((str(i), "inputs", "seed"))
+        assert text[member.value_start:member.value_end] == str(i)
+    assert () in pos._containers and pos._budget < len(text)
+    hub = {"1": {"class_type": "A", "inputs": {}}}
+    hub.update({str(i): {"class_type": "B", "inputs": {"a": ["1", 0]}} for i in range(2, 3000)})
+    text = json.dumps(hub)
+    pos = JsonPositions(text, (), None, json.loads(text))
+    assert pos.member(("1",)) == reference_last(text, ("1",))  # "1" is written 3000 times

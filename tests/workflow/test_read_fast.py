@@ -1,0 +1,131 @@
+"""`read_document` decodes with the plain C decoder and reads again, counting duplicate keys,
+only when a node id may occur twice: the result is the same as counting every time."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from comfydsl.workflow.document import _no_duplicate_nodes, classify, parse_json, read_document
+
+
+def counted(text: str) -> Any:
+    """What reading with duplicate detection on every object gives."""
+    return classify(parse_json(text), path="w.json", text=text)
+
+
+def same(text: str) -> None:
+    fast, slow = read_document(text, "w.json"), counted(text)
+    assert (fast.kind, fast.envelope, fast.duplicates) == (slow.kind, slow.envelope, slow.duplicates)
+    assert fast.workflow == slow.workflow
+    assert [d.to_dict() for d in fast.diagnostics] == [d.to_dict() for d in slow.diagnostics]
+
+
+NODE = '{"class_type": "A", "inputs": {"x": 1}}'
+
+
+def test_duplicate_digit_ids_are_found():
+    text = '{"3": ' + NODE + ', "4": ' + NODE + ', "3": ' + NODE + ', "3": ' + NODE + '}'
+    doc = read_document(text)
+    assert doc.duplicates == {"3": 3}
+    assert [d.code for d in doc.diagnostics] == ["CD004"]
+    same(text)
+
+
+def test_duplicates_written_another_way_are_found():
+    for text in ('{"3": ' + NODE + ', "\\u0033": ' + NODE + '}',       # one copy escaped
+                 '{"3" : ' + NODE + ',\n"3"\n:' + NODE + '}',            # blanks before the colons
+                 '{"a": ' + NODE + ', "a": ' + NODE + '}',               # ids that are not digits
+                 '{"12:5": ' + NODE + ', "12:5": ' + NODE + '}',
+                 '{"": ' + NODE + ', "": ' + NODE + '}',
+                 '{"é": ' + NODE + ', "\\u00e9": ' + NODE + '}'):
+        doc = read_document(text)
+        assert list(doc.duplicates.values()) == [2], text
+        same(text)
+
+
+def test_duplicates_inside_an_envelope_are_found():
+    for body in ('{"input": {"workflow": {"1": %s, "1": %s}}}', '{"prompt": {"1": %s, "1": %s}}'):
+        text = body % (NODE, NODE)
+        assert read_document(text).duplicates == {"1": 2}
+        same(text)
+
+
+def test_duplicates_below_the_nodes_are_not_node_ids():
+    text = '{"1": {"class_type": "A", "inputs": {"1": 1, "1": 2}}, "2": {"class_type": "B", "inputs": {}}}'
+    assert not _no_duplicate_nodes(json.loads(text), text)  # a key "1" elsewhere: read again
+    assert read_document(text).duplicates == {}
+    same(text)
+
+
+def test_plain_workflows_are_not_read_twice():
+    text = json.dumps({str(i): {"class_type": "A", "inputs": {"seed": i, "m": [str(i - 1), 0]}}
+                       for i in range(1, 30)}, indent=2)
+    assert _no_duplicate_nodes(json.loads(text), text)
+    assert not _no_duplicate_nodes(json.loads(text), text.replace('"seed"', '"5"'))
+    same(text)
+
+
+def test_strings_that_look_like_keys():
+    text = '{"1": {"class_type": "A", "inputs": {"t": "\\"1\\": no", "u": "2\\":"}}, "2": ' + NODE + '}'
+    same(text)
+    text = '{"1": {"class_type": "A", "inputs": {"t": "1 : no", "u": ["1", ":"]}}, "2": ' + NODE + '}'
+    assert _no_duplicate_nodes(json.loads(text), text)
+    same(text)
+
+
+IDS = st.sampled_from(["1", "2", "10", "3", "a", "1:2", "", "é", "٣"])
+
+
+@st.composite
+def texts(draw: Any) -> str:
+    ids = draw(st.lists(IDS, min_size=1, max_size=6))
+    blanks = st.sampled_from(["", " ", "\n  ", "\t"])
+
+    def key(k: str) -> str:
+        return json.dumps(k) if draw(st.booleans()) else '"' + "".join(f"\\u{ord(c):04x}" for c in k) + '"'
+
+    def node() -> str:
+        inner = draw(st.sampled_from(["", '"1": 0', '"x": "\\"2\\":"', '"x": ["1", 0]', '"10" : {}']))
+        return '{"class_type": "A", "inputs": {' + inner + "}}"
+
+    members = ",".join(f"{draw(blanks)}{key(k)}{draw(blanks)}:{draw(blanks)}{node()}" for k in ids)
+    body = "{" + members + "}"
+    wrap = draw(st.sampled_from(["%s", '{"input": {"workflow": %s}}', '{"prompt": %s}', "[%s]"]))
+    return wrap % body
+
+
+@settings(max_examples=300, deadline=None)
+@given(texts())
+def test_reading_agrees_with_counting_every_object(text):
+    same(text)
+
+
+def test_ids_of_other_digits_are_counted():
+    # "٣" is a decimal digit but not 0-9: a deeper key of 0-9 digits must not stand in for it
+    text = '{"1": {"class_type": "A", "inputs": {"5": 1}}, "٣": ' + NODE + ', "٣": ' + NODE + '}'
+    assert read_document(text).duplicates == {"٣": 2}
+    same(text)
+    text = '{"1": {"class_type": "A", "inputs": {"5": 1}}, "": ' + NODE + ', "": ' + NODE + '}'
+    assert read_document(text).duplicates == {"": 2}
+    same(text)
+    assert _no_duplicate_nodes({}, "{}")
+    same("{}")
+
+
+def test_reading_leaves_the_collector_as_it_was():
+    import gc
+
+    assert gc.isenabled()
+    for text in ('{"1": ' + NODE + "}", "{", "[" * 100_000, '{"1": ' + NODE + ', "1": ' + NODE + "}"):
+        read_document(text)
+        assert gc.isenabled()
+    gc.disable()
+    try:
+        read_document('{"1": ' + NODE + "}")
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
