@@ -9,7 +9,8 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from comfydsl.lint import lint_text
+from comfydsl.diagnostics import Diagnostic, Location, Severity, Span
+from comfydsl.lint import FileResult, lint_text
 from comfydsl.render import LintRun
 from comfydsl.render.json import dumps_indented, render, to_dict
 from support import CASES
@@ -67,3 +68,33 @@ def test_keys_written_before_are_reused_only_for_the_same_key() -> None:
 def test_an_end_is_added_either_way() -> None:
     assert dumps_indented({"a": [1]}, end="\n") == _reference({"a": [1]}) + "\n"
     assert dumps_indented({1: [1]}, end="\n") == _reference({1: [1]}) + "\n"  # the json module's way
+
+
+_texts = st.text() | st.sampled_from(["", "\u2028", "é\"\\\n", "\x00\x1f"])
+_maybe = st.none() | _texts
+_spans = st.none() | st.builds(
+    Span, path=_maybe, line=st.integers(1, 10**6), column=st.integers(1, 10**4),
+    end_line=st.none() | st.integers(1, 10**6), end_column=st.none() | st.integers(1, 10**4))
+_locations = st.builds(Location, node_id=_maybe, class_type=_maybe, input=_maybe, json_path=_maybe,
+                       span=_spans, label=_maybe)
+_diagnostics = st.builds(
+    Diagnostic, code=_texts, name=_texts, severity=st.sampled_from(list(Severity)), message=_texts,
+    location=_locations, help=_maybe, notes=st.lists(_texts, max_size=2).map(tuple),
+    related=st.lists(_locations, max_size=2).map(tuple))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(_diagnostics, max_size=3), max_size=3), st.booleans())
+def test_findings_are_written_as_their_to_dict(groups, checked) -> None:
+    run = LintRun([FileResult(f"f{i}.json", "api", diags, None) for i, diags in enumerate(groups)],
+                  models_checked=checked)
+    assert render(run) == _reference(to_dict(run)) + "\n"
+
+
+def test_findings_of_unusual_types_fall_back_to_the_plain_document() -> None:
+    odd = [Diagnostic("CD101", "x", Severity.ERROR, "m", Location(node_id=5)),  # type: ignore[arg-type]
+           Diagnostic("CD101", "x", Severity.ERROR, "m", Location(span=Span("p", 1, 1.5))),  # type: ignore[arg-type]
+           Diagnostic("CD101", "x", Severity.ERROR, "m", notes=(float("nan"),))]  # type: ignore[arg-type]
+    for diag in odd:
+        run = LintRun([FileResult("f.json", "api", [diag], None)], models_checked=False)
+        assert render(run) == _reference(to_dict(run)) + "\n"
