@@ -42,6 +42,15 @@ def test_tests_import_their_helpers_as_the_sdist_run_can():
             f"{path.relative_to(ROOT)} imports a helper through `tests.`; use `from support import ...`"
 
 
+def test_no_test_puts_the_benchmarks_on_the_import_path():
+    # benchmarks/ holds runpod.py and lint.py: on sys.path they would stand in for the runpod
+    # SDK and others, in whichever test worker happened to import them first
+    on_path = re.compile(r"sys\.path\.(insert|append)\([^\n]*benchmarks")
+    for path in (ROOT / "tests").rglob("*.py"):
+        assert not on_path.search(path.read_text(encoding="utf-8")), \
+            f"{path.relative_to(ROOT)} puts benchmarks/ on sys.path; load the file with importlib instead"
+
+
 def test_the_sdist_holds_what_the_tests_and_docs_read():
     sdist = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["hatch"]["build"]["targets"]["sdist"]
     included = {entry.strip("/") for entry in sdist["include"]}

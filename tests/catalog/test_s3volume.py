@@ -16,8 +16,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-boto3 = pytest.importorskip("boto3")
-moto_server = pytest.importorskip("moto.server")
+# boto3 and moto are imported by the fixture, not at collection: they are slow to import, and
+# every test worker collects every module
 
 from comfydsl.catalog.inventory import Listing, load_inventory  # noqa: E402
 from comfydsl.catalog.s3volume import list_volume  # noqa: E402
@@ -45,6 +45,8 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def s3_url():
+    boto3 = pytest.importorskip("boto3")
+    moto_server = pytest.importorskip("moto.server")
     port = _free_port()
     server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()

@@ -9,12 +9,13 @@ import pytest
 from comfydsl.serve import serve_in_thread
 from serve_helpers import MISSING_CKPT, SAVE_TWO
 
-runpod = pytest.importorskip("runpod")
 
 
 @pytest.fixture
 def sdk(monkeypatch):
-    """The runpod module with its global base URL and key restored afterwards."""
+    """The runpod module with its global base URL and key restored afterwards (imported here,
+    not at collection: it is slow to import, and every test worker collects every module)."""
+    runpod = pytest.importorskip("runpod")
     monkeypatch.setattr(runpod, "endpoint_url_base", runpod.endpoint_url_base)
     monkeypatch.setattr(runpod, "api_key", "k")
     return runpod
