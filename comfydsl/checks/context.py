@@ -77,6 +77,8 @@ class CheckContext:
     duplicates: dict[str, int] = field(default_factory=dict)
     nodes: dict[str, NodeView] = field(default_factory=dict)
     output_nodes: list[str] = field(default_factory=list)
+    #: the ids of the nodes that feed an output node (or a node of an unknown class), each a
+    #: key of `nodes`
     live: set[str] = field(default_factory=set)
 
     #: Results several rules share, computed once per check (see `shared`).

@@ -111,7 +111,7 @@ class UnusedNode(CheckRule):
     lenient_when_unused = False
 
     def check(self, ctx: CheckContext) -> Iterator[Diagnostic]:
-        if not ctx.output_nodes:
+        if not ctx.output_nodes or len(ctx.live) == len(ctx.nodes):  # `live` holds node ids only
             return
         for node in ctx.iter_nodes():
             if node.id not in ctx.live and node.is_object and not (node.class_type is not None and node.spec is None):
