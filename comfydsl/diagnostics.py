@@ -186,6 +186,8 @@ def _id_key(node_id: str | None) -> tuple[int, int, str]:
 
 def sort_diagnostics(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
     """Sort by file position, then node id, input and code, so output is stable."""
+    if len(diagnostics) < 2:  # most texts have no finding or one
+        return list(diagnostics)
     return sorted(diagnostics, key=Diagnostic.sort_key)
 
 

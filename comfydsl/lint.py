@@ -28,11 +28,13 @@ import glob
 import os
 import sys
 from collections.abc import Callable, Iterable, Sequence
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .diagnostics import Diagnostic, Span, sort_diagnostics
 from .render import MODELS_NOT_CHECKED, FileResult, LintRun
+from .workflow.gcpause import gc_paused
 
 if TYPE_CHECKING:
     from .target import Target
@@ -110,8 +112,6 @@ def _lint_recipe(text: str, path: str, target: Target, select: Sequence[str], ig
 
 
 def _lint_json(text: str, path: str, target: Target, select: Sequence[str], ignore: Sequence[str]) -> FileResult:
-    from .workflow.gcpause import gc_paused
-
     # One pause of the cyclic collector for reading, checking and locating: each time it is
     # turned back on, its next collection walks every object made meanwhile that is still
     # alive, so it comes back on only once the workflow and its context are freed.
@@ -121,10 +121,7 @@ def _lint_json(text: str, path: str, target: Target, select: Sequence[str], igno
 
 def _lint_json_paused(text: str, path: str, target: Target, select: Sequence[str],
                       ignore: Sequence[str]) -> FileResult:
-    from .workflow.document import read_document
-    from .workflow.jsonpos import attach_spans
-    from .validate import check_document
-
+    read_document, attach_spans, check_document = _json_steps()
     doc = read_document(text, path)
     if doc.kind == "ui":  # a UI-format file: converted first, findings placed in the UI file
         from .ui.check import check_ui_text
@@ -138,6 +135,17 @@ def _lint_json_paused(text: str, path: str, target: Target, select: Sequence[str
         attach_spans(diagnostics, text, path=path, envelope=doc.envelope, data=doc.body)
         diagnostics = sort_diagnostics(diagnostics)
     return FileResult(path, doc.kind, diagnostics, text)
+
+
+@lru_cache(maxsize=None)
+def _json_steps() -> tuple[Any, Any, Any]:
+    """`read_document`, `attach_spans` and `check_document`, imported on first use (checking
+    brings networkx), then at hand without an import statement per text."""
+    from .validate import check_document
+    from .workflow.document import read_document
+    from .workflow.jsonpos import attach_spans
+
+    return read_document, attach_spans, check_document
 
 
 def lint_image(path: str, shown: str | None = None, *, target: Target | None = None, select: Sequence[str] = (),

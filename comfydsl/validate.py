@@ -4,6 +4,7 @@ RunPod backend) goes through.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any, Iterable
 
 from .catalog.models import ModelCatalog
@@ -34,16 +35,24 @@ def check_workflow(
     files are not checked without it). `input_files` are the files uploaded with the job
     (a RunPod body's `input.images` names). `select`/`ignore` filter by code prefix.
     """
+    build, run_checks, rules = _checker()
+    with gc_paused():
+        ctx = build(
+            workflow, catalog if catalog is not None else default_catalog(), models=models,
+            input_files=set(input_files) if input_files is not None else None, duplicates=duplicates)
+        found = run_checks(ctx, rules)
+        del ctx  # freed before the collector is back on, so that it does not walk the context
+    return filter_codes(sort_diagnostics(found), select, ignore)
+
+
+@lru_cache(maxsize=None)
+def _checker() -> tuple[Any, Any, tuple[Any, ...]]:
+    """`CheckContext.build`, `run_checks` and the workflow rules, imported on first use (they
+    bring networkx), then at hand without an import statement per check."""
     from .checks import CheckContext, run_checks
     from .rules.codes import workflow_rules
 
-    with gc_paused():
-        ctx = CheckContext.build(
-            workflow, catalog if catalog is not None else default_catalog(), models=models,
-            input_files=set(input_files) if input_files is not None else None, duplicates=duplicates)
-        found = run_checks(ctx, workflow_rules())
-        del ctx  # freed before the collector is back on, so that it does not walk the context
-    return filter_codes(sort_diagnostics(found), select, ignore)
+    return CheckContext.build, run_checks, workflow_rules()
 
 
 def check_document(doc, **options: Any) -> list[Diagnostic]:

@@ -2,24 +2,27 @@
 
 from __future__ import annotations
 
-import contextlib
 import gc
-from typing import Iterator
+from types import TracebackType
 
 
-@contextlib.contextmanager
-def gc_paused() -> Iterator[None]:
+class gc_paused:  # noqa: N801 - used as a function: `with gc_paused():`
     """Pause the cyclic garbage collector for a block, then restore its state.
 
     Reading and checking a workflow allocate a great many small objects that are never
     part of a reference cycle; every full collection on the way walks all of them again,
     which makes large workflows cost more per node than small ones. Cycles made meanwhile
-    are collected after the block; nested use is harmless.
+    are collected after the block; nested use is harmless. (A class rather than a generator
+    context manager: it is entered once per linted text, and this costs a third as much.)
     """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
+
+    __slots__ = ("_was_enabled",)
+
+    def __enter__(self) -> None:
+        self._was_enabled = gc.isenabled()
+        gc.disable()
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 trace: TracebackType | None) -> None:
+        if self._was_enabled:
             gc.enable()
