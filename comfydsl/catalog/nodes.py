@@ -374,6 +374,16 @@ class NodeCatalog(Mapping[str, NodeSpec]):
             spec = self._specs[name] = parse_node(name, entry, source, folders)
         return spec
 
+    def get(self, name: str, default: NodeSpec | None = None) -> NodeSpec | None:  # type: ignore[override]
+        """The spec of a class, or `default` when the catalogue has none (Mapping's `get`,
+        without its exception for every unknown name: checks look up each class they meet)."""
+        spec = self._specs.get(name)
+        if spec is not None:
+            return spec
+        if name not in self._raw:
+            return default
+        return self[name]
+
     def __contains__(self, name: object) -> bool:
         return name in self._raw
 
