@@ -6,7 +6,6 @@ returned Document, located in the file.
 
 from __future__ import annotations
 
-import gc
 import json
 import re
 import sys
@@ -14,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..diagnostics import Diagnostic, Rule, Span
+from .gcpause import gc_paused
 
 
 class InvalidJson(Rule):
@@ -176,35 +176,31 @@ def _long_number_span(text: str, path: str | None) -> Span:
 
 def read_document(text: str, path: str | None = None) -> Document:
     """Read a workflow document from JSON text."""
-    collecting = gc.isenabled()  # as `gc_paused()`, without a generator: `lint` has paused it already
-    if collecting:
-        gc.disable()
-    try:
-        data = json.loads(text)  # the C decoder as it is: duplicates are looked for below
-        doc = classify(data, path=path, text=text)
-        if doc.workflow is not None and not _no_duplicate_nodes(doc.workflow, text):
-            # a node id may occur twice: read again, counting duplicate keys
-            doc = classify(parse_json(text), path=path, text=text)
-    except json.JSONDecodeError as exc:
-        span = Span(path, exc.lineno, exc.colno, start=exc.pos, end=exc.pos)
-        if exc.msg.startswith("Unexpected UTF-8 BOM"):  # Python's wording names its own codec
-            diag = INVALID_JSON.report("not valid JSON: the text starts with a byte order mark (U+FEFF)",
-                                        span=span, help="save the file as UTF-8 without a byte order mark")
+    with gc_paused():  # `lint` has paused it already; a caller reading alone gets the pause too
+        try:
+            data = json.loads(text)  # the C decoder as it is: duplicates are looked for below
+            doc = classify(data, path=path, text=text)
+            if doc.workflow is not None and not _no_duplicate_nodes(doc.workflow, text):
+                # a node id may occur twice: read again, counting duplicate keys
+                doc = classify(parse_json(text), path=path, text=text)
+        except json.JSONDecodeError as exc:
+            span = Span(path, exc.lineno, exc.colno, start=exc.pos, end=exc.pos)
+            if exc.msg.startswith("Unexpected UTF-8 BOM"):  # Python's wording names its own codec
+                diag = INVALID_JSON.report("not valid JSON: the text starts with a byte order mark (U+FEFF)",
+                                           span=span, help="save the file as UTF-8 without a byte order mark")
+                return Document(path, text, "invalid", diagnostics=[diag])
+            diag = INVALID_JSON.report(f"not valid JSON: {exc.msg.lower()}", span=span,
+                                       help="fix the JSON syntax at the position shown")
             return Document(path, text, "invalid", diagnostics=[diag])
-        diag = INVALID_JSON.report(f"not valid JSON: {exc.msg.lower()}", span=span,
-                                    help="fix the JSON syntax at the position shown")
-        return Document(path, text, "invalid", diagnostics=[diag])
-    except RecursionError:
-        diag = INVALID_JSON.report("not readable JSON: nested too deeply", span=Span(path, 1, 1, start=0, end=0))
-        return Document(path, text, "invalid", diagnostics=[diag])
-    except ValueError:  # an integer literal longer than Python's digit limit (ComfyUI cannot read it either)
-        diag = INVALID_JSON.report(f"not readable JSON: a number has more than {sys.get_int_max_str_digits()} digits",
-                                    span=_long_number_span(text, path),
-                                    help="write such a value as a string, or make it shorter")
-        return Document(path, text, "invalid", diagnostics=[diag])
-    finally:
-        if collecting:
-            gc.enable()
+        except RecursionError:
+            diag = INVALID_JSON.report("not readable JSON: nested too deeply", span=Span(path, 1, 1, start=0, end=0))
+            return Document(path, text, "invalid", diagnostics=[diag])
+        except ValueError:  # an integer literal longer than Python's digit limit (ComfyUI cannot read it either)
+            limit = sys.get_int_max_str_digits()
+            diag = INVALID_JSON.report(f"not readable JSON: a number has more than {limit} digits",
+                                       span=_long_number_span(text, path),
+                                       help="write such a value as a string, or make it shorter")
+            return Document(path, text, "invalid", diagnostics=[diag])
     return doc
 
 
