@@ -243,10 +243,6 @@ def _topological_order(nodes: dict[str, NodeView]) -> list[NodeView] | None:
     for view in nodes.values():
         if view.id in done:
             continue
-        if not view.links:
-            done[view.id] = True
-            order.append(view)
-            continue
         done[view.id] = False
         stack = [(view, iter(view.links))]
         while stack:
@@ -256,10 +252,6 @@ def _topological_order(nodes: dict[str, NodeView]) -> list[NodeView] | None:
                 if state is None:
                     parent = nodes.get(link.source)
                     if parent is None:  # a dangling link
-                        continue
-                    if not parent.links:
-                        done[parent.id] = True
-                        order.append(parent)
                         continue
                     done[parent.id] = False
                     stack.append((parent, iter(parent.links)))
