@@ -7,6 +7,7 @@ without pulling in the graph or the catalogue.
 from __future__ import annotations
 
 import enum
+import json
 from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
 
@@ -257,3 +258,12 @@ class Rule:
         import inspect
 
         return inspect.cleandoc(cls.__doc__ or "")
+
+
+def show(value: Any, limit: int = 60) -> str:
+    """A value as JSON text, shortened for messages."""
+    try:
+        text = json.dumps(value, ensure_ascii=False)
+    except (TypeError, ValueError):
+        text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -6,19 +6,17 @@ so that the rules can report it.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator, Reversible, Sequence, TypeVar
+from typing import Any, Iterator, Reversible, Sequence
 
 import networkx as nx
 
 from ..catalog.dynamic import Expansion, expand_inputs
 from ..catalog.models import ModelCatalog
 from ..catalog.nodes import InputSpec, NodeCatalog, NodeSpec
-
-T = TypeVar("T")
-
-#: Marks a class name not looked up yet (None is a looked-up unknown class).
-_UNSEEN: Any = object()
+from .convert import convert
+from .facts import ClassPlan, InputFacts, Plan, class_plan, input_plan, sort_link
 
 
 @dataclass(slots=True)
@@ -81,8 +79,8 @@ class CheckContext:
     #: key of `nodes`
     live: set[str] = field(default_factory=set)
 
-    #: Results several rules share, computed once per check (see `shared`).
-    memo: dict[Any, Any] = field(default_factory=dict)
+    #: what the input, link and value rules report, sorted out by `build`
+    facts: InputFacts = field(default_factory=InputFacts)
     #: Whether every link runs from a node written earlier in the workflow to one written
     #: later: then the workflow's own order is a topological order and no cycle can exist.
     links_ordered: bool = False
@@ -118,15 +116,21 @@ class CheckContext:
     @classmethod
     def build(cls, workflow: dict[str, Any], catalog: NodeCatalog, *, models: ModelCatalog | None = None,
               input_files: set[str] | None = None, duplicates: dict[str, int] | None = None) -> CheckContext:
-        """Read the workflow in one pass; the networkx graph is built from the links when a
-        check first needs it (`graph`).
+        """Read the workflow in one pass over its nodes and their inputs: the node views and
+        their links, and on the way what the input, link and value rules report (`facts`).
+        The networkx graph is built from the links when a check first needs it (`graph`).
 
-        The per-node work is plain dict and list operations; class lookups are memoised
-        per class name.
+        The per-input work is plain dict and list operations; what a class needs is worked
+        out once per class (`facts.class_plan`), and class lookups once per check.
         """
         ctx = cls(workflow, catalog, models, input_files, dict(duplicates or {}))
         nodes = ctx.nodes
-        specs = ctx.classes
+        facts = ctx.facts
+        found, found_links = facts.literals, facts.links
+        invalid, coerced, below, above = found.invalid, found.coerced, found.below, found.above
+        combos, link_only, files, irregular = found.combos, found.link_only, found.files, found.irregular
+        # class name -> (spec or None when unknown, plan or None when it has V3 dynamic inputs)
+        classes: dict[str, tuple[NodeSpec | None, ClassPlan | None]] = {}
         lookup = catalog.get
         outputs: list[str] = []
         unknown: list[str] = []  # nodes of an unknown class
@@ -135,6 +139,12 @@ class CheckContext:
         # Sources not yet read when a link to them was: if any of them is a node (written
         # later, or the linking node itself), the links do not follow the file's order.
         ahead: set[str] = set()
+        # (node, link, plans) of the links to ids not read yet: sorted once every node is read
+        pending: list[tuple[NodeView, Link, dict[str, Plan] | None]] = []
+        # see `sort_link`; and the plans of inputs made for one node (V3 dynamic inputs), by
+        # id(): those specs are alive throughout the build
+        fine: set[tuple[int, int, int]] = set()
+        dynamic_plans: dict[int, Plan] = {}
         for node_id, raw in workflow.items():
             key = node_id if type(node_id) is str else str(node_id)
             if not isinstance(raw, dict):
@@ -142,11 +152,13 @@ class CheckContext:
                 nodes[key] = misshapen[-1]
                 continue
             cls_name = raw.get("class_type")
-            spec = None
+            spec = class_plan_of = None
             if type(cls_name) is str or isinstance(cls_name, str):
-                spec = specs.get(cls_name, _UNSEEN)
-                if spec is _UNSEEN:
-                    spec = specs[cls_name] = lookup(cls_name)
+                known = classes.get(cls_name)
+                if known is None:
+                    spec = lookup(cls_name)
+                    known = classes[cls_name] = (spec, None if spec is None or spec.dynamic else class_plan(spec))
+                spec, class_plan_of = known
                 if spec is None:
                     unknown.append(key)
                 elif spec.output_node:
@@ -159,35 +171,109 @@ class CheckContext:
                 nodes[key] = misshapen[-1]
                 continue
             view = nodes[key] = NodeView(key, raw, cls_name, spec, inputs, (), None, True)
-            if cls_name is None:
-                misshapen.append(view)
+            plans: dict[str, Plan] | None = None  # input name -> plan (None: the class is unknown)
+            if spec is None:
+                if cls_name is None:
+                    misshapen.append(view)
+            elif class_plan_of is not None:
+                plans, required, names = class_plan_of
+                keys = inputs.keys()
+                if not (required <= keys and keys <= names):
+                    irregular.append(view)
+            else:  # V3 dynamic inputs: the plans of the inputs this node's values make
+                irregular.append(view)
+                plans = {}
+                for name, input_spec in view.input_specs.items():
+                    if input_spec.section != "hidden":
+                        plan = dynamic_plans.get(id(input_spec))
+                        if plan is None:
+                            plan = dynamic_plans[id(input_spec)] = input_plan(input_spec)
+                        plans[name] = plan
             links: list[Link] | None = None
             for name, value in inputs.items():
-                # is_link(), inlined: this loop runs once per input of the workflow
-                if type(value) is not list:
+                if type(value) is list:  # a link, or a list that should have been one
+                    if len(value) != 2:
+                        malformed.append((view, name, value))
+                        continue
+                    source, index = value
+                    if not isinstance(source, str) or type(index) is not int:
+                        malformed.append((view, name, value))
+                        continue
+                    link = Link(key, name, source, index)
+                    if links is None:  # a list of one, not the four slots `append` would reserve
+                        links = view.links = [link]
+                    else:
+                        links.append(link)
+                    parent = nodes.get(source)
+                    if parent is None:  # written later, or missing
+                        ahead.add(source)
+                        pending.append((view, link, plans))
+                        continue
+                    if parent is view:
+                        ahead.add(source)
+                    sort_link(found_links, view, link, parent, plans, fine)
                     continue
-                if len(value) != 2:
-                    malformed.append((view, name, value))
+                if plans is None:
                     continue
-                source, index = value
-                if not isinstance(source, str) or type(index) is not int:
-                    malformed.append((view, name, value))
+                plan = plans.get(name)
+                if plan is None:  # undeclared or hidden
                     continue
-                if links is None:  # a list of one, not the four slots `append` would reserve
-                    links = view.links = [Link(key, name, source, index)]
+                input_spec, primitive, null_invalid, low, high, has_options, only_link, names_file = plan
+                if names_file and isinstance(value, str):
+                    files.append((view, input_spec, name, value))
+                if only_link:
+                    link_only.append((view, input_spec, name, value))
+                if has_options:
+                    combos.append((view, input_spec, name, value))
+                if primitive is None:
+                    if null_invalid and value is None:
+                        invalid.append((view, input_spec, name, value, None))
+                    continue
+                # the common cases of `convert`, inlined: a value already of the input's type
+                kind = type(value)
+                if primitive == "INT" and kind is int:
+                    number = value
+                elif primitive == "FLOAT" and (kind is int or (kind is float and math.isfinite(value))):
+                    number = value
+                elif (primitive == "STRING" and kind is str) or (primitive == "BOOLEAN" and kind is bool):
+                    continue
                 else:
-                    links.append(Link(key, name, source, index))
-                if source not in nodes or source == key:
-                    ahead.add(source)
-        ordered = len(nodes) == len(workflow) and ahead.isdisjoint(nodes)
-        del ahead
+                    result = convert(primitive, value)
+                    if not result.ok:
+                        invalid.append((view, input_spec, name, value, result.reason))
+                        continue
+                    if result.coerced:
+                        coerced.append((view, input_spec, name, value, result.value))
+                    if primitive != "INT" and primitive != "FLOAT":
+                        continue
+                    number = result.value
+                if low is not None and number < low:
+                    below.append((view, input_spec, name, number))
+                if high is not None and number > high:
+                    above.append((view, input_spec, name, number))
+        if len(nodes) != len(workflow):
+            # ids that collide once made strings (`1` and `"1"`): JSON has string keys only, so
+            # this is a workflow built in code. Read it again as the one it stands for, with
+            # the last node of each id (what a JSON reader would make of the same text).
+            again = cls.build({str(k): v for k, v in workflow.items()}, catalog, models=models,
+                              input_files=input_files, duplicates=duplicates)
+            again.workflow = workflow
+            return again
+        dangling, negative = found_links.dangling, found_links.negative
+        for view, link, plans in pending:
+            parent = nodes.get(link.source)
+            if parent is None:
+                dangling.append((view, link))
+                if link.index < 0:
+                    negative.append((view, link, None))
+            else:
+                sort_link(found_links, view, link, parent, plans, fine)
+        ordered = ahead.isdisjoint(nodes)
+        del ahead, pending
         ctx.links_ordered = ordered
         ctx.malformed_links = malformed
         ctx.misshapen = misshapen
-        if len(nodes) != len(workflow):  # ids that collide once made strings: read the final nodes
-            ctx.malformed_links = ctx.misshapen = None  # the rules walk the nodes themselves
-            outputs = [v.id for v in nodes.values() if v.spec is not None and v.spec.output_node]
-            unknown = [v.id for v in nodes.values() if v.class_type is not None and v.spec is None]
+        ctx.classes = {name: known[0] for name, known in classes.items()}
         ctx.output_nodes = outputs
         # The file's order is a topological order when the links follow it; otherwise one
         # depth-first walk finds one, or finds that a cycle exists.
@@ -196,15 +282,6 @@ class CheckContext:
         # a node of an unknown class may be an output node: what feeds it counts as used
         ctx.live = _linked_upstream(nodes, outputs + unknown, order)
         return ctx
-
-    def shared(self, key: Any, compute: Callable[[CheckContext], T]) -> T:
-        """`compute(self)`, computed once per context for `key`: what several rules walk
-        the whole workflow for (every literal input, say) is walked once."""
-        try:
-            return self.memo[key]  # type: ignore[no-any-return]
-        except KeyError:
-            value = self.memo[key] = compute(self)
-            return value
 
     def is_acyclic(self) -> bool:
         """Whether no node depends on itself through links (found by `build`; networkx for a

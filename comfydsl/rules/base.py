@@ -7,7 +7,6 @@ Every rule is a class carrying its code, name, severity and documentation (see
 
 from __future__ import annotations
 
-import json
 from typing import Any, Iterator
 
 from ..checks.context import CheckContext, NodeView
@@ -23,15 +22,6 @@ class CheckRule(Rule):
     def at(self, node: NodeView, message: str, *, input: str | None = None, **kwargs: Any) -> Diagnostic:
         """Report at a NodeView (and one of its inputs)."""
         return self.report(message, node_id=node.id, class_type=node.class_type, input=input, **kwargs)
-
-
-def show(value: Any, limit: int = 60) -> str:
-    """A value as JSON text, shortened for messages."""
-    try:
-        text = json.dumps(value, ensure_ascii=False)
-    except (TypeError, ValueError):
-        text = repr(value)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def node_location(ctx: CheckContext, node_id: str, label: str | None = None, input: str | None = None) -> Location:

@@ -6,9 +6,8 @@ from typing import Iterator
 
 from ..catalog.names import SEARCH_LIMIT, near_miss_index
 from ..checks.context import CheckContext
-from ..diagnostics import Diagnostic, Severity
-from .base import CheckRule, show
-from .walks import literals
+from ..diagnostics import Diagnostic, Severity, show
+from .base import CheckRule
 
 
 class MissingRequiredInput(CheckRule):
@@ -34,7 +33,7 @@ class MissingRequiredInput(CheckRule):
     comfy_error = "required_input_missing"
 
     def check(self, ctx: CheckContext) -> Iterator[Diagnostic]:
-        for node in literals(ctx).irregular:  # the others have every required input
+        for node in ctx.facts.literals.irregular:  # the others have every required input
             assert node.spec is not None and node.inputs is not None
             for spec in node.input_specs.values():
                 if spec.section != "required" or spec.name in node.inputs:
@@ -74,7 +73,7 @@ class UnknownInput(CheckRule):
 
     def check(self, ctx: CheckContext) -> Iterator[Diagnostic]:
         names, budget = None, [SEARCH_LIMIT]
-        for node in literals(ctx).irregular:  # the others declare every input they hold
+        for node in ctx.facts.literals.irregular:  # the others declare every input they hold
             assert node.spec is not None and node.inputs is not None
             expansion = node.expansion
             declared = expansion.inputs
@@ -115,7 +114,7 @@ class LiteralForLinkInput(CheckRule):
     name = "literal-for-link-input"
 
     def check(self, ctx: CheckContext) -> Iterator[Diagnostic]:
-        for node, spec, name, value in literals(ctx).link_only:
+        for node, spec, name, value in ctx.facts.literals.link_only:
             yield self.at(node, f"input `{name}` takes a `{spec.type}` link, but holds the value {show(value)}",
                           input=name, help=f"link an output of type `{spec.type}` to `{name}`", value=value)
 

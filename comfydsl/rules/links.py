@@ -8,7 +8,7 @@ from ..catalog.nodes import MATCH_TYPE, types_compatible
 from ..checks.context import CheckContext, NodeView
 from ..diagnostics import Diagnostic, Location, Severity
 from .base import CheckRule, node_location
-from .walks import SpecMemo, link_facts
+from ..checks.facts import SpecMemo
 
 
 class LinkTypeMismatch(CheckRule):
@@ -34,7 +34,7 @@ class LinkTypeMismatch(CheckRule):
     comfy_error = "return_type_mismatch"
 
     def check(self, ctx: CheckContext) -> Iterator[Diagnostic]:
-        for node, link, spec, source, out in link_facts(ctx).mismatched:
+        for node, link, spec, source, out in ctx.facts.links.mismatched:
             assert source.spec is not None
             outputs = source.spec.outputs
             fits = [o for o in outputs if types_compatible(o.type, spec.type)]

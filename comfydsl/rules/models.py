@@ -10,7 +10,6 @@ from ..catalog.models import INPUT_FOLDER
 from ..checks.context import CheckContext
 from ..diagnostics import Diagnostic
 from .base import CheckRule
-from .walks import literals
 
 _ANNOTATION = re.compile(r"\s*\[(input|output|temp)\]$")
 
@@ -38,7 +37,7 @@ class ModelFileNotFound(CheckRule):
     def check(self, ctx: CheckContext) -> Iterator[Diagnostic]:
         if ctx.models is None:
             return
-        for node, spec, name, value in literals(ctx).files:
+        for node, spec, name, value in ctx.facts.literals.files:
             folder = spec.model_folder
             if folder is None or not isinstance(value, str):
                 continue
@@ -92,7 +91,7 @@ class InputFileNotUploaded(CheckRule):
         if on_worker:
             assert ctx.models is not None
             available.update(ctx.models.files(INPUT_FOLDER))
-        for node, spec, name, value in literals(ctx).files:
+        for node, spec, name, value in ctx.facts.literals.files:
             if spec.upload is None or not isinstance(value, str):
                 continue
             match = _ANNOTATION.search(value)
@@ -146,7 +145,7 @@ class ModelInUnreadFolder(CheckRule):
     def check(self, ctx: CheckContext) -> Iterator[Diagnostic]:
         if ctx.models is None or not ctx.models.misplaced:
             return
-        for node, spec, name, value in literals(ctx).files:
+        for node, spec, name, value in ctx.facts.literals.files:
             folder = spec.model_folder
             if folder is None or not isinstance(value, str) or ctx.models.has(folder, value):
                 continue

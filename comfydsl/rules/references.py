@@ -8,10 +8,9 @@ from ..catalog import packs_defining
 from ..catalog.names import SEARCH_LIMIT, CatalogNames, NearMiss, near_miss_index
 from ..catalog.nodes import NodeSpec
 from ..checks.context import CheckContext
-from ..diagnostics import Diagnostic
+from ..diagnostics import Diagnostic, show
 from ..workflow.document import json_kind
-from .base import CheckRule, node_location, show
-from .walks import link_facts
+from .base import CheckRule, node_location
 
 
 class UnknownClassType(CheckRule):
@@ -128,7 +127,7 @@ class DanglingLink(CheckRule):
 
     def check(self, ctx: CheckContext) -> Iterator[Diagnostic]:
         ids, budget = None, []
-        for node, link in link_facts(ctx).dangling:
+        for node, link in ctx.facts.links.dangling:
             if ids is None:
                 ids, budget = NearMiss(ctx.nodes, n=1, cutoff=0.6), [SEARCH_LIMIT]
             close = ids.suggest_within(link.source, budget)
@@ -153,7 +152,7 @@ class OutputIndexOutOfRange(CheckRule):
     comfy_error = "exception_during_inner_validation"
 
     def check(self, ctx: CheckContext) -> Iterator[Diagnostic]:
-        for node, link, source in link_facts(ctx).out_of_range:
+        for node, link, source in ctx.facts.links.out_of_range:
             assert source.spec is not None
             count = len(source.spec.outputs)
             yield self.at(
@@ -181,7 +180,7 @@ class NegativeOutputIndex(CheckRule):
     name = "negative-output-index"
 
     def check(self, ctx: CheckContext) -> Iterator[Diagnostic]:
-        for node, link, spec in link_facts(ctx).negative:
+        for node, link, spec in ctx.facts.links.negative:
             help = "use the output's index counted from 0"
             if spec is not None and -len(spec.outputs) <= link.index < 0:
                 real = spec.outputs[link.index]

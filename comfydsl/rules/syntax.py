@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any, Iterator
 
 from ..checks.context import CheckContext, NodeView
-from ..diagnostics import Diagnostic, Severity
+from ..diagnostics import Diagnostic, Severity, show
 from ..workflow.document import json_kind
 from ..workflow.links import is_link
-from .base import CheckRule, show
+from .base import CheckRule
 
 
 class MalformedNode(CheckRule):

@@ -1,8 +1,8 @@
 """Rules on literal values: types, conversions, ranges and options.
 
-ComfyUI converts literals before it checks them; `convert.convert` mirrors that, and the one
-walk over the inputs (`walks.literals`) sorts every literal into what these rules report, so
-they agree with what ComfyUI accepts.
+ComfyUI converts literals before it checks them; `checks.convert` mirrors that, and the one
+pass over the inputs (`CheckContext.build`, `checks.facts`) sorts every literal into what these
+rules report, so they agree with what ComfyUI accepts.
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from typing import Any, Iterator
 from ..catalog.names import SEARCH_LIMIT, NearMiss
 from ..catalog.nodes import InputSpec
 from ..checks.context import CheckContext
-from ..diagnostics import Diagnostic, Severity
-from .base import CheckRule, show
-from .walks import SpecMemo, literals
+from ..diagnostics import Diagnostic, Severity, show
+from .base import CheckRule
+from ..checks.facts import SpecMemo
 
 
 class InvalidValueType(CheckRule):
@@ -40,7 +40,7 @@ class InvalidValueType(CheckRule):
     comfy_error = "invalid_input_type"
 
     def check(self, ctx: CheckContext) -> Iterator[Diagnostic]:
-        for node, spec, name, value, reason in literals(ctx).invalid:
+        for node, spec, name, value, reason in ctx.facts.literals.invalid:
             if reason is None:
                 yield self.at(node, f"input `{name}` is a `{spec.type}` widget, but holds null", input=name,
                               help=f"give the value its widget writes, or remove `{name}` from the workflow "
@@ -74,7 +74,7 @@ class CoercedValue(CheckRule):
     severity = Severity.WARNING
 
     def check(self, ctx: CheckContext) -> Iterator[Diagnostic]:
-        for node, spec, name, value, converted in literals(ctx).coerced:
+        for node, spec, name, value, converted in ctx.facts.literals.coerced:
             yield self.at(node, f"input `{name}` expects `{spec.type}`; {show(value)} is converted to "
                                 f"{show(converted)}", input=name,
                           help=f"write {show(converted)} to say what runs", value=value, converted=converted)
@@ -95,7 +95,7 @@ class ValueBelowMin(CheckRule):
     comfy_error = "value_smaller_than_min"
 
     def check(self, ctx: CheckContext) -> Iterator[Diagnostic]:
-        for node, spec, name, value in literals(ctx).below:
+        for node, spec, name, value in ctx.facts.literals.below:
             low = spec.minimum
             yield self.at(node, f"input `{name}` is {show(value)}, below the minimum {show(low)}",
                           input=name, help=_range_help(spec), value=value, minimum=low)
@@ -116,7 +116,7 @@ class ValueAboveMax(CheckRule):
     comfy_error = "value_bigger_than_max"
 
     def check(self, ctx: CheckContext) -> Iterator[Diagnostic]:
-        for node, spec, name, value in literals(ctx).above:
+        for node, spec, name, value in ctx.facts.literals.above:
             high = spec.maximum
             yield self.at(node, f"input `{name}` is {show(value)}, above the maximum {show(high)}",
                           input=name, help=_range_help(spec), value=value, maximum=high)
@@ -159,7 +159,7 @@ class ValueNotInOptions(CheckRule):
     def check(self, ctx: CheckContext) -> Iterator[Diagnostic]:
         version = getattr(ctx.catalog, "comfyui_version", None)
         budget = [SEARCH_LIMIT]  # near-miss searches for this workflow
-        for node, spec, name, value in literals(ctx).combos:
+        for node, spec, name, value in ctx.facts.literals.combos:
             options = spec.options
             assert options is not None  # `combos` holds inputs with options only
             if isinstance(value, dict) and "__value__" in value:

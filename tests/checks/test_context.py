@@ -58,19 +58,6 @@ def test_cycles_are_still_found() -> None:
         assert [d.code for d in check_workflow(wf)].count("CD601") == 1
 
 
-def test_shared_results_are_computed_once() -> None:
-    ctx = CheckContext.build({"1": _empty()}, builtin_catalog())
-    calls = []
-
-    def compute(c: CheckContext) -> list[str]:
-        calls.append(1)
-        return list(c.nodes)
-
-    assert ctx.shared("ids", compute) == ["1"]
-    assert ctx.shared("ids", compute) == ["1"]
-    assert len(calls) == 1
-
-
 def test_a_long_chain_builds_without_recursion() -> None:
     wf = {"1": _empty(), **{str(i): _image(i - 1) for i in range(2, 20_001)},
           "20001": {"class_type": "PreviewImage", "inputs": {"images": ["20000", 0]}}}
@@ -146,7 +133,9 @@ def test_ids_that_collide_as_strings_keep_the_last_node() -> None:
     wf = {1: {"class_type": "ImageInvert", "inputs": {"image": [1, 0]}}, "2": _empty(), "1": _image(2)}
     ctx = CheckContext.build(wf, builtin_catalog())
     assert list(ctx.nodes) == ["1", "2"] and ctx.nodes["1"].links[0].source == "2"
-    assert not ctx.links_ordered and ctx.malformed_links is None and ctx.is_acyclic()
+    # read again as the workflow it stands for: every list is exact, the workflow the caller's
+    assert not ctx.links_ordered and ctx.malformed_links == [] and ctx.is_acyclic() and ctx.workflow is wf
+    assert ctx.class_specs().keys() == {"EmptyImage", "ImageInvert"} and ctx.facts.links.dangling == []
 
 
 def test_misshapen_nodes_and_classes_are_noted_while_reading() -> None:

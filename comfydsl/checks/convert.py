@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 from typing import Any, NamedTuple
 
-from .base import show
+from ..diagnostics import show
 
 
 class Conversion(NamedTuple):
