@@ -16,7 +16,7 @@ from ..catalog.dynamic import Expansion, expand_inputs
 from ..catalog.models import ModelCatalog
 from ..catalog.nodes import InputSpec, NodeCatalog, NodeSpec
 from .convert import convert
-from .facts import ClassPlan, InputFacts, Plan, class_plan, input_plan, sort_link
+from .facts import ClassPlan, InputFacts, Plan, class_plan, class_traits, input_plan, sort_link
 
 
 @dataclass(slots=True)
@@ -81,6 +81,9 @@ class CheckContext:
 
     #: what the input, link and value rules report, sorted out by `build`
     facts: InputFacts = field(default_factory=InputFacts)
+    #: the traits (`facts.TRAITS`) of the workflow's classes, together: a rule about classes
+    #: of some kind has nothing to say unless the kind is here
+    traits: set[str] = field(default_factory=set)
     #: Whether every link runs from a node written earlier in the workflow to one written
     #: later: then the workflow's own order is a topological order and no cycle can exist.
     links_ordered: bool = False
@@ -131,6 +134,7 @@ class CheckContext:
         combos, link_only, files, irregular = found.combos, found.link_only, found.files, found.irregular
         # class name -> (spec or None when unknown, plan or None when it has V3 dynamic inputs)
         classes: dict[str, tuple[NodeSpec | None, ClassPlan | None]] = {}
+        traits = ctx.traits
         lookup = catalog.get
         outputs: list[str] = []
         unknown: list[str] = []  # nodes of an unknown class
@@ -158,6 +162,8 @@ class CheckContext:
                 if known is None:
                     spec = lookup(cls_name)
                     known = classes[cls_name] = (spec, None if spec is None or spec.dynamic else class_plan(spec))
+                    if spec is not None:
+                        traits.update(class_traits(spec))
                 spec, class_plan_of = known
                 if spec is None:
                     unknown.append(key)
@@ -218,12 +224,12 @@ class CheckContext:
                 plan = plans.get(name)
                 if plan is None:  # undeclared or hidden
                     continue
-                input_spec, primitive, null_invalid, low, high, has_options, only_link, names_file = plan
+                input_spec, primitive, null_invalid, low, high, options, only_link, names_file = plan
                 if names_file and isinstance(value, str):
                     files.append((view, input_spec, name, value))
                 if only_link:
                     link_only.append((view, input_spec, name, value))
-                if has_options:
+                if options is not None and not (type(value) is str and value in options):
                     combos.append((view, input_spec, name, value))
                 if primitive is None:
                     if null_invalid and value is None:

@@ -14,7 +14,7 @@ is a few dict lookups.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Collection
 
 from ..catalog.nodes import MATCH_TYPE, InputSpec, NodeSpec, OutputSpec, types_compatible
 
@@ -84,7 +84,8 @@ class Literals:
         #: (node, spec, name, number): numbers outside their input's range
         self.below: list[tuple[Any, InputSpec, str, Any]] = []
         self.above: list[tuple[Any, InputSpec, str, Any]] = []
-        #: (node, spec, name, value) of every input with a fixed list of options
+        #: (node, spec, name, value) of the inputs with a fixed list of options, but for those
+        #: whose value is a text among the options (nothing to report on those)
         self.combos: list[tuple[Any, InputSpec, str, Any]] = []
         #: (node, spec, name, value) of literals on inputs only a link can feed
         self.link_only: list[tuple[Any, InputSpec, str, Any]] = []
@@ -107,9 +108,10 @@ class InputFacts:
 
 
 #: What the pass needs of an input spec, worked out once per spec (see `input_plan`): the
-#: spec, its type if primitive else None, whether null is invalid, minimum, maximum, whether
-#: it has options, takes a link only, names a file.
-Plan = tuple[InputSpec, "str | None", bool, Any, Any, bool, bool, bool]
+#: spec, its type if primitive else None, whether null is invalid, minimum, maximum, its
+#: options (a set when they can be one; None: no fixed list), whether it takes a link only,
+#: whether it names a file.
+Plan = tuple[InputSpec, "str | None", bool, Any, Any, "Collection[Any] | None", bool, bool]
 
 
 def input_plan(spec: InputSpec) -> Plan:
@@ -117,8 +119,36 @@ def input_plan(spec: InputSpec) -> Plan:
     numeric = primitive in ("INT", "FLOAT")
     return (spec, primitive, primitive is None and spec.is_literal_widget,
             spec.minimum if numeric else None, spec.maximum if numeric else None,
-            spec.options is not None, spec.takes_link_only,
+            _option_set(spec.options), spec.takes_link_only,
             spec.model_folder is not None or spec.upload is not None)
+
+
+def _option_set(options: tuple[Any, ...] | None) -> Collection[Any] | None:
+    """The options to test a text against: a set (one lookup, the same answers as `in` on the
+    tuple for a text), or the tuple itself when some option cannot be in a set."""
+    if options is None:
+        return None
+    try:
+        return frozenset(options)
+    except TypeError:
+        return options
+
+
+#: What a class of the workflow may call for, as the rules ask it (`CheckContext.traits`):
+#: a class marked deprecated, experimental or an API node, with V3 dynamic inputs, with a
+#: MatchType input or output (or dynamic inputs, which may expand to one).
+TRAITS = ("deprecated", "experimental", "api_node", "dynamic", "match_type")
+
+
+def _class_traits(spec: NodeSpec) -> frozenset[str]:
+    match_type = spec.dynamic or any(o.type == MATCH_TYPE for o in spec.outputs) \
+        or any(i.type == MATCH_TYPE for i in spec.inputs.values())
+    flags = (spec.deprecated, spec.experimental, spec.api_node, spec.dynamic, match_type)
+    return frozenset(name for name, flag in zip(TRAITS, flags) if flag)
+
+
+#: The traits of each class, kept across checks.
+class_traits: Callable[[NodeSpec], frozenset[str]] = SpecMemo(_class_traits)
 
 
 #: (input name -> plan of every input that is not hidden, names of the required inputs, names

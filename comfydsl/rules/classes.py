@@ -32,7 +32,7 @@ class DeprecatedNode(CheckRule):
     lenient_when_unused = False
 
     def check(self, ctx: CheckContext) -> Iterator[Diagnostic]:
-        if not any(spec is not None and spec.deprecated for spec in ctx.class_specs().values()):
+        if "deprecated" not in ctx.traits:
             return
         for node in ctx.iter_nodes():
             if node.spec is not None and node.spec.deprecated:
@@ -58,7 +58,7 @@ class ExperimentalNode(CheckRule):
     lenient_when_unused = False
 
     def check(self, ctx: CheckContext) -> Iterator[Diagnostic]:
-        if not any(spec is not None and spec.experimental for spec in ctx.class_specs().values()):
+        if "experimental" not in ctx.traits:
             return
         for node in ctx.iter_nodes():
             if node.spec is not None and node.spec.experimental:
@@ -86,7 +86,7 @@ class ApiNode(CheckRule):
     lenient_when_unused = False
 
     def check(self, ctx: CheckContext) -> Iterator[Diagnostic]:
-        if not any(spec is not None and spec.api_node for spec in ctx.class_specs().values()):
+        if "api_node" not in ctx.traits:
             return
         for node in ctx.iter_nodes():
             if node.spec is not None and node.spec.api_node:

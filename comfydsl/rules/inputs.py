@@ -140,7 +140,7 @@ class InvalidDynamicInput(CheckRule):
     comfy_error = "invalid_dynamic_input"
 
     def check(self, ctx: CheckContext) -> Iterator[Diagnostic]:
-        if not any(spec is not None and spec.dynamic for spec in ctx.class_specs().values()):
+        if "dynamic" not in ctx.traits:
             return
         for node in ctx.iter_nodes():
             if node.spec is None or node.inputs is None or not node.spec.dynamic:

@@ -8,7 +8,6 @@ from ..catalog.nodes import MATCH_TYPE, types_compatible
 from ..checks.context import CheckContext, NodeView
 from ..diagnostics import Diagnostic, Location, Severity
 from .base import CheckRule, node_location
-from ..checks.facts import SpecMemo
 
 
 class LinkTypeMismatch(CheckRule):
@@ -127,7 +126,7 @@ class MatchTypeMismatch(CheckRule):
     severity = Severity.WARNING
 
     def check(self, ctx: CheckContext) -> Iterator[Diagnostic]:
-        if not _uses_match_types(ctx):
+        if "match_type" not in ctx.traits:  # no MatchType socket, nor dynamic inputs that may make one
             return
         types = MatchTypes(ctx)
         for node in ctx.iter_nodes():
@@ -160,20 +159,6 @@ class MatchTypeMismatch(CheckRule):
                                         f"the type linked to that node)", input=link.input,
                                   help=f"link an output of type `{spec.type}` to `{link.input}`", related=_from(ctx, link.source, kind),
                                   expected=spec.type, received=kind)
-
-
-def _uses_match_types(ctx: CheckContext) -> bool:
-    """Whether any class of the workflow has a MatchType input or output, or dynamic inputs
-    (whose expanded inputs may be MatchType ones): without one, CD302 has nothing to check."""
-    for spec in ctx.class_specs().values():
-        if spec is not None and _class_uses_match_types(spec):
-            return True
-    return False
-
-
-_class_uses_match_types = SpecMemo(
-    lambda spec: spec.dynamic or any(o.type == MATCH_TYPE for o in spec.outputs)
-    or any(i.type == MATCH_TYPE for i in spec.inputs.values()))
 
 
 def _from(ctx: CheckContext, source: str, kind: str) -> tuple[Location, ...]:

@@ -43,10 +43,10 @@ class UnknownClassType(CheckRule):
     lenient_when_unused = False
 
     def check(self, ctx: CheckContext) -> Iterator[Diagnostic]:
-        hints: dict[str, str] = {}  # one search per unknown name, however many nodes use it
-        budget = [SEARCH_LIMIT]
         if None not in ctx.class_specs().values():
             return  # every class is known
+        hints: dict[str, str] = {}  # one search per unknown name, however many nodes use it
+        budget = [SEARCH_LIMIT]
         for node in ctx.iter_nodes():
             if node.class_type is None or node.spec is not None:
                 continue

@@ -12,9 +12,9 @@ from typing import Any, Iterator
 from ..catalog.names import SEARCH_LIMIT, NearMiss
 from ..catalog.nodes import InputSpec
 from ..checks.context import CheckContext
+from ..checks.facts import SpecMemo
 from ..diagnostics import Diagnostic, Severity, show
 from .base import CheckRule
-from ..checks.facts import SpecMemo
 
 
 class InvalidValueType(CheckRule):
@@ -157,9 +157,12 @@ class ValueNotInOptions(CheckRule):
     comfy_error = "value_not_in_list"
 
     def check(self, ctx: CheckContext) -> Iterator[Diagnostic]:
+        combos = ctx.facts.literals.combos
+        if not combos:
+            return
         version = getattr(ctx.catalog, "comfyui_version", None)
         budget = [SEARCH_LIMIT]  # near-miss searches for this workflow
-        for node, spec, name, value in ctx.facts.literals.combos:
+        for node, spec, name, value in combos:
             options = spec.options
             assert options is not None  # `combos` holds inputs with options only
             if isinstance(value, dict) and "__value__" in value:
