@@ -16,7 +16,9 @@ from ..catalog.dynamic import Expansion, expand_inputs
 from ..catalog.models import ModelCatalog
 from ..catalog.nodes import InputSpec, NodeCatalog, NodeSpec
 from .convert import convert
-from .facts import ClassPlan, InputFacts, Plan, class_plan, class_traits, input_plan, sort_link
+from .facts import InputFacts, Plan, class_plan, input_plan, sort_link
+
+_NO_NAMES: frozenset[str] = frozenset()
 
 
 @dataclass(slots=True)
@@ -132,8 +134,9 @@ class CheckContext:
         found, found_links = facts.literals, facts.links
         invalid, coerced, below, above = found.invalid, found.coerced, found.below, found.above
         combos, link_only, files, irregular = found.combos, found.link_only, found.files, found.irregular
-        # class name -> (spec or None when unknown, plan or None when it has V3 dynamic inputs)
-        classes: dict[str, tuple[NodeSpec | None, ClassPlan | None]] = {}
+        # class name -> (spec, its inputs' plans, the names of its required inputs, of all its
+        # inputs): no spec for a class the catalogue lacks, no plans for one with V3 dynamic inputs
+        classes: dict[str, tuple[NodeSpec | None, dict[str, Plan] | None, frozenset[str], frozenset[str]]] = {}
         traits = ctx.traits
         lookup = catalog.get
         outputs: list[str] = []
@@ -156,21 +159,23 @@ class CheckContext:
                 nodes[key] = misshapen[-1]
                 continue
             cls_name = raw.get("class_type")
-            spec = class_plan_of = None
             if type(cls_name) is str or isinstance(cls_name, str):
                 known = classes.get(cls_name)
                 if known is None:
-                    spec = lookup(cls_name)
-                    known = classes[cls_name] = (spec, None if spec is None or spec.dynamic else class_plan(spec))
-                    if spec is not None:
-                        traits.update(class_traits(spec))
-                spec, class_plan_of = known
+                    found_spec = lookup(cls_name)
+                    if found_spec is None:
+                        known = classes[cls_name] = (None, None, _NO_NAMES, _NO_NAMES)
+                    else:
+                        class_plans, required, names, class_traits = class_plan(found_spec)
+                        known = classes[cls_name] = (found_spec, class_plans, required, names)
+                        traits.update(class_traits)
+                spec, class_plans, required, names = known
                 if spec is None:
                     unknown.append(key)
                 elif spec.output_node:
                     outputs.append(key)
             else:
-                cls_name = None
+                cls_name = spec = class_plans = None
             inputs = raw.get("inputs")
             if not isinstance(inputs, dict):
                 misshapen.append(NodeView(key, raw, cls_name, spec, None, (), None, True))
@@ -181,8 +186,8 @@ class CheckContext:
             if spec is None:
                 if cls_name is None:
                     misshapen.append(view)
-            elif class_plan_of is not None:
-                plans, required, names = class_plan_of
+            elif class_plans is not None:
+                plans = class_plans
                 keys = inputs.keys()
                 if not (required <= keys and keys <= names):
                     irregular.append(view)

@@ -140,29 +140,23 @@ def _option_set(options: tuple[Any, ...] | None) -> Collection[Any] | None:
 TRAITS = ("deprecated", "experimental", "api_node", "dynamic", "match_type")
 
 
-def _class_traits(spec: NodeSpec) -> frozenset[str]:
-    match_type = spec.dynamic or any(o.type == MATCH_TYPE for o in spec.outputs) \
-        or any(i.type == MATCH_TYPE for i in spec.inputs.values())
-    flags = (spec.deprecated, spec.experimental, spec.api_node, spec.dynamic, match_type)
-    return frozenset(name for name, flag in zip(TRAITS, flags) if flag)
-
-
-#: The traits of each class, kept across checks.
-class_traits: Callable[[NodeSpec], frozenset[str]] = SpecMemo(_class_traits)
-
-
-#: (input name -> plan of every input that is not hidden, names of the required inputs, names
-#: of all inputs) of a class without V3 dynamic inputs
-ClassPlan = tuple[dict[str, Plan], frozenset[str], frozenset[str]]
+#: What the pass needs of a class: input name -> plan of every input that is not hidden
+#: (None for a class with V3 dynamic inputs: a node's values make its inputs), the names of
+#: the required inputs, the names of all inputs, and the class's traits (`TRAITS`)
+ClassPlan = tuple["dict[str, Plan] | None", frozenset[str], frozenset[str], frozenset[str]]
 
 
 def _class_plan(spec: NodeSpec) -> ClassPlan:
     inputs = spec.inputs
-    return ({name: input_plan(s) for name, s in inputs.items() if s.section != "hidden"},
-            frozenset(s.name for s in inputs.values() if s.section == "required"), frozenset(inputs))
+    plans = None if spec.dynamic else {name: input_plan(s) for name, s in inputs.items() if s.section != "hidden"}
+    match_type = spec.dynamic or any(o.type == MATCH_TYPE for o in spec.outputs) \
+        or any(i.type == MATCH_TYPE for i in inputs.values())
+    flags = (spec.deprecated, spec.experimental, spec.api_node, spec.dynamic, match_type)
+    return (plans, frozenset(s.name for s in inputs.values() if s.section == "required"), frozenset(inputs),
+            frozenset(name for name, flag in zip(TRAITS, flags) if flag))
 
 
-#: The plans of the catalogue's classes without V3 dynamic inputs, kept across checks.
+#: The plans of the catalogue's classes, kept across checks.
 class_plan: Callable[[NodeSpec], ClassPlan] = SpecMemo(_class_plan)
 
 
