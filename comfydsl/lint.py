@@ -121,7 +121,7 @@ def _lint_json(text: str, path: str, target: Target, select: Sequence[str], igno
 
 def _lint_json_paused(text: str, path: str, target: Target, select: Sequence[str],
                       ignore: Sequence[str]) -> FileResult:
-    read_document, attach_spans, check_document = _json_steps()
+    read_document, attach_spans, document_findings, filter_codes = _json_steps()
     doc = read_document(text, path)
     if doc.kind == "ui":  # a UI-format file: converted first, findings placed in the UI file
         from .ui.check import check_ui_text
@@ -129,23 +129,22 @@ def _lint_json_paused(text: str, path: str, target: Target, select: Sequence[str
         found = check_ui_text(text, path=path, catalog=target.catalog, models=target.models,
                               select=list(select), ignore=list(ignore))
         return FileResult(path, doc.kind, found, text)
-    diagnostics = check_document(doc, catalog=target.catalog, models=target.models,
-                                 select=list(select), ignore=list(ignore))
-    if diagnostics:
+    diagnostics = filter_codes(document_findings(doc, catalog=target.catalog, models=target.models), select, ignore)
+    if diagnostics:  # located first, then sorted once, by position
         attach_spans(diagnostics, text, path=path, envelope=doc.envelope, data=doc.body)
         diagnostics = sort_diagnostics(diagnostics)
     return FileResult(path, doc.kind, diagnostics, text)
 
 
 @lru_cache(maxsize=None)
-def _json_steps() -> tuple[Any, Any, Any]:
-    """`read_document`, `attach_spans` and `check_document`, imported on first use (checking
-    brings networkx), then at hand without an import statement per text."""
-    from .validate import check_document
+def _json_steps() -> tuple[Any, Any, Any, Any]:
+    """`read_document`, `attach_spans`, `document_findings` and `filter_codes`, imported on
+    first use (checking brings networkx), then at hand without an import statement per text."""
+    from .validate import document_findings, filter_codes
     from .workflow.document import read_document
     from .workflow.jsonpos import attach_spans
 
-    return read_document, attach_spans, check_document
+    return read_document, attach_spans, document_findings, filter_codes
 
 
 def lint_image(path: str, shown: str | None = None, *, target: Target | None = None, select: Sequence[str] = (),

@@ -35,14 +35,24 @@ def check_workflow(
     files are not checked without it). `input_files` are the files uploaded with the job
     (a RunPod body's `input.images` names). `select`/`ignore` filter by code prefix.
     """
+    found = workflow_findings(workflow, catalog=catalog, models=models, input_files=input_files,
+                              duplicates=duplicates)
+    return filter_codes(sort_diagnostics(found), select, ignore)
+
+
+def workflow_findings(workflow: dict[str, Any], *, catalog: NodeCatalog | None = None,
+                      models: ModelCatalog | None = None, input_files: Iterable[str] | None = None,
+                      duplicates: dict[str, int] | None = None) -> list[Diagnostic]:
+    """What `check_workflow` finds, unsorted and unfiltered: for callers that locate the
+    findings first and sort them once, by position."""
     build, run_checks, rules = _checker()
     with gc_paused():
         ctx = build(
             workflow, catalog if catalog is not None else default_catalog(), models=models,
             input_files=set(input_files) if input_files is not None else None, duplicates=duplicates)
-        found = run_checks(ctx, rules)
+        found: list[Diagnostic] = run_checks(ctx, rules)
         del ctx  # freed before the collector is back on, so that it does not walk the context
-    return filter_codes(sort_diagnostics(found), select, ignore)
+    return found
 
 
 @lru_cache(maxsize=None)
@@ -55,14 +65,19 @@ def _checker() -> tuple[Any, Any, tuple[Any, ...]]:
     return CheckContext.build, run_checks, workflow_rules()
 
 
-def check_document(doc, **options: Any) -> list[Diagnostic]:
-    """Reading problems of a Document plus the checks of the workflow in it."""
-    select, ignore = options.pop("select", None), options.pop("ignore", None)
+def check_document(doc, *, select: Iterable[str] | None = None, ignore: Iterable[str] | None = None,
+                   **options: Any) -> list[Diagnostic]:
+    """Reading problems of a Document plus the checks of the workflow in it, sorted."""
+    return filter_codes(sort_diagnostics(document_findings(doc, **options)), select, ignore)
+
+
+def document_findings(doc, **options: Any) -> list[Diagnostic]:
+    """What `check_document` finds, unsorted and unfiltered (see `workflow_findings`)."""
     found = list(doc.diagnostics)
     if doc.workflow is not None:
-        found += check_workflow(doc.workflow, input_files=doc.upload_names,
-                                duplicates=doc.duplicates, **options)
-    return filter_codes(sort_diagnostics(found), select, ignore)
+        found += workflow_findings(doc.workflow, input_files=doc.upload_names, duplicates=doc.duplicates,
+                                   **options)
+    return found
 
 
 def filter_codes(diagnostics: list[Diagnostic], select: Iterable[str] | None,
