@@ -147,3 +147,63 @@ def test_misshapen_nodes_and_classes_are_noted_while_reading() -> None:
     assert ctx.class_specs()["NoSuchNode"] is None
     codes = [d.code for d in check_workflow(wf, catalog=builtin_catalog())]
     assert {"CD005", "CD101", "CD102", "CD006"} <= set(codes)
+
+
+def _mixed_workflow(seed: int, n: int = 40) -> dict:
+    """Random links between classes of several output types: to earlier and later nodes, to
+    the node itself and to missing ids, with output indexes in and out of range."""
+    import random
+
+    rng = random.Random(seed)
+    takes = {"ImageInvert": ["image"], "VAEDecode": ["samples", "vae"], "PreviewImage": ["images"],
+             "NoSuchNode": ["x"], "CheckpointLoaderSimple": [], "EmptyImage": []}
+    wf: dict = {}
+    for i in range(1, n + 1):
+        cls = rng.choice(sorted(takes))
+        inputs: dict = {"ckpt_name": "a.safetensors"} if cls == "CheckpointLoaderSimple" else {}
+        for name in takes[cls]:
+            inputs[name] = [str(rng.randint(1, n + 3)), rng.randint(-4, 3)]
+        wf[str(i)] = {"class_type": cls, "inputs": inputs}
+    return wf
+
+
+def test_link_facts_match_a_walk_over_the_finished_nodes() -> None:
+    """`build` sorts links as it reads them, and those to nodes not read yet at the end:
+    what it finds is what a walk over the finished nodes finds (dangling links in file order)."""
+    from comfydsl.catalog.nodes import MATCH_TYPE, types_compatible
+
+    catalog = builtin_catalog()
+    kinds = set()
+    for seed in range(60):
+        wf = _mixed_workflow(seed)
+        ctx = CheckContext.build(wf, catalog)
+        dangling, negative, out_of_range, mismatched = [], [], [], []
+        for view in ctx.nodes.values():
+            for link in view.links:
+                source = ctx.nodes.get(link.source)
+                spec = source.spec if source is not None else None
+                if source is None:
+                    dangling.append((view.id, link.input))
+                if link.index < 0:
+                    negative.append((view.id, link.input, spec))
+                if spec is None:
+                    continue
+                if not -len(spec.outputs) <= link.index < len(spec.outputs):
+                    out_of_range.append((view.id, link.input))
+                    continue
+                wanted = view.spec.inputs.get(link.input) if view.spec is not None else None
+                got = spec.outputs[link.index].type
+                if wanted is not None and MATCH_TYPE not in (got, wanted.type) \
+                        and not types_compatible(got, wanted.type):
+                    mismatched.append((view.id, link.input, got))
+        found = ctx.facts.links
+        assert [(v.id, link.input) for v, link in found.dangling] == dangling, seed
+        assert sorted((v.id, link.input, id(s)) for v, link, s in found.negative) == sorted(
+            (a, b, id(s)) for a, b, s in negative), seed
+        assert sorted((v.id, link.input) for v, link, _ in found.out_of_range) == sorted(out_of_range), seed
+        assert sorted((v.id, link.input, out.type) for v, link, _, _, out in found.mismatched) == sorted(
+            mismatched), seed
+        kinds.update(name for name, items in (("dangling", dangling), ("negative", negative),
+                                              ("range", out_of_range), ("type", mismatched)) if items)
+        kinds.add("ordered" if ctx.links_ordered else "unordered")
+    assert kinds == {"dangling", "negative", "range", "type", "unordered"}  # every kind was tried
