@@ -6,7 +6,6 @@ so that the rules can report it.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any, Iterator, Reversible, Sequence
 
@@ -15,8 +14,7 @@ import networkx as nx
 from ..catalog.dynamic import Expansion, expand_inputs
 from ..catalog.models import ModelCatalog
 from ..catalog.nodes import InputSpec, NodeCatalog, NodeSpec
-from .convert import convert
-from .facts import InputFacts, Plan, class_plan, input_plan, sort_link
+from .facts import ClassEntry, InputFacts, class_plan, sort_inputs
 
 _NO_NAMES: frozenset[str] = frozenset()
 
@@ -81,8 +79,10 @@ class CheckContext:
     #: key of `nodes`
     live: set[str] = field(default_factory=set)
 
-    #: what the input, link and value rules report, sorted out by `build`
-    facts: InputFacts = field(default_factory=InputFacts)
+    #: class name -> (spec, the plans of its inputs, the names of its required inputs, of all
+    #: its inputs) of every class the workflow names: no spec for a class the catalogue lacks,
+    #: no plans for one with V3 dynamic inputs (see `facts.class_plan`)
+    class_plans: dict[str, ClassEntry] = field(default_factory=dict)
     #: the traits (`facts.TRAITS`) of the workflow's classes, together: a rule about classes
     #: of some kind has nothing to say unless the kind is here
     traits: set[str] = field(default_factory=set)
@@ -101,6 +101,7 @@ class CheckContext:
     #: workflow order (None when the context was not made by `build`; see `iter_misshapen`)
     misshapen: list[NodeView] | None = None
     _graph: nx.DiGraph | None = field(default=None, repr=False)
+    _facts: InputFacts | None = field(default=None, repr=False)
 
     @property
     def graph(self) -> nx.DiGraph:
@@ -121,22 +122,17 @@ class CheckContext:
     @classmethod
     def build(cls, workflow: dict[str, Any], catalog: NodeCatalog, *, models: ModelCatalog | None = None,
               input_files: set[str] | None = None, duplicates: dict[str, int] | None = None) -> CheckContext:
-        """Read the workflow in one pass over its nodes and their inputs: the node views and
-        their links, and on the way what the input, link and value rules report (`facts`).
-        The networkx graph is built from the links when a check first needs it (`graph`).
+        """Read the workflow in one pass over its nodes: the node views, their links, the
+        classes met and whether the links follow the file's order. What the input, link and
+        value rules report is sorted out when a rule first asks (`facts`); the networkx graph
+        is built from the links when a check first needs it (`graph`).
 
-        The per-input work is plain dict and list operations; what a class needs is worked
-        out once per class (`facts.class_plan`), and class lookups once per check.
+        The per-node work is plain dict and list operations; class lookups are made once per
+        class and check, and what the checks need of a class once per class (`facts.class_plan`).
         """
         ctx = cls(workflow, catalog, models, input_files, dict(duplicates or {}))
         nodes = ctx.nodes
-        facts = ctx.facts
-        found, found_links = facts.literals, facts.links
-        invalid, coerced, below, above = found.invalid, found.coerced, found.below, found.above
-        combos, link_only, files, irregular = found.combos, found.link_only, found.files, found.irregular
-        # class name -> (spec, its inputs' plans, the names of its required inputs, of all its
-        # inputs): no spec for a class the catalogue lacks, no plans for one with V3 dynamic inputs
-        classes: dict[str, tuple[NodeSpec | None, dict[str, Plan] | None, frozenset[str], frozenset[str]]] = {}
+        classes = ctx.class_plans
         traits = ctx.traits
         lookup = catalog.get
         outputs: list[str] = []
@@ -146,12 +142,6 @@ class CheckContext:
         # Sources not yet read when a link to them was: if any of them is a node (written
         # later, or the linking node itself), the links do not follow the file's order.
         ahead: set[str] = set()
-        # (node, link, plans) of the links to ids not read yet: sorted once every node is read
-        pending: list[tuple[NodeView, Link, dict[str, Plan] | None]] = []
-        # see `sort_link`; and the plans of inputs made for one node (V3 dynamic inputs), by
-        # id(): those specs are alive throughout the build
-        fine: set[tuple[int, int, int]] = set()
-        dynamic_plans: dict[int, Plan] = {}
         for node_id, raw in workflow.items():
             key = node_id if type(node_id) is str else str(node_id)
             if not isinstance(raw, dict):
@@ -169,99 +159,39 @@ class CheckContext:
                         class_plans, required, names, class_traits = class_plan(found_spec)
                         known = classes[cls_name] = (found_spec, class_plans, required, names)
                         traits.update(class_traits)
-                spec, class_plans, required, names = known
+                spec = known[0]
                 if spec is None:
                     unknown.append(key)
                 elif spec.output_node:
                     outputs.append(key)
             else:
-                cls_name = spec = class_plans = None
+                cls_name = spec = None
             inputs = raw.get("inputs")
             if not isinstance(inputs, dict):
                 misshapen.append(NodeView(key, raw, cls_name, spec, None, (), None, True))
                 nodes[key] = misshapen[-1]
                 continue
             view = nodes[key] = NodeView(key, raw, cls_name, spec, inputs, (), None, True)
-            plans: dict[str, Plan] | None = None  # input name -> plan (None: the class is unknown)
-            if spec is None:
-                if cls_name is None:
-                    misshapen.append(view)
-            elif class_plans is not None:
-                plans = class_plans
-                keys = inputs.keys()
-                if not (required <= keys and keys <= names):
-                    irregular.append(view)
-            else:  # V3 dynamic inputs: the plans of the inputs this node's values make
-                irregular.append(view)
-                plans = {}
-                for name, input_spec in view.input_specs.items():
-                    if input_spec.section != "hidden":
-                        plan = dynamic_plans.get(id(input_spec))
-                        if plan is None:
-                            plan = dynamic_plans[id(input_spec)] = input_plan(input_spec)
-                        plans[name] = plan
+            if cls_name is None:
+                misshapen.append(view)
             links: list[Link] | None = None
             for name, value in inputs.items():
-                if type(value) is list:  # a link, or a list that should have been one
-                    if len(value) != 2:
-                        malformed.append((view, name, value))
-                        continue
-                    source, index = value
-                    if not isinstance(source, str) or type(index) is not int:
-                        malformed.append((view, name, value))
-                        continue
-                    link = Link(key, name, source, index)
-                    if links is None:  # a list of one, not the four slots `append` would reserve
-                        links = view.links = [link]
-                    else:
-                        links.append(link)
-                    parent = nodes.get(source)
-                    if parent is None:  # written later, or missing
-                        ahead.add(source)
-                        pending.append((view, link, plans))
-                        continue
-                    if parent is view:
-                        ahead.add(source)
-                    sort_link(found_links, view, link, parent, plans, fine)
+                # is_link(), inlined: this loop runs once per input of the workflow
+                if type(value) is not list:
                     continue
-                if plans is None:
+                if len(value) != 2:
+                    malformed.append((view, name, value))
                     continue
-                plan = plans.get(name)
-                if plan is None:  # undeclared or hidden
+                source, index = value
+                if not isinstance(source, str) or type(index) is not int:
+                    malformed.append((view, name, value))
                     continue
-                input_spec, primitive, null_invalid, low, high, options, only_link, names_file = plan
-                if names_file and isinstance(value, str):
-                    files.append((view, input_spec, name, value))
-                if only_link:
-                    link_only.append((view, input_spec, name, value))
-                if options is not None and not (type(value) is str and value in options):
-                    combos.append((view, input_spec, name, value))
-                if primitive is None:
-                    if null_invalid and value is None:
-                        invalid.append((view, input_spec, name, value, None))
-                    continue
-                # the common cases of `convert`, inlined: a value already of the input's type
-                kind = type(value)
-                if primitive == "INT" and kind is int:
-                    number = value
-                elif primitive == "FLOAT" and (kind is int or (kind is float and math.isfinite(value))):
-                    number = value
-                elif (primitive == "STRING" and kind is str) or (primitive == "BOOLEAN" and kind is bool):
-                    continue
+                if links is None:  # a list of one, not the four slots `append` would reserve
+                    links = view.links = [Link(key, name, source, index)]
                 else:
-                    result = convert(primitive, value)
-                    if not result.ok:
-                        invalid.append((view, input_spec, name, value, result.reason))
-                        continue
-                    if result.coerced:
-                        coerced.append((view, input_spec, name, value, result.value))
-                    if primitive != "INT" and primitive != "FLOAT":
-                        continue
-                    number = result.value
-                if low is not None and number < low:
-                    below.append((view, input_spec, name, number))
-                if high is not None and number > high:
-                    above.append((view, input_spec, name, number))
+                    links.append(Link(key, name, source, index))
+                if source not in nodes or source == key:
+                    ahead.add(source)
         if len(nodes) != len(workflow):
             # ids that collide once made strings (`1` and `"1"`): JSON has string keys only, so
             # this is a workflow built in code. Read it again as the one it stands for, with
@@ -270,17 +200,8 @@ class CheckContext:
                               input_files=input_files, duplicates=duplicates)
             again.workflow = workflow
             return again
-        dangling, negative = found_links.dangling, found_links.negative
-        for view, link, plans in pending:
-            parent = nodes.get(link.source)
-            if parent is None:
-                dangling.append((view, link))
-                if link.index < 0:
-                    negative.append((view, link, None))
-            else:
-                sort_link(found_links, view, link, parent, plans, fine)
         ordered = ahead.isdisjoint(nodes)
-        del ahead, pending
+        del ahead
         ctx.links_ordered = ordered
         ctx.malformed_links = malformed
         ctx.misshapen = misshapen
@@ -293,6 +214,14 @@ class CheckContext:
         # a node of an unknown class may be an output node: what feeds it counts as used
         ctx.live = _linked_upstream(nodes, outputs + unknown, order)
         return ctx
+
+    @property
+    def facts(self) -> InputFacts:
+        """What the input, link and value rules report, sorted out in one pass over every
+        input on first use (`facts.sort_inputs`)."""
+        if self._facts is None:
+            self._facts = sort_inputs(self)
+        return self._facts
 
     def is_acyclic(self) -> bool:
         """Whether no node depends on itself through links (found by `build`; networkx for a

@@ -1,25 +1,26 @@
-"""What the one pass over a workflow's inputs finds for the input, link and value rules.
+"""What the input, link and value rules report, sorted out in one pass over the inputs.
 
-`CheckContext.build` reads every input of every node once. On the way it sorts each
-literal and each link into the lists below (`Literals`, `LinkFacts`), so that each rule
-reads its own list instead of walking the workflow again. Every list is in the workflow's
-order as far as a rule can tell: literals by node and input; links by node and input,
-except that a link to a node written later in the file is looked at once every node is
-read (the findings are sorted by position in the end).
+Each of those rules would otherwise walk every input or link of the workflow itself.
+`sort_inputs` walks them once per check, when a rule first asks (`CheckContext.facts`), and
+sorts out what each rule reports (`Literals`, `LinkFacts`); every list keeps the workflow's
+order, so each rule reports exactly what its own walk would.
 
-What the pass needs of a class (its inputs' plans, its required input names) is worked
-out once per class and kept across checks (`SpecMemo`, `class_plan`), so the per-node work
-is a few dict lookups.
+What the pass needs of a class (its inputs' plans, its required and declared input names,
+its traits) is worked out once per class and kept across checks (`SpecMemo`, `class_plan`);
+`CheckContext.build` looks each class up once per check, so the per-node work is a few
+dict lookups.
 """
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Any, Callable, Collection
 
 from ..catalog.nodes import MATCH_TYPE, InputSpec, NodeSpec, OutputSpec, types_compatible
+from .convert import convert
 
 if TYPE_CHECKING:
-    from .context import Link, NodeView
+    from .context import CheckContext, Link, NodeView
 
 #: Most entries `SpecMemo` keeps before it starts afresh (a long-lived server may load many
 #: catalogues; each class and input is a handful of entries).
@@ -56,8 +57,7 @@ class LinkFacts:
     __slots__ = ("dangling", "out_of_range", "negative", "mismatched")
 
     def __init__(self) -> None:
-        #: (node, link) of links to a node id the workflow lacks (`dangling-link`), in
-        #: workflow order
+        #: (node, link) of links to a node id the workflow lacks (`dangling-link`)
         self.dangling: list[tuple[NodeView, Link]] = []
         #: (node, link, source) of links past the source class's outputs
         self.out_of_range: list[tuple[NodeView, Link, NodeView]] = []
@@ -160,35 +160,117 @@ def _class_plan(spec: NodeSpec) -> ClassPlan:
 class_plan: Callable[[NodeSpec], ClassPlan] = SpecMemo(_class_plan)
 
 
-def sort_link(found: LinkFacts, node: NodeView, link: Link, source: NodeView, plans: dict[str, Plan] | None,
-              fine: set[tuple[int, int, int]]) -> None:
-    """Sort a link whose source node exists into what the link rules report.
+#: An entry of `CheckContext.class_plans`: a class's spec, the plans of its inputs, the names
+#: of its required inputs and of all its inputs
+ClassEntry = tuple["NodeSpec | None", "dict[str, Plan] | None", frozenset[str], frozenset[str]]
 
-    `plans`: the plans of the linking node's inputs (None: its class is unknown). `fine`:
-    (source class, output index, input spec) found to fit before, by id(); the specs
-    outlive the check, so the ids stay theirs.
-    """
-    index = link.index
-    source_spec = source.spec
-    if index < 0:
-        found.negative.append((node, link, source_spec))
-    if source_spec is None:
-        return
-    outputs = source_spec.outputs
-    if index >= len(outputs) or index < -len(outputs):
-        found.out_of_range.append((node, link, source))
-        return
-    if plans is None:
-        return
-    plan = plans.get(link.input)
-    if plan is None:  # undeclared or hidden
-        return
-    spec = plan[0]
-    key = (id(source_spec), index, id(spec))
-    if key in fine:
-        return
-    out = outputs[index]
-    if MATCH_TYPE in (out.type, spec.type) or types_compatible(out.type, spec.type):
-        fine.add(key)
-        return
-    found.mismatched.append((node, link, spec, source, out))
+
+def sort_inputs(ctx: CheckContext) -> InputFacts:
+    """One pass over every input of the workflow (in its order), sorting each literal and
+    each link into what the input, link and value rules report (`CheckContext.facts`)."""
+    facts = InputFacts()
+    found = facts.literals
+    invalid, coerced, below, above = found.invalid, found.coerced, found.below, found.above
+    combos, link_only, files, irregular = found.combos, found.link_only, found.files, found.irregular
+    links_found = facts.links
+    dangling, out_of_range, negative, mismatched = (links_found.dangling, links_found.out_of_range,
+                                                    links_found.negative, links_found.mismatched)
+    nodes = ctx.nodes
+    classes = ctx.class_plans
+    # the plans of inputs made for one node (V3 dynamic inputs), by id(): alive throughout the pass
+    dynamic_plans: dict[int, Plan] = {}
+    # (source class, output index, input spec) found to fit; by id(): the specs outlive the pass
+    fine: set[tuple[int, int, int]] = set()
+    for view in nodes.values():
+        spec_of_node = view.spec
+        inputs = view.inputs
+        links = view.links
+        plans: dict[str, Plan] | None = None  # input name -> plan (None: the class is unknown)
+        if spec_of_node is not None and inputs is not None:
+            _, class_plans, required, names = classes[view.class_type]  # type: ignore[index]
+            if class_plans is not None:
+                plans = class_plans
+                keys = inputs.keys()
+                if not (required <= keys and keys <= names):
+                    irregular.append(view)
+            else:  # V3 dynamic inputs: the plans of the inputs this node's values make
+                irregular.append(view)
+                plans = {}
+                for name, input_spec in view.input_specs.items():
+                    if input_spec.section != "hidden":
+                        plan = dynamic_plans.get(id(input_spec))
+                        if plan is None:
+                            plan = dynamic_plans[id(input_spec)] = input_plan(input_spec)
+                        plans[name] = plan
+            if len(links) != len(inputs):  # some input is no link: sort the literals
+                for name, value in inputs.items():
+                    if type(value) is list:
+                        continue
+                    plan = plans.get(name)
+                    if plan is None:  # undeclared or hidden
+                        continue
+                    input_spec, primitive, null_invalid, low, high, options, only_link, names_file = plan
+                    if names_file and isinstance(value, str):
+                        files.append((view, input_spec, name, value))
+                    if only_link:
+                        link_only.append((view, input_spec, name, value))
+                    if options is not None and not (type(value) is str and value in options):
+                        combos.append((view, input_spec, name, value))
+                    if primitive is None:
+                        if null_invalid and value is None:
+                            invalid.append((view, input_spec, name, value, None))
+                        continue
+                    # the common cases of `convert`, inlined: a value already of the input's type
+                    kind = type(value)
+                    if primitive == "INT" and kind is int:
+                        number = value
+                    elif primitive == "FLOAT" and (kind is int or (kind is float and math.isfinite(value))):
+                        number = value
+                    elif (primitive == "STRING" and kind is str) or (primitive == "BOOLEAN" and kind is bool):
+                        continue
+                    else:
+                        result = convert(primitive, value)
+                        if not result.ok:
+                            invalid.append((view, input_spec, name, value, result.reason))
+                            continue
+                        if result.coerced:
+                            coerced.append((view, input_spec, name, value, result.value))
+                        if primitive != "INT" and primitive != "FLOAT":
+                            continue
+                        number = result.value
+                    if low is not None and number < low:
+                        below.append((view, input_spec, name, number))
+                    if high is not None and number > high:
+                        above.append((view, input_spec, name, number))
+        for link in links:
+            index = link.index
+            source = nodes.get(link.source)
+            if source is None:
+                dangling.append((view, link))
+                if index < 0:
+                    negative.append((view, link, None))
+                continue
+            source_spec = source.spec
+            if index < 0:
+                negative.append((view, link, source_spec))
+            if source_spec is None:
+                continue
+            outputs = source_spec.outputs
+            if index >= len(outputs) or index < -len(outputs):
+                out_of_range.append((view, link, source))
+                continue
+            if plans is None:
+                continue
+            plan = plans.get(link.input)
+            if plan is None:  # undeclared or hidden
+                continue
+            input_spec = plan[0]
+            key = (id(source_spec), index, id(input_spec))
+            if key in fine:
+                continue
+            out = outputs[index]
+            if MATCH_TYPE in (out.type, input_spec.type) or types_compatible(out.type, input_spec.type):
+                fine.add(key)
+                continue
+            mismatched.append((view, link, input_spec, source, out))
+    return facts

@@ -168,8 +168,8 @@ def _mixed_workflow(seed: int, n: int = 40) -> dict:
 
 
 def test_link_facts_match_a_walk_over_the_finished_nodes() -> None:
-    """`build` sorts links as it reads them, and those to nodes not read yet at the end:
-    what it finds is what a walk over the finished nodes finds (dangling links in file order)."""
+    """The one pass of `facts.sort_inputs` finds what a plain walk over the finished nodes
+    finds, link by link (dangling links in file order)."""
     from comfydsl.catalog.nodes import MATCH_TYPE, types_compatible
 
     catalog = builtin_catalog()
