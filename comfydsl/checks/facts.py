@@ -265,10 +265,12 @@ def sort_inputs(ctx: CheckContext) -> InputFacts:
             if plan is None:  # undeclared or hidden
                 continue
             input_spec = plan[0]
+            out = outputs[index]
+            if out.type == input_spec.type:  # the usual case, and always a fit
+                continue
             key = (id(source_spec), index, id(input_spec))
             if key in fine:
                 continue
-            out = outputs[index]
             if MATCH_TYPE in (out.type, input_spec.type) or types_compatible(out.type, input_spec.type):
                 fine.add(key)
                 continue
