@@ -260,10 +260,15 @@ class Rule:
         return inspect.cleandoc(cls.__doc__ or "")
 
 
+#: `json.dumps(value, ensure_ascii=False)`, without building an encoder for every call
+_to_json = json.JSONEncoder(ensure_ascii=False).encode
+
+
 def show(value: Any, limit: int = 60) -> str:
     """A value as JSON text, shortened for messages."""
     try:
-        text = json.dumps(value, ensure_ascii=False)
+        # an int is written as its repr (as the encoder writes it), without the encoder's steps
+        text = int.__repr__(value) if type(value) is int else _to_json(value)
     except (TypeError, ValueError):
         text = repr(value)
     return text if len(text) <= limit else text[: limit - 1] + "…"
