@@ -41,7 +41,7 @@ import time
 import tracemalloc
 from pathlib import Path
 
-from comfydsl.lint import lint_text
+from comfydsl.lint import lint_text, lint_texts
 from comfydsl.render import LintRun
 from comfydsl.render.json import render as render_json
 from comfydsl.target import Target, load_target
@@ -98,7 +98,9 @@ def realistic_texts() -> list[tuple[str, str]]:
 
 
 def lint_and_render(items: list[tuple[str, str]], target: Target) -> str:
-    results = [lint_text(text, path, target=target) for path, text in items]
+    """What `comfydsl lint --format json` does with the texts of many files: `lint_texts`
+    (batches of texts, as `lint_paths` lints them), then one rendering."""
+    results = list(lint_texts(items, target=target))
     return render_json(LintRun(results, models_checked=target.models_checked))
 
 
@@ -123,7 +125,10 @@ def load_base(folder: str):
 
         @staticmethod
         def lint_and_render(items: list[tuple[str, str]]) -> str:
-            results = [lint.lint_text(text, path, target=target) for path, text in items]
+            if hasattr(lint, "lint_texts"):
+                results = list(lint.lint_texts(items, target=target))
+            else:  # a checkout from before batches
+                results = [lint.lint_text(text, path, target=target) for path, text in items]
             return render_mod.render(runs.LintRun(results, models_checked=target.models_checked))
 
         @staticmethod
@@ -404,7 +409,7 @@ def startup(args, _target: Target) -> None:
 STAGES = (
     ("read (json, envelope)", ("document.py", "read_document")),
     ("build context (networkx)", ("context.py", "build")),
-    ("rules", ("driver.py", "run_checks")),
+    ("rules", ("driver.py", "run_checks_over")),
     ("sort diagnostics", ("diagnostics.py", "sort_diagnostics")),
     ("locate (json positions)", ("jsonpos.py", "attach_spans")),
     ("render JSON", ("json.py", "render")),
@@ -442,7 +447,7 @@ def _stage_timers() -> tuple[dict[str, float], list]:
     labels = [label for label, _ in STAGES]
     wrap(document, "read_document", labels[0])
     wrap(CheckContext, "build", labels[1], unwrap_classmethod=True)
-    wrap(checks, "run_checks", labels[2])
+    wrap(checks, "run_checks_over", labels[2])
     wrap(validate, "sort_diagnostics", labels[3])
     wrap(lint_module, "sort_diagnostics", labels[3])
     wrap(jsonpos, "attach_spans", labels[4])

@@ -5,7 +5,7 @@ RunPod backend) goes through.
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any, Iterable
+from typing import Any, Iterable, Sequence
 
 from .catalog.models import ModelCatalog
 from .catalog.nodes import NodeCatalog
@@ -45,24 +45,24 @@ def workflow_findings(workflow: dict[str, Any], *, catalog: NodeCatalog | None =
                       duplicates: dict[str, int] | None = None) -> list[Diagnostic]:
     """What `check_workflow` finds, unsorted and unfiltered: for callers that locate the
     findings first and sort them once, by position."""
-    build, run_checks, rules = _checker()
+    build, run_checks_over, rules = _checker()
     with gc_paused():
         ctx = build(
             workflow, catalog if catalog is not None else default_catalog(), models=models,
             input_files=set(input_files) if input_files is not None else None, duplicates=duplicates)
-        found: list[Diagnostic] = run_checks(ctx, rules)
+        found: list[Diagnostic] = run_checks_over([ctx], rules)[0]
         del ctx  # freed before the collector is back on, so that it does not walk the context
     return found
 
 
 @lru_cache(maxsize=None)
 def _checker() -> tuple[Any, Any, tuple[Any, ...]]:
-    """`CheckContext.build`, `run_checks` and the workflow rules, imported on first use (they
-    bring networkx), then at hand without an import statement per check."""
-    from .checks import CheckContext, run_checks
+    """`CheckContext.build`, `run_checks_over` and the workflow rules, imported on first use
+    (they bring networkx), then at hand without an import statement per check."""
+    from .checks import CheckContext, run_checks_over
     from .rules.codes import workflow_rules
 
-    return CheckContext.build, run_checks, workflow_rules()
+    return CheckContext.build, run_checks_over, workflow_rules()
 
 
 def check_document(doc, *, select: Iterable[str] | None = None, ignore: Iterable[str] | None = None,
@@ -73,10 +73,25 @@ def check_document(doc, *, select: Iterable[str] | None = None, ignore: Iterable
 
 def document_findings(doc, **options: Any) -> list[Diagnostic]:
     """What `check_document` finds, unsorted and unfiltered (see `workflow_findings`)."""
-    found = list(doc.diagnostics)
-    if doc.workflow is not None:
-        found += workflow_findings(doc.workflow, input_files=doc.upload_names, duplicates=doc.duplicates,
-                                   **options)
+    return documents_findings([doc], **options)[0]
+
+
+def documents_findings(docs: Sequence[Any], *, catalog: NodeCatalog | None = None,
+                       models: ModelCatalog | None = None) -> list[list[Diagnostic]]:
+    """`document_findings` of each document, with each step taken over all of them in turn:
+    every context is built, then each rule runs over every context (`run_checks_over`).
+    Many small workflows are checked faster so, as the code and data of one step stay in
+    the processor's caches; the findings are the same, in the same order."""
+    build, run_checks_over, rules = _checker()
+    catalog = catalog if catalog is not None else default_catalog()
+    found = [list(doc.diagnostics) for doc in docs]
+    with gc_paused():
+        checked = [(i, doc) for i, doc in enumerate(docs) if doc.workflow is not None]
+        contexts = [build(doc.workflow, catalog, models=models, input_files=doc.upload_names,
+                          duplicates=doc.duplicates) for _, doc in checked]
+        for (i, _), more in zip(checked, run_checks_over(contexts, rules)):
+            found[i] += more
+        del contexts  # freed before the collector is back on, so that it does not walk them
     return found
 
 

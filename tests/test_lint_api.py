@@ -7,7 +7,7 @@ import json
 import pytest
 
 from comfydsl.diagnostics import Diagnostic, Location, Severity, Span
-from comfydsl.lint import lint_paths, lint_text, run_notes
+from comfydsl.lint import lint_paths, lint_text, lint_texts, run_notes
 from comfydsl.diagnostics import diagnostic_line
 
 BAD = {"1": {"class_type": "EmptyImage", "inputs": {"width": 0, "height": 64, "batch_size": 1, "color": 0}},
@@ -47,6 +47,50 @@ def test_lint_paths_searches_skips_and_notes(tmp_path, monkeypatch):
     assert run_notes(run)[0] == "skipped 1 JSON file(s) that hold no workflow"
     assert [r.path for r in lint_paths(["*.json"], exclude=["wf.json"]).files] == []
     assert lint_paths(["package.json"]).files[0].kind == "other"  # named: reported, not skipped
+
+
+def _mixed_texts() -> list[tuple[str, str]]:
+    """Texts of every kind, in an order that cuts batches at odd places."""
+    from support import CASES, DATA
+
+    cases = sorted(CASES.glob("*.json"))[:20]
+    texts = [(p.name, json.loads(p.read_text())["workflow_text"] if "workflow_text" in json.loads(p.read_text())
+              else json.dumps(json.loads(p.read_text())["workflow"])) for p in cases]
+    texts[3:3] = [("r.comfy", "x = Nope()\n"), ("broken.json", '{"1": '), ("list.json", "[1, 2]")]
+    texts[9:9] = [("ui.json", (DATA / "ui" / "everything.ui.json").read_text()), ("wf.json", json.dumps(BAD))]
+    texts.append(("dup.json", '{"1": {"class_type": "EmptyImage", "inputs": {}}, "1": {"class_type": "X", "inputs": {}}}'))
+    return texts
+
+
+@pytest.mark.parametrize("batch", [1, 3, 64])
+def test_lint_texts_finds_what_lint_text_finds(batch, monkeypatch):
+    import comfydsl.lint as lint_module
+
+    monkeypatch.setattr(lint_module, "BATCH_TEXTS", batch)
+    texts = _mixed_texts()
+    one_by_one = [lint_text(text, path, ignore=["CD603"]) for path, text in texts]
+    together = list(lint_texts(texts, ignore=["CD603"]))
+    assert [(r.path, r.kind, [str(d) for d in r.diagnostics], [d.to_dict() for d in r.diagnostics])
+            for r in together] == [(r.path, r.kind, [str(d) for d in r.diagnostics],
+                                    [d.to_dict() for d in r.diagnostics]) for r in one_by_one]
+    assert {r.kind for r in together} >= {"api", "recipe", "invalid", "other", "ui"}
+
+
+def test_lint_paths_keeps_the_order_of_files_around_images_and_unreadable_ones(tmp_path, monkeypatch):
+    import comfydsl.lint as lint_module
+
+    monkeypatch.setattr(lint_module, "BATCH_TEXTS", 2)
+    names = []
+    for i in range(5):
+        (tmp_path / f"{i}a.json").write_text(json.dumps(BAD))
+        names.append(f"{i}a.json")
+    (tmp_path / "2b.png").write_bytes(b"not a png")
+    (tmp_path / "3b.json").write_bytes(b"\xff\xfe")
+    run = lint_paths([str(tmp_path / n) for n in ["0a.json", "1a.json", "2a.json", "2b.png", "3b.json", "3a.json",
+                                                  "4a.json"]])
+    assert [r.path.rsplit("/", 1)[-1] for r in run.files] == ["0a.json", "1a.json", "2a.json", "2b.png", "3b.json",
+                                                              "3a.json", "4a.json"]
+    assert [r.kind for r in run.files] == ["api", "api", "api", "other", "invalid", "api", "api"]
 
 
 def test_lint_paths_bad_arguments(tmp_path):

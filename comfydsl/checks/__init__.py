@@ -7,5 +7,6 @@ from __future__ import annotations
 
 from .context import CheckContext as CheckContext
 from .driver import run_checks as run_checks
+from .driver import run_checks_over as run_checks_over
 
-__all__ = ["CheckContext", "run_checks"]
+__all__ = ["CheckContext", "run_checks", "run_checks_over"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterable, Protocol
+from typing import Iterable, Protocol, Sequence
 
 from ..diagnostics import Diagnostic, Severity
 from .context import CheckContext
@@ -24,13 +24,21 @@ def run_checks(ctx: CheckContext, rules: Iterable[WorkflowCheck]) -> list[Diagno
     Errors on nodes that feed no output node are lowered to warnings for rules that allow
     it (`lenient_when_unused`): ComfyUI never validates those nodes.
     """
-    found: list[Diagnostic] = []
+    return run_checks_over([ctx], rules)[0]
+
+
+def run_checks_over(contexts: Sequence[CheckContext], rules: Iterable[WorkflowCheck]) -> list[list[Diagnostic]]:
+    """`run_checks` of each context, the same findings in the same order, with the rules
+    taken one at a time over all the contexts: a rule's code and the catalogue data it
+    reads stay in the processor's caches from one workflow to the next."""
+    found: list[list[Diagnostic]] = [[] for _ in contexts]
     for rule in rules:
-        for diag in rule.check(ctx):
-            if (diag.severity is Severity.ERROR and rule.lenient_when_unused
-                    and diag.node_id is not None and diag.node_id in ctx.nodes
-                    and diag.node_id not in ctx.live and ctx.output_nodes):
-                diag.severity = Severity.WARNING
-                diag.notes = (*diag.notes, "this node feeds no output node, so ComfyUI skips it")
-            found.append(diag)
+        lenient = rule.lenient_when_unused
+        for ctx, out in zip(contexts, found):
+            for diag in rule.check(ctx):
+                if (lenient and diag.severity is Severity.ERROR and diag.node_id is not None
+                        and diag.node_id in ctx.nodes and diag.node_id not in ctx.live and ctx.output_nodes):
+                    diag.severity = Severity.WARNING
+                    diag.notes = (*diag.notes, "this node feeds no output node, so ComfyUI skips it")
+                out.append(diag)
     return found
