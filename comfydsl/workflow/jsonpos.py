@@ -25,7 +25,7 @@ import re
 from dataclasses import fields, replace
 from itertools import accumulate, repeat
 from operator import add
-from typing import Any, Callable, Iterable, NamedTuple
+from typing import Any, Callable, Iterable, Literal, NamedTuple
 
 from ..diagnostics import Diagnostic, Location, Span
 
@@ -35,20 +35,21 @@ _WS = re.compile(r"[ \t\n\r]*")
 _MEMBER = re.compile(r'[ \t\n\r]*"([^"\\\x00-\x1f]*(?:\\.[^"\\\x00-\x1f]*)*)"[ \t\n\r]*:[ \t\n\r]*')
 #: Blanks and the comma after a value.
 _COMMA = re.compile(r"[ \t\n\r]*,")
-#: Blanks, the colon after a key and the blanks before the value.
-_COLON = re.compile(r"[ \t\n\r]*:[ \t\n\r]*")
 #: Keys that `JsonPositions` may search for as they are: a key with a quote, a backslash or a
 #: control character is always written with an escape.
 _PLAIN_KEY = re.compile(r'[^"\\\x00-\x1f]*\Z')
 #: Regions up to this size are always searched; larger ones only within the budget of
-#: `_SEARCH_BUDGET_TIMES` the length of the text, each occurrence found counted as `_HIT_COST`
-#: characters (it costs a step in Python).
+#: `_SEARCH_BUDGET_TIMES` the length of the text (a search goes through the region once).
 _SMALL_REGION = 4096
 _SEARCH_BUDGET_TIMES = 2
-_HIT_COST = 256
 #: Lookups that count lines before building a table of line starts.
 _COUNTED_LOOKUPS = 8
 _NO_DATA: Any = object()
+#: For each key searched for (without escapes, see `_PLAIN_KEY`): its text in quotes, then
+#: blanks, the colon and the blanks before the value. Keys recur from file to file (node ids,
+#: `inputs`, input names), so the patterns are kept, up to a bound.
+_KEY_WRITTEN: dict[str, re.Pattern[str]] = {}
+_KEY_WRITTEN_KEPT = 4096
 _PATH_PART = re.compile(r"\.([^.[]+)|\['((?:[^'\\]|\\.)*)'\]|\[(-?\d+)\]")
 _DECODER = json.JSONDecoder()
 #: The decoder's scanner itself: one value at an offset, without `raw_decode`'s extra steps.
@@ -78,6 +79,8 @@ class Member(NamedTuple):
 
 #: A member not looked up yet (in `JsonPositions._last`).
 _UNKNOWN = Member(-1, -1, -1, -1)
+#: What `JsonPositions._search` gives when the text alone cannot tell where a member is.
+_UNSURE: Any = object()
 
 
 class JsonPositions:
@@ -109,7 +112,7 @@ class JsonPositions:
         # text, so that many lookups in a big file cost no more than scanning it once
         self._budget = _SEARCH_BUDGET_TIMES * len(text)
         self._looked_up = 0
-        self._top: Member | bool | None = None
+        self._top: Member | Literal[False] | None = None
 
     # -- lines and columns -------------------------------------------------------------
 
@@ -163,8 +166,8 @@ class JsonPositions:
         if not path:
             found = self._whole()
         else:
-            found = self._search(path) if self._data is not _NO_DATA else None
-            if found is None:
+            found = self._search(path) if self._data is not _NO_DATA else _UNSURE
+            if found is _UNSURE:  # scan the container
                 members = self._members(path[:-1])
                 copies = members.get(path[-1]) if members is not None else None
                 found = copies[-1] if copies else None
@@ -172,75 +175,77 @@ class JsonPositions:
         return found
 
     def _search(self, path: tuple[str | int, ...]) -> Member | None:
-        """The member at `path` found by searching the text, or None when the search cannot
-        tell (the caller scans the container then).
+        """The member at `path` found by searching the text; None when the decoded document
+        says there is no such member; `_UNSURE` when the search cannot tell (the caller scans
+        the container then).
 
         The member lies inside the value of each of its ancestors, so a key written once in
         any ancestor's text is the member: the widest region (the whole document) is tried
         first, as it needs no value in between to be skipped, then narrower ones."""
         key = path[-1]
-        if type(key) is not str or path[:-1] in self._containers or not _PLAIN_KEY.match(key):
-            return None
+        pattern = _KEY_WRITTEN.get(key) if type(key) is str else None
+        if pattern is None:
+            if type(key) is not str or not _PLAIN_KEY.match(key):
+                return _UNSURE
+            if len(_KEY_WRITTEN) >= _KEY_WRITTEN_KEPT:
+                _KEY_WRITTEN.clear()
+            pattern = _KEY_WRITTEN[key] = re.compile(re.escape('"' + key + '"') + "[ \t\n\r]*:[ \t\n\r]*")
+        if path[:-1] in self._containers:
+            return _UNSURE
         value = self._data
-        for part in path:  # the decoded document has the member (in the last copy of each)
+        for part in path[:-1]:  # the decoded document has the container (the last copy of each)
             if isinstance(value, dict):
                 value = value.get(part, _UNKNOWN)  # (JSON keys are strings: an index is not there)
                 if value is _UNKNOWN:
-                    return None
+                    return _UNSURE
             elif type(part) is int and isinstance(value, list) and -len(value) <= part < len(value):
                 value = value[part]
             else:
-                return None
+                return _UNSURE
+        if not isinstance(value, dict):
+            return _UNSURE
+        if key not in value:
+            # The decoded document keeps the last copy of every key, as the lookups do, so
+            # the container the lookups would scan (the last copy) has no such key either.
+            return None
         text = self.text
-        needle = '"' + key + '"'
-        size = len(needle)
-        colon_at = _COLON.match
         escapes = self._escapes
         if escapes is None:
             escapes = self._escapes = "\\" in text
+        written = pattern.search
         for depth in range(len(path)):
-            holder = self.last(path[:depth])
+            holder = self.last(path[:depth]) if depth else self._whole()
             if holder is None:
-                return None
+                return _UNSURE
             start, end = holder.value_start, holder.value_end
-            large = end - start > _SMALL_REGION
-            if large:
+            if end - start > _SMALL_REGION:
                 if end - start > self._budget:
                     continue  # searched enough large regions: the scan (made once) is cheaper now
                 self._budget -= end - start
             if escapes and text.find("\\", start, end) != -1:
                 continue  # an escape could spell the key another way: a narrower region may have none
-            key_start = value_start = -1
-            at = text.find(needle, start, end)
-            while at != -1:
-                if large:
-                    self._budget -= _HIT_COST
-                    if self._budget < 0:
-                        break
-                colon = colon_at(text, at + size)
-                if colon is not None:
-                    if key_start != -1:
-                        break
-                    key_start, value_start = at, colon.end()
-                at = text.find(needle, at + 1, end)
-            else:
-                if key_start == -1:
-                    return None
-                try:
-                    value_end = _scan_once(text, value_start)[1]
-                except (StopIteration, ValueError, RecursionError):
-                    return None
-                return Member(key_start, key_start + size, value_start, value_end)
-            # written twice in this region (or the budget ran out): try the next narrower one
-        return None
+            first = written(text, start, end)
+            if first is None:
+                return _UNSURE
+            # A second match cannot start inside the first one: in text without escapes a
+            # key's opening quote follows a brace, a comma or blanks, never the first key's
+            # closing quote (that is followed by blanks and a colon, so it opens a value).
+            if written(text, first.end(), end) is None:
+                value_end = self._skip(first.end())
+                if value_end is None:
+                    return _UNSURE
+                return Member(first.start(), first.start() + len(key) + 2, first.end(), value_end)
+            # written twice in this region: try the next narrower one
+        return _UNSURE
 
     def _whole(self) -> Member | None:
         # The text decoded as a whole, so the top value runs to its last non-blank character.
-        if self._top is None:
+        top = self._top
+        if top is None:
             start = _after_ws(self.text, 0)
             end = len(self.text.rstrip(" \t\n\r"))
-            self._top = Member(start, start, start, end) if start < len(self.text) else False
-        return self._top if isinstance(self._top, Member) else None
+            top = self._top = Member(start, start, start, end) if start < len(self.text) else False
+        return top or None  # (a Member is a tuple of four: never false)
 
     def _members(self, container: tuple[Any, ...]) -> dict[Any, list[Member]] | None:
         if container in self._containers:
@@ -410,14 +415,14 @@ def locate(positions: JsonPositions, keys: tuple[str | int, ...]) -> Span | None
     further than the text does (a missing input, `inputs` that is not an object) falls back
     to the deepest part that exists.
     """
+    root = positions.root
     for depth in range(len(keys), 0, -1):
-        member = positions.member(keys[:depth])
+        member = positions.last(root + keys[:depth])
         if member is None:
             continue
-        text = positions.text
-        one_line = text.find("\n", member.key_start, member.value_end) == -1
-        end = member.value_end if one_line and depth > 1 else member.key_end
-        return positions.span(member.key_start, end)
+        if depth > 1 and positions.text.find("\n", member.key_start, member.value_end) == -1:
+            return positions.span(member.key_start, member.value_end)
+        return positions.span(member.key_start, member.key_end)
     return root_span(positions)
 
 
