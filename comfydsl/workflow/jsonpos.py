@@ -107,7 +107,7 @@ class JsonPositions:
         self._containers: dict[tuple[Any, ...], dict[Any, list[Member]] | None] = {}
         self._last: dict[tuple[Any, ...], Member | None] = {}
         self._lines: list[int] | None = None
-        self._escapes: bool | None = None
+        self._escapes = "\\" in text  # (a search for one character: quick even in a big text)
         # characters that searches of large regions may still go through: a few times the
         # text, so that many lookups in a big file cost no more than scanning it once
         self._budget = _SEARCH_BUDGET_TIMES * len(text)
@@ -132,7 +132,12 @@ class JsonPositions:
 
     def span(self, start: int, end: int) -> Span:
         """A Span over `text[start:end]`."""
-        line, column = self.line_col(start)
+        if self._lines is None and self._looked_up < _COUNTED_LOOKUPS:  # `line_col`, written out:
+            self._looked_up += 1                                         # a span per finding
+            text = self.text
+            line, column = text.count("\n", 0, start) + 1, start - text.rfind("\n", 0, start)
+        else:
+            line, column = self.line_col(start)
         if end <= start:
             return Span(self.path, line, column, line, column, start, end)
         if self.text.find("\n", start, end) == -1:  # on one line: no second lookup
@@ -190,7 +195,7 @@ class JsonPositions:
             if len(_KEY_WRITTEN) >= _KEY_WRITTEN_KEPT:
                 _KEY_WRITTEN.clear()
             pattern = _KEY_WRITTEN[key] = re.compile(re.escape('"' + key + '"') + "[ \t\n\r]*:[ \t\n\r]*")
-        if path[:-1] in self._containers:
+        if self._containers and path[:-1] in self._containers:
             return _UNSURE
         value = self._data
         for part in path[:-1]:  # the decoded document has the container (the last copy of each)
@@ -210,8 +215,6 @@ class JsonPositions:
             return None
         text = self.text
         escapes = self._escapes
-        if escapes is None:
-            escapes = self._escapes = "\\" in text
         written = pattern.search
         for depth in range(len(path)):
             holder = self.last(path[:depth]) if depth else self._whole()
