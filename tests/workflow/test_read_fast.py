@@ -77,7 +77,7 @@ def test_strings_that_look_like_keys():
     same(text)
 
 
-IDS = st.sampled_from(["1", "2", "10", "3", "a", "1:2", "", "é", "٣"])
+IDS = st.sampled_from(["1", "2", "10", "3", "a", "1:2", "", "é", "٣", "30:7:5", ":", "::", "3:"])
 
 
 @st.composite
@@ -89,7 +89,11 @@ def texts(draw: Any) -> str:
         return json.dumps(k) if draw(st.booleans()) else '"' + "".join(f"\\u{ord(c):04x}" for c in k) + '"'
 
     def node() -> str:
-        inner = draw(st.sampled_from(["", '"1": 0', '"x": "\\"2\\":"', '"x": ["1", 0]', '"10" : {}']))
+        inner = draw(st.sampled_from(["", '"1": 0', '"x": "\\"2\\":"', '"x": ["1", 0]', '"10" : {}',
+                                      # escapes that leave every quote a string's end, values that
+                                      # begin with a colon, keys of digits and colons below the nodes
+                                      '"x": "a\\nb\\\\"', '"x":": 1"', '"x":":"', '"1:2": "\\t"',
+                                      '"x": "\\\\", "3": 1', '"x": "\\u0033"']))
         return '{"class_type": "A", "inputs": {' + inner + "}}"
 
     members = ",".join(f"{draw(blanks)}{key(k)}{draw(blanks)}:{draw(blanks)}{node()}" for k in ids)
@@ -114,6 +118,34 @@ def test_ids_of_other_digits_are_counted():
     same(text)
     assert _no_duplicate_nodes({}, "{}")
     same("{}")
+
+
+def test_ids_of_subgraph_nodes_are_not_read_twice():
+    # ComfyUI names the nodes of a subgraph `outer:inner`; such ids are counted like digits
+    text = json.dumps({"1": {"class_type": "A", "inputs": {}}, "30:7:5": {"class_type": "B", "inputs": {
+        "x": ["1", 0], "t": "a\nb \\ c"}}}, indent=1)
+    assert "\\n" in text and _no_duplicate_nodes(json.loads(text), text)
+    same(text)
+    twice = text.replace('"1":', '"30:7:5":')
+    assert read_document(twice).duplicates == {"30:7:5": 2}
+    same(twice)
+
+
+def test_escapes_that_could_hide_a_key_are_read_twice():
+    for inner in ('"t": "say \\"1\\": 0"', '"t": "\\u0031"', '"t": "C:\\\\"'):
+        text = '{"1": {"class_type": "A", "inputs": {' + inner + '}}}'
+        assert not _no_duplicate_nodes(json.loads(text), text), text
+        same(text)
+    text = '{"1": {"class_type": "A", "inputs": {"t": "a\\nb\\\\c"}}}'
+    assert _no_duplicate_nodes(json.loads(text), text)
+    hidden = '{"1": ' + NODE + ', "\\u0031": ' + NODE + ', "2": {"class_type": "A", "inputs": {"t": "\\n"}}}'
+    assert read_document(hidden).duplicates == {"1": 2}
+
+
+def test_a_value_that_begins_with_a_colon_is_counted_in_excess():
+    text = '{"1": {"class_type": "A", "inputs": {"t":": x"}}}'
+    assert not _no_duplicate_nodes(json.loads(text), text)  # read again: never a missed duplicate
+    same(text)
 
 
 def test_reading_leaves_the_collector_as_it_was():
