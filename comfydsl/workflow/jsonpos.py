@@ -198,15 +198,17 @@ class JsonPositions:
         if self._containers and path[:-1] in self._containers:
             return _UNSURE
         value = self._data
-        for part in path[:-1]:  # the decoded document has the container (the last copy of each)
-            if isinstance(value, dict):
-                value = value.get(part, _UNKNOWN)  # (JSON keys are strings: an index is not there)
-                if value is _UNKNOWN:
+        size = len(path)
+        if size > 1:
+            for part in path[:-1]:  # the decoded document has the container (the last copy of each)
+                if isinstance(value, dict):
+                    value = value.get(part, _UNKNOWN)  # (JSON keys are strings: an index is not there)
+                    if value is _UNKNOWN:
+                        return _UNSURE
+                elif type(part) is int and isinstance(value, list) and -len(value) <= part < len(value):
+                    value = value[part]
+                else:
                     return _UNSURE
-            elif type(part) is int and isinstance(value, list) and -len(value) <= part < len(value):
-                value = value[part]
-            else:
-                return _UNSURE
         if not isinstance(value, dict):
             return _UNSURE
         if key not in value:
@@ -216,29 +218,38 @@ class JsonPositions:
         text = self.text
         escapes = self._escapes
         written = pattern.search
-        for depth in range(len(path)):
-            holder = self.last(path[:depth]) if depth else self._whole()
-            if holder is None:
-                return _UNSURE
-            start, end = holder.value_start, holder.value_end
+        holder = self._top or self._whole()
+        depth = 0
+        while holder is not None:
+            start, end = holder[2], holder[3]  # (value_start, value_end: by index, a little quicker)
+            searched = True
             if end - start > _SMALL_REGION:
                 if end - start > self._budget:
-                    continue  # searched enough large regions: the scan (made once) is cheaper now
-                self._budget -= end - start
+                    searched = False  # searched enough large regions: the scan (made once) is cheaper now
+                else:
+                    self._budget -= end - start
             if escapes and text.find("\\", start, end) != -1:
-                continue  # an escape could spell the key another way: a narrower region may have none
-            first = written(text, start, end)
-            if first is None:
-                return _UNSURE
-            # A second match cannot start inside the first one: in text without escapes a
-            # key's opening quote follows a brace, a comma or blanks, never the first key's
-            # closing quote (that is followed by blanks and a colon, so it opens a value).
-            if written(text, first.end(), end) is None:
-                value_end = self._skip(first.end())
-                if value_end is None:
+                searched = False  # an escape could spell the key another way: a narrower region may have none
+            if searched:
+                first = written(text, start, end)
+                if first is None:
                     return _UNSURE
-                return Member(first.start(), first.start() + len(key) + 2, first.end(), value_end)
-            # written twice in this region: try the next narrower one
+                # A second match cannot start inside the first one: in text without escapes a
+                # key's opening quote follows a brace, a comma or blanks, never the first key's
+                # closing quote (that is followed by blanks and a colon, so it opens a value).
+                if written(text, first.end(), end) is None:
+                    value_start = first.end()
+                    try:
+                        value_end = _scan_once(text, value_start)[1]
+                    except (StopIteration, ValueError, RecursionError):
+                        return _UNSURE
+                    key_start = first.start()
+                    return Member(key_start, key_start + len(key) + 2, value_start, value_end)
+                # written twice in this region: try the next narrower one
+            depth += 1
+            if depth == size:
+                break
+            holder = self.last(path[:depth])
         return _UNSURE
 
     def _whole(self) -> Member | None:
