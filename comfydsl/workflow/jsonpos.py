@@ -45,8 +45,8 @@ _SEARCH_BUDGET_TIMES = 2
 #: Lookups that count lines before building a table of line starts.
 _COUNTED_LOOKUPS = 8
 _NO_DATA: Any = object()
-#: For each key searched for (without escapes, see `_PLAIN_KEY`): its text in quotes, then
-#: blanks, the colon and the blanks before the value. Keys recur from file to file (node ids,
+#: For each key searched for (without escapes, see `_PLAIN_KEY`): its text in quotes (group 1),
+#: then blanks, the colon and the blanks before the value. Keys recur from file to file (node ids,
 #: `inputs`, input names), so the patterns are kept, up to a bound.
 _KEY_WRITTEN: dict[str, re.Pattern[str]] = {}
 _KEY_WRITTEN_KEPT = 4096
@@ -80,7 +80,7 @@ class Member(NamedTuple):
 #: A member not looked up yet (in `JsonPositions._last`).
 _UNKNOWN = Member(-1, -1, -1, -1)
 #: What `JsonPositions._search` gives when the text alone cannot tell where a member is.
-_UNSURE: Any = object()
+_UNSURE = Member(-2, -2, -2, -2)
 
 
 class JsonPositions:
@@ -194,7 +194,7 @@ class JsonPositions:
                 return _UNSURE
             if len(_KEY_WRITTEN) >= _KEY_WRITTEN_KEPT:
                 _KEY_WRITTEN.clear()
-            pattern = _KEY_WRITTEN[key] = re.compile(re.escape('"' + key + '"') + "[ \t\n\r]*:[ \t\n\r]*")
+            pattern = _KEY_WRITTEN[key] = re.compile("(" + re.escape('"' + key + '"') + ")[ \t\n\r]*:[ \t\n\r]*")
         if self._containers and path[:-1] in self._containers:
             return _UNSURE
         value = self._data
@@ -243,8 +243,7 @@ class JsonPositions:
                         value_end = _scan_once(text, value_start)[1]
                     except (StopIteration, ValueError, RecursionError):
                         return _UNSURE
-                    key_start = first.start()
-                    return Member(key_start, key_start + len(key) + 2, value_start, value_end)
+                    return Member(first.start(), first.end(1), value_start, value_end)
                 # written twice in this region: try the next narrower one
             depth += 1
             if depth == size:
