@@ -57,6 +57,8 @@ def _write_run(run: LintRun, out: list[str]) -> bool:
         return False
     out.append(f'{{\n  "version": {int.__repr__(VERSION)},\n  "models_checked": '
                f'{"true" if models_checked else "false"},\n  "files": ')
+    if not run.files:
+        out.append("[]")
     lead = "[\n    "
     for result in run.files:
         path, kind = _text(result.path), _text(result.kind)
@@ -64,6 +66,9 @@ def _write_run(run: LintRun, out: list[str]) -> bool:
             return False
         out.append(f'{lead}{{\n      "path": {path},\n      "kind": {kind},\n      "diagnostics": ')
         lead = ",\n    "
+        if not result.diagnostics:
+            out.append("[]\n    }")
+            continue
         before = "[\n        "
         for diag in result.diagnostics:
             out.append(before)
@@ -71,8 +76,9 @@ def _write_run(run: LintRun, out: list[str]) -> bool:
             # (depth 4: where the general writer meets a finding, for its limit on nesting)
             if not _write_diagnostic(diag, out, "\n        ", "  ", 4):
                 return False
-        out.append("[]\n    }" if before == "[\n        " else "\n      ]\n    }")
-    out.append("[]" if lead == "[\n    " else "\n  ]")
+        out.append("\n      ]\n    }")
+    if run.files:
+        out.append("\n  ]")
     out.append(',\n  "summary": ')
     if not _write(run.summary(), out, "\n  ", "  ", 1):
         return False
