@@ -45,6 +45,8 @@ _SEARCH_BUDGET_TIMES = 2
 #: Lookups that count lines before building a table of line starts.
 _COUNTED_LOOKUPS = 8
 _NO_DATA: Any = object()
+#: No span looked up yet (in `attach_spans`).
+_NO_SPAN: Any = object()
 #: For each key searched for (without escapes, see `_PLAIN_KEY`): its text in quotes (group 1),
 #: then blanks, the colon and the blanks before the value. Keys recur from file to file (node ids,
 #: `inputs`, input names), so the patterns are kept, up to a bound.
@@ -468,22 +470,22 @@ def attach_spans(diagnostics: list[Diagnostic], text: str, *, path: str | None,
         if location.span is not None:
             return location
         json_path = location.json_path
-        if json_path in found:
-            span = found[json_path]
-        else:
-            keys = _parsed(json_path) if json_path else ()
-            span = found[json_path] = locate(positions, keys or ()) if keys is not None else root_span(positions)
+        span = found.get(json_path, _NO_SPAN)
+        if span is _NO_SPAN:
+            keys = _PARSED.get(json_path) if json_path else ()  # (`_parsed`, without a call when known)
+            if keys is None and json_path:
+                keys = _parsed(json_path)
+            span = found[json_path] = locate(positions, keys) if keys is not None else root_span(positions)
         return _with_span(location, span)
 
     for diag in diagnostics:
         diag.location = where(diag.location)
-        related = tuple(map(where, diag.related)) if diag.related else ()
+        diag.related = tuple(map(where, diag.related)) if diag.related else ()
         if diag.code == "CD004" and diag.node_id is not None:
             earlier = positions.occurrences((diag.node_id,))[:-1]
-            related += tuple(
+            diag.related += tuple(
                 Location(node_id=diag.node_id, class_type=diag.class_type,
                          json_path=diag.json_path, label="an earlier copy, dropped by JSON readers",
                          span=positions.span(m.key_start, m.key_end))
                 for m in earlier)
-        diag.related = related
     return diagnostics
