@@ -157,6 +157,50 @@ class JsonPositions:
         """Every copy of the member at `path` below the root, in text order."""
         return self.absolute(self.root + tuple(path))
 
+    def copies(self, path: Iterable[str | int], times: Any) -> list[Member]:
+        """Every copy of the member at `path` below the root, in text order, for a caller that
+        knows how many there are (`times`, as reading counted them; a wrong count gives a
+        wrong answer): the same as `occurrences`, found by one search where the text allows
+        (no scan of the container).
+
+        The search for the key in its container's text (without escapes) finds each copy,
+        and may find the key at other depths or a false match that starts at a string's
+        closing quote; no copy is hidden by such a match unless the key begins with a blank
+        or a colon. So when it finds exactly `times` matches, they are the copies."""
+        full = self.root + tuple(path)
+        key = full[-1] if full else None
+        found = None
+        if type(key) is str and key[:1] not in ("", " ", "\t", "\n", "\r", ":") and type(times) is int \
+                and full[:-1] not in self._containers:
+            found = self._all_written(full, key, times)
+        if found is None:
+            return self.absolute(full)
+        if found:
+            self._last[full] = found[-1]  # the last copy, as `last` would find it
+        return found
+
+    def _all_written(self, full: tuple[str | int, ...], key: str, times: int) -> list[Member] | None:
+        pattern = _key_pattern(key)
+        holder = self.last(full[:-1])
+        if pattern is None or holder is None:
+            return None
+        start, end = holder.value_start, holder.value_end
+        text = self.text
+        if end - start > self._budget or (self._escapes and text.find("\\", start, end) != -1):
+            return None
+        if end - start > _SMALL_REGION:
+            self._budget -= end - start
+        matches = list(pattern.finditer(text, start, end))
+        if len(matches) != times:
+            return None
+        out = []
+        for match in matches:
+            value_end = self._skip(match.end())
+            if value_end is None:
+                return None
+            out.append(Member(match.start(), match.end(1), match.end(), value_end))
+        return out
+
     def absolute(self, path: tuple[str | int, ...]) -> list[Member]:
         """Every copy of the member at `path` from the top of the document (not the root)."""
         if not path:
@@ -192,11 +236,9 @@ class JsonPositions:
         key = path[-1]
         pattern = _KEY_WRITTEN.get(key) if type(key) is str else None
         if pattern is None:
-            if type(key) is not str or not _PLAIN_KEY.match(key):
+            pattern = _key_pattern(key)
+            if pattern is None:
                 return _UNSURE
-            if len(_KEY_WRITTEN) >= _KEY_WRITTEN_KEPT:
-                _KEY_WRITTEN.clear()
-            pattern = _KEY_WRITTEN[key] = re.compile("(" + re.escape('"' + key + '"') + ")[ \t\n\r]*:[ \t\n\r]*")
         if self._containers and path[:-1] in self._containers:
             return _UNSURE
         value = self._data
@@ -372,6 +414,17 @@ class JsonPositions:
             return None
 
 
+def _key_pattern(key: Any) -> re.Pattern[str] | None:
+    """The pattern of `_KEY_WRITTEN` for `key` (made and kept on first use); None for a key
+    that cannot be searched for as it is (not a string, or one written with escapes)."""
+    pattern = _KEY_WRITTEN.get(key) if type(key) is str else None
+    if pattern is None and type(key) is str and _PLAIN_KEY.match(key):
+        if len(_KEY_WRITTEN) >= _KEY_WRITTEN_KEPT:
+            _KEY_WRITTEN.clear()
+        pattern = _KEY_WRITTEN[key] = re.compile("(" + re.escape('"' + key + '"') + ")[ \t\n\r]*:[ \t\n\r]*")
+    return pattern
+
+
 def parse_json_path(path: str) -> tuple[str | int, ...] | None:
     """The keys of a JSONPath in the form `json_path()` writes (`$['5'].inputs.seed`)."""
     if not path.startswith("$"):
@@ -479,10 +532,12 @@ def attach_spans(diagnostics: list[Diagnostic], text: str, *, path: str | None,
         return _with_span(location, span)
 
     for diag in diagnostics:
+        earlier: list[Member] = []
+        if diag.code == "CD004" and diag.node_id is not None:  # (before `where`, which finds the last copy)
+            earlier = positions.copies((diag.node_id,), diag.ctx.get("times"))[:-1]
         diag.location = where(diag.location)
         diag.related = tuple(map(where, diag.related)) if diag.related else ()
-        if diag.code == "CD004" and diag.node_id is not None:
-            earlier = positions.occurrences((diag.node_id,))[:-1]
+        if earlier:
             diag.related += tuple(
                 Location(node_id=diag.node_id, class_type=diag.class_type,
                          json_path=diag.json_path, label="an earlier copy, dropped by JSON readers",

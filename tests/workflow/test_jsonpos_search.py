@@ -174,6 +174,10 @@ def test_search_finds_what_the_full_scan_finds(data):
             copies = (members or {}).get(path[-1], [])
             assert with_data.absolute(path) == copies
             assert without.absolute(path) == copies
+            # told how many copies there are (as reading counts node ids)
+            told = JsonPositions(text, (), None, decoded)
+            assert told.copies(path, len(copies)) == copies, path
+            assert told.last(path) == expected, path
 
 
 @settings(max_examples=100, deadline=None)
@@ -188,6 +192,27 @@ def test_search_inside_an_envelope(data):
 
 
 # -- cases the search must leave to the scan --------------------------------------------------
+
+
+def test_copies_of_a_node_are_found_without_a_scan():
+    text = '{"7": {"inputs": {"y": 1}},\n "8": {"inputs": {"x": ["7", 0]}},\n "7" : {"inputs": {"x": 2}}}'
+    pos = JsonPositions(text, (), None, json.loads(text))
+    assert pos.copies(("7",), 2) == reference_members(text, 0)["7"]
+    assert pos._containers == {}  # the search told them apart
+    assert pos.member(("7",)) == reference_last(text, ("7",))
+    # a key also written deeper, or a count that does not match: the scan decides
+    deeper = text.replace('"y"', '"7"')
+    for source, node, times in ((deeper, "7", 2), (text, "7", 3), (text, "7", 1)):
+        pos = JsonPositions(source, (), None, json.loads(source))
+        assert pos.copies((node,), times) == reference_members(source, 0).get(node, [])
+        assert () in pos._containers
+    # a key that begins with a colon could hide behind a string value that begins with one
+    text = '{"a":":", ":":1, "b":{":":2}}'
+    pos = JsonPositions(text, (), None, json.loads(text))
+    assert pos.copies((":",), 1) == reference_members(text, 0)[":"]
+    envelope = '{"input": {"workflow": {"3": {"inputs": {}}, "3": {"inputs": {}}}}}'
+    pos = JsonPositions(envelope, ("input", "workflow"), None, json.loads(envelope))
+    assert pos.copies(("3",), 2) == reference_members(envelope, envelope.index('{"3"'))["3"]
 
 
 def test_a_key_also_written_with_an_escape_is_a_duplicate():
