@@ -93,11 +93,12 @@ class JsonPositions:
 
     `data`, when given, must be the text as `json.loads` decodes it (not changed since). It
     lets most lookups skip the scan of whole containers. A member lies inside the text of
-    each of its ancestors; where that text has no backslash, every key in it is spelled as it
-    is. So when the decoded document has the member, and its key (in quotes, followed by a
-    colon) occurs exactly once in such an ancestor's text, that occurrence is the member:
-    any other would be a second one. A key found twice, or only in text with escapes, or an
-    array index, is left to the scan.
+    each of its ancestors; where that text has no escape that hides a quote or spells a
+    plain character (`\\"`, `\\/`, `\\u`; see `_hides_keys`), every key without a quote, a
+    backslash or a control character is spelled as it is. So when the decoded document has
+    the member, and its key (in quotes, followed by a colon) occurs exactly once in such an
+    ancestor's text, that occurrence is the member: any other would be a second one. A key
+    found twice, or only in text with such escapes, or an array index, is left to the scan.
     """
 
     def __init__(self, text: str, root: Iterable[str | int] = (), path: str | None = None,
@@ -186,7 +187,7 @@ class JsonPositions:
             return None
         start, end = holder.value_start, holder.value_end
         text = self.text
-        if end - start > self._budget or (self._escapes and text.find("\\", start, end) != -1):
+        if end - start > self._budget or self._hides_keys(start, end):
             return None
         if end - start > _SMALL_REGION:
             self._budget -= end - start
@@ -272,14 +273,14 @@ class JsonPositions:
                     searched = False  # searched enough large regions: the scan (made once) is cheaper now
                 else:
                     self._budget -= end - start
-            if escapes and text.find("\\", start, end) != -1:
+            if escapes and self._hides_keys(start, end):
                 searched = False  # an escape could spell the key another way: a narrower region may have none
             if searched:
                 first = written(text, start, end)
                 if first is None:
                     return _UNSURE
-                # A second match cannot start inside the first one: in text without escapes a
-                # key's opening quote follows a brace, a comma or blanks, never the first key's
+                # A second match cannot start inside the first one: in text where every quote
+                # opens or closes a string, a key's opening quote follows a brace, a comma or blanks, never the first key's
                 # closing quote (that is followed by blanks and a colon, so it opens a value).
                 if written(text, first.end(), end) is None:
                     value_start = first.end()
@@ -294,6 +295,18 @@ class JsonPositions:
                 break
             holder = self.last(path[:depth])
         return _UNSURE
+
+    def _hides_keys(self, start: int, end: int) -> bool:
+        """Whether `text[start:end]` has an escape that could hide a key from the search:
+        `\\"` (a quote that does not end a string), `\\/` or `\\u` (a character spelled
+        another way). Any other escape gives a backslash or a control character, which keys
+        searched for never hold (`_PLAIN_KEY`), so prompts with line breaks are searched too.
+        (`\\\\"`, an escaped backslash before a string's end, is taken for `\\"`: such a
+        region is left to the scan, which is never wrong.)"""
+        text = self.text
+        return self._escapes and text.find("\\", start, end) != -1 and (
+            text.find('\\"', start, end) != -1 or text.find("\\u", start, end) != -1
+            or text.find("\\/", start, end) != -1)
 
     def _whole(self) -> Member | None:
         # The text decoded as a whole, so the top value runs to its last non-blank character.

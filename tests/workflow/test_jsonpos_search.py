@@ -246,6 +246,22 @@ def test_keys_in_strings_are_not_keys():
     assert text[pos.member(("1", "inputs", "seed")).value_start] == "5"
 
 
+def test_line_breaks_and_backslashes_in_strings_are_searched():
+    # the usual escapes of a prompt or a Windows path leave every quote a string's end
+    text = '{"1": {"inputs": {"text": "a\\nb\\tc \\\\ d", "seed": 5}}, "2": {"inputs": {"seed": 6}}}'
+    pos = JsonPositions(text, (), None, json.loads(text))
+    assert pos.member(("1", "inputs", "seed")) == reference_last(text, ("1", "inputs", "seed"))
+    assert pos.member(("2",)) == reference_last(text, ("2",))
+    assert pos._containers == {}
+    # a key spelled with `\/` or `\u` is another way to write it: those regions are scanned
+    for spelled in ('"se\\u0065d"', '"a\\/b"'):
+        key = json.loads(spelled)
+        text = '{"1": {"inputs": {' + spelled + ': 1}}, "2": {"inputs": {"' + key + '": 2, "x": "\\n"}}}'
+        pos = JsonPositions(text, (), None, json.loads(text))
+        for node in ("1", "2"):
+            assert pos.member((node, "inputs", key)) == reference_last(text, (node, "inputs", key)), text
+
+
 def test_unicode_and_surrogate_keys():
     text = '{"é": {"inputs": {"😀": 1, "\\ud83d\\ude00": 2, "\\ud800": 3}}, "\\u00e9x": 0}'
     pos = JsonPositions(text, (), None, json.loads(text))
