@@ -52,6 +52,8 @@ _NO_SPAN: Any = object()
 #: `inputs`, input names), so the patterns are kept, up to a bound.
 _KEY_WRITTEN: dict[str, re.Pattern[str]] = {}
 _KEY_WRITTEN_KEPT = 4096
+#: First characters of keys that `_key_pattern` leaves to the scan.
+_HIDING_STARTS = (" ", "\t", "\n", "\r", ":")
 _PATH_PART = re.compile(r"\.([^.[]+)|\['((?:[^'\\]|\\.)*)'\]|\[(-?\d+)\]")
 _DECODER = json.JSONDecoder()
 #: The decoder's scanner itself: one value at an offset, without `raw_decode`'s extra steps.
@@ -93,9 +95,9 @@ class JsonPositions:
 
     `data`, when given, must be the text as `json.loads` decodes it (not changed since). It
     lets most lookups skip the scan of whole containers. A member lies inside the text of
-    each of its ancestors; where that text has no escape that hides a quote or spells a
-    plain character (`\\"`, `\\/`, `\\u`; see `_hides_keys`), every key without a quote, a
-    backslash or a control character is spelled as it is. So when the decoded document has
+    each of its ancestors; where that text has no escape that spells a plain character
+    another way (`\\/`, `\\u`; see `_hides_keys`), every key without a quote, a backslash
+    or a control character is spelled as it is. So when the decoded document has
     the member, and its key (in quotes, followed by a colon) occurs exactly once in such an
     ancestor's text, that occurrence is the member: any other would be a second one. A key
     found twice, or only in text with such escapes, or an array index, is left to the scan.
@@ -164,15 +166,13 @@ class JsonPositions:
         wrong answer): the same as `occurrences`, found by one search where the text allows
         (no scan of the container).
 
-        The search for the key in its container's text (without escapes) finds each copy,
-        and may find the key at other depths or a false match that starts at a string's
-        closing quote; no copy is hidden by such a match unless the key begins with a blank
-        or a colon. So when it finds exactly `times` matches, they are the copies."""
+        The search for the key in its container's text finds each copy, and may find the
+        key at other depths or matches that are no key (see `_key_pattern`), but never hides
+        a copy. So when it finds exactly `times` matches, they are the copies."""
         full = self.root + tuple(path)
         key = full[-1] if full else None
         found = None
-        if type(key) is str and key[:1] not in ("", " ", "\t", "\n", "\r", ":") and type(times) is int \
-                and full[:-1] not in self._containers:
+        if type(key) is str and type(times) is int and full[:-1] not in self._containers:
             found = self._all_written(full, key, times)
         if found is None:
             return self.absolute(full)
@@ -279,9 +279,8 @@ class JsonPositions:
                 first = written(text, start, end)
                 if first is None:
                     return _UNSURE
-                # A second match cannot start inside the first one: in text where every quote
-                # opens or closes a string, a key's opening quote follows a brace, a comma or blanks, never the first key's
-                # closing quote (that is followed by blanks and a colon, so it opens a value).
+                # The key is written at least once, and no match hides another (see
+                # `_key_pattern`): a single match is the key.
                 if written(text, first.end(), end) is None:
                     value_start = first.end()
                     try:
@@ -297,16 +296,15 @@ class JsonPositions:
         return _UNSURE
 
     def _hides_keys(self, start: int, end: int) -> bool:
-        """Whether `text[start:end]` has an escape that could hide a key from the search:
-        `\\"` (a quote that does not end a string), `\\/` or `\\u` (a character spelled
-        another way). Any other escape gives a backslash or a control character, which keys
-        searched for never hold (`_PLAIN_KEY`), so prompts with line breaks are searched too.
-        (`\\\\"`, an escaped backslash before a string's end, is taken for `\\"`: such a
-        region is left to the scan, which is never wrong.)"""
+        """Whether `text[start:end]` has an escape that could spell a key searched for another
+        way: `\\/` or `\\u`. Any other escape gives a quote, a backslash or a control
+        character, which keys searched for never hold (`_PLAIN_KEY`), so prompts with line
+        breaks or quotes are searched too. (An escaped quote is no string's end, so a match
+        may start there, inside a key that ends with the one searched for: that is one more
+        match, which never hides another; see `_key_pattern`.)"""
         text = self.text
         return self._escapes and text.find("\\", start, end) != -1 and (
-            text.find('\\"', start, end) != -1 or text.find("\\u", start, end) != -1
-            or text.find("\\/", start, end) != -1)
+            text.find("\\u", start, end) != -1 or text.find("\\/", start, end) != -1)
 
     def _whole(self) -> Member | None:
         # The text decoded as a whole, so the top value runs to its last non-blank character.
@@ -429,9 +427,16 @@ class JsonPositions:
 
 def _key_pattern(key: Any) -> re.Pattern[str] | None:
     """The pattern of `_KEY_WRITTEN` for `key` (made and kept on first use); None for a key
-    that cannot be searched for as it is (not a string, or one written with escapes)."""
+    that cannot be searched for as it is: not a string, one written with escapes, or one
+    that begins with a blank or a colon.
+
+    A match of the pattern may start at a string's closing quote and take what follows up
+    to the next quote as the key (`"a":1,":1,":2` holds `":1,":` twice, from the end of
+    `"a"` and at the key itself). The key such a match takes lies between two strings, so it
+    holds a colon or a comma; when it begins with a blank or a colon, the match may take the
+    opening quote of the key it looks for, which a later search then misses."""
     pattern = _KEY_WRITTEN.get(key) if type(key) is str else None
-    if pattern is None and type(key) is str and _PLAIN_KEY.match(key):
+    if pattern is None and type(key) is str and _PLAIN_KEY.match(key) and key[:1] not in _HIDING_STARTS:
         if len(_KEY_WRITTEN) >= _KEY_WRITTEN_KEPT:
             _KEY_WRITTEN.clear()
         pattern = _KEY_WRITTEN[key] = re.compile("(" + re.escape('"' + key + '"') + ")[ \t\n\r]*:[ \t\n\r]*")

@@ -100,7 +100,7 @@ def reference_last(text: str, path: tuple[Any, ...]) -> Member | None:
 BLANKS = st.sampled_from(["", " ", "\n", "\t", "\r\n  ", " \n\t "])
 # keys that collide on purpose: node ids that are also input names, words used at every level
 KEYS = st.one_of(st.sampled_from(["3", "10", "seed", "inputs", "class_type", "a b", "é", "😀", "", ":x",
-                                  "}", " 3", "x\"y", "back\\slash", "\ud800"]),
+                                  "}", " 3", "x\"y", "back\\slash", "\ud800", ":1,", ",", 'x"3', "a/b"]),
                  st.text(max_size=4))
 
 
@@ -253,6 +253,12 @@ def test_line_breaks_and_backslashes_in_strings_are_searched():
     assert pos.member(("1", "inputs", "seed")) == reference_last(text, ("1", "inputs", "seed"))
     assert pos.member(("2",)) == reference_last(text, ("2",))
     assert pos._containers == {}
+    # quotes in a prompt too; a key that ends with an escaped quote and the key searched for
+    # is one more match, never the only one
+    text = '{"1": {"inputs": {"text": "say \\"seed\\": 4", "x\\"seed": 3, "seed": 5}}}'
+    pos = JsonPositions(text, (), None, json.loads(text))
+    assert text[pos.member(("1", "inputs", "seed")).value_start] == "5"
+    assert pos.member(("1", "inputs", 'x"seed')) == reference_last(text, ("1", "inputs", 'x"seed'))
     # a key spelled with `\/` or `\u` is another way to write it: those regions are scanned
     for spelled in ('"se\\u0065d"', '"a\\/b"'):
         key = json.loads(spelled)
@@ -260,6 +266,16 @@ def test_line_breaks_and_backslashes_in_strings_are_searched():
         pos = JsonPositions(text, (), None, json.loads(text))
         for node in ("1", "2"):
             assert pos.member((node, "inputs", key)) == reference_last(text, (node, "inputs", key)), text
+
+
+def test_keys_that_a_match_from_a_closing_quote_could_hide():
+    # from the end of "a", `":1,":` reads like the key ":1," itself, which starts inside it
+    for text in ('{"a":1,":1,":2}', '{"a":1, ":1, ":2, "b": {":1, ": 3}}', '{"a":[" :"],"\\t:":1}', '{"a":" :", " :":1}'):
+        decoded = json.loads(text)
+        pos = JsonPositions(text, (), None, decoded)
+        for key in decoded:
+            assert pos.member((key,)) == reference_last(text, (key,)), (text, key)
+            assert pos.copies((key,), 1) == reference_members(text, 0)[key], (text, key)
 
 
 def test_unicode_and_surrogate_keys():
