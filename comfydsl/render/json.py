@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from typing import Any, Callable
 
-from ..diagnostics import Diagnostic, Span
+from ..diagnostics import Diagnostic, Severity, Span
 from . import LintRun
 
 #: The version of the output's shape.
@@ -95,6 +95,9 @@ def _write_run(run: LintRun, out: list[str]) -> bool:
 
 _encode_str = getattr(json.encoder, "c_encode_basestring", None) or json.encoder.py_encode_basestring
 
+
+#: Each Severity as JSON text.
+_SEVERITY_TEXTS = {severity: _encode_str(severity.value) for severity in Severity}
 
 #: Keys as written before their values (`"code": `): a run repeats the same few keys.
 _KEY_HEADS: dict[str, str] = {}
@@ -234,13 +237,16 @@ def _write_diagnostic(diag: Diagnostic, out: list[str], newline: str, step: str,
     # each field that is a string or null as JSON text; "" (never the text of a string) marks
     # anything else, which the general writer takes
     texts = [encode(value) if type(value) is str else "null" if value is None else ""
-             for value in (diag.code, diag.name, diag.severity.value, diag.message, diag.help, location.node_id,
+             for value in (diag.code, diag.name, diag.message, diag.help, location.node_id,
                            location.class_type, location.input, location.json_path)]
+    severity = diag.severity
+    # (a Severity's value is read through the enum's descriptor, which costs more than the rest)
+    severity_text = _SEVERITY_TEXTS.get(severity) if type(severity) is Severity else _text(severity.value)
     span = _span_text(location.span, inner, step)
-    if span is None or "" in texts:
+    if span is None or severity_text is None or "" in texts:
         return _write(diag.to_dict(), out, newline, step, depth)
-    code, name, severity, message, help, node_id, class_type, input, json_path = texts
-    out.append(f'{{{inner}"code": {code},{inner}"name": {name},{inner}"severity": {severity},{inner}"message": '
+    code, name, message, help, node_id, class_type, input, json_path = texts
+    out.append(f'{{{inner}"code": {code},{inner}"name": {name},{inner}"severity": {severity_text},{inner}"message": '
                f'{message},{inner}"help": {help},{inner}"notes": ')
     if diag.notes and not _write(list(diag.notes), out, inner, step, depth + 1):
         return False
