@@ -152,8 +152,8 @@ def _no_duplicate_nodes(workflow: dict[str, Any], text: str) -> bool:
     When every node id is made of digits and colons, each is written at least once as
     `_ID_KEY` matches it: only a `\\u003.` escape could spell such a character another way.
     Escaped backslashes and quotes are taken out of the text first (left to right, pair by
-    pair, as JSON reads them), so every quote left opens or closes a string, and strings and
-    keys stay where they were. Then a match that starts at an opening quote is a key of
+    pair, as JSON reads them): every quote left opens or closes a string, and a key without
+    escapes is left as it was. Then a match that starts at an opening quote is a key of
     digits and colons (or a key whose escapes were taken out: counted in excess). One that
     starts at a closing quote can only take the colon after a key and the opening quote of a
     string value that begins with a colon: counted in excess too, it never takes a key's
