@@ -126,10 +126,10 @@ def main() -> None:
         for _, text in items:
             json.loads(text)
 
-    for round in range(args.repeat):
+    for turn in range(args.repeat):
         record("json.loads", timed(decode_all))
         order = list(versions.items())
-        for label, fns in order if round % 2 == 0 else order[::-1]:  # neither always goes first
+        for label, fns in order if turn % 2 == 0 else order[::-1]:  # neither always goes first
             read, locate, render = fns["read"], fns["locate"], fns["render"]
 
             def read_all() -> None:
