@@ -5,14 +5,15 @@ The checks work on decoded workflows and locate findings by JSON path
 output format can show `file:line:column`.
 
 The index is built lazily. Given the decoded document, most lookups need no index at all:
-a key written once in its container's text (or in any ancestor's) is found by a plain
-search, and only that member's value is skipped (see `JsonPositions`). Otherwise the
+a key written once in its container's text (or in any ancestor's) is found by a search
+for its text, and only that member's value is skipped (see `JsonPositions`); a key the
+decoded document does not have is not looked for at all. Otherwise the
 members of the container are scanned once (one regex match per key, each value skipped by
 the C scanner of the `json` module), and a node's own members are scanned only when a
 finding points into that node. So the cost is at most linear in the size of the file, and
 files without findings are never scanned. Duplicate keys are kept: lookups point at the
 last copy (the one every JSON reader keeps), and the earlier copies remain available
-(`occurrences`).
+(`occurrences`, or `copies` when their number is known, as for a duplicated node).
 
 Only the standard library is used.
 """
