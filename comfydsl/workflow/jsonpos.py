@@ -53,6 +53,8 @@ _NO_SPAN: Any = object()
 #: `inputs`, input names), so the patterns are kept, up to a bound.
 _KEY_WRITTEN: dict[str, re.Pattern[str]] = {}
 _KEY_WRITTEN_KEPT = 4096
+#: A `\\u` escape of an ASCII character (U+0000 to U+007F).
+_ASCII_ESCAPE = re.compile(r"\\u00[0-7]")
 #: First characters of keys that `_key_pattern` leaves to the scan.
 _HIDING_STARTS = (" ", "\t", "\n", "\r", ":")
 _PATH_PART = re.compile(r"\.([^.[]+)|\['((?:[^'\\]|\\.)*)'\]|\[(-?\d+)\]")
@@ -96,9 +98,9 @@ class JsonPositions:
 
     `data`, when given, must be the text as `json.loads` decodes it (not changed since). It
     lets most lookups skip the scan of whole containers. A member lies inside the text of
-    each of its ancestors; where that text has no escape that spells a plain character
-    another way (`\\/`, `\\u`; see `_hides_keys`), every key without a quote, a backslash
-    or a control character is spelled as it is. So when the decoded document has
+    each of its ancestors; where that text has no escape that could spell one of the key's
+    characters another way (`\\/`, `\\u`; see `_hides_keys`), a key without a quote, a
+    backslash or a control character is spelled as it is. So when the decoded document has
     the member, and its key (in quotes, followed by a colon) occurs exactly once in such an
     ancestor's text, that occurrence is the member: any other would be a second one. A key
     found twice, or only in text with such escapes, or an array index, is left to the scan.
@@ -188,7 +190,7 @@ class JsonPositions:
             return None
         start, end = holder.value_start, holder.value_end
         text = self.text
-        if end - start > self._budget or self._hides_keys(start, end):
+        if end - start > self._budget or self._hides_keys(start, end, key):
             return None
         if end - start > _SMALL_REGION:
             self._budget -= end - start
@@ -236,11 +238,11 @@ class JsonPositions:
         any ancestor's text is the member: the widest region (the whole document) is tried
         first, as it needs no value in between to be skipped, then narrower ones."""
         key = path[-1]
-        pattern = _KEY_WRITTEN.get(key) if type(key) is str else None
+        if type(key) is not str:
+            return _UNSURE
+        pattern = _KEY_WRITTEN.get(key) or _key_pattern(key)
         if pattern is None:
-            pattern = _key_pattern(key)
-            if pattern is None:
-                return _UNSURE
+            return _UNSURE
         if self._containers and path[:-1] in self._containers:
             return _UNSURE
         value = self._data
@@ -274,7 +276,7 @@ class JsonPositions:
                     searched = False  # searched enough large regions: the scan (made once) is cheaper now
                 else:
                     self._budget -= end - start
-            if escapes and self._hides_keys(start, end):
+            if escapes and self._hides_keys(start, end, key):
                 searched = False  # an escape could spell the key another way: a narrower region may have none
             if searched:
                 first = written(text, start, end)
@@ -296,16 +298,23 @@ class JsonPositions:
             holder = self.last(path[:depth])
         return _UNSURE
 
-    def _hides_keys(self, start: int, end: int) -> bool:
-        """Whether `text[start:end]` has an escape that could spell a key searched for another
-        way: `\\/` or `\\u`. Any other escape gives a quote, a backslash or a control
-        character, which keys searched for never hold (`_PLAIN_KEY`), so prompts with line
-        breaks or quotes are searched too. (An escaped quote is no string's end, so a match
-        may start there, inside a key that ends with the one searched for: that is one more
-        match, which never hides another; see `_key_pattern`.)"""
+    def _hides_keys(self, start: int, end: int, key: str) -> bool:
+        """Whether `text[start:end]` has an escape that could spell a character of `key`
+        another way: `\\/` for a slash, `\\u` for any character (`\\u00` and 0 to 7 for an
+        ASCII one, so that the escapes of accents, other scripts and emoji do not count for
+        an ASCII key). Any other escape gives a quote, a backslash or a control character,
+        which keys searched for never hold (`_PLAIN_KEY`), so prompts with line breaks or
+        quotes are searched too. (An escaped quote is no string's end, so a match may start
+        there, inside a key that ends with the one searched for: that is one more match,
+        which never hides another; see `_key_pattern`.)"""
         text = self.text
-        return self._escapes and text.find("\\", start, end) != -1 and (
-            text.find("\\u", start, end) != -1 or text.find("\\/", start, end) != -1)
+        if not self._escapes or text.find("\\", start, end) == -1:
+            return False
+        if "/" in key and text.find("\\/", start, end) != -1:
+            return True
+        if key.isascii():
+            return _ASCII_ESCAPE.search(text, start, end) is not None
+        return text.find("\\u", start, end) != -1
 
     def _whole(self) -> Member | None:
         # The text decoded as a whole, so the top value runs to its last non-blank character.

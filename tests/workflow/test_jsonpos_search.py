@@ -268,6 +268,25 @@ def test_line_breaks_and_backslashes_in_strings_are_searched():
             assert pos.member((node, "inputs", key)) == reference_last(text, (node, "inputs", key)), text
 
 
+def test_escapes_of_other_characters_than_the_key_has_are_searched():
+    # `json.dumps` writes accents, other scripts and emoji as \\u escapes: no ASCII key can be
+    # spelled with those, so such texts are searched for ASCII keys
+    wf = {"1": {"inputs": {"text": "café 😀 中", "seed": 5}}, "2": {"inputs": {"seed": 6, "é": 1}}}
+    text = json.dumps(wf, indent=1)
+    assert "\\u00e9" in text
+    pos = JsonPositions(text, (), None, json.loads(text))
+    for path in [("1", "inputs", "seed"), ("2",), ("2", "inputs", "seed")]:
+        assert pos.member(path) == reference_last(text, path)
+    assert pos._containers == {}
+    assert pos.member(("2", "inputs", "é")) == reference_last(text, ("2", "inputs", "é"))  # scanned
+    assert pos._containers
+    # an ASCII key spelled with an escape: the regions that hold it are scanned
+    text = text.replace('"seed": 6', '"s\\u0065ed": 6')
+    pos = JsonPositions(text, (), None, json.loads(text))
+    for path in [("1", "inputs", "seed"), ("2", "inputs", "seed")]:
+        assert pos.member(path) == reference_last(text, path)
+
+
 def test_keys_that_a_match_from_a_closing_quote_could_hide():
     # from the end of "a", `":1,":` reads like the key ":1," itself, which starts inside it
     for text in ('{"a":1,":1,":2}', '{"a":1, ":1, ":2, "b": {":1, ": 3}}', '{"a":[" :"],"\\t:":1}', '{"a":" :", " :":1}'):
