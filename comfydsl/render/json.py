@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from typing import Any, Callable
 
-from ..diagnostics import Diagnostic, Span
+from ..diagnostics import Diagnostic, Severity, Span
 from . import LintRun
 
 #: The version of the output's shape.
@@ -37,22 +37,53 @@ def to_dict(run: LintRun, *, diagnostic: Callable[[Diagnostic], Any] | None = No
     }
 
 
-class _Prewritten:
-    """A finding left in the document for the writer, which writes the fields `to_dict` would
-    give in one go (`_write_diagnostic`): a run is mostly findings, all of the same shape."""
-
-    __slots__ = ("diagnostic",)
-
-    def __init__(self, diagnostic: Diagnostic) -> None:
-        self.diagnostic = diagnostic
-
-
 def render(run: LintRun) -> str:
     """The run as indented JSON text (`to_dict(run)` written with an indent of 2)."""
-    text = _dumps_fast(to_dict(run, diagnostic=_Prewritten), 2, "\n")
-    if text is None:  # something the writer leaves to the json module: the plain document
+    parts: list[str] = []
+    if not _write_run(run, parts):  # something the writer leaves to the json module
         return dumps_indented(to_dict(run), end="\n")
-    return text
+    return "".join(parts)
+
+
+def _write_run(run: LintRun, out: list[str]) -> bool:
+    """Append `to_dict(run)` as `dumps_indented(..., end="\n")` writes it; False (and `out` of
+    no use) where a value needs the general writer.
+
+    A run is mostly files and their findings, always of the same shape: their keys and
+    indents are written as fixed text, and each finding straight from the Diagnostic (no
+    dictionary is built for it)."""
+    models_checked = run.models_checked
+    if type(models_checked) is not bool:
+        return False
+    out.append(f'{{\n  "version": {int.__repr__(VERSION)},\n  "models_checked": '
+               f'{"true" if models_checked else "false"},\n  "files": ')
+    if not run.files:
+        out.append("[]")
+    lead = "[\n    "
+    for result in run.files:
+        path, kind = _text(result.path), _text(result.kind)
+        if path is None or kind is None:
+            return False
+        out.append(f'{lead}{{\n      "path": {path},\n      "kind": {kind},\n      "diagnostics": ')
+        lead = ",\n    "
+        if not result.diagnostics:
+            out.append("[]\n    }")
+            continue
+        before = "[\n        "
+        for diag in result.diagnostics:
+            out.append(before)
+            before = ",\n        "
+            # (depth 4: where the general writer meets a finding, for its limit on nesting)
+            if not _write_diagnostic(diag, out, "\n        ", "  ", 4):
+                return False
+        out.append("\n      ]\n    }")
+    if run.files:
+        out.append("\n  ]")
+    out.append(',\n  "summary": ')
+    if not _write(run.summary(), out, "\n  ", "  ", 1):
+        return False
+    out.append("\n}\n")
+    return True
 
 
 # -- indented JSON, written directly ------------------------------------------------------
@@ -64,6 +95,9 @@ def render(run: LintRun) -> str:
 
 _encode_str = getattr(json.encoder, "c_encode_basestring", None) or json.encoder.py_encode_basestring
 
+
+#: Each Severity as JSON text.
+_SEVERITY_TEXTS = {severity: _encode_str(severity.value) for severity in Severity}
 
 #: Keys as written before their values (`"code": `): a run repeats the same few keys.
 _KEY_HEADS: dict[str, str] = {}
@@ -78,16 +112,6 @@ def dumps_indented(value: Any, indent: int = 2, end: str = "") -> str:
         # levels, floats that are not finite, other types
         return json.dumps(value, indent=indent, ensure_ascii=False, default=str) + end
     parts.append(end)  # joined with the rest: no copy of a long text to add a newline
-    return "".join(parts)
-
-
-def _dumps_fast(value: Any, indent: int, end: str) -> str | None:
-    """`value` as indented JSON text (and `end`) by the writer alone; None where it would need
-    the json module."""
-    parts: list[str] = []
-    if not _write(value, parts, "\n", " " * indent, 0):
-        return None
-    parts.append(end)
     return "".join(parts)
 
 
@@ -174,8 +198,6 @@ def _write(value: Any, out: list[str], newline: str, step: str, depth: int) -> b
         if value != value or value in (float("inf"), float("-inf")):
             return False
         out.append(float.__repr__(value))
-    elif kind is _Prewritten:
-        return _write_diagnostic(value.diagnostic, out, newline, step, depth)
     else:
         return False
     return True
@@ -191,14 +213,18 @@ def _text(value: Any) -> str | None:
 def _span_text(span: Span | None, newline: str, step: str) -> str | None:
     if span is None:
         return "null"
-    end_line = span.end_line if span.end_line is not None else span.line
-    end_column = span.end_column if span.end_column is not None else span.column
+    line, column, end_line, end_column = span.line, span.column, span.end_line, span.end_column
+    if end_line is None:
+        end_line = line
+    if end_column is None:
+        end_column = column
     path = _text(span.path)
-    if path is None or not all(type(n) is int for n in (span.line, span.column, end_line, end_column)):
+    if path is None or not (type(line) is int and type(column) is int and type(end_line) is int
+                            and type(end_column) is int):
         return None
     inner = newline + step
-    return (f'{{{inner}"path": {path},{inner}"line": {int.__repr__(span.line)},{inner}"column": '
-            f'{int.__repr__(span.column)},{inner}"end_line": {int.__repr__(end_line)},{inner}"end_column": '
+    return (f'{{{inner}"path": {path},{inner}"line": {int.__repr__(line)},{inner}"column": '
+            f'{int.__repr__(column)},{inner}"end_line": {int.__repr__(end_line)},{inner}"end_column": '
             f'{int.__repr__(end_column)}{newline}}}')
 
 
@@ -207,18 +233,25 @@ def _write_diagnostic(diag: Diagnostic, out: list[str], newline: str, step: str,
     notes and related locations (mostly empty) by `_write`; anything unusual by `_write` alone."""
     location = diag.location
     inner = newline + step
-    texts = [_text(diag.code), _text(diag.name), _text(diag.severity.value), _text(diag.message),
-             _text(diag.help), _text(location.node_id), _text(location.class_type), _text(location.input),
-             _text(location.json_path), _span_text(location.span, inner, step)]
-    if None in texts:
+    encode = _encode_str
+    # each field that is a string or null as JSON text; "" (never the text of a string) marks
+    # anything else, which the general writer takes
+    texts = [encode(value) if type(value) is str else "null" if value is None else ""
+             for value in (diag.code, diag.name, diag.message, diag.help, location.node_id,
+                           location.class_type, location.input, location.json_path)]
+    severity = diag.severity
+    # (a Severity's value is read through the enum's descriptor, which costs more than the rest)
+    severity_text = _SEVERITY_TEXTS.get(severity) if type(severity) is Severity else _text(severity.value)
+    span = _span_text(location.span, inner, step)
+    if span is None or severity_text is None or "" in texts:
         return _write(diag.to_dict(), out, newline, step, depth)
-    code, name, severity, message, help, node_id, class_type, input, json_path, span = texts
-    out.append(f'{{{inner}"code": {code},{inner}"name": {name},{inner}"severity": {severity},{inner}"message": '
+    code, name, message, help, node_id, class_type, input, json_path = texts
+    out.append(f'{{{inner}"code": {code},{inner}"name": {name},{inner}"severity": {severity_text},{inner}"message": '
                f'{message},{inner}"help": {help},{inner}"notes": ')
-    if not _write(list(diag.notes), out, inner, step, depth + 1):
+    if diag.notes and not _write(list(diag.notes), out, inner, step, depth + 1):
         return False
-    out.append(f',{inner}"node_id": {node_id},{inner}"class_type": {class_type},{inner}"input": {input},'
-               f'{inner}"json_path": {json_path},{inner}"span": {span},{inner}"related": ')
+    out.append(f'{"" if diag.notes else "[]"},{inner}"node_id": {node_id},{inner}"class_type": {class_type},'
+               f'{inner}"input": {input},{inner}"json_path": {json_path},{inner}"span": {span},{inner}"related": ')
     if not diag.related:
         out.append("[]" + newline + "}")
         return True

@@ -140,26 +140,38 @@ def parse_json(text: str) -> Any:
     return json.loads(text, object_pairs_hook=_pairs_hook)
 
 
-#: A key of digits only (the usual node id) with its colon.
-_DIGITS_KEY = re.compile(r'"[0-9]+"[ \t\n\r]*:')
+#: A key of digits and colons (the usual node ids: `3`, and `30:7:5` for a node of a subgraph)
+#: with its colon.
+_ID_KEY = re.compile(r'"[0-9:]+"[ \t\n\r]*:')
 
 
 def _no_duplicate_nodes(workflow: dict[str, Any], text: str) -> bool:
     """True when `text` surely holds each key of `workflow` (an object decoded from it) once
     only; False when it may not (the caller then reads the text again, counting).
 
-    In a text without a backslash every string is written as it is, and a quote, digits, a
-    quote and a colon can only be a key. So when every node id is made of digits, each is
-    found at least once that way; if the text has no more such keys, at any depth, than
-    there are node ids, each node id occurs exactly once.
+    When every node id is made of digits and colons, each is written at least once as
+    `_ID_KEY` matches it: only a `\\u003.` escape could spell such a character another way.
+    Escaped backslashes and quotes are taken out of the text first (left to right, pair by
+    pair, as JSON reads them): every quote left opens or closes a string, and a key without
+    escapes is left as it was. Then a match that starts at an opening quote is a key of
+    digits and colons (or a key whose escapes were taken out: counted in excess). One that
+    starts at a closing quote can only take the colon after a key and the opening quote of a
+    string value that begins with a colon: counted in excess too, it never takes a key's
+    opening quote. So if the text has no more matches, at any depth, than there are node
+    ids, each node id occurs exactly once; with more (a true duplicate, or a deeper key or
+    value that looks like one) the text is read again.
     """
-    keys = workflow.keys()
-    if not keys:
+    if not workflow:
         return True
-    joined = "".join(keys)
-    if "\\" in text or not (joined.isascii() and joined.isdecimal()) or not all(keys):
+    joined = "".join(workflow)
+    # (`"" in workflow`: an empty id, which the joined text cannot show)
+    if not (joined.isascii() and joined.replace(":", "").isdecimal()) or "" in workflow:
         return False
-    return len(_DIGITS_KEY.findall(text)) == len(keys)
+    if "\\" in text:  # (a search for one character: quick, and most texts have no escape)
+        text = text.replace("\\\\", "").replace('\\"', "")
+        if "\\u003" in text:
+            return False
+    return len(_ID_KEY.findall(text)) == len(workflow)
 
 
 def _long_number_span(text: str, path: str | None) -> Span:
@@ -229,12 +241,16 @@ def classify(data: Any, *, path: str | None = None, text: str = "") -> Document:
         return doc
     if "prompt" in data and isinstance(data["prompt"], dict) and not _looks_like_node(data["prompt"]):
         return _workflow_doc(data["prompt"], path, text, "prompt", ("prompt",), data)
-    if data and not any(_looks_like_node(v) for v in data.values()):
-        keys = ", ".join(f"`{k}`" for k in list(data)[:5])
-        diag = NOT_A_WORKFLOW.report(
-            f"no node found: the top-level keys ({keys}) hold no `class_type` objects",
-            help='an API workflow looks like {"3": {"class_type": "KSampler", "inputs": {...}}}')
-        return Document(path, text, "other", diagnostics=[diag], body=data)
+    for value in data.values():  # (a loop rather than `any(...)`: every file passes here)
+        if isinstance(value, dict) and ("class_type" in value or "inputs" in value):
+            break  # a node: usually the first value already
+    else:
+        if data:
+            keys = ", ".join(f"`{k}`" for k in list(data)[:5])
+            diag = NOT_A_WORKFLOW.report(
+                f"no node found: the top-level keys ({keys}) hold no `class_type` objects",
+                help='an API workflow looks like {"3": {"class_type": "KSampler", "inputs": {...}}}')
+            return Document(path, text, "other", diagnostics=[diag], body=data)
     return _workflow_doc(data, path, text, "api", (), data)
 
 
@@ -245,7 +261,8 @@ def _workflow_doc(workflow: Any, path: str | None, text: str, kind: str, envelop
         diag = NOT_A_WORKFLOW.report(f"`{where}` must be an object of nodes, found {json_kind(workflow)}")
         return Document(path, text, "invalid", envelope=envelope, diagnostics=[diag], body=body)
     dups = dict(workflow.dups) if isinstance(workflow, _Obj) else {}  # only objects with duplicates are _Obj
-    doc = Document(path, text, kind, workflow=workflow, envelope=envelope, duplicates=dups, body=body)
+    # (every field given in order: the quickest way to build a dataclass, once per file)
+    doc = Document(path, text, kind, workflow, None, envelope, [], dups, body)
     for node_id, times in dups.items():
         node = workflow.get(node_id)
         cls = node.get("class_type") if isinstance(node, dict) else None

@@ -5,14 +5,15 @@ The checks work on decoded workflows and locate findings by JSON path
 output format can show `file:line:column`.
 
 The index is built lazily. Given the decoded document, most lookups need no index at all:
-a key written once in its container's text (or in any ancestor's) is found by a plain
-search, and only that member's value is skipped (see `JsonPositions`). Otherwise the
+a key written once in its container's text (or in any ancestor's) is found by a search
+for its text, and only that member's value is skipped (see `JsonPositions`); a key the
+decoded document does not have is not looked for at all. Otherwise the
 members of the container are scanned once (one regex match per key, each value skipped by
 the C scanner of the `json` module), and a node's own members are scanned only when a
 finding points into that node. So the cost is at most linear in the size of the file, and
 files without findings are never scanned. Duplicate keys are kept: lookups point at the
 last copy (the one every JSON reader keeps), and the earlier copies remain available
-(`occurrences`).
+(`occurrences`, or `copies` when their number is known, as for a duplicated node).
 
 Only the standard library is used.
 """
@@ -25,7 +26,7 @@ import re
 from dataclasses import fields, replace
 from itertools import accumulate, repeat
 from operator import add
-from typing import Any, Callable, Iterable, NamedTuple
+from typing import Any, Callable, Iterable, Literal, NamedTuple
 
 from ..diagnostics import Diagnostic, Location, Span
 
@@ -35,20 +36,27 @@ _WS = re.compile(r"[ \t\n\r]*")
 _MEMBER = re.compile(r'[ \t\n\r]*"([^"\\\x00-\x1f]*(?:\\.[^"\\\x00-\x1f]*)*)"[ \t\n\r]*:[ \t\n\r]*')
 #: Blanks and the comma after a value.
 _COMMA = re.compile(r"[ \t\n\r]*,")
-#: Blanks, the colon after a key and the blanks before the value.
-_COLON = re.compile(r"[ \t\n\r]*:[ \t\n\r]*")
 #: Keys that `JsonPositions` may search for as they are: a key with a quote, a backslash or a
 #: control character is always written with an escape.
 _PLAIN_KEY = re.compile(r'[^"\\\x00-\x1f]*\Z')
 #: Regions up to this size are always searched; larger ones only within the budget of
-#: `_SEARCH_BUDGET_TIMES` the length of the text, each occurrence found counted as `_HIT_COST`
-#: characters (it costs a step in Python).
+#: `_SEARCH_BUDGET_TIMES` the length of the text (a search goes through the region once).
 _SMALL_REGION = 4096
 _SEARCH_BUDGET_TIMES = 2
-_HIT_COST = 256
 #: Lookups that count lines before building a table of line starts.
 _COUNTED_LOOKUPS = 8
 _NO_DATA: Any = object()
+#: No span looked up yet (in `attach_spans`).
+_NO_SPAN: Any = object()
+#: For each key searched for (without escapes, see `_PLAIN_KEY`): its text in quotes (group 1),
+#: then blanks, the colon and the blanks before the value. Keys recur from file to file (node ids,
+#: `inputs`, input names), so the patterns are kept, up to a bound.
+_KEY_WRITTEN: dict[str, re.Pattern[str]] = {}
+_KEY_WRITTEN_KEPT = 4096
+#: A `\\u` escape of an ASCII character (U+0000 to U+007F).
+_ASCII_ESCAPE = re.compile(r"\\u00[0-7]")
+#: First characters of keys that `_key_pattern` leaves to the scan.
+_HIDING_STARTS = (" ", "\t", "\n", "\r", ":")
 _PATH_PART = re.compile(r"\.([^.[]+)|\['((?:[^'\\]|\\.)*)'\]|\[(-?\d+)\]")
 _DECODER = json.JSONDecoder()
 #: The decoder's scanner itself: one value at an offset, without `raw_decode`'s extra steps.
@@ -78,6 +86,8 @@ class Member(NamedTuple):
 
 #: A member not looked up yet (in `JsonPositions._last`).
 _UNKNOWN = Member(-1, -1, -1, -1)
+#: What `JsonPositions._search` gives when the text alone cannot tell where a member is.
+_UNSURE = Member(-2, -2, -2, -2)
 
 
 class JsonPositions:
@@ -88,11 +98,12 @@ class JsonPositions:
 
     `data`, when given, must be the text as `json.loads` decodes it (not changed since). It
     lets most lookups skip the scan of whole containers. A member lies inside the text of
-    each of its ancestors; where that text has no backslash, every key in it is spelled as it
-    is. So when the decoded document has the member, and its key (in quotes, followed by a
-    colon) occurs exactly once in such an ancestor's text, that occurrence is the member:
-    any other would be a second one. A key found twice, or only in text with escapes, or an
-    array index, is left to the scan.
+    each of its ancestors; where that text has no escape that could spell one of the key's
+    characters another way (`\\/`, `\\u`; see `_hides_keys`), a key without a quote, a
+    backslash or a control character is spelled as it is. So when the decoded document has
+    the member, and its key (in quotes, followed by a colon) occurs exactly once in such an
+    ancestor's text, that occurrence is the member: any other would be a second one. A key
+    found twice, or only in text with such escapes, or an array index, is left to the scan.
     """
 
     def __init__(self, text: str, root: Iterable[str | int] = (), path: str | None = None,
@@ -104,12 +115,12 @@ class JsonPositions:
         self._containers: dict[tuple[Any, ...], dict[Any, list[Member]] | None] = {}
         self._last: dict[tuple[Any, ...], Member | None] = {}
         self._lines: list[int] | None = None
-        self._escapes: bool | None = None
+        self._escapes = "\\" in text  # (a search for one character: quick even in a big text)
         # characters that searches of large regions may still go through: a few times the
         # text, so that many lookups in a big file cost no more than scanning it once
         self._budget = _SEARCH_BUDGET_TIMES * len(text)
         self._looked_up = 0
-        self._top: Member | bool | None = None
+        self._top: Member | Literal[False] | None = None
 
     # -- lines and columns -------------------------------------------------------------
 
@@ -129,7 +140,12 @@ class JsonPositions:
 
     def span(self, start: int, end: int) -> Span:
         """A Span over `text[start:end]`."""
-        line, column = self.line_col(start)
+        if self._lines is None and self._looked_up < _COUNTED_LOOKUPS:  # `line_col`, written out:
+            self._looked_up += 1                                         # a span per finding
+            text = self.text
+            line, column = text.count("\n", 0, start) + 1, start - text.rfind("\n", 0, start)
+        else:
+            line, column = self.line_col(start)
         if end <= start:
             return Span(self.path, line, column, line, column, start, end)
         if self.text.find("\n", start, end) == -1:  # on one line: no second lookup
@@ -147,6 +163,48 @@ class JsonPositions:
         """Every copy of the member at `path` below the root, in text order."""
         return self.absolute(self.root + tuple(path))
 
+    def copies(self, path: Iterable[str | int], times: Any) -> list[Member]:
+        """Every copy of the member at `path` below the root, in text order, for a caller that
+        knows how many there are (`times`, as reading counted them; a wrong count gives a
+        wrong answer): the same as `occurrences`, found by one search where the text allows
+        (no scan of the container).
+
+        The search for the key in its container's text finds each copy, and may find the
+        key at other depths or matches that are no key (see `_key_pattern`), but never hides
+        a copy. So when it finds exactly `times` matches, they are the copies."""
+        full = self.root + tuple(path)
+        key = full[-1] if full else None
+        found = None
+        if type(key) is str and type(times) is int and full[:-1] not in self._containers:
+            found = self._all_written(full, key, times)
+        if found is None:
+            return self.absolute(full)
+        if found:
+            self._last[full] = found[-1]  # the last copy, as `last` would find it
+        return found
+
+    def _all_written(self, full: tuple[str | int, ...], key: str, times: int) -> list[Member] | None:
+        pattern = _key_pattern(key)
+        holder = self.last(full[:-1])
+        if pattern is None or holder is None:
+            return None
+        start, end = holder.value_start, holder.value_end
+        text = self.text
+        if end - start > self._budget or self._hides_keys(start, end, key):
+            return None
+        if end - start > _SMALL_REGION:
+            self._budget -= end - start
+        matches = list(pattern.finditer(text, start, end))
+        if len(matches) != times:
+            return None
+        out = []
+        for match in matches:
+            value_end = self._skip(match.end())
+            if value_end is None:
+                return None
+            out.append(Member(match.start(), match.end(1), match.end(), value_end))
+        return out
+
     def absolute(self, path: tuple[str | int, ...]) -> list[Member]:
         """Every copy of the member at `path` from the top of the document (not the root)."""
         if not path:
@@ -163,8 +221,8 @@ class JsonPositions:
         if not path:
             found = self._whole()
         else:
-            found = self._search(path) if self._data is not _NO_DATA else None
-            if found is None:
+            found = self._search(path) if self._data is not _NO_DATA else _UNSURE
+            if found is _UNSURE:  # scan the container
                 members = self._members(path[:-1])
                 copies = members.get(path[-1]) if members is not None else None
                 found = copies[-1] if copies else None
@@ -172,75 +230,100 @@ class JsonPositions:
         return found
 
     def _search(self, path: tuple[str | int, ...]) -> Member | None:
-        """The member at `path` found by searching the text, or None when the search cannot
-        tell (the caller scans the container then).
+        """The member at `path` found by searching the text; None when the decoded document
+        says there is no such member; `_UNSURE` when the search cannot tell (the caller scans
+        the container then).
 
         The member lies inside the value of each of its ancestors, so a key written once in
         any ancestor's text is the member: the widest region (the whole document) is tried
         first, as it needs no value in between to be skipped, then narrower ones."""
         key = path[-1]
-        if type(key) is not str or path[:-1] in self._containers or not _PLAIN_KEY.match(key):
-            return None
+        if type(key) is not str:
+            return _UNSURE
+        pattern = _KEY_WRITTEN.get(key) or _key_pattern(key)
+        if pattern is None:
+            return _UNSURE
+        if self._containers and path[:-1] in self._containers:
+            return _UNSURE
         value = self._data
-        for part in path:  # the decoded document has the member (in the last copy of each)
-            if isinstance(value, dict):
-                value = value.get(part, _UNKNOWN)  # (JSON keys are strings: an index is not there)
-                if value is _UNKNOWN:
-                    return None
-            elif type(part) is int and isinstance(value, list) and -len(value) <= part < len(value):
-                value = value[part]
-            else:
-                return None
+        size = len(path)
+        if size > 1:
+            for part in path[:-1]:  # the decoded document has the container (the last copy of each)
+                if isinstance(value, dict):
+                    value = value.get(part, _UNKNOWN)  # (JSON keys are strings: an index is not there)
+                    if value is _UNKNOWN:
+                        return _UNSURE
+                elif type(part) is int and isinstance(value, list) and -len(value) <= part < len(value):
+                    value = value[part]
+                else:
+                    return _UNSURE
+        if not isinstance(value, dict):
+            return _UNSURE
+        if key not in value:
+            # The decoded document keeps the last copy of every key, as the lookups do, so
+            # the container the lookups would scan (the last copy) has no such key either.
+            return None
         text = self.text
-        needle = '"' + key + '"'
-        size = len(needle)
-        colon_at = _COLON.match
         escapes = self._escapes
-        if escapes is None:
-            escapes = self._escapes = "\\" in text
-        for depth in range(len(path)):
-            holder = self.last(path[:depth])
-            if holder is None:
-                return None
-            start, end = holder.value_start, holder.value_end
-            large = end - start > _SMALL_REGION
-            if large:
+        written = pattern.search
+        holder = self._top or self._whole()
+        depth = 0
+        while holder is not None:
+            start, end = holder[2], holder[3]  # (value_start, value_end: by index, a little quicker)
+            searched = True
+            if end - start > _SMALL_REGION:
                 if end - start > self._budget:
-                    continue  # searched enough large regions: the scan (made once) is cheaper now
-                self._budget -= end - start
-            if escapes and text.find("\\", start, end) != -1:
-                continue  # an escape could spell the key another way: a narrower region may have none
-            key_start = value_start = -1
-            at = text.find(needle, start, end)
-            while at != -1:
-                if large:
-                    self._budget -= _HIT_COST
-                    if self._budget < 0:
-                        break
-                colon = colon_at(text, at + size)
-                if colon is not None:
-                    if key_start != -1:
-                        break
-                    key_start, value_start = at, colon.end()
-                at = text.find(needle, at + 1, end)
-            else:
-                if key_start == -1:
-                    return None
-                try:
-                    value_end = _scan_once(text, value_start)[1]
-                except (StopIteration, ValueError, RecursionError):
-                    return None
-                return Member(key_start, key_start + size, value_start, value_end)
-            # written twice in this region (or the budget ran out): try the next narrower one
-        return None
+                    searched = False  # searched enough large regions: the scan (made once) is cheaper now
+                else:
+                    self._budget -= end - start
+            if escapes and self._hides_keys(start, end, key):
+                searched = False  # an escape could spell the key another way: a narrower region may have none
+            if searched:
+                first = written(text, start, end)
+                if first is None:
+                    return _UNSURE
+                # The key is written at least once, and no match hides another (see
+                # `_key_pattern`): a single match is the key.
+                if written(text, first.end(), end) is None:
+                    value_start = first.end()
+                    try:
+                        value_end = _scan_once(text, value_start)[1]
+                    except (StopIteration, ValueError, RecursionError):
+                        return _UNSURE
+                    return Member(first.start(), first.end(1), value_start, value_end)
+                # written twice in this region: try the next narrower one
+            depth += 1
+            if depth == size:
+                break
+            holder = self.last(path[:depth])
+        return _UNSURE
+
+    def _hides_keys(self, start: int, end: int, key: str) -> bool:
+        """Whether `text[start:end]` has an escape that could spell a character of `key`
+        another way: `\\/` for a slash, `\\u` for any character (`\\u00` and 0 to 7 for an
+        ASCII one, so that the escapes of accents, other scripts and emoji do not count for
+        an ASCII key). Any other escape gives a quote, a backslash or a control character,
+        which keys searched for never hold (`_PLAIN_KEY`), so prompts with line breaks or
+        quotes are searched too. (An escaped quote is no string's end, so a match may start
+        there, inside a key that ends with the one searched for: that is one more match,
+        which never hides another; see `_key_pattern`.)"""
+        text = self.text
+        if not self._escapes or text.find("\\", start, end) == -1:
+            return False
+        if "/" in key and text.find("\\/", start, end) != -1:
+            return True
+        if key.isascii():
+            return _ASCII_ESCAPE.search(text, start, end) is not None
+        return text.find("\\u", start, end) != -1
 
     def _whole(self) -> Member | None:
         # The text decoded as a whole, so the top value runs to its last non-blank character.
-        if self._top is None:
+        top = self._top
+        if top is None:
             start = _after_ws(self.text, 0)
             end = len(self.text.rstrip(" \t\n\r"))
-            self._top = Member(start, start, start, end) if start < len(self.text) else False
-        return self._top if isinstance(self._top, Member) else None
+            top = self._top = Member(start, start, start, end) if start < len(self.text) else False
+        return top or None  # (a Member is a tuple of four: never false)
 
     def _members(self, container: tuple[Any, ...]) -> dict[Any, list[Member]] | None:
         if container in self._containers:
@@ -352,6 +435,24 @@ class JsonPositions:
             return None
 
 
+def _key_pattern(key: Any) -> re.Pattern[str] | None:
+    """The pattern of `_KEY_WRITTEN` for `key` (made and kept on first use); None for a key
+    that cannot be searched for as it is: not a string, one written with escapes, or one
+    that begins with a blank or a colon.
+
+    A match of the pattern may start at a string's closing quote and take what follows up
+    to the next quote as the key (`"a":1,":1,":2` holds `":1,":` twice, from the end of
+    `"a"` and at the key itself). The key such a match takes lies between two strings, so it
+    holds a colon or a comma; when it begins with a blank or a colon, the match may take the
+    opening quote of the key it looks for, which a later search then misses."""
+    pattern = _KEY_WRITTEN.get(key) if type(key) is str else None
+    if pattern is None and type(key) is str and _PLAIN_KEY.match(key) and key[:1] not in _HIDING_STARTS:
+        if len(_KEY_WRITTEN) >= _KEY_WRITTEN_KEPT:
+            _KEY_WRITTEN.clear()
+        pattern = _KEY_WRITTEN[key] = re.compile("(" + re.escape('"' + key + '"') + ")[ \t\n\r]*:[ \t\n\r]*")
+    return pattern
+
+
 def parse_json_path(path: str) -> tuple[str | int, ...] | None:
     """The keys of a JSONPath in the form `json_path()` writes (`$['5'].inputs.seed`)."""
     if not path.startswith("$"):
@@ -410,14 +511,14 @@ def locate(positions: JsonPositions, keys: tuple[str | int, ...]) -> Span | None
     further than the text does (a missing input, `inputs` that is not an object) falls back
     to the deepest part that exists.
     """
+    root = positions.root
     for depth in range(len(keys), 0, -1):
-        member = positions.member(keys[:depth])
+        member = positions.last(root + keys[:depth])
         if member is None:
             continue
-        text = positions.text
-        one_line = text.find("\n", member.key_start, member.value_end) == -1
-        end = member.value_end if one_line and depth > 1 else member.key_end
-        return positions.span(member.key_start, end)
+        if depth > 1 and positions.text.find("\n", member.key_start, member.value_end) == -1:
+            return positions.span(member.key_start, member.value_end)
+        return positions.span(member.key_start, member.key_end)
     return root_span(positions)
 
 
@@ -450,22 +551,24 @@ def attach_spans(diagnostics: list[Diagnostic], text: str, *, path: str | None,
         if location.span is not None:
             return location
         json_path = location.json_path
-        if json_path in found:
-            span = found[json_path]
-        else:
-            keys = _parsed(json_path) if json_path else ()
-            span = found[json_path] = locate(positions, keys or ()) if keys is not None else root_span(positions)
+        span = found.get(json_path, _NO_SPAN)
+        if span is _NO_SPAN:
+            keys = _PARSED.get(json_path) if json_path else ()  # (`_parsed`, without a call when known)
+            if keys is None and json_path:
+                keys = _parsed(json_path)
+            span = found[json_path] = locate(positions, keys) if keys is not None else root_span(positions)
         return _with_span(location, span)
 
     for diag in diagnostics:
+        earlier: list[Member] = []
+        if diag.code == "CD004" and diag.node_id is not None:  # (before `where`, which finds the last copy)
+            earlier = positions.copies((diag.node_id,), diag.ctx.get("times"))[:-1]
         diag.location = where(diag.location)
-        related = tuple(map(where, diag.related)) if diag.related else ()
-        if diag.code == "CD004" and diag.node_id is not None:
-            earlier = positions.occurrences((diag.node_id,))[:-1]
-            related += tuple(
+        diag.related = tuple(map(where, diag.related)) if diag.related else ()
+        if earlier:
+            diag.related += tuple(
                 Location(node_id=diag.node_id, class_type=diag.class_type,
                          json_path=diag.json_path, label="an earlier copy, dropped by JSON readers",
                          span=positions.span(m.key_start, m.key_end))
                 for m in earlier)
-        diag.related = related
     return diagnostics

@@ -98,3 +98,22 @@ def test_findings_of_unusual_types_fall_back_to_the_plain_document() -> None:
     for diag in odd:
         run = LintRun([FileResult("f.json", "api", [diag], None)], models_checked=False)
         assert render(run) == _reference(to_dict(run)) + "\n"
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(_maybe, st.sampled_from(["api", "ui", "invalid"]) | _maybe,
+                          st.lists(_diagnostics, max_size=2)), max_size=4),
+       st.booleans() | st.none())
+def test_files_without_findings_or_with_odd_paths_are_written_as_their_to_dict(files, checked) -> None:
+    # the files of a run are written as fixed text around their fields: empty runs, files
+    # without findings, paths that are null or need escapes; a run whose `models_checked`
+    # is not a boolean goes to the general writer
+    run = LintRun([FileResult(path, kind, diags, None) for path, kind, diags in files],  # type: ignore[arg-type]
+                  models_checked=checked)  # type: ignore[arg-type]
+    assert render(run) == _reference(to_dict(run)) + "\n"
+
+
+def test_files_of_unusual_types_fall_back_to_the_plain_document() -> None:
+    for path, kind in ((Path("a.json"), "api"), ("a.json", 3)):
+        run = LintRun([FileResult(path, kind, [], None)], models_checked=True)  # type: ignore[arg-type]
+        assert render(run) == _reference(to_dict(run)) + "\n"

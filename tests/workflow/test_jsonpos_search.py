@@ -100,7 +100,7 @@ def reference_last(text: str, path: tuple[Any, ...]) -> Member | None:
 BLANKS = st.sampled_from(["", " ", "\n", "\t", "\r\n  ", " \n\t "])
 # keys that collide on purpose: node ids that are also input names, words used at every level
 KEYS = st.one_of(st.sampled_from(["3", "10", "seed", "inputs", "class_type", "a b", "é", "😀", "", ":x",
-                                  "}", " 3", "x\"y", "back\\slash", "\ud800"]),
+                                  "}", " 3", "x\"y", "back\\slash", "\ud800", ":1,", ",", 'x"3', "a/b"]),
                  st.text(max_size=4))
 
 
@@ -174,6 +174,10 @@ def test_search_finds_what_the_full_scan_finds(data):
             copies = (members or {}).get(path[-1], [])
             assert with_data.absolute(path) == copies
             assert without.absolute(path) == copies
+            # told how many copies there are (as reading counts node ids)
+            told = JsonPositions(text, (), None, decoded)
+            assert told.copies(path, len(copies)) == copies, path
+            assert told.last(path) == expected, path
 
 
 @settings(max_examples=100, deadline=None)
@@ -188,6 +192,27 @@ def test_search_inside_an_envelope(data):
 
 
 # -- cases the search must leave to the scan --------------------------------------------------
+
+
+def test_copies_of_a_node_are_found_without_a_scan():
+    text = '{"7": {"inputs": {"y": 1}},\n "8": {"inputs": {"x": ["7", 0]}},\n "7" : {"inputs": {"x": 2}}}'
+    pos = JsonPositions(text, (), None, json.loads(text))
+    assert pos.copies(("7",), 2) == reference_members(text, 0)["7"]
+    assert pos._containers == {}  # the search told them apart
+    assert pos.member(("7",)) == reference_last(text, ("7",))
+    # a key also written deeper, or a count that does not match: the scan decides
+    deeper = text.replace('"y"', '"7"')
+    for source, node, times in ((deeper, "7", 2), (text, "7", 3), (text, "7", 1)):
+        pos = JsonPositions(source, (), None, json.loads(source))
+        assert pos.copies((node,), times) == reference_members(source, 0).get(node, [])
+        assert () in pos._containers
+    # a key that begins with a colon could hide behind a string value that begins with one
+    text = '{"a":":", ":":1, "b":{":":2}}'
+    pos = JsonPositions(text, (), None, json.loads(text))
+    assert pos.copies((":",), 1) == reference_members(text, 0)[":"]
+    envelope = '{"input": {"workflow": {"3": {"inputs": {}}, "3": {"inputs": {}}}}}'
+    pos = JsonPositions(envelope, ("input", "workflow"), None, json.loads(envelope))
+    assert pos.copies(("3",), 2) == reference_members(envelope, envelope.index('{"3"'))["3"]
 
 
 def test_a_key_also_written_with_an_escape_is_a_duplicate():
@@ -219,6 +244,57 @@ def test_keys_in_strings_are_not_keys():
     text = '{"1": {"inputs": {"text": "\\"seed\\": 4", "seed": 5}}}'
     pos = JsonPositions(text, (), None, json.loads(text))
     assert text[pos.member(("1", "inputs", "seed")).value_start] == "5"
+
+
+def test_line_breaks_and_backslashes_in_strings_are_searched():
+    # the usual escapes of a prompt or a Windows path leave every quote a string's end
+    text = '{"1": {"inputs": {"text": "a\\nb\\tc \\\\ d", "seed": 5}}, "2": {"inputs": {"seed": 6}}}'
+    pos = JsonPositions(text, (), None, json.loads(text))
+    assert pos.member(("1", "inputs", "seed")) == reference_last(text, ("1", "inputs", "seed"))
+    assert pos.member(("2",)) == reference_last(text, ("2",))
+    assert pos._containers == {}
+    # quotes in a prompt too; a key that ends with an escaped quote and the key searched for
+    # is one more match, never the only one
+    text = '{"1": {"inputs": {"text": "say \\"seed\\": 4", "x\\"seed": 3, "seed": 5}}}'
+    pos = JsonPositions(text, (), None, json.loads(text))
+    assert text[pos.member(("1", "inputs", "seed")).value_start] == "5"
+    assert pos.member(("1", "inputs", 'x"seed')) == reference_last(text, ("1", "inputs", 'x"seed'))
+    # a key spelled with `\/` or `\u` is another way to write it: those regions are scanned
+    for spelled in ('"se\\u0065d"', '"a\\/b"'):
+        key = json.loads(spelled)
+        text = '{"1": {"inputs": {' + spelled + ': 1}}, "2": {"inputs": {"' + key + '": 2, "x": "\\n"}}}'
+        pos = JsonPositions(text, (), None, json.loads(text))
+        for node in ("1", "2"):
+            assert pos.member((node, "inputs", key)) == reference_last(text, (node, "inputs", key)), text
+
+
+def test_escapes_of_other_characters_than_the_key_has_are_searched():
+    # `json.dumps` writes accents, other scripts and emoji as \\u escapes: no ASCII key can be
+    # spelled with those, so such texts are searched for ASCII keys
+    wf = {"1": {"inputs": {"text": "café 😀 中", "seed": 5}}, "2": {"inputs": {"seed": 6, "é": 1}}}
+    text = json.dumps(wf, indent=1)
+    assert "\\u00e9" in text
+    pos = JsonPositions(text, (), None, json.loads(text))
+    for path in [("1", "inputs", "seed"), ("2",), ("2", "inputs", "seed")]:
+        assert pos.member(path) == reference_last(text, path)
+    assert pos._containers == {}
+    assert pos.member(("2", "inputs", "é")) == reference_last(text, ("2", "inputs", "é"))  # scanned
+    assert pos._containers
+    # an ASCII key spelled with an escape: the regions that hold it are scanned
+    text = text.replace('"seed": 6', '"s\\u0065ed": 6')
+    pos = JsonPositions(text, (), None, json.loads(text))
+    for path in [("1", "inputs", "seed"), ("2", "inputs", "seed")]:
+        assert pos.member(path) == reference_last(text, path)
+
+
+def test_keys_that_a_match_from_a_closing_quote_could_hide():
+    # from the end of "a", `":1,":` reads like the key ":1," itself, which starts inside it
+    for text in ('{"a":1,":1,":2}', '{"a":1, ":1, ":2, "b": {":1, ": 3}}', '{"a":[" :"],"\\t:":1}', '{"a":" :", " :":1}'):
+        decoded = json.loads(text)
+        pos = JsonPositions(text, (), None, decoded)
+        for key in decoded:
+            assert pos.member((key,)) == reference_last(text, (key,)), (text, key)
+            assert pos.copies((key,), 1) == reference_members(text, 0)[key], (text, key)
 
 
 def test_unicode_and_surrogate_keys():
