@@ -133,7 +133,7 @@ def _lint_json_batch(batch: Sequence[tuple[str, str]], target: Target, select: S
                 from .ui.check import check_ui_text
 
                 diagnostics = check_ui_text(text, path=path, catalog=target.catalog, models=target.models,
-                                            select=list(select), ignore=list(ignore))
+                                            select=list(select), ignore=list(ignore), data=doc.body)
                 results.append(FileResult(path, doc.kind, diagnostics, text))
                 continue
             diagnostics = filter_codes(diagnostics, select, ignore)

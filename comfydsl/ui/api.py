@@ -16,17 +16,21 @@ from .png import ImageMetadataError, image_kind, read_image_metadata
 from ..rules.ui import UI_RULES
 
 _MALFORMED = UI_RULES[2]
+#: `convert_text` was given no decoded data
+_UNREAD: Any = object()
 
 
-def convert_text(text: str, catalog: NodeCatalog, *, path: str | None = None) -> Conversion:
-    """Convert UI-format JSON text; diagnostics carry line and column in the text."""
-    try:
-        data = json.loads(text)
-    except (json.JSONDecodeError, RecursionError, ValueError) as exc:
-        line, col = (exc.lineno, exc.colno) if isinstance(exc, json.JSONDecodeError) else (1, 1)
-        diag = _MALFORMED.report(f"not valid JSON: {getattr(exc, 'msg', str(exc)).lower()}",
-                                 span=Span(path, line, col))
-        return Conversion({}, [diag])
+def convert_text(text: str, catalog: NodeCatalog, *, path: str | None = None, data: Any = _UNREAD) -> Conversion:
+    """Convert UI-format JSON text; diagnostics carry line and column in the text. `data`:
+    the text already decoded, if at hand."""
+    if data is _UNREAD:
+        try:
+            data = json.loads(text)
+        except (json.JSONDecodeError, RecursionError, ValueError) as exc:
+            line, col = (exc.lineno, exc.colno) if isinstance(exc, json.JSONDecodeError) else (1, 1)
+            diag = _MALFORMED.report(f"not valid JSON: {getattr(exc, 'msg', str(exc)).lower()}",
+                                     span=Span(path, line, col))
+            return Conversion({}, [diag])
     conv = convert_ui(data, catalog)
     conv.text = text
     locate_conversion(conv, text, path)
@@ -73,9 +77,17 @@ def image_workflow_text(data: bytes) -> tuple[str, str] | None:
     return None
 
 
+def _positions(conv: Conversion, text: str, path: str | None) -> JsonPositions:
+    """The positions in `text`, shared by `locate_conversion` and `relocate` of one conversion."""
+    positions = conv.positions
+    if not (isinstance(positions, JsonPositions) and positions.text is text and positions.path == path):
+        positions = conv.positions = JsonPositions(text, (), path)
+    return positions
+
+
 def locate_conversion(conv: Conversion, text: str, path: str | None) -> Conversion:
     """Give the conversion's own diagnostics line and column in the UI text."""
-    positions = JsonPositions(text, (), path)
+    positions = _positions(conv, text, path)
     for diag in conv.diagnostics:
         keys = diag.ctx.get("ui_keys")
         if diag.location.span is None and keys is not None:
@@ -91,7 +103,7 @@ def relocate(diagnostics: list[Diagnostic], conv: Conversion, text: str, path: s
     UI node (id, title, subgraphs), so every output format shows it. The API node id stays in
     `node_id`, the UI key path goes into `json_path`.
     """
-    positions = JsonPositions(text, (), path)
+    positions = _positions(conv, text, path)
     for diag in diagnostics:
         if "ui_keys" in diag.ctx:
             continue

@@ -9,11 +9,14 @@ from .api import convert_text, relocate
 
 
 def check_ui_text(text: str, *, path: str | None, catalog: Any, models: Any = None,
-                  select: Iterable[str] | None = None, ignore: Iterable[str] | None = None) -> list[Diagnostic]:
-    """Conversion problems plus the checks of the converted prompt, located in the UI text."""
+                  select: Iterable[str] | None = None, ignore: Iterable[str] | None = None,
+                  data: Any = None) -> list[Diagnostic]:
+    """Conversion problems plus the checks of the converted prompt, located in the UI text
+    (`data`: the text already decoded, if at hand)."""
     from ..validate import check_workflow, filter_codes
 
-    conv = convert_text(text, catalog, path=path)
+    conv = convert_text(text, catalog, path=path) if data is None else convert_text(text, catalog, path=path,
+                                                                                    data=data)
     found = list(conv.diagnostics)
     # an empty prompt is checked too (CD602: nothing to run), as an empty API workflow is,
     # unless the conversion itself failed

@@ -84,6 +84,9 @@ class Conversion:
     sources: dict[str, UiSource] = field(default_factory=dict)
     #: The UI JSON text converted, when it was read from text (a file or an image's metadata).
     text: str | None = None
+    #: Positions in `text` found while locating (a `JsonPositions`), kept for `relocate`:
+    #: finding them means skipping over values, as costly as reading them
+    positions: Any = field(default=None, repr=False, compare=False)
 
     @property
     def ok(self) -> bool:
