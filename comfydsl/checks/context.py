@@ -95,8 +95,8 @@ class CheckContext:
     #: (node, input name, value) of every list in `inputs` that is not a well-formed link, in
     #: workflow order (None when the context was not made by `build`)
     malformed_links: list[tuple[NodeView, str, Any]] | None = None
-    #: class name -> spec (None: unknown) of every class the workflow names (see `class_specs`)
-    classes: dict[str, NodeSpec | None] = field(default_factory=dict)
+    #: the ids of the nodes of a class the catalogue lacks, in workflow order
+    unknown_nodes: list[str] = field(default_factory=list)
     #: the nodes that are no object, or lack a string `class_type` or an `inputs` object, in
     #: workflow order (None when the context was not made by `build`; see `iter_misshapen`)
     misshapen: list[NodeView] | None = None
@@ -205,7 +205,7 @@ class CheckContext:
         ctx.links_ordered = ordered
         ctx.malformed_links = malformed
         ctx.misshapen = misshapen
-        ctx.classes = {name: known[0] for name, known in classes.items()}
+        ctx.unknown_nodes = unknown
         ctx.output_nodes = outputs
         # The file's order is a topological order when the links follow it; otherwise one
         # depth-first walk finds one, or finds that a cycle exists.
@@ -239,13 +239,8 @@ class CheckContext:
         return iter(self.misshapen if self.misshapen is not None else self.nodes.values())
 
     def class_specs(self) -> dict[str, NodeSpec | None]:
-        """Class name -> spec (None: not in the catalogue) of every class the workflow names,
-        for rules that have nothing to say unless some class has a property."""
-        if not self.classes:
-            for view in self.nodes.values():
-                if view.class_type is not None:
-                    self.classes.setdefault(view.class_type, view.spec)
-        return self.classes
+        """Class name -> spec (None: not in the catalogue) of every class the workflow names."""
+        return {name: entry[0] for name, entry in self.class_plans.items()}
 
 
 def _topological_order(nodes: dict[str, NodeView]) -> list[NodeView] | None:

@@ -43,7 +43,7 @@ class UnknownClassType(CheckRule):
     lenient_when_unused = False
 
     def check(self, ctx: CheckContext) -> Iterator[Diagnostic]:
-        if None not in ctx.class_specs().values():
+        if not ctx.unknown_nodes:
             return  # every class is known
         hints: dict[str, str] = {}  # one search per unknown name, however many nodes use it
         budget = [SEARCH_LIMIT]

@@ -85,7 +85,7 @@ class NoOutputNode(CheckRule):
     def check(self, ctx: CheckContext) -> Iterator[Diagnostic]:
         if ctx.output_nodes:
             return
-        if any(n.class_type is not None and n.spec is None for n in ctx.iter_nodes()):
+        if ctx.unknown_nodes:
             return  # an unknown class may well be the output node: CD101 already says what to load
         yield self.report("the workflow has no output node, so ComfyUI has nothing to run",
                           help="add an output node such as `SaveImage` or `PreviewImage`")
