@@ -1,12 +1,13 @@
 """Lint workflow JSON and `.comfy` recipes as a library call: what `comfydsl lint` prints.
 
 ```python
-from comfydsl.lint import lint_paths, lint_text
+from comfydsl.lint import lint_paths, lint_text, lint_texts
 from comfydsl.render import render
 
 run = lint_paths(["recipes/", "workflows/*.json"], select=["CD2"])
 print(render(run, "concise"))
 result = lint_text(text, "portrait.comfy")      # one text; the name's ending picks the language
+results = list(lint_texts([(name, text), ...])) # many texts: the same results, checked in batches
 ```
 
 Findings are returned, never raised: `lint_text` gives a `FileResult` (path, kind,
