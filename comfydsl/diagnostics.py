@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import enum
 import json
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import Any, ClassVar
 
 
@@ -24,7 +24,14 @@ class Severity(str, enum.Enum):
         return {"error": 0, "warning": 1, "note": 2}[self.value]
 
 
-@dataclass(frozen=True, slots=True)
+# Span and Location are frozen, and one of each is built for every finding located. The
+# `__init__` dataclasses writes for a frozen class stores each field through
+# `object.__setattr__`, to get past the class's own refusal; the ones below store each field
+# through its slot's descriptor instead, which comes to the same object about three times
+# faster. A test compares both with the fields as declared.
+
+
+@dataclass(frozen=True, slots=True, init=False)
 class Span:
     """A region of a source file; lines and columns are 1-based, offsets 0-based."""
 
@@ -35,6 +42,17 @@ class Span:
     end_column: int | None = None
     start: int | None = None
     end: int | None = None
+
+    def __init__(self, path: str | None, line: int, column: int, end_line: int | None = None,
+                 end_column: int | None = None, start: int | None = None, end: int | None = None) -> None:
+        set_path, set_line, set_column, set_end_line, set_end_column, set_start, set_end = _SPAN_SLOTS
+        set_path(self, path)
+        set_line(self, line)
+        set_column(self, column)
+        set_end_line(self, end_line)
+        set_end_column(self, end_column)
+        set_start(self, start)
+        set_end(self, end)
 
     def with_path(self, path: str | None) -> Span:
         return replace(self, path=path)
@@ -49,7 +67,7 @@ class Span:
         }
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class Location:
     """Where a finding points: a node, one of its inputs, a JSON path, a source span."""
 
@@ -60,6 +78,16 @@ class Location:
     span: Span | None = None
     label: str | None = None
 
+    def __init__(self, node_id: str | None = None, class_type: str | None = None, input: str | None = None,
+                 json_path: str | None = None, span: Span | None = None, label: str | None = None) -> None:
+        set_node_id, set_class_type, set_input, set_json_path, set_span, set_label = _LOCATION_SLOTS
+        set_node_id(self, node_id)
+        set_class_type(self, class_type)
+        set_input(self, input)
+        set_json_path(self, json_path)
+        set_span(self, span)
+        set_label(self, label)
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "node_id": self.node_id,
@@ -69,6 +97,15 @@ class Location:
             "span": self.span.to_dict() if self.span else None,
             "label": self.label,
         }
+
+
+def _slot_setters(cls: type) -> tuple[Any, ...]:
+    """What stores each field of a slots dataclass, in the order of its fields."""
+    return tuple(cls.__dict__[f.name].__set__ for f in fields(cls))
+
+
+_SPAN_SLOTS = _slot_setters(Span)
+_LOCATION_SLOTS = _slot_setters(Location)
 
 
 def json_path(node_id: str | None, *parts: str | int) -> str:

@@ -1,14 +1,17 @@
-"""Helpers of `comfydsl.diagnostics` that every rule's messages go through."""
+"""`comfydsl.diagnostics`: what every finding is made of."""
 
 from __future__ import annotations
 
+import dataclasses
+import inspect
 import json
 import math
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from comfydsl.diagnostics import show
+from comfydsl.diagnostics import Location, Span, show
 
 _leaves = (st.none() | st.booleans() | st.integers(min_value=-(10**30), max_value=10**30) | st.floats()
            | st.text() | st.sampled_from([math.nan, -math.inf, object(), {1, 2}, b"\xff"]))
@@ -40,3 +43,19 @@ def test_an_int_subclass_is_written_as_an_int() -> None:
 
     assert show(Level.HIGH) == json.dumps(Level.HIGH) == "3"
     assert show(True) == "true" and show(2**70) == str(2**70)
+
+
+@pytest.mark.parametrize("cls", [Span, Location])
+def test_hand_written_initialisers_follow_the_fields(cls: type) -> None:
+    """Span and Location store their fields themselves (for speed): every field declared, in
+    order, with its default, and the object is as frozen and comparable as a dataclass's."""
+    params = list(inspect.signature(cls.__init__).parameters.values())[1:]
+    declared = dataclasses.fields(cls)
+    assert [(p.name, p.default) for p in params] == [
+        (f.name, inspect.Parameter.empty if f.default is dataclasses.MISSING else f.default) for f in declared]
+    values = [object() for _ in params]
+    made = cls(*values)
+    assert [getattr(made, f.name) for f in declared] == values
+    assert cls(**{p.name: v for p, v in zip(params, values)}) == made and hash(made) == hash(cls(*values))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        setattr(made, declared[0].name, None)
