@@ -8,7 +8,8 @@ Sections (all by default):
              with the catalogue loaded once; the ratio to `json.loads` of the same texts
              (target <= 10x) and the time per workflow
   scaling    time per node of chains, fans and random DAGs from 1k to 300k nodes (target:
-             flat within 1.5x), and the 300k-node chain (target < 5 s)
+             flat within 1.5x), and the 300k-node chain (target < 5 s); CPU time of the
+             same number of nodes at every size, the sizes taken in turn in each round
   memory     peak memory (tracemalloc) of linting a big chain against `json.loads` of it
              (target <= 3x)
   catalog    loading a 2 MB /object_info file merged over the built-in catalogue in a new
@@ -201,36 +202,58 @@ def lint_one(text: str, target: Target) -> LintRun:
 
 def scaling(args, target: Target) -> None:
     sizes = (1_000, 10_000, 30_000) if args.quick else (1_000, 10_000, 100_000, 300_000)
-    print(f"scaling: read + check + locate + render JSON, us per node (best of {args.repeat}; "
-          "target: flat within 1.5x, 300k chain < 5 s); json.loads of the same text beside it "
-          "(collector paused, as lint reads), since its own cost per node grows with the heap")
+    work = max(sizes)  # nodes linted per timing at every size: many small workflows, one big one
+    print(f"scaling: read + check + locate + render JSON, us per node (CPU time, best of {args.repeat} rounds; "
+          "target: flat within 1.5x, 300k chain < 5 s); json.loads of the same text beside it (collector "
+          "paused, as lint reads), since its own cost per node grows with the heap. Each round times every "
+          "size in turn, so that drifts in the machine's speed hit all sizes alike.")
     from comfydsl.workflow.gcpause import gc_paused
 
     def decode(text: str) -> None:
         with gc_paused():  # as lint reads: the collector paused
             json.loads(text)
 
+    def cpu(fn, times: int) -> float:
+        """CPU time of `fn` run `times` times (time the process waits for a core is not
+        counted: the machine is shared)."""
+        gc.collect()
+        start = time.process_time()
+        for _ in range(times):
+            fn()
+        return time.process_time() - start
+
+    base_version = base_of(args)
     for name, build in SHAPES.items():
         if args.shapes and name not in args.shapes:
             continue
-        per_node, ratios, beyond = [], [], []
+        texts = {n: json.dumps(build(n)) for n in sizes}
+        lint_t: dict[int, list[float]] = {n: [] for n in sizes}
+        decode_t: dict[int, list[float]] = {n: [] for n in sizes}
+        earlier_t: dict[int, list[float]] = {n: [] for n in sizes}
+        biggest = {max(sizes): []}  # wall time of one lint of the biggest workflow
+        for _ in range(max(1, args.repeat)):
+            for n, text in texts.items():
+                times = max(1, work // n)
+                lint_t[n].append(cpu(lambda: lint_one(text, target), times) / (times * n))
+                decode_t[n].append(cpu(lambda: decode(text), times) / (times * n))
+                if base_version is not None and n <= args.against_max:
+                    earlier_t[n].append(cpu(lambda: base_version.lint_one(text), times) / (times * n))
+                if n in biggest:
+                    biggest[n].append(best(lambda: lint_one(text, target), 1))
+        per_node, beyond = [], []
         for n in sizes:
-            text = json.dumps(build(n))
-            repeat = args.repeat if n <= 100_000 else max(1, min(args.repeat, 2))
-            elapsed = best(lambda: lint_one(text, target), repeat)
-            decoded = best(lambda: decode(text), repeat)
-            per_node.append(elapsed / n)
-            ratios.append(elapsed / decoded)
-            beyond.append((elapsed - decoded) / n)
+            lint_n, decode_n = min(lint_t[n]), min(decode_t[n])
+            per_node.append(lint_n)
+            beyond.append(lint_n - decode_n)
             extra = ""
-            base_version = base_of(args)
-            if base_version is not None and n <= args.against_max:
-                earlier = best(lambda: base_version.lint_one(text), repeat)
-                extra = f"   {args.against}: {earlier:8.3f} s {earlier / n * 1e6:7.2f} us/node"
-            print(f"  {name:5} {n:>7} nodes: {elapsed:8.3f} s  {elapsed / n * 1e6:7.2f} us/node   "
-                  f"json.loads {decoded / n * 1e6:6.2f} us/node   lint/json.loads {elapsed / decoded:5.1f}x{extra}")
-            del text
-            gc.collect()
+            if earlier_t[n]:
+                earlier = min(earlier_t[n])
+                extra = f"   {args.against}: {earlier * 1e6:7.2f} us/node"
+            whole = f"  (one lint: {min(biggest[n]):.3f} s wall)" if n in biggest else ""
+            print(f"  {name:5} {n:>7} nodes: {lint_n * 1e6:7.2f} us/node   json.loads {decode_n * 1e6:6.2f} us/node"
+                  f"   lint/json.loads {lint_n / decode_n:5.1f}x{extra}{whole}")
+        del texts
+        gc.collect()
         print(f"  {name:5} per node max/min {max(per_node) / min(per_node):.2f}x "
               f"(json.loads alone grows too); beyond json.loads, per node "
               f"{min(beyond) * 1e6:.2f}..{max(beyond) * 1e6:.2f} us, max/min {max(beyond) / min(beyond):.2f}x")
