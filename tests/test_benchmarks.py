@@ -9,9 +9,10 @@ import sys
 from support import ROOT
 
 
-def test_throughput_profile_and_nearmiss_sections_run():
+def test_throughput_profile_nearmiss_and_scaling_sections_run():
     proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "throughput.py"), "--quick", "--repeat", "1",
-                           "profile", "nearmiss"], capture_output=True, text=True, timeout=240, cwd=ROOT)
+                           "--shapes", "chain", "profile", "nearmiss", "scaling"], capture_output=True, text=True,
+                          timeout=240, cwd=ROOT)
     assert proc.returncode == 0, proc.stderr[-2000:]
     stages = {line.split("  ")[1].strip(): line for line in proc.stdout.splitlines() if line.startswith("  ")
               and line.strip().split(" ")[0] in ("read", "build", "rules")}
@@ -19,3 +20,4 @@ def test_throughput_profile_and_nearmiss_sections_run():
     for line in stages.values():  # each stage took some of the time: the timers saw it
         assert " 0.0%" not in line, proc.stdout
     assert "class suggestion alone" in proc.stdout
+    assert "chain per node max/min" in proc.stdout and "(one lint:" in proc.stdout
