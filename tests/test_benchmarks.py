@@ -11,7 +11,7 @@ from support import ROOT
 
 def test_throughput_profile_nearmiss_and_scaling_sections_run():
     proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "throughput.py"), "--quick", "--repeat", "1",
-                           "--shapes", "chain", "profile", "nearmiss", "scaling"], capture_output=True, text=True,
+                           "profile", "nearmiss", "scaling", "--shapes", "chain"], capture_output=True, text=True,
                           timeout=240, cwd=ROOT)
     assert proc.returncode == 0, proc.stderr[-2000:]
     stages = {line.split("  ")[1].strip(): line for line in proc.stdout.splitlines() if line.startswith("  ")
