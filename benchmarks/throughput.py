@@ -432,7 +432,7 @@ def startup(args, _target: Target) -> None:
 STAGES = (
     ("read (json, envelope)", ("document.py", "read_document")),
     ("build context", ("context.py", "build")),
-    ("rules (their pass over the inputs too)", ("driver.py", "run_checks_over")),
+    ("rules (+ pass over inputs)", ("driver.py", "run_checks_over")),
     ("sort diagnostics", ("diagnostics.py", "sort_diagnostics")),
     ("locate (json positions)", ("jsonpos.py", "attach_spans")),
     ("render JSON", ("json.py", "render")),
