@@ -1,4 +1,6 @@
-"""The workflow as the checks see it: a networkx DiGraph of nodes and links.
+"""The workflow as the checks see it: its nodes and their links, the classes they name,
+which nodes feed an output, and (on demand) a networkx DiGraph of nodes and links and the
+facts the input, link and value rules report (`checks.facts`).
 
 Building the context never fails on malformed input; what cannot be understood is kept
 so that the rules can report it.
