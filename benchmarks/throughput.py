@@ -201,7 +201,7 @@ def lint_one(text: str, target: Target) -> LintRun:
 
 
 def scaling(args, target: Target) -> None:
-    sizes = (1_000, 10_000, 30_000) if args.quick else (1_000, 10_000, 100_000, 300_000)
+    sizes = (1_000, 3_000, 10_000) if args.quick else (1_000, 10_000, 100_000, 300_000)
     work = max(sizes)  # nodes linted per timing at every size: many small workflows, one big one
     print(f"scaling: read + check + locate + render JSON, us per node (CPU time, best of {args.repeat} rounds; "
           "target: flat within 1.5x, 300k chain < 5 s); json.loads of the same text beside it (collector "
