@@ -120,11 +120,10 @@ def _write(value: Any, out: list[str], newline: str, step: str, depth: int) -> b
     the json module.
 
     Members that are strings, null, integers or booleans (most of a run's values) are
-    written in the loop over their container, with their key or comma, as one piece."""
+    written with their key or comma, as one piece."""
     if depth > 200:
         return False
     kind = type(value)
-    encode = _encode_str
     if kind is dict:
         if not value:
             out.append("{}")
@@ -138,26 +137,12 @@ def _write(value: Any, out: list[str], newline: str, step: str, depth: int) -> b
             if head is None:
                 if type(key) is not str:
                     return False
-                head = encode(key) + ": "
+                head = _encode_str(key) + ": "
                 if len(heads) < _KEY_HEADS_KEPT:
                     heads[key] = head
-            head = lead + head
+            if not _write_member(lead + head, item, out, inner, step, depth):
+                return False
             lead = comma
-            kind = type(item)
-            if kind is str:
-                out.append(head + encode(item))
-            elif item is None:
-                out.append(head + "null")
-            elif kind is int:
-                out.append(head + int.__repr__(item))
-            elif item is True:
-                out.append(head + "true")
-            elif item is False:
-                out.append(head + "false")
-            else:
-                out.append(head)
-                if not _write(item, out, inner, step, depth + 1):
-                    return False
         out.append(newline + "}")
     elif kind is list or kind is tuple:
         if not value:
@@ -167,40 +152,44 @@ def _write(value: Any, out: list[str], newline: str, step: str, depth: int) -> b
         lead = "[" + inner
         comma = "," + inner
         for item in value:
-            kind = type(item)
-            if kind is str:
-                out.append(lead + encode(item))
-            elif item is None:
-                out.append(lead + "null")
-            elif kind is int:
-                out.append(lead + int.__repr__(item))
-            elif item is True:
-                out.append(lead + "true")
-            elif item is False:
-                out.append(lead + "false")
-            else:
-                out.append(lead)
-                if not _write(item, out, inner, step, depth + 1):
-                    return False
+            if not _write_member(lead, item, out, inner, step, depth):
+                return False
             lead = comma
         out.append(newline + "]")
-    elif kind is str:
-        out.append(encode(value))
-    elif value is None:
-        out.append("null")
-    elif value is True:
-        out.append("true")
-    elif value is False:
-        out.append("false")
-    elif kind is int:
-        out.append(int.__repr__(value))
-    elif kind is float:
-        if value != value or value in (float("inf"), float("-inf")):
-            return False
-        out.append(float.__repr__(value))
     else:
-        return False
+        text = _scalar(value)
+        if text is None:
+            if kind is not float or value != value or value in (float("inf"), float("-inf")):
+                return False
+            text = float.__repr__(value)
+        out.append(text)
     return True
+
+
+def _write_member(head: str, item: Any, out: list[str], inner: str, step: str, depth: int) -> bool:
+    """Append a member of a container at `depth`, after `head` (its key, or the comma)."""
+    text = _scalar(item)
+    if text is not None:
+        out.append(head + text)
+        return True
+    out.append(head)
+    return _write(item, out, inner, step, depth + 1)
+
+
+def _scalar(value: Any) -> str | None:
+    """A string, null, integer or boolean as JSON text; None for anything else."""
+    kind = type(value)
+    if kind is str:
+        return _encode_str(value)
+    if value is None:
+        return "null"
+    if kind is int:
+        return int.__repr__(value)
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    return None
 
 
 def _text(value: Any) -> str | None:
