@@ -68,7 +68,8 @@ class NodeView:
 
 @dataclass
 class CheckContext:
-    """Everything a rule may look at."""
+    """Everything a rule may look at. Made by `build`, which fills every field below from the
+    workflow (the rules rely on that: a context made field by field knows no node)."""
 
     workflow: dict[str, Any]
     catalog: NodeCatalog
@@ -91,17 +92,16 @@ class CheckContext:
     #: Whether every link runs from a node written earlier in the workflow to one written
     #: later: then the workflow's own order is a topological order and no cycle can exist.
     links_ordered: bool = False
-    #: Whether no node depends on itself through links, as `build` found it (None: not made
-    #: by `build`; `is_acyclic` asks networkx then)
-    acyclic: bool | None = None
+    #: Whether no node depends on itself through links
+    acyclic: bool = True
     #: (node, input name, value) of every list in `inputs` that is not a well-formed link, in
-    #: workflow order (None when the context was not made by `build`)
-    malformed_links: list[tuple[NodeView, str, Any]] | None = None
+    #: workflow order
+    malformed_links: list[tuple[NodeView, str, Any]] = field(default_factory=list)
     #: the ids of the nodes of a class the catalogue lacks, in workflow order
     unknown_nodes: list[str] = field(default_factory=list)
     #: the nodes that are no object, or lack a string `class_type` or an `inputs` object, in
-    #: workflow order (None when the context was not made by `build`; see `iter_misshapen`)
-    misshapen: list[NodeView] | None = None
+    #: workflow order
+    misshapen: list[NodeView] = field(default_factory=list)
     _graph: nx.DiGraph | None = field(default=None, repr=False)
     _facts: InputFacts | None = field(default=None, repr=False)
 
@@ -226,19 +226,15 @@ class CheckContext:
         return self._facts
 
     def is_acyclic(self) -> bool:
-        """Whether no node depends on itself through links (found by `build`; networkx for a
-        context made otherwise)."""
-        if self.links_ordered or self.acyclic is not None:
-            return self.links_ordered or bool(self.acyclic)
-        return bool(nx.is_directed_acyclic_graph(self.graph))
+        """Whether no node depends on itself through links (found by `build`)."""
+        return self.acyclic
 
     def iter_nodes(self) -> Iterator[NodeView]:
         return iter(self.nodes.values())
 
     def iter_misshapen(self) -> Iterator[NodeView]:
-        """The nodes that are no object or lack a string `class_type` or an `inputs` object
-        (with any others when the context does not know which they are)."""
-        return iter(self.misshapen if self.misshapen is not None else self.nodes.values())
+        """The nodes that are no object or lack a string `class_type` or an `inputs` object."""
+        return iter(self.misshapen)
 
     def class_specs(self) -> dict[str, NodeSpec | None]:
         """Class name -> spec (None: not in the catalogue) of every class the workflow names."""

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Any, Iterator
 
-from ..checks.context import CheckContext, NodeView
+from ..checks.context import CheckContext
 from ..diagnostics import Diagnostic, Severity, show
 from ..workflow.document import json_kind
-from ..workflow.links import is_link
 from .base import CheckRule
 
 
@@ -81,21 +80,8 @@ class MalformedLink(CheckRule):
     comfy_error = "bad_linked_input"
 
     def check(self, ctx: CheckContext) -> Iterator[Diagnostic]:
-        for node, name, value in _malformed(ctx):
+        for node, name, value in ctx.malformed_links:  # every list in `inputs` that is no well-formed link
             yield self.at(node, _link_problem(value, name), input=name, help=_link_help(value), value=value)
-
-
-def _malformed(ctx: CheckContext) -> Iterator[tuple[NodeView, str, Any]]:
-    """Every list in `inputs` that is no well-formed link (as `build` noted them)."""
-    if ctx.malformed_links is not None:
-        yield from ctx.malformed_links
-        return
-    for node in ctx.iter_nodes():
-        if node.inputs is None:
-            continue
-        for name, value in node.inputs.items():
-            if type(value) is list and not is_link(value):
-                yield node, name, value
 
 
 def _link_problem(value: list[Any], name: str) -> str:
