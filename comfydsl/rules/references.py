@@ -47,9 +47,9 @@ class UnknownClassType(CheckRule):
             return  # every class is known
         hints: dict[str, str] = {}  # one search per unknown name, however many nodes use it
         budget = [SEARCH_LIMIT]
-        for node in ctx.iter_nodes():
-            if node.class_type is None or node.spec is not None:
-                continue
+        for node_id in ctx.unknown_nodes:
+            node = ctx.nodes[node_id]
+            assert node.class_type is not None
             hint = hints.get(node.class_type)
             if hint is None:
                 hint = hints[node.class_type] = _suggest(node.class_type, near_miss_index(ctx.catalog), budget)

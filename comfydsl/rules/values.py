@@ -1,8 +1,8 @@
 """Rules on literal values: types, conversions, ranges and options.
 
 ComfyUI converts literals before it checks them; `checks.convert` mirrors that, and the one
-pass over the inputs (`CheckContext.build`, `checks.facts`) sorts every literal into what these
-rules report, so they agree with what ComfyUI accepts.
+pass over the inputs (`CheckContext.facts`, `checks.facts.sort_inputs`) sorts every literal into
+what these rules report, so they agree with what ComfyUI accepts.
 """
 
 from __future__ import annotations
