@@ -29,6 +29,9 @@ class Link:
     input: str
     source: str
     index: int
+    #: the source node's view (None: the workflow has no node `source`), set by `build`: the
+    #: passes along the links follow it rather than looking the id up again
+    parent: NodeView | None = None
 
 
 @dataclass(slots=True)
@@ -46,6 +49,9 @@ class NodeView:
     _expansion: Expansion | None = None
     #: whether the node is a JSON object (`raw` is a dict)
     is_object: bool = False
+    #: whether the node feeds an output node or a node of an unknown class (or is one), set
+    #: by `build` (`CheckContext.live`)
+    live: bool = False
 
     @property
     def expansion(self) -> Expansion:
@@ -78,9 +84,8 @@ class CheckContext:
     duplicates: dict[str, int] = field(default_factory=dict)
     nodes: dict[str, NodeView] = field(default_factory=dict)
     output_nodes: list[str] = field(default_factory=list)
-    #: the ids of the nodes that feed an output node (or a node of an unknown class), each a
-    #: key of `nodes`
-    live: set[str] = field(default_factory=set)
+    #: how many nodes feed an output node or a node of an unknown class (`NodeView.live`)
+    live_count: int = 0
 
     #: class name -> (spec, the plans of its inputs, the names of its required inputs, of all
     #: its inputs) of every class the workflow names: no spec for a class the catalogue lacks,
@@ -106,6 +111,12 @@ class CheckContext:
     _facts: InputFacts | None = field(default=None, repr=False)
 
     @property
+    def live(self) -> set[str]:
+        """The ids of the nodes that feed an output node or a node of an unknown class (or
+        are one): the nodes whose `live` flag `build` set."""
+        return {key for key, view in self.nodes.items() if view.live}
+
+    @property
     def graph(self) -> nx.DiGraph:
         """The workflow as a networkx DiGraph: a node per workflow node, an edge per linked
         pair (source -> target). Built in bulk on first use: the cycle checks need it only
@@ -117,7 +128,7 @@ class CheckContext:
             # The edges are handed over as they are read off the links, never held in a list
             # at once (peak memory); a pair linked twice is one edge, as networkx merges repeats.
             graph.add_edges_from((link.source, link.target) for view in nodes.values()
-                                 for link in view.links if link.source in nodes)
+                                 for link in view.links if link.parent is not None)
             self._graph = graph
         return self._graph
 
@@ -162,18 +173,23 @@ class CheckContext:
                         known = classes[cls_name] = (found_spec, class_plans, required, names)
                         traits.update(class_traits)
                 spec = known[0]
+                # a node of an unknown class may be an output node: what feeds it counts as used
+                live = True
                 if spec is None:
                     unknown.append(key)
                 elif spec.output_node:
                     outputs.append(key)
+                else:
+                    live = False
             else:
                 cls_name = spec = None
+                live = False
             inputs = raw.get("inputs")
             if not isinstance(inputs, dict):
-                misshapen.append(NodeView(key, raw, cls_name, spec, None, (), None, True))
+                misshapen.append(NodeView(key, raw, cls_name, spec, None, (), None, True, live))
                 nodes[key] = misshapen[-1]
                 continue
-            view = nodes[key] = NodeView(key, raw, cls_name, spec, inputs, (), None, True)
+            view = nodes[key] = NodeView(key, raw, cls_name, spec, inputs, (), None, True, live)
             if cls_name is None:
                 misshapen.append(view)
             links: list[Link] | None = None
@@ -188,12 +204,13 @@ class CheckContext:
                 if not isinstance(source, str) or type(index) is not int:
                     malformed.append((view, name, value))
                     continue
-                if links is None:  # a list of one, not the four slots `append` would reserve
-                    links = view.links = [Link(key, name, source, index)]
-                else:
-                    links.append(Link(key, name, source, index))
-                if source not in nodes or source == key:
+                parent = nodes.get(source)
+                if parent is None or parent is view:
                     ahead.add(source)
+                if links is None:  # a list of one, not the four slots `append` would reserve
+                    links = view.links = [Link(key, name, source, index, parent)]
+                else:
+                    links.append(Link(key, name, source, index, parent))
         if len(nodes) != len(workflow):
             # ids that collide once made strings (`1` and `"1"`): JSON has string keys only, so
             # this is a workflow built in code. Read it again as the one it stands for, with
@@ -204,6 +221,11 @@ class CheckContext:
             return again
         ordered = ahead.isdisjoint(nodes)
         del ahead
+        if not ordered:  # links to nodes written later (or to the node itself): their parents
+            for view in nodes.values():
+                for link in view.links:
+                    if link.parent is None:
+                        link.parent = nodes.get(link.source)
         ctx.links_ordered = ordered
         ctx.malformed_links = malformed
         ctx.misshapen = misshapen
@@ -213,8 +235,7 @@ class CheckContext:
         # depth-first walk finds one, or finds that a cycle exists.
         order = nodes.values() if ordered else _topological_order(nodes)
         ctx.acyclic = order is not None
-        # a node of an unknown class may be an output node: what feeds it counts as used
-        ctx.live = _linked_upstream(nodes, outputs + unknown, order)
+        ctx.live_count = _mark_live(nodes, order)
         return ctx
 
     @property
@@ -245,8 +266,8 @@ def _topological_order(nodes: dict[str, NodeView]) -> list[NodeView] | None:
     """The nodes in an order where each comes after every node it links from, or None when
     some node depends on itself through links.
 
-    A depth-first walk along the links, iterative (no recursion limit): each node and each
-    link is looked at once. Links to ids the workflow lacks are passed over.
+    A depth-first walk along the links' parents, iterative (no recursion limit): each node
+    and each link is looked at once. Links to ids the workflow lacks are passed over.
     """
     order: list[NodeView] = []
     done: dict[str, bool] = {}  # False: on the walk's current path; True: placed in `order`
@@ -258,11 +279,11 @@ def _topological_order(nodes: dict[str, NodeView]) -> list[NodeView] | None:
         while stack:
             current, pending = stack[-1]
             for link in pending:
-                state = done.get(link.source)
+                parent = link.parent
+                if parent is None:  # a dangling link
+                    continue
+                state = done.get(parent.id)
                 if state is None:
-                    parent = nodes.get(link.source)
-                    if parent is None:  # a dangling link
-                        continue
                     done[parent.id] = False
                     stack.append((parent, iter(parent.links)))
                     break
@@ -275,31 +296,35 @@ def _topological_order(nodes: dict[str, NodeView]) -> list[NodeView] | None:
     return order
 
 
-def _linked_upstream(nodes: dict[str, NodeView], sources: list[str],
-                     order: Reversible[NodeView] | None = None) -> set[str]:
-    """`upstream` read off the nodes' links, without the graph (the same predecessors: an
-    edge exists exactly for each link whose source is a node of the workflow).
+def _mark_live(nodes: dict[str, NodeView], order: Reversible[NodeView] | None = None) -> int:
+    """Set `live` on every node that the nodes already marked live (output nodes, nodes of
+    an unknown class) depend on, as `upstream` would find them, but read off the links'
+    parents rather than the graph (an edge exists exactly for each link whose source is a
+    node of the workflow); return how many nodes are live.
 
     `order`: the nodes in topological order (each after every node it links from); then one
     pass from last to first finds them all, as each node is reached after everything it feeds.
     """
+    count = 0
     if order is not None:
-        seen = set(sources)
         for view in reversed(order):
-            if view.links and view.id in seen:
+            if view.live:
+                count += 1
                 for link in view.links:
-                    seen.add(link.source)
-        seen.intersection_update(nodes)  # links to missing nodes
-        return seen
-    seen = set(sources)
-    stack = list(sources)
+                    parent = link.parent
+                    if parent is not None:
+                        parent.live = True
+        return count
+    stack = [view for view in nodes.values() if view.live]
+    count = len(stack)
     while stack:
-        for link in nodes[stack.pop()].links:
-            parent = link.source
-            if parent not in seen and parent in nodes:
-                seen.add(parent)
+        for link in stack.pop().links:
+            parent = link.parent
+            if parent is not None and not parent.live:
+                parent.live = True
+                count += 1
                 stack.append(parent)
-    return seen
+    return count
 
 
 def upstream(graph: nx.DiGraph, sources: list[str]) -> set[str]:

@@ -36,9 +36,10 @@ def run_checks_over(contexts: Sequence[CheckContext], rules: Iterable[WorkflowCh
         lenient = rule.lenient_when_unused
         for ctx, out in zip(contexts, found):
             for diag in rule.check(ctx):
-                if (lenient and diag.severity is Severity.ERROR and diag.node_id is not None
-                        and diag.node_id in ctx.nodes and diag.node_id not in ctx.live and ctx.output_nodes):
-                    diag.severity = Severity.WARNING
-                    diag.notes = (*diag.notes, "this node feeds no output node, so ComfyUI skips it")
+                if lenient and diag.severity is Severity.ERROR and diag.node_id is not None and ctx.output_nodes:
+                    view = ctx.nodes.get(diag.node_id)
+                    if view is not None and not view.live:
+                        diag.severity = Severity.WARNING
+                        diag.notes = (*diag.notes, "this node feeds no output node, so ComfyUI skips it")
                 out.append(diag)
     return found

@@ -244,7 +244,7 @@ def sort_inputs(ctx: CheckContext) -> InputFacts:
                         above.append((view, input_spec, name, number))
         for link in links:
             index = link.index
-            source = nodes.get(link.source)
+            source = link.parent
             if source is None:
                 dangling.append((view, link))
                 if index < 0:

@@ -111,9 +111,9 @@ class UnusedNode(CheckRule):
     lenient_when_unused = False
 
     def check(self, ctx: CheckContext) -> Iterator[Diagnostic]:
-        if not ctx.output_nodes or len(ctx.live) == len(ctx.nodes):  # `live` holds node ids only
+        if not ctx.output_nodes or ctx.live_count == len(ctx.nodes):
             return
         for node in ctx.iter_nodes():
-            if node.id not in ctx.live and node.is_object and not (node.class_type is not None and node.spec is None):
+            if not node.live and node.is_object and not (node.class_type is not None and node.spec is None):
                 yield self.at(node, f"node `{node.id}` (`{node.class_type}`) feeds no output node", path=(),
                               help="connect it to an output node, or remove it")

@@ -80,11 +80,13 @@ def _random_workflow(seed: int, n: int = 60) -> dict:
             wf[str(i)] = {"class_type": "NoSuchNode", "inputs": {"x": [str(rng.randint(1, n)), 0]}}
         elif kind < 0.2:
             wf[str(i)] = {"class_type": "ImageInvert", "inputs": {"image": [rng.randint(1, n), 0]}}  # malformed
+        elif kind < 0.22:
+            wf[str(i)] = {"class_type": "NoSuchNode"}  # misshapen (no inputs), of an unknown class: live
         else:
             wf[str(i)] = _image(rng.randint(1, n))
     if seed % 2:  # links in file order: every source written earlier
         for i in range(1, n + 1):
-            for value in wf[str(i)]["inputs"].values():
+            for value in wf[str(i)].get("inputs", {}).values():
                 if isinstance(value[0], str) and int(value[0]) <= n:
                     value[0] = str(rng.randint(1, i - 1)) if i > 1 else "999"
     return wf
@@ -101,20 +103,25 @@ def test_live_nodes_and_malformed_links_match_a_walk_of_the_graph() -> None:
     for seed in range(40):
         wf = _random_workflow(seed)
         cyclic += not nx.is_directed_acyclic_graph(nx.DiGraph([(v[0], t) for t, node in wf.items()
-                                                               for v in node["inputs"].values() if is_link(v)]))
+                                                               for v in node.get("inputs", {}).values()
+                                                               if is_link(v)]))
         ctx = CheckContext.build(wf, catalog)
         if seed % 2:
             assert ctx.links_ordered
         seeds = ctx.output_nodes + [v.id for v in ctx.nodes.values() if v.class_type is not None and v.spec is None]
         graph = nx.DiGraph()
         graph.add_nodes_from(wf)
-        graph.add_edges_from((v[0], t) for t, node in wf.items() for v in node["inputs"].values()
+        graph.add_edges_from((v[0], t) for t, node in wf.items() for v in node.get("inputs", {}).values()
                              if is_link(v) and v[0] in wf)
         assert ctx.live == upstream(graph, seeds), seed
+        assert ctx.live_count == len(ctx.live), seed
+        # each link leads to its source's view (forward and self links too), or to none
+        assert all(link.parent is ctx.nodes.get(link.source) for view in ctx.nodes.values()
+                   for link in view.links), seed
         assert ctx.is_acyclic() == nx.is_directed_acyclic_graph(graph), seed
         assert sorted(ctx.graph.edges) == sorted(graph.edges)  # built on first use, the same graph
         assert [(n.id, name) for n, name, _ in ctx.malformed_links or ()] == [
-            (t, name) for t, node in wf.items() for name, v in node["inputs"].items()
+            (t, name) for t, node in wf.items() for name, v in node.get("inputs", {}).items()
             if isinstance(v, list) and not is_link(v)]
     assert 5 <= cyclic <= 35  # both kinds were tried
 
