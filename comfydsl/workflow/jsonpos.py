@@ -53,6 +53,12 @@ _NO_SPAN: Any = object()
 #: `inputs`, input names), so the patterns are kept, up to a bound.
 _KEY_WRITTEN: dict[str, re.Pattern[str]] = {}
 _KEY_WRITTEN_KEPT = 4096
+#: A key of digits and colons that does not begin with a colon (node ids: `3`, `30:7:5`; see
+#: `JsonPositions._ids`), in quotes (group 1: its text), then blanks, the colon and blanks.
+_ID_WRITTEN = re.compile(r'"([0-9][0-9:]*)"[ \t\n\r]*:[ \t\n\r]*')
+_ID_TEXT = re.compile(r"[0-9][0-9:]*\Z")
+#: In `JsonPositions._ids`: a key written more than once.
+_TWICE = (-1, -1, -1)
 #: A `\\u` escape of an ASCII character (U+0000 to U+007F).
 _ASCII_ESCAPE = re.compile(r"\\u00[0-7]")
 #: First characters of keys that `_key_pattern` leaves to the scan.
@@ -121,6 +127,7 @@ class JsonPositions:
         self._budget = _SEARCH_BUDGET_TIMES * len(text)
         self._looked_up = 0
         self._top: Member | Literal[False] | None = None
+        self._id_index: dict[str, tuple[int, int, int]] | None = None
 
     # -- lines and columns -------------------------------------------------------------
 
@@ -240,8 +247,9 @@ class JsonPositions:
         key = path[-1]
         if type(key) is not str:
             return _UNSURE
-        pattern = _KEY_WRITTEN.get(key) or _key_pattern(key)
-        if pattern is None:
+        is_id = _ID_TEXT.match(key) is not None
+        pattern = None if is_id else _KEY_WRITTEN.get(key) or _key_pattern(key)  # (an id's: when searched)
+        if pattern is None and not is_id:
             return _UNSURE
         if self._containers and path[:-1] in self._containers:
             return _UNSURE
@@ -265,20 +273,37 @@ class JsonPositions:
             return None
         text = self.text
         escapes = self._escapes
-        written = pattern.search
         holder = self._top or self._whole()
         depth = 0
         while holder is not None:
             start, end = holder[2], holder[3]  # (value_start, value_end: by index, a little quicker)
-            searched = True
+            searched = indexed = True
             if end - start > _SMALL_REGION:
                 if end - start > self._budget:
-                    searched = False  # searched enough large regions: the scan (made once) is cheaper now
+                    # searched enough large regions: the scan (made once) is cheaper now, or
+                    # for a node id in the whole text, its entry in the index of ids
+                    searched = False
+                    indexed = is_id and depth == 0
                 else:
                     self._budget -= end - start
             if escapes and self._hides_keys(start, end, key):
-                searched = False  # an escape could spell the key another way: a narrower region may have none
-            if searched:
+                # an escape could spell the key another way: a narrower region may have none
+                searched = indexed = False
+            if not searched and indexed:
+                entry = self._ids().get(key)
+                if entry is None:
+                    return _UNSURE
+                if entry is not _TWICE:
+                    try:
+                        value_end = _scan_once(text, entry[2])[1]
+                    except (StopIteration, ValueError, RecursionError):
+                        return _UNSURE
+                    return Member(entry[0], entry[1], entry[2], value_end)
+            elif searched:
+                if pattern is None:
+                    pattern = _key_pattern(key)
+                    assert pattern is not None  # (an id has one)
+                written = pattern.search
                 first = written(text, start, end)
                 if first is None:
                     return _UNSURE
@@ -297,6 +322,25 @@ class JsonPositions:
                 break
             holder = self.last(path[:depth])
         return _UNSURE
+
+    def _ids(self) -> dict[str, tuple[int, int, int]]:
+        """The keys of digits and colons written anywhere in the text, each with where it is
+        (the key's start and end, the value's start) when it is written once, or `_TWICE`.
+
+        Made once, by one search through the text, for many findings on the nodes of a big
+        file: it tells for each id what a search of the whole text for it would (`_search`).
+        A match of `_ID_WRITTEN` that is no key (starting at the closing quote of a string,
+        or at an escaped quote) ends at the next quote, so it could only take the opening
+        quote of a key that begins with a blank or a colon, which no id does: each id is
+        matched wherever it is written, and the other matches only make some id `_TWICE`.
+        """
+        index = self._id_index
+        if index is None:
+            index = self._id_index = {}
+            for found in _ID_WRITTEN.finditer(self.text):
+                key = found[1]
+                index[key] = _TWICE if key in index else (found.start(), found.end(1) + 1, found.end())
+        return index
 
     def _hides_keys(self, start: int, end: int, key: str) -> bool:
         """Whether `text[start:end]` has an escape that could spell a character of `key`

@@ -12,7 +12,9 @@ import json
 import re
 from dataclasses import fields, replace
 from typing import Any
+from unittest.mock import patch
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -99,7 +101,7 @@ def reference_last(text: str, path: tuple[Any, ...]) -> Member | None:
 
 BLANKS = st.sampled_from(["", " ", "\n", "\t", "\r\n  ", " \n\t "])
 # keys that collide on purpose: node ids that are also input names, words used at every level
-KEYS = st.one_of(st.sampled_from(["3", "10", "seed", "inputs", "class_type", "a b", "é", "😀", "", ":x",
+KEYS = st.one_of(st.sampled_from(["3", "10", "30:7", "3:", "seed", "inputs", "class_type", "a b", "é", "😀", "", ":x",
                                   "}", " 3", "x\"y", "back\\slash", "\ud800", ":1,", ",", 'x"3', "a/b"]),
                  st.text(max_size=4))
 
@@ -153,6 +155,14 @@ def paths_of(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
     return out
 
 
+def exhausted(positions: JsonPositions) -> JsonPositions:
+    """`positions` with no search budget left, as after many lookups in a large text (with
+    `_SMALL_REGION` patched below 0, every region counts as large): node ids are then found
+    in the index of ids (`_ids`), other keys by scanning."""
+    positions._budget = 0
+    return positions
+
+
 @settings(max_examples=200, deadline=None)
 @given(st.data())
 def test_search_finds_what_the_full_scan_finds(data):
@@ -163,11 +173,14 @@ def test_search_finds_what_the_full_scan_finds(data):
     order = data.draw(st.permutations(range(len(paths))))  # lookups in any order share the caches
     with_data = JsonPositions(text, (), None, decoded)
     without = JsonPositions(text)
+    indexed = exhausted(JsonPositions(text, (), None, decoded))
     for i in order:
         path = paths[i]
         expected = reference_last(text, path)
         assert with_data.last(path) == expected, path
         assert without.last(path) == expected, path
+        with patch.object(jsonpos, "_SMALL_REGION", -1):
+            assert indexed.last(path) == expected, path
         if path:
             members = reference_members(text, reference_last(text, path[:-1]).value_start) \
                 if reference_last(text, path[:-1]) is not None else None
@@ -187,8 +200,11 @@ def test_search_inside_an_envelope(data):
     workflow = write(doc, data.draw)
     text = '{"id": "x",' + data.draw(BLANKS) + '"input":{"images": [], "workflow":' + workflow + "}}"
     pos = JsonPositions(text, ("input", "workflow"), None, json.loads(text))
+    indexed = exhausted(JsonPositions(text, ("input", "workflow"), None, json.loads(text)))
     for path in paths_of(doc):
         assert pos.member(path) == reference_last(text, ("input", "workflow") + path)
+        with patch.object(jsonpos, "_SMALL_REGION", -1):
+            assert indexed.member(path) == reference_last(text, ("input", "workflow") + path)
 
 
 # -- cases the search must leave to the scan --------------------------------------------------
@@ -375,6 +391,23 @@ def test_spans_have_the_lines_and_columns_of_both_ends(text, ranges):
         assert (span.start, span.end, span.path) == (start, end, "p")
 
 
+@pytest.mark.parametrize("text", [
+    '{"3": {"inputs": {"3": 1}}, "4": {"inputs": {"x": ["3", 0]}}}',  # an id also an input name
+    '{"1": {"inputs": {"3": 1}}, "3": {"inputs": {}}}',  # ... written before the node
+    '{"1": {"inputs": {"t": "say \\"3\\": 1"}}, "3": {}}',  # in a string, between escaped quotes
+    '{"30:7:5": {"inputs": {"x": ["30:7", 0]}}, "30:7": {"inputs": {}}, "3": {"30:7": 1}}',
+    '{"x": ":", "3": 1, "y": ":3\\":", "4": {"3": 2}}',  # matches from closing quotes
+    '{"\\u0033": {"inputs": {}}, "4": {"inputs": {"x": ["3", 0]}}}',  # an id spelled with an escape
+    '{"3": 1, "3" : {"inputs": {"a": 2}}}',  # a duplicate node
+])
+def test_node_ids_in_the_index_of_ids_agree_with_the_scan(text):
+    decoded = json.loads(text)
+    for path in [("3",), ("3", "inputs"), ("3", "inputs", "3"), ("3", "inputs", "a"), ("30:7",), ("30:7:5",),
+                 ("30:7:5", "inputs", "x"), ("3", "30:7"), ("4",), ("4", "3"), ("1",), ("1", "inputs", "t")]:
+        with patch.object(jsonpos, "_SMALL_REGION", -1):
+            assert exhausted(JsonPositions(text, (), None, decoded)).last(path) == reference_last(text, path), path
+
+
 def test_many_lookups_in_a_large_text_fall_back_to_one_scan():
     # searching the whole text for every node would cost the text's length each time: after
     # a budget of a few lengths the container is scanned once, and lookups use the scan
@@ -386,7 +419,14 @@ def test_many_lookups_in_a_large_text_fall_back_to_one_scan():
         member = pos.member((str(i), "inputs", "seed"))
         assert member == scanned.member((str(i), "inputs", "seed"))
         assert text[member.value_start:member.value_end] == str(i)
-    assert () in pos._containers and pos._budget < len(text)
+    # (node ids: found in the index of ids, made by one search, rather than by the scan)
+    assert () not in pos._containers and pos._id_index is not None and pos._budget < len(text)
+    named = {f"n{k}": v for k, v in wf.items()}  # keys that are no id: the container is scanned once
+    text = json.dumps(named, indent=1)
+    pos = JsonPositions(text, (), None, json.loads(text))
+    for i in range(2999, 0, -7):
+        assert pos.member((f"n{i}", "inputs", "seed")) == reference_last(text, (f"n{i}", "inputs", "seed"))
+    assert () in pos._containers and pos._id_index is None
     hub = {"1": {"class_type": "A", "inputs": {}}}
     hub.update({str(i): {"class_type": "B", "inputs": {"a": ["1", 0]}} for i in range(2, 3000)})
     text = json.dumps(hub)
