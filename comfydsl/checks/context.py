@@ -23,9 +23,9 @@ _NO_NAMES: frozenset[str] = frozenset()
 
 @dataclass(slots=True)
 class Link:
-    """A well-formed link `[source, index]` held by `target.inputs[input]`."""
+    """A well-formed link `[source, index]` held by `inputs[input]` of the node whose
+    `links` it is in."""
 
-    target: str
     input: str
     source: str
     index: int
@@ -127,7 +127,7 @@ class CheckContext:
             graph.add_nodes_from(nodes)
             # The edges are handed over as they are read off the links, never held in a list
             # at once (peak memory); a pair linked twice is one edge, as networkx merges repeats.
-            graph.add_edges_from((link.source, link.target) for view in nodes.values()
+            graph.add_edges_from((link.source, view.id) for view in nodes.values()
                                  for link in view.links if link.parent is not None)
             self._graph = graph
         return self._graph
@@ -208,9 +208,9 @@ class CheckContext:
                 if parent is None or parent is view:
                     ahead.add(source)
                 if links is None:  # a list of one, not the four slots `append` would reserve
-                    links = view.links = [Link(key, name, source, index, parent)]
+                    links = view.links = [Link(name, source, index, parent)]
                 else:
-                    links.append(Link(key, name, source, index, parent))
+                    links.append(Link(name, source, index, parent))
         if len(nodes) != len(workflow):
             # ids that collide once made strings (`1` and `"1"`): JSON has string keys only, so
             # this is a workflow built in code. Read it again as the one it stands for, with
