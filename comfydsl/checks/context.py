@@ -30,7 +30,8 @@ class Link:
     source: str
     index: int
     #: the source node's view (None: the workflow has no node `source`), set by `build`: the
-    #: passes along the links follow it rather than looking the id up again
+    #: passes along the links follow it rather than looking the id up again. (The views of a
+    #: workflow with a cycle hold each other so: the cyclic collector frees them.)
     parent: NodeView | None = None
 
 
