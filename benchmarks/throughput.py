@@ -537,10 +537,9 @@ def profile(args, target: Target) -> None:
           f"  (target: no stage > 40%)")
     # reading is json.loads and what comfydsl adds (the check for node ids written twice, the
     # envelope): json.loads of the same text alone, as reading does it, timed just before the run
-    loads = best_loads
-    read = best_totals[STAGES[0][0]]
-    print(f"  of reading: json.loads alone {loads:.2f} s ({loads / best_total * 100:.1f}% of the run), "
-          f"the rest {max(0.0, read - loads):.2f} s ({max(0.0, read - loads) / best_total * 100:.1f}%)")
+    rest = max(0.0, best_totals[STAGES[0][0]] - best_loads)
+    print(f"  of reading: json.loads alone {best_loads:.2f} s ({best_loads / best_total * 100:.1f}% of the run), "
+          f"the rest {rest:.2f} s ({rest / best_total * 100:.1f}%)")
     if covered < best_total / 2:
         raise SystemExit("the stage timers saw less than half the run: a stage function is no longer looked "
                          "up where `_stage_timers` wraps it")
