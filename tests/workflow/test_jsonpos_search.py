@@ -410,7 +410,8 @@ def test_node_ids_in_the_index_of_ids_agree_with_the_scan(text):
 
 def test_many_lookups_in_a_large_text_fall_back_to_one_scan():
     # searching the whole text for every node would cost the text's length each time: after
-    # a budget of a few lengths the container is scanned once, and lookups use the scan
+    # a budget of a few lengths, node ids are found in an index of ids made by one search, and
+    # other keys by scanning their container once
     wf = {str(i): {"class_type": "A", "inputs": {"x": [str(i - 1), 0], "seed": i}} for i in range(1, 3000)}
     text = json.dumps(wf, indent=1)
     pos = JsonPositions(text, (), None, json.loads(text))
@@ -419,7 +420,6 @@ def test_many_lookups_in_a_large_text_fall_back_to_one_scan():
         member = pos.member((str(i), "inputs", "seed"))
         assert member == scanned.member((str(i), "inputs", "seed"))
         assert text[member.value_start:member.value_end] == str(i)
-    # (node ids: found in the index of ids, made by one search, rather than by the scan)
     assert () not in pos._containers and pos._id_index is not None and pos._budget < len(text)
     named = {f"n{k}": v for k, v in wf.items()}  # keys that are no id: the container is scanned once
     text = json.dumps(named, indent=1)
