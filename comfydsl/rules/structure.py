@@ -114,6 +114,7 @@ class UnusedNode(CheckRule):
         if not ctx.output_nodes or ctx.live_count == len(ctx.nodes):
             return
         for node in ctx.iter_nodes():
-            if not node.live and node.is_object and not (node.class_type is not None and node.spec is None):
+            # (a node of an unknown class is live: `build` counts it as a possible output node)
+            if not node.live and node.is_object:
                 yield self.at(node, f"node `{node.id}` (`{node.class_type}`) feeds no output node", path=(),
                               help="connect it to an output node, or remove it")
