@@ -16,14 +16,13 @@ from .png import ImageMetadataError, image_kind, read_image_metadata
 from ..rules.ui import UI_RULES
 
 _MALFORMED = UI_RULES[2]
-#: `convert_text` was given no decoded data
-_UNREAD: Any = object()
 
 
-def convert_text(text: str, catalog: NodeCatalog, *, path: str | None = None, data: Any = _UNREAD) -> Conversion:
+def convert_text(text: str, catalog: NodeCatalog, *, path: str | None = None, data: Any = None) -> Conversion:
     """Convert UI-format JSON text; diagnostics carry line and column in the text. `data`:
-    the text already decoded, if at hand."""
-    if data is _UNREAD:
+    the text already decoded, if at hand (None: decoded here; a text of `null` decodes to
+    None all the same)."""
+    if data is None:
         try:
             data = json.loads(text)
         except (json.JSONDecodeError, RecursionError, ValueError) as exc:

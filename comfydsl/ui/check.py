@@ -15,8 +15,7 @@ def check_ui_text(text: str, *, path: str | None, catalog: Any, models: Any = No
     (`data`: the text already decoded, if at hand)."""
     from ..validate import check_workflow, filter_codes
 
-    conv = convert_text(text, catalog, path=path) if data is None else convert_text(text, catalog, path=path,
-                                                                                    data=data)
+    conv = convert_text(text, catalog, path=path, data=data)
     found = list(conv.diagnostics)
     # an empty prompt is checked too (CD602: nothing to run), as an empty API workflow is,
     # unless the conversion itself failed
