@@ -242,7 +242,7 @@ def classify(data: Any, *, path: str | None = None, text: str = "") -> Document:
     if "prompt" in data and isinstance(data["prompt"], dict) and not _looks_like_node(data["prompt"]):
         return _workflow_doc(data["prompt"], path, text, "prompt", ("prompt",), data)
     for value in data.values():  # (a loop rather than `any(...)`: every file passes here)
-        if isinstance(value, dict) and ("class_type" in value or "inputs" in value):
+        if _looks_like_node(value):
             break  # a node: usually the first value already
     else:
         if data:
