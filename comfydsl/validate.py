@@ -45,13 +45,22 @@ def workflow_findings(workflow: dict[str, Any], *, catalog: NodeCatalog | None =
                       duplicates: dict[str, int] | None = None) -> list[Diagnostic]:
     """What `check_workflow` finds, unsorted and unfiltered: for callers that locate the
     findings first and sort them once, by position."""
+    files = set(input_files) if input_files is not None else None
+    return _findings([(workflow, files, duplicates)], catalog, models)[0]
+
+
+def _findings(jobs: Sequence[tuple[dict[str, Any], set[str] | None, dict[str, int] | None]],
+              catalog: NodeCatalog | None, models: ModelCatalog | None) -> list[list[Diagnostic]]:
+    """The rules' findings of each (workflow, uploaded files, duplicate ids), each step taken
+    over all of them in turn: every context is built, then each rule runs over every context
+    (`run_checks_over`)."""
     build, run_checks_over, rules = _checker()
+    catalog = catalog if catalog is not None else default_catalog()
     with gc_paused():
-        ctx = build(
-            workflow, catalog if catalog is not None else default_catalog(), models=models,
-            input_files=set(input_files) if input_files is not None else None, duplicates=duplicates)
-        found: list[Diagnostic] = run_checks_over([ctx], rules)[0]
-        del ctx  # freed before the collector is back on, so that it does not walk the context
+        contexts = [build(workflow, catalog, models=models, input_files=files, duplicates=duplicates)
+                    for workflow, files, duplicates in jobs]
+        found: list[list[Diagnostic]] = run_checks_over(contexts, rules)
+        del contexts  # freed before the collector is back on, so that it does not walk them
     return found
 
 
@@ -78,20 +87,14 @@ def document_findings(doc, **options: Any) -> list[Diagnostic]:
 
 def documents_findings(docs: Sequence[Any], *, catalog: NodeCatalog | None = None,
                        models: ModelCatalog | None = None) -> list[list[Diagnostic]]:
-    """`document_findings` of each document, with each step taken over all of them in turn:
-    every context is built, then each rule runs over every context (`run_checks_over`).
-    Many small workflows are checked faster so, as the code and data of one step stay in
-    the processor's caches; the findings are the same, in the same order."""
-    build, run_checks_over, rules = _checker()
-    catalog = catalog if catalog is not None else default_catalog()
+    """`document_findings` of each document, with each step taken over all of them in turn
+    (`_findings`). Many small workflows are checked faster so, as the code and data of one
+    step stay in the processor's caches; the findings are the same, in the same order."""
     found = [list(doc.diagnostics) for doc in docs]
-    with gc_paused():
-        checked = [(i, doc) for i, doc in enumerate(docs) if doc.workflow is not None]
-        contexts = [build(doc.workflow, catalog, models=models, input_files=doc.upload_names,
-                          duplicates=doc.duplicates) for _, doc in checked]
-        for (i, _), more in zip(checked, run_checks_over(contexts, rules)):
-            found[i] += more
-        del contexts  # freed before the collector is back on, so that it does not walk them
+    checked = [i for i, doc in enumerate(docs) if doc.workflow is not None]
+    jobs = [(docs[i].workflow, docs[i].upload_names, docs[i].duplicates) for i in checked]
+    for i, more in zip(checked, _findings(jobs, catalog, models)):
+        found[i] += more
     return found
 
 
