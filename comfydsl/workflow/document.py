@@ -141,8 +141,9 @@ def parse_json(text: str) -> Any:
 
 
 #: A key of digits and colons (the usual node ids: `3`, and `30:7:5` for a node of a subgraph)
-#: with its colon.
-_ID_KEY = re.compile(r'"[0-9:]+"[ \t\n\r]*:')
+#: in quotes (group 1: its text), then blanks, the colon and the blanks before the value. Reading
+#: counts its matches (`_no_duplicate_nodes`); locating indexes them (`jsonpos`).
+ID_KEY = re.compile(r'"([0-9:]+)"[ \t\n\r]*:[ \t\n\r]*')
 
 
 def _no_duplicate_nodes(workflow: dict[str, Any], text: str) -> bool:
@@ -150,7 +151,7 @@ def _no_duplicate_nodes(workflow: dict[str, Any], text: str) -> bool:
     only; False when it may not (the caller then reads the text again, counting).
 
     When every node id is made of digits and colons, each is written at least once as
-    `_ID_KEY` matches it: only a `\\u003.` escape could spell such a character another way.
+    `ID_KEY` matches it: only a `\\u003.` escape could spell such a character another way.
     Escaped backslashes and quotes are taken out of the text first (left to right, pair by
     pair, as JSON reads them): every quote left opens or closes a string, and a key without
     escapes is left as it was. Then a match that starts at an opening quote is a key of
@@ -171,7 +172,7 @@ def _no_duplicate_nodes(workflow: dict[str, Any], text: str) -> bool:
         text = text.replace("\\\\", "").replace('\\"', "")
         if "\\u003" in text:
             return False
-    return len(_ID_KEY.findall(text)) == len(workflow)
+    return len(ID_KEY.findall(text)) == len(workflow)
 
 
 def _long_number_span(text: str, path: str | None) -> Span:

@@ -29,6 +29,7 @@ from operator import add
 from typing import Any, Callable, Iterable, Literal, NamedTuple
 
 from ..diagnostics import Diagnostic, Location, Span
+from .document import ID_KEY
 
 _WS = re.compile(r"[ \t\n\r]*")
 #: Blanks, a key without control characters (group 1: its text between the quotes), blanks,
@@ -53,9 +54,8 @@ _NO_SPAN: Any = object()
 #: `inputs`, input names), so the patterns are kept, up to a bound.
 _KEY_WRITTEN: dict[str, re.Pattern[str]] = {}
 _KEY_WRITTEN_KEPT = 4096
-#: A key of digits and colons that does not begin with a colon (node ids: `3`, `30:7:5`; see
-#: `JsonPositions._ids`), in quotes (group 1: its text), then blanks, the colon and blanks.
-_ID_WRITTEN = re.compile(r'"([0-9][0-9:]*)"[ \t\n\r]*:[ \t\n\r]*')
+#: A node id that `JsonPositions._ids` answers for: digits and colons, not beginning with a
+#: colon (`3`, `30:7:5`).
 _ID_TEXT = re.compile(r"[0-9][0-9:]*\Z")
 #: In `JsonPositions._ids`: a key written more than once.
 _TWICE = (-1, -1, -1)
@@ -329,15 +329,16 @@ class JsonPositions:
 
         Made once, by one search through the text, for many findings on the nodes of a big
         file: it tells for each id what a search of the whole text for it would (`_search`).
-        A match of `_ID_WRITTEN` that is no key (starting at the closing quote of a string,
+        A match of `ID_KEY` that is no key (starting at the closing quote of a string,
         or at an escaped quote) ends at the next quote, so it could only take the opening
-        quote of a key that begins with a blank or a colon, which no id does: each id is
-        matched wherever it is written, and the other matches only make some id `_TWICE`.
+        quote of a key that begins with a blank or a colon, which no id that `_search` asks
+        for does (`_ID_TEXT`): each such id is matched wherever it is written, and the other
+        matches only make some key `_TWICE`.
         """
         index = self._id_index
         if index is None:
             index = self._id_index = {}
-            for found in _ID_WRITTEN.finditer(self.text):
+            for found in ID_KEY.finditer(self.text):
                 key = found[1]
                 index[key] = _TWICE if key in index else (found.start(), found.end(1) + 1, found.end())
         return index
