@@ -6,6 +6,7 @@ The rules themselves are in `comfydsl.rules`; `comfydsl.validate.check_workflow`
 from __future__ import annotations
 
 from .context import CheckContext as CheckContext
+from .context import ContextBuilder as ContextBuilder
 from .driver import run_checks as run_checks
 from .driver import run_checks_over as run_checks_over
 

@@ -144,19 +144,62 @@ class CheckContext:
         The per-node work is plain dict and list operations; class lookups are made once per
         class and check, and what the checks need of a class once per class (`facts.class_plan`).
         """
-        ctx = cls(workflow, catalog, models, input_files, dict(duplicates or {}))
+        builder = ContextBuilder(catalog)
+        builder.add(workflow)
+        return builder.finish(workflow, models=models, input_files=input_files, duplicates=duplicates)
+
+    @property
+    def facts(self) -> InputFacts:
+        """What the input, link and value rules report, sorted out in one pass over every
+        input on first use (`facts.sort_inputs`)."""
+        if self._facts is None:
+            self._facts = sort_inputs(self)
+        return self._facts
+
+    def is_acyclic(self) -> bool:
+        """Whether no node depends on itself through links (found by `build`)."""
+        return self.acyclic
+
+    def iter_nodes(self) -> Iterator[NodeView]:
+        return iter(self.nodes.values())
+
+    def iter_misshapen(self) -> Iterator[NodeView]:
+        """The nodes that are no object or lack a string `class_type` or an `inputs` object."""
+        return iter(self.misshapen)
+
+    def class_specs(self) -> dict[str, NodeSpec | None]:
+        """Class name -> spec (None: not in the catalogue) of every class the workflow names."""
+        return {name: entry[0] for name, entry in self.class_plans.items()}
+
+
+class ContextBuilder:
+    """`CheckContext.build` in steps: the nodes given in parts (`add`), in the workflow's
+    order, then `finish` with the whole workflow. A long workflow that reading decodes part
+    by part (`workflow.document.read_document`) is so taken in while each part is still in
+    the processor's caches, rather than read again from memory once all of it is decoded.
+    """
+
+    __slots__ = ("ctx", "_ahead")
+
+    def __init__(self, catalog: NodeCatalog) -> None:
+        self.ctx = CheckContext({}, catalog)
+        # Sources not yet read when a link to them was: if any of them is a node (written
+        # later, or the linking node itself), the links do not follow the file's order.
+        self._ahead: set[str] = set()
+
+    def add(self, part: dict[str, Any]) -> None:
+        """Take in the nodes of `part`: the workflow's next nodes, none of them given before."""
+        ctx = self.ctx
         nodes = ctx.nodes
         classes = ctx.class_plans
         traits = ctx.traits
-        lookup = catalog.get
-        outputs: list[str] = []
-        unknown: list[str] = []  # nodes of an unknown class
-        malformed: list[tuple[NodeView, str, Any]] = []
-        misshapen: list[NodeView] = []
-        # Sources not yet read when a link to them was: if any of them is a node (written
-        # later, or the linking node itself), the links do not follow the file's order.
-        ahead: set[str] = set()
-        for node_id, raw in workflow.items():
+        lookup = ctx.catalog.get
+        outputs = ctx.output_nodes
+        unknown = ctx.unknown_nodes  # nodes of an unknown class
+        malformed = ctx.malformed_links
+        misshapen = ctx.misshapen
+        ahead = self._ahead
+        for node_id, raw in part.items():
             key = node_id if type(node_id) is str else str(node_id)
             if not isinstance(raw, dict):
                 misshapen.append(NodeView(key, raw, None, None, None, ()))
@@ -212,55 +255,38 @@ class CheckContext:
                     links = view.links = [Link(name, source, index, parent)]
                 else:
                     links.append(Link(name, source, index, parent))
+
+    def finish(self, workflow: dict[str, Any], *, models: ModelCatalog | None = None,
+               input_files: set[str] | None = None, duplicates: dict[str, int] | None = None) -> CheckContext:
+        """The context of `workflow`, whose nodes are those given to `add`, in that order."""
+        ctx = self.ctx
+        nodes = ctx.nodes
         if len(nodes) != len(workflow):
             # ids that collide once made strings (`1` and `"1"`): JSON has string keys only, so
             # this is a workflow built in code. Read it again as the one it stands for, with
             # the last node of each id (what a JSON reader would make of the same text).
-            again = cls.build({str(k): v for k, v in workflow.items()}, catalog, models=models,
-                              input_files=input_files, duplicates=duplicates)
+            again = CheckContext.build({str(k): v for k, v in workflow.items()}, ctx.catalog, models=models,
+                                       input_files=input_files, duplicates=duplicates)
             again.workflow = workflow
             return again
-        ordered = ahead.isdisjoint(nodes)
-        del ahead
+        ctx.workflow = workflow
+        ctx.models = models
+        ctx.input_files = input_files
+        ctx.duplicates = dict(duplicates or {})
+        ordered = self._ahead.isdisjoint(nodes)
+        self._ahead = set()
         if not ordered:  # links to nodes written later (or to the node itself): their parents
             for view in nodes.values():
                 for link in view.links:
                     if link.parent is None:
                         link.parent = nodes.get(link.source)
         ctx.links_ordered = ordered
-        ctx.malformed_links = malformed
-        ctx.misshapen = misshapen
-        ctx.unknown_nodes = unknown
-        ctx.output_nodes = outputs
         # The file's order is a topological order when the links follow it; otherwise one
         # depth-first walk finds one, or finds that a cycle exists.
         order = nodes.values() if ordered else _topological_order(nodes)
         ctx.acyclic = order is not None
         ctx.live_count = _mark_live(nodes, order)
         return ctx
-
-    @property
-    def facts(self) -> InputFacts:
-        """What the input, link and value rules report, sorted out in one pass over every
-        input on first use (`facts.sort_inputs`)."""
-        if self._facts is None:
-            self._facts = sort_inputs(self)
-        return self._facts
-
-    def is_acyclic(self) -> bool:
-        """Whether no node depends on itself through links (found by `build`)."""
-        return self.acyclic
-
-    def iter_nodes(self) -> Iterator[NodeView]:
-        return iter(self.nodes.values())
-
-    def iter_misshapen(self) -> Iterator[NodeView]:
-        """The nodes that are no object or lack a string `class_type` or an `inputs` object."""
-        return iter(self.misshapen)
-
-    def class_specs(self) -> dict[str, NodeSpec | None]:
-        """Class name -> spec (None: not in the catalogue) of every class the workflow names."""
-        return {name: entry[0] for name, entry in self.class_plans.items()}
 
 
 def _topological_order(nodes: dict[str, NodeView]) -> list[NodeView] | None:

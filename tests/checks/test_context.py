@@ -214,3 +214,36 @@ def test_link_facts_match_a_walk_over_the_finished_nodes() -> None:
                                               ("range", out_of_range), ("type", mismatched)) if items)
         kinds.add("ordered" if ctx.links_ordered else "unordered")
     assert kinds == {"dangling", "negative", "range", "type", "unordered"}  # every kind was tried
+
+
+def _summary(ctx: CheckContext) -> tuple:
+    """Everything `build` fills in, with views named by id."""
+    views = [(v.id, v.class_type, v.spec, v.inputs, v.is_object, v.live,
+              [(link.input, link.source, link.index, link.parent.id if link.parent else None) for link in v.links])
+             for v in ctx.nodes.values()]
+    return (views, ctx.output_nodes, ctx.unknown_nodes, [(v.id, name, value) for v, name, value in ctx.malformed_links],
+            [v.id for v in ctx.misshapen], list(ctx.class_plans), sorted(ctx.traits), ctx.links_ordered, ctx.acyclic,
+            ctx.live_count)
+
+
+def test_a_workflow_given_in_parts_builds_the_context_built_whole() -> None:
+    import random
+
+    from comfydsl.checks import ContextBuilder
+
+    catalog = builtin_catalog()
+    for seed in range(40):
+        wf = _random_workflow(seed, n=30)
+        wf["31"] = "no object"
+        wf["32"] = {"class_type": 5, "inputs": {"image": ["1", 0]}}
+        items = list(wf.items())
+        rng = random.Random(seed)
+        cuts = sorted(rng.sample(range(1, len(items)), rng.randint(1, 8)))
+        builder = ContextBuilder(catalog)
+        for start, end in zip([0, *cuts], [*cuts, len(items)]):
+            builder.add(dict(items[start:end]))
+        ctx = builder.finish(wf, input_files={"a.png"}, duplicates={"3": 2})
+        whole = CheckContext.build(wf, catalog)
+        assert _summary(ctx) == _summary(whole), seed
+        assert ctx.workflow is wf and ctx.input_files == {"a.png"} and ctx.duplicates == {"3": 2}
+        assert all(link.parent is ctx.nodes.get(link.source) for view in ctx.nodes.values() for link in view.links)
