@@ -429,30 +429,35 @@ def startup(args, _target: Target) -> None:
           "(target <= 100 ms)")
 
 
+#: each stage's label and the functions (file, name) it is made of, for cProfile
 STAGES = (
-    ("read (json, envelope)", ("document.py", "read_document")),
-    ("build context", ("context.py", "build")),
-    ("rules (+ pass over inputs)", ("driver.py", "run_checks_over")),
-    ("sort diagnostics", ("diagnostics.py", "sort_diagnostics")),
-    ("locate (json positions)", ("jsonpos.py", "attach_spans")),
-    ("render JSON", ("json.py", "render")),
+    ("read (json, envelope)", (("document.py", "read_document"),)),
+    ("build context", (("context.py", "add"), ("context.py", "finish"))),
+    ("rules (+ pass over inputs)", (("driver.py", "run_checks_over"),)),
+    ("sort diagnostics", (("diagnostics.py", "sort_diagnostics"),)),
+    ("locate (json positions)", (("jsonpos.py", "attach_spans"),)),
+    ("render JSON", (("json.py", "render"),)),
 )
 
 
 def _stage_timers() -> tuple[dict[str, float], list]:
     """Wrap each stage's function where the lint pipeline looks it up, adding its wall time to
     the returned totals; the second value undoes the wrapping. No profiler: its per-call cost
-    would weigh stages by how many Python calls they make rather than by their time."""
+    would weigh stages by how many Python calls they make rather than by their time.
+
+    A stage's time excludes that of the stages called inside it: a long workflow is taken into
+    its context (build) part by part while it is read, from inside `read_document`."""
     import comfydsl.checks as checks
     import comfydsl.lint as lint_module
     import comfydsl.render.json as render_module
     import comfydsl.validate as validate
     import comfydsl.workflow.document as document
     import comfydsl.workflow.jsonpos as jsonpos
-    from comfydsl.checks.context import CheckContext
+    from comfydsl.checks.context import CheckContext, ContextBuilder
 
     totals = {label: 0.0 for label, _ in STAGES}
     undo = []
+    inner = [0.0]  # time of the timed calls inside the current one
 
     def wrap(owner, name, label, unwrap_classmethod=False):
         original = getattr(owner, name)
@@ -460,11 +465,15 @@ def _stage_timers() -> tuple[dict[str, float], list]:
         stored = owner.__dict__[name] if unwrap_classmethod else original
 
         def timed(*args, **kwargs):
+            outer = inner[0]
+            inner[0] = 0.0
             start = time.perf_counter()
             try:
                 return original(*args, **kwargs)
             finally:
-                totals[label] += time.perf_counter() - start
+                spent = time.perf_counter() - start
+                totals[label] += spent - inner[0]
+                inner[0] = outer + spent
 
         setattr(owner, name, classmethod(lambda cls, *a, **k: timed(*a, **k)) if unwrap_classmethod else timed)
         undo.append((owner, name, stored))
@@ -472,6 +481,8 @@ def _stage_timers() -> tuple[dict[str, float], list]:
     labels = [label for label, _ in STAGES]
     wrap(document, "read_document", labels[0])
     wrap(CheckContext, "build", labels[1], unwrap_classmethod=True)
+    wrap(ContextBuilder, "add", labels[1])
+    wrap(ContextBuilder, "finish", labels[1])
     wrap(checks, "run_checks_over", labels[2])
     wrap(validate, "sort_diagnostics", labels[3])
     wrap(lint_module, "sort_diagnostics", labels[3])
@@ -553,11 +564,19 @@ def profile(args, target: Target) -> None:
     stats = pstats.Stats(prof)
     total = stats.total_tt  # type: ignore[attr-defined]
     raw = stats.stats  # type: ignore[attr-defined]
+    def cumulative(funcs) -> float:
+        return sum(ct for (file, _, fn), (_, _, _, ct, _) in raw.items()
+                   if any(file.endswith(file_end) and fn == func for file_end, func in funcs))
+
+    # the parts of a long workflow taken into the context from inside reading count as building
+    taken_in = sum(ct for (file, _, fn), (_, _, _, _, callers) in raw.items()
+                   if file.endswith("context.py") and fn == "add"
+                   for (caller_file, _, caller), (_, _, _, ct) in callers.items()
+                   if caller_file.endswith("document.py"))
     shares = []
-    for label, (file_end, func) in STAGES:
-        cumulative = sum(ct for (file, _, fn), (_, _, _, ct, _) in raw.items()
-                         if file.endswith(file_end) and fn == func)
-        shares.append(f"{label.split(' (')[0]} {cumulative / total * 100:.0f}%")
+    for i, (label, funcs) in enumerate(STAGES):
+        share = cumulative(funcs) - (taken_in if i == 0 else 0.0)
+        shares.append(f"{label.split(' (')[0]} {share / total * 100:.0f}%")
     print(f"  under cProfile ({total:.2f} s, its overhead included): " + ", ".join(shares))
     if args.verbose:
         stats.sort_stats("tottime").print_stats(15)

@@ -120,15 +120,14 @@ def _lint_json(text: str, path: str, target: Target, select: Sequence[str], igno
 def _lint_json_batch(batch: Sequence[tuple[str, str]], target: Target, select: Sequence[str],
                      ignore: Sequence[str]) -> list[FileResult]:
     """`lint_text` of JSON texts, each step taken over the whole batch in turn (see
-    `validate.documents_findings`)."""
-    read_document, attach_spans, documents_findings, filter_codes = _json_steps()
+    `validate.read_documents`)."""
+    read_documents, attach_spans, filter_codes = _json_steps()
     results: list[FileResult] = []
     # One pause of the cyclic collector for reading, checking and locating: each time it is
     # turned back on, its next collection walks every object made meanwhile that is still
     # alive, so it comes back on only once the workflows and their contexts are freed.
     with gc_paused():
-        docs = [read_document(text, path) for path, text in batch]
-        found = documents_findings(docs, catalog=target.catalog, models=target.models)
+        docs, found = read_documents(batch, catalog=target.catalog, models=target.models)
         for (path, text), doc, diagnostics in zip(batch, docs, found):
             if doc.kind == "ui":  # a UI-format file: converted first, findings placed in the UI file
                 from .ui.check import check_ui_text
@@ -147,14 +146,13 @@ def _lint_json_batch(batch: Sequence[tuple[str, str]], target: Target, select: S
 
 
 @lru_cache(maxsize=None)
-def _json_steps() -> tuple[Any, Any, Any, Any]:
-    """`read_document`, `attach_spans`, `documents_findings` and `filter_codes`, imported on
-    first use (checking brings networkx), then at hand without an import statement per text."""
-    from .validate import documents_findings, filter_codes
-    from .workflow.document import read_document
+def _json_steps() -> tuple[Any, Any, Any]:
+    """`read_documents`, `attach_spans` and `filter_codes`, imported on first use (checking
+    brings networkx), then at hand without an import statement per text."""
+    from .validate import filter_codes, read_documents
     from .workflow.jsonpos import attach_spans
 
-    return read_document, attach_spans, documents_findings, filter_codes
+    return read_documents, attach_spans, filter_codes
 
 
 #: `lint_texts` checks JSON texts in batches of at most this many texts and characters.

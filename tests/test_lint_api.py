@@ -112,3 +112,48 @@ def test_one_line_format():
     # str() of a diagnostic is the same line, with the span's own path
     assert str(diag) == "r.comfy:12:13: CD201 [error] input `seed` is missing"
     assert str(bare) == "CD602 [warning] no output"
+
+
+def _long_workflow_with_problems(n: int) -> dict:
+    """A chain of `n` images with problems spread over its length: an unknown class, a value out
+    of range, dangling, malformed and forward links, a cycle, a misshapen node, unused nodes."""
+    wf: dict = {"1": {"class_type": "EmptyImage", "inputs": {"width": 8, "height": 8, "batch_size": 1, "color": 0}}}
+    for i in range(2, n + 1):
+        wf[str(i)] = {"class_type": "ImageInvert", "inputs": {"image": [str(i - 1), 0]}}
+    wf["5"]["class_type"] = "NoSuchNode"
+    wf["90"]["inputs"]["image"] = [str(n // 4), 0]  # forward, some parts on
+    wf["3000"]["inputs"]["image"] = ["6000", 0]  # a cycle through a few parts
+    wf[str(n // 2)]["inputs"]["image"] = ["999999", 0]
+    wf[str(n // 3)]["inputs"]["image"] = [7, 0]
+    wf[str(n - 7)] = "no node"
+    wf[str(n + 1)] = {"class_type": "SaveImage", "inputs": {"images": [str(n), 0], "filename_prefix": "x"}}
+    wf[str(n + 2)] = {"class_type": "EmptyImage", "inputs": {"width": 0, "height": 8, "batch_size": 1, "color": 0}}
+    return wf
+
+
+def test_a_long_workflow_read_in_parts_is_linted_as_one_read_whole(monkeypatch):
+    import comfydsl.workflow.document as document
+    from comfydsl.checks import ContextBuilder
+
+    text = json.dumps(_long_workflow_with_problems(20_000), indent=1)
+    assert len(text) > document.PARTS_FROM
+    taken: list[int] = []
+    add = ContextBuilder.add
+    monkeypatch.setattr(ContextBuilder, "add", lambda self, part: (taken.append(len(part)), add(self, part))[1])
+    in_parts = lint_text(text, "long.json")
+    assert len(taken) > 20 and sum(taken) == 20_002  # taken into the context part by part
+    taken.clear()
+    monkeypatch.setattr(document, "PARTS_FROM", len(text) + 1)
+    whole = lint_text(text, "long.json")
+    assert taken == [20_002]
+    assert [d.to_dict() for d in in_parts.diagnostics] == [d.to_dict() for d in whole.diagnostics]
+    assert set(codes(whole)) == {"CD005", "CD007", "CD101", "CD103", "CD403", "CD601", "CD603"}
+    # a node id written twice across parts: the parts are dropped, the workflow read whole
+    monkeypatch.setattr(document, "PARTS_FROM", 1 << 20)
+    twice = text.replace('"19990": {', '"12": {')
+    taken.clear()
+    found = lint_text(twice, "long.json")
+    assert "CD004" in codes(found)
+    assert sum(taken[:-1]) == 20_002 and taken[-1] == 20_001  # the parts, then the workflow read whole
+    monkeypatch.setattr(document, "PARTS_FROM", len(text) + 1)
+    assert [d.to_dict() for d in found.diagnostics] == [d.to_dict() for d in lint_text(twice, "long.json").diagnostics]

@@ -10,7 +10,7 @@ import json
 import re
 import sys
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 from ..diagnostics import Diagnostic, Rule, Span
 from .gcpause import gc_paused
@@ -104,6 +104,10 @@ class Document:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     duplicates: dict[str, int] = field(default_factory=dict)
     body: Any = None
+    #: whether the workflow was decoded in parts, each handed to `read_document`'s `on_part`
+    #: as it was decoded: then those parts, merged in order, are `workflow`, and no two of
+    #: them share a node id
+    read_in_parts: bool = False
 
     @property
     def upload_names(self) -> set[str] | None:
@@ -187,15 +191,92 @@ def _long_number_span(text: str, path: str | None) -> Span:
                 end=found.end())
 
 
-def read_document(text: str, path: str | None = None) -> Document:
-    """Read a workflow document from JSON text."""
+#: Texts of at least this many characters are decoded in parts of about `PART_CHARS` (see
+#: `_decode_in_parts`).
+PARTS_FROM = 1 << 20
+PART_CHARS = 1 << 16
+
+#: Where one node ends and the next begins, as candidates to cut the text at: the closing
+#: brace of an object, the comma (group 1), then a key of digits and colons opening an object.
+_NODE_BOUNDARY = re.compile(r'\}[ \t\n\r]*(,)[ \t\n\r]*"[0-9:]+"[ \t\n\r]*:[ \t\n\r]*\{')
+_OPENING = re.compile(r"[ \t\n\r]*\{")
+
+
+def _decode_in_parts(text: str, on_part: Callable[[dict[str, Any]], object] | None
+                     ) -> tuple[dict[str, Any], bool] | None:
+    """What `json.loads(text)` gives, decoded in parts of about `PART_CHARS` characters, each
+    handed to `on_part` once decoded, and whether each of its keys surely occurs once only in
+    the text; None (and perhaps some parts handed over) when the text is not cut so, and must
+    be decoded in one piece.
+
+    A long workflow decoded at once costs more per node than a short one: the decoder's table
+    of keys and the objects made grow past the processor's caches, and what reads the nodes
+    next finds them in memory only. In parts, each part is decoded with a table of its own,
+    and `on_part` and the check for keys written twice read it while it is still in the caches.
+
+    The text is cut at commas between a node's closing brace and the next id (`_NODE_BOUNDARY`),
+    and each part is decoded as an object of its own (`{` part `}`). A part before a cut that
+    decodes so holds whole members of the top-level object: JSON is read left to right with
+    one outcome, and the top-level object's reader, given the same characters from the same
+    start, would be at its own level after them, where a comma separates two members. So the
+    parts together hold the same members in the same order, and merging them (the last value
+    of a key at the place of its first, as the decoder does) gives the same object. A cut that
+    falls anywhere else (say inside a string) leaves a part that does not decode: the text is
+    then decoded in one piece, which also reports any error of the text at its true place.
+    """
+    opening = _OPENING.match(text)
+    if opening is None:
+        return None
+    start = opening.end()
+    cut = _NODE_BOUNDARY.search(text, start + PART_CHARS)
+    if cut is None:
+        return None
+    merged: dict[str, Any] = {}
+    decode = json.loads
+    once = True  # each key of the parts so far occurs once in its part
+    count = 0  # the keys of the parts so far, one per part they are in
+    while True:
+        piece = "{" + text[start:] if cut is None else "{" + text[start:cut.start(1)] + "}"
+        try:
+            part = decode(piece)
+        except (ValueError, RecursionError):  # (JSONDecodeError is a ValueError)
+            return None
+        once = once and _no_duplicate_nodes(part, piece)
+        count += len(part)
+        merged.update(part)
+        if on_part is not None:
+            on_part(part)
+        if cut is None:
+            # no key in two parts either when the merged object has as many keys as the parts
+            return merged, once and count == len(merged)
+        start = cut.start(1) + 1
+        cut = _NODE_BOUNDARY.search(text, start + PART_CHARS)
+
+
+def read_document(text: str, path: str | None = None, *,
+                  on_part: Callable[[dict[str, Any]], object] | None = None) -> Document:
+    """Read a workflow document from JSON text.
+
+    `on_part`: called with each part of a long text decoded in parts (`_decode_in_parts`) as
+    it is decoded. When the document is a bare workflow read so, `Document.read_in_parts` is
+    true and the parts make the workflow; otherwise what `on_part` was given is to be ignored.
+    """
     with gc_paused():  # `lint` has paused it already; a caller reading alone gets the pause too
         try:
-            data = json.loads(text)  # the C decoder as it is: duplicates are looked for below
+            parts = _decode_in_parts(text, on_part) if len(text) >= PARTS_FROM else None
+            # the C decoder as it is: duplicates are looked for below
+            data = json.loads(text) if parts is None else parts[0]
             doc = classify(data, path=path, text=text)
-            if doc.workflow is not None and not _no_duplicate_nodes(doc.workflow, text):
+            in_parts = parts is not None and doc.workflow is data
+            if parts is not None and in_parts:
+                once = parts[1]  # looked for part by part
+            else:
+                once = doc.workflow is None or _no_duplicate_nodes(doc.workflow, text)
+            if not once:
                 # a node id may occur twice: read again, counting duplicate keys
                 doc = classify(parse_json(text), path=path, text=text)
+                in_parts = False
+            doc.read_in_parts = in_parts
         except json.JSONDecodeError as exc:
             span = Span(path, exc.lineno, exc.colno, start=exc.pos, end=exc.pos)
             if exc.msg.startswith("Unexpected UTF-8 BOM"):  # Python's wording names its own codec

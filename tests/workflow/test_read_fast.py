@@ -1,15 +1,20 @@
 """`read_document` decodes with the plain C decoder and reads again, counting duplicate keys,
-only when a node id may occur twice: the result is the same as counting every time."""
+only when a node id may occur twice: the result is the same as counting every time. A long
+text is decoded in parts: the result is the same as decoding it whole."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 from typing import Any
+from unittest import mock
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from comfydsl.workflow.document import _no_duplicate_nodes, classify, parse_json, read_document
+from comfydsl.workflow import document
+from comfydsl.workflow.document import _decode_in_parts, _no_duplicate_nodes, classify, parse_json, read_document
 
 
 def counted(text: str) -> Any:
@@ -205,3 +210,153 @@ def test_reading_leaves_the_collector_as_it_was():
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+# --- long texts, decoded in parts (`_decode_in_parts`) ---------------------------------------
+
+
+@contextlib.contextmanager
+def in_parts(chars: int):
+    """Every text decoded in parts of about `chars` characters (the real sizes need megabytes)."""
+    with mock.patch.object(document, "PARTS_FROM", 0), mock.patch.object(document, "PART_CHARS", chars):
+        yield
+
+
+_TRAPS = st.text(alphabet='0123456789:" \\,{}[]\nab', max_size=8)
+_BLANK = st.sampled_from(["", " ", "\n", " \t "])
+
+
+@st.composite
+def texts_to_cut(draw: Any) -> str:
+    """Workflows whose strings, keys and nested objects look like the place between two nodes
+    (`}, "12": {`), written with any blanks; some ids twice, some escaped or not digits, some
+    nodes no object; at times inside an envelope."""
+
+    def blank() -> str:
+        return draw(_BLANK)
+
+    def string(value: str) -> str:
+        return _written(value, draw) if draw(st.booleans()) else json.dumps(value)
+
+    def member(key: str, value: str) -> str:
+        return f"{blank()}{key}{blank()}:{blank()}{value}"
+
+    def inputs() -> str:
+        found = []
+        for _ in range(draw(st.integers(0, 3))):
+            kind = draw(st.sampled_from(["string", "string", "link", "link", "nested", "number"]))
+            if kind == "string":
+                found.append(member(string(draw(_TRAPS)), string(draw(_TRAPS))))
+            elif kind == "link":
+                found.append(member('"x"', f'[{blank()}"{draw(st.integers(1, 9))}",{blank()}0]'))
+            elif kind == "nested" and draw(st.booleans()):  # keyed by digits below a node: a cut there fails
+                found.append(member(f'"{draw(st.integers(1, 9))}"', "{" + member('"7"', "{}") + "," +
+                                    member('"8"', '{"y": "}, \\"9\\": {"}') + "}"))
+            else:
+                found.append(member('"n"', str(draw(st.integers(-5, 5)))))
+        return "{" + ",".join(found) + "}"
+
+    members = []
+    for i in range(1, draw(st.integers(1, 8)) + 1):
+        key = str(i) if draw(st.integers(0, 3)) else draw(st.sampled_from(["1", "2", "10", "4:5", "a", "\\u0033"]))
+        if draw(st.integers(0, 19)) == 0:
+            value = draw(st.sampled_from(["3", '"node"', "[]", "null"]))
+        else:
+            value = "{" + member('"class_type"', '"A"') + "," + member('"inputs"', inputs()) + blank() + "}"
+        members.append(member(f'"{key}"', value))
+    # members that make the whole no bare workflow: a `/prompt` body, a UI file
+    members += draw(st.sampled_from([[]] * 6 + [[member('"prompt"', '{"5": {"class_type": "A", "inputs": {}}}')],
+                                                [member('"nodes"', "[]"), member('"links"', "[]")]]))
+    body = blank() + "{" + ",".join(members) + blank() + "}" + blank()
+    return draw(st.sampled_from(["%s", "%s", "%s", '{"input": {"workflow": %s}}', '{"prompt": %s}'])) % body
+
+
+def _check_parts(text: str) -> None:
+    whole = json.loads(text)
+    parts: list = []
+    decoded = _decode_in_parts(text, parts.append)
+    if decoded is not None:
+        merged, once = decoded
+        assert merged == whole and list(merged) == list(whole), text  # the same members, in order
+        again: dict = {}
+        for part in parts:
+            again.update(part)
+        assert list(again.items()) == list(merged.items())
+        if once:  # each id in one part, once: no duplicate to find
+            assert sum(map(len, parts)) == len(merged)
+            assert not getattr(parse_json(text), "dups", None), text
+    doc = read_document(text, "w.json")
+    if doc.read_in_parts:
+        assert doc.kind == "api" and decoded is not None and doc.workflow == decoded[0]
+        assert sum(map(len, parts)) == len(doc.workflow) and not doc.duplicates
+    same(text)
+
+
+@settings(max_examples=400, deadline=None)
+@given(texts_to_cut(), st.sampled_from([1, 8, 60]))
+def test_texts_decoded_in_parts_read_as_they_do_whole(text, chars):
+    with in_parts(chars):
+        _check_parts(text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(texts_to_cut(), st.data())
+def test_broken_texts_decoded_in_parts_report_what_they_do_whole(text, data):
+    at = data.draw(st.integers(0, len(text) - 1))
+    broken = data.draw(st.sampled_from([text[:at] + text[at + 1:], text[:at] + "," + text[at:],
+                                        text[:at] + '"' + text[at:], text[:at]]))
+    whole = read_document(broken, "w.json")
+    with in_parts(1):
+        cut = read_document(broken, "w.json")
+    assert (cut.kind, cut.envelope, cut.duplicates, cut.workflow) == (whole.kind, whole.envelope, whole.duplicates,
+                                                                      whole.workflow)
+    assert [d.to_dict() for d in cut.diagnostics] == [d.to_dict() for d in whole.diagnostics]
+
+
+def _long_workflow(n: int) -> dict:
+    return {str(i): {"class_type": "A", "inputs": {"seed": i, "m": [str(i - 1), 0], "t": "}, \"5\": {"}}
+            for i in range(1, n + 1)}
+
+
+def test_the_blanks_around_the_cuts_are_kept_out_of_the_parts():
+    # every blank JSON allows, around each comma between two nodes
+    for comma in (",", " , ", "\n,\n", "\t,"):
+        members = [f'"{i}" : {{"class_type": "A", "inputs": {{"m": ["{i - 1}", 0]}}}}' for i in range(1, 40)]
+        text = "\n {" + comma.join(members) + "} \n"
+        parts: list = []
+        with in_parts(30):
+            doc = read_document(text, "w.json", on_part=parts.append)
+        assert doc.read_in_parts and len(parts) > 10, comma
+        assert list(doc.workflow.items()) == list(json.loads(text).items())
+    # objects keyed by digits that hold no node: decoded in parts all the same, but no workflow
+    text = "{" + ", ".join(f'"{i}": {{"x": {{}}}}' for i in range(1, 40)) + "}"
+    parts.clear()
+    with in_parts(30):
+        doc = read_document(text, "w.json", on_part=parts.append)
+    assert len(parts) > 10 and doc.kind == "other" and not doc.read_in_parts
+
+
+def test_long_workflows_are_decoded_in_parts_at_the_real_sizes():
+    text = json.dumps(_long_workflow(30_000), indent=1)
+    assert len(text) > document.PARTS_FROM
+    parts: list = []
+    doc = read_document(text, "w.json", on_part=parts.append)
+    assert doc.read_in_parts and doc.kind == "api" and not doc.diagnostics
+    assert len(parts) > 20 and all(len(json.dumps(p)) < 3 * document.PART_CHARS for p in parts)
+    assert list(doc.workflow.items()) == list(json.loads(text).items())
+    # a node id written twice, in two parts: found, and the parts are not the workflow
+    twice = text.replace('"29999": {', '"17": {')
+    doc = read_document(twice, "w.json", on_part=parts.append)
+    assert doc.duplicates == {"17": 2} and not doc.read_in_parts
+    assert doc.workflow == json.loads(twice)
+    # an error near the end: located where reading the whole text locates it
+    broken = text[:-40] + "," + text[-40:]
+    found = read_document(broken, "w.json").diagnostics
+    assert [d.code for d in found] == ["CD001"]
+    with pytest.raises(json.JSONDecodeError) as error:
+        json.loads(broken)
+    assert found[0].span.start == error.value.pos
+    # texts that are not a bare workflow are read whole, as before
+    for wrapped in ('{"input": {"workflow": %s}}' % text, "[%s]" % text, "\ufeff" + text):
+        doc = read_document(wrapped, "w.json", on_part=parts.append)
+        assert not doc.read_in_parts
