@@ -145,26 +145,36 @@ def parse_json(text: str) -> Any:
 
 
 #: A key of digits and colons (the usual node ids: `3`, and `30:7:5` for a node of a subgraph)
-#: in quotes (group 1: its text), then blanks, the colon and the blanks before the value. Reading
-#: counts its matches (`_no_duplicate_nodes`); locating indexes them (`jsonpos`).
+#: in quotes (group 1: its text), then blanks, the colon and the blanks before the value. Locating
+#: indexes its matches (`jsonpos`).
 ID_KEY = re.compile(r'"([0-9:]+)"[ \t\n\r]*:[ \t\n\r]*')
+
+#: Where one node ends and the next begins: the closing brace of an object, the comma (group 1),
+#: then a key of digits and colons opening an object. Long texts are cut at its matches
+#: (`_decode_in_parts`).
+_NODE_BOUNDARY = re.compile(r'\}[ \t\n\r]*(,)[ \t\n\r]*"[0-9:]+"[ \t\n\r]*:[ \t\n\r]*\{')
+
+#: A comma, then a key of digits and colons (group 1: empty, so that `findall` makes no string
+#: per match) and its colon: where the text may write a node id, but its first (`_no_duplicate_nodes`).
+_ID_AFTER_COMMA = re.compile(r',[ \t\n\r]*"[0-9:]+"[ \t\n\r]*:()')
 
 
 def _no_duplicate_nodes(workflow: dict[str, Any], text: str) -> bool:
     """True when `text` surely holds each key of `workflow` (an object decoded from it) once
     only; False when it may not (the caller then reads the text again, counting).
 
-    When every node id is made of digits and colons, each is written at least once as
-    `ID_KEY` matches it: only a `\\u003.` escape could spell such a character another way.
-    Escaped backslashes and quotes are taken out of the text first (left to right, pair by
-    pair, as JSON reads them): every quote left opens or closes a string, and a key without
-    escapes is left as it was. Then a match that starts at an opening quote is a key of
-    digits and colons (or a key whose escapes were taken out: counted in excess). One that
-    starts at a closing quote can only take the colon after a key and the opening quote of a
-    string value that begins with a colon: counted in excess too, it never takes a key's
-    opening quote. So if the text has no more matches, at any depth, than there are node
-    ids, each node id occurs exactly once; with more (a true duplicate, or a deeper key or
-    value that looks like one) the text is read again.
+    When every node id is made of digits and colons, each is written as such at least once:
+    only a `\\u003.` escape could spell such a character another way (escaped backslashes are
+    taken out first, left to right, pair by pair, as JSON reads them, so that `\\\\u0031` is
+    not taken for one). Every member of the workflow but its first is then written after a
+    comma as `_ID_AFTER_COMMA` matches it. A match elsewhere is counted in excess, and never
+    takes the comma before a member, as each match has one comma, its first character. One
+    that starts at a comma inside a string has its quote close that string (an escaped quote
+    has a backslash before it), which must then be a key whose value is a string that begins
+    with a colon (nothing else is written right after a quote with no blank); it ends inside
+    that value, where no match can leave (a value's closing quote is never followed by a digit
+    or a colon). So if the text has no more matches than ids, less one, each id occurs exactly
+    once; with more (a true duplicate, or a deeper key that looks like one) it is read again.
     """
     if not workflow:
         return True
@@ -172,11 +182,10 @@ def _no_duplicate_nodes(workflow: dict[str, Any], text: str) -> bool:
     # (`"" in workflow`: an empty id, which the joined text cannot show)
     if not (joined.isascii() and joined.replace(":", "").isdecimal()) or "" in workflow:
         return False
-    if "\\" in text:  # (a search for one character: quick, and most texts have no escape)
-        text = text.replace("\\\\", "").replace('\\"', "")
-        if "\\u003" in text:
-            return False
-    return len(ID_KEY.findall(text)) == len(workflow)
+    # (a search for one character first: quick, and most texts have no escape)
+    if "\\" in text and "\\u003" in text.replace("\\\\", ""):
+        return False
+    return len(_ID_AFTER_COMMA.findall(text)) + 1 == len(workflow)
 
 
 def _long_number_span(text: str, path: str | None) -> Span:
@@ -196,9 +205,6 @@ def _long_number_span(text: str, path: str | None) -> Span:
 PARTS_FROM = 1 << 20
 PART_CHARS = 1 << 16
 
-#: Where one node ends and the next begins, as candidates to cut the text at: the closing
-#: brace of an object, the comma (group 1), then a key of digits and colons opening an object.
-_NODE_BOUNDARY = re.compile(r'\}[ \t\n\r]*(,)[ \t\n\r]*"[0-9:]+"[ \t\n\r]*:[ \t\n\r]*\{')
 _OPENING = re.compile(r"[ \t\n\r]*\{")
 
 

@@ -70,8 +70,12 @@ def test_plain_workflows_are_not_read_twice():
     text = json.dumps({str(i): {"class_type": "A", "inputs": {"seed": i, "m": [str(i - 1), 0]}}
                        for i in range(1, 30)}, indent=2)
     assert _no_duplicate_nodes(json.loads(text), text)
-    assert not _no_duplicate_nodes(json.loads(text), text.replace('"seed"', '"5"'))
+    # an input named like an id, after a comma, is counted in excess: read again
+    assert not _no_duplicate_nodes(json.loads(text), text.replace('"m"', '"5"'))
+    # the first key of an object has no comma before it: never counted
+    assert _no_duplicate_nodes(json.loads(text), text.replace('"seed"', '"5"'))
     same(text)
+    same(text.replace('"m"', '"5"'))
 
 
 def test_strings_that_look_like_keys():
@@ -174,10 +178,11 @@ def test_escaped_quotes_and_backslashes_are_taken_out_before_counting():
         text = '{"1": {"class_type": "A", "inputs": {' + inner + '}}, "2": ' + NODE + '}'
         assert _no_duplicate_nodes(json.loads(text), text), text
         same(text)
-    # a key whose escapes are taken out may look like an id: counted in excess, read again
-    text = '{"1": {"class_type": "A", "inputs": {"1\\"": 0}}}'
-    assert not _no_duplicate_nodes(json.loads(text), text)
-    same(text)
+    # a key with an escaped quote is no id: its quote has a backslash before it
+    for text in ('{"1": {"class_type": "A", "inputs": {"1\\"": 0}}}',
+                 '{"1": {"class_type": "A", "inputs": {"x": 1, "\\"1": 0}}}'):
+        assert _no_duplicate_nodes(json.loads(text), text), text
+        same(text)
 
 
 def test_ids_spelled_with_escapes_are_read_twice():
@@ -192,9 +197,23 @@ def test_ids_spelled_with_escapes_are_read_twice():
 
 
 def test_a_value_that_begins_with_a_colon_is_counted_in_excess():
-    text = '{"1": {"class_type": "A", "inputs": {"t":": x"}}}'
-    assert not _no_duplicate_nodes(json.loads(text), text)  # read again: never a missed duplicate
+    # a key that ends with a comma and blanks, then a value that begins with a colon: the match
+    # starts inside the key and ends inside the value
+    for text in ('{"1": {"class_type": "A", "inputs": {"a, ":": x"}}}', '{"1": {"inputs": {"a,":":"}}, "2": {}}'):
+        assert not _no_duplicate_nodes(json.loads(text), text), text  # read again: never a missed duplicate
+        same(text)
+    text = '{"1": {"class_type": "A", "inputs": {"t":": x"}}}'  # no comma before it: not counted
+    assert _no_duplicate_nodes(json.loads(text), text)
     same(text)
+
+
+def test_duplicates_that_are_no_objects_are_found():
+    # the copies JSON drops may be of any kind: the comma before each is counted all the same
+    for text, times in (('{"1":3,"1":3,"1":{"class_type":"A","inputs":{}}}', 3), ('{"1": {"inputs": {}}, "1": [], "2": {"inputs": {}}}', 2),
+                        ('{"2": {}, "1": "x", "1": {"inputs": {}}}', 2)):
+        assert not _no_duplicate_nodes(json.loads(text), text), text
+        assert read_document(text).duplicates == {"1": times}
+        same(text)
 
 
 def test_reading_leaves_the_collector_as_it_was():
