@@ -274,7 +274,6 @@ class ContextBuilder:
         ctx.input_files = input_files
         ctx.duplicates = dict(duplicates or {})
         ordered = self._ahead.isdisjoint(nodes)
-        self._ahead = set()
         if not ordered:  # links to nodes written later (or to the node itself): their parents
             for view in nodes.values():
                 for link in view.links:
