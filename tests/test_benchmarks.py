@@ -21,7 +21,7 @@ def test_throughput_profile_nearmiss_and_scaling_sections_run():
     assert len(stages) == 3, proc.stdout
     for line in stages.values():  # each stage took some of the time: the timers saw it
         assert " 0.0%" not in line, proc.stdout
-    assert "of reading: json.loads alone" in proc.stdout
+    assert "json.loads of the whole text alone" in proc.stdout
     assert "class suggestion alone" in proc.stdout
     assert "chain per node max/min" in proc.stdout and "(one lint:" in proc.stdout
 
