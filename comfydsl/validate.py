@@ -51,7 +51,7 @@ def workflow_findings(workflow: dict[str, Any], *, catalog: NodeCatalog | None =
 
 #: What `_findings` checks: a workflow, the files uploaded with it, its duplicate ids, and the
 #: `ContextBuilder` its nodes were already given to as it was read (or None).
-_Job = tuple[dict[str, Any], "set[str] | None", "dict[str, int] | None", Any]
+_Job = tuple[dict[str, Any], set[str] | None, dict[str, int] | None, Any]
 
 
 def _findings(jobs: Sequence[_Job], catalog: NodeCatalog | None, models: ModelCatalog | None) -> list[list[Diagnostic]]:
@@ -121,6 +121,7 @@ def read_documents(batch: Sequence[tuple[str, str]], *, catalog: NodeCatalog | N
     from .workflow.document import PARTS_FROM, read_document
 
     catalog = catalog if catalog is not None else default_catalog()
+    context_builder = _checker()[3]
     docs = []
     started: list[Any] = []
     with gc_paused():
@@ -129,7 +130,7 @@ def read_documents(batch: Sequence[tuple[str, str]], *, catalog: NodeCatalog | N
                 docs.append(read_document(text, path))
                 started.append(None)
                 continue
-            builder = _checker()[3](catalog)
+            builder = context_builder(catalog)
             doc = read_document(text, path, on_part=builder.add)
             docs.append(doc)
             started.append(builder if doc.read_in_parts else None)
