@@ -379,3 +379,14 @@ def test_long_workflows_are_decoded_in_parts_at_the_real_sizes():
     for wrapped in ('{"input": {"workflow": %s}}' % text, "[%s]" % text, "\ufeff" + text):
         doc = read_document(wrapped, "w.json", on_part=parts.append)
         assert not doc.read_in_parts
+
+
+def test_a_part_nested_too_deeply_is_reported_as_the_whole_text_is():
+    deep = "[" * 100_000 + "]" * 100_000
+    text = '{"1": {"class_type": "A", "inputs": {}}, "2": {"class_type": "A", "inputs": {"x": ' + deep + "}}}"
+    whole = read_document(text, "w.json")
+    with in_parts(1):
+        cut = read_document(text, "w.json", on_part=lambda part: None)
+    assert [d.message for d in cut.diagnostics] == [d.message for d in whole.diagnostics] == [
+        "not readable JSON: nested too deeply"]
+    assert not cut.read_in_parts
