@@ -136,7 +136,8 @@ def test_a_long_workflow_read_in_parts_is_linted_as_one_read_whole(monkeypatch):
     from comfydsl.checks import ContextBuilder
 
     text = json.dumps(_long_workflow_with_problems(20_000), indent=1)
-    assert len(text) > document.PARTS_FROM
+    parts_from = document.PARTS_FROM
+    assert len(text) > parts_from
     taken: list[int] = []
     add = ContextBuilder.add
     monkeypatch.setattr(ContextBuilder, "add", lambda self, part: (taken.append(len(part)), add(self, part))[1])
@@ -149,7 +150,7 @@ def test_a_long_workflow_read_in_parts_is_linted_as_one_read_whole(monkeypatch):
     assert [d.to_dict() for d in in_parts.diagnostics] == [d.to_dict() for d in whole.diagnostics]
     assert set(codes(whole)) == {"CD005", "CD007", "CD101", "CD103", "CD403", "CD601", "CD603"}
     # a node id written twice across parts: the parts are dropped, the workflow read whole
-    monkeypatch.setattr(document, "PARTS_FROM", 1 << 20)
+    monkeypatch.setattr(document, "PARTS_FROM", parts_from)
     twice = text.replace('"19990": {', '"12": {')
     taken.clear()
     found = lint_text(twice, "long.json")
