@@ -2,7 +2,7 @@
 
     python benchmarks/fuzz.py --minutes 10 [--out fuzz-failures] [--only recipe,workflow] [--seed 0]
 
-The time is shared evenly between the generators (recipe, workflow, catalogue, api, and
+The time is shared evenly between the generators (recipe, workflow, long, catalogue, api, and
 `roundtrip`: decompile then compile). Input number N of a generator is made from
 `random.Random(seed + N)`, so a failure is reproduced from its seed alone; it is also
 written to OUT/<generator>/<seed>.<ext> with a `.txt` beside it listing what failed.
@@ -25,7 +25,8 @@ sys.path[:0] = [str(ROOT / "tests")]
 from fuzz.checks import CHECKS, check_round_trip  # noqa: E402
 from fuzz.generators import GENERATORS  # noqa: E402
 
-SUFFIX = {"recipe": ".comfy", "workflow": ".json", "roundtrip": ".json", "catalogue": ".json", "api": ".txt"}
+SUFFIX = {"recipe": ".comfy", "workflow": ".json", "long": ".json", "roundtrip": ".json", "catalogue": ".json",
+          "api": ".txt"}
 
 
 def main(argv: list[str] | None = None) -> int:

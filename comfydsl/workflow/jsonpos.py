@@ -128,6 +128,9 @@ class JsonPositions:
         self._looked_up = 0
         self._top: Member | Literal[False] | None = None
         self._id_index: dict[str, tuple[int, int, int]] | None = None
+        #: `_hides_keys` of each large region asked about, by (start, end, kind of key): many
+        #: findings ask about the same few (the whole text above all), each a pass over it
+        self._hidden: dict[tuple[int, int, bool, bool], bool] = {}
 
     # -- lines and columns -------------------------------------------------------------
 
@@ -352,12 +355,23 @@ class JsonPositions:
         quotes are searched too. (An escaped quote is no string's end, so a match may start
         there, inside a key that ends with the one searched for: that is one more match,
         which never hides another; see `_key_pattern`.)"""
-        text = self.text
-        if not self._escapes or text.find("\\", start, end) == -1:
+        if not self._escapes:
             return False
-        if "/" in key and text.find("\\/", start, end) != -1:
+        if end - start <= _SMALL_REGION:
+            return self._escape_in(start, end, "/" in key, key.isascii())
+        asked = (start, end, "/" in key, key.isascii())
+        hidden = self._hidden.get(asked)
+        if hidden is None:
+            hidden = self._hidden[asked] = self._escape_in(*asked)
+        return hidden
+
+    def _escape_in(self, start: int, end: int, slash: bool, ascii_key: bool) -> bool:
+        text = self.text
+        if text.find("\\", start, end) == -1:
+            return False
+        if slash and text.find("\\/", start, end) != -1:
             return True
-        if key.isascii():
+        if ascii_key:
             return _ASCII_ESCAPE.search(text, start, end) is not None
         return text.find("\\u", start, end) != -1
 

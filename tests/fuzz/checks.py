@@ -7,6 +7,8 @@ Each `check_*` function runs every command that takes such an input (in process,
 * no command over TIME_BOUND seconds;
 * for recipes: `fmt` idempotent, and meaning-preserving (the formatted recipe compiles to
   the same workflow);
+* for long workflow texts: reading them in parts, and linting them so, gives what reading and
+  linting them whole gives (`check_long`);
 * for workflows `decompile` accepts: compiling the recipe gives the workflow back
   (`check_round_trip`, kept apart: it holds once `author`'s decompile work is merged).
 """
@@ -136,6 +138,30 @@ def check_round_trip(text: str) -> list[str]:
     return []
 
 
+def check_long(text: str) -> list[str]:
+    """A long text read and linted in parts gives the document and findings of a whole read."""
+    from unittest import mock
+
+    from comfydsl.lint import lint_text
+    from comfydsl.workflow import document
+
+    def seen() -> tuple:
+        doc = document.read_document(text, "w.json")
+        found = lint_text(text, "w.json")
+        return ((doc.kind, doc.envelope, doc.duplicates, doc.workflow, [d.to_dict() for d in doc.diagnostics]),
+                (found.kind, [d.to_dict() for d in found.diagnostics]))
+
+    in_parts = seen()
+    with mock.patch.object(document, "PARTS_FROM", len(text) + 1):
+        whole = seen()
+    failures = []
+    if in_parts[0] != whole[0]:
+        failures.append("reading in parts gives another document than reading whole")
+    if in_parts[1] != whole[1]:
+        failures.append("linting in parts finds other things than linting whole")
+    return failures
+
+
 def check_catalogue(text: str) -> list[str]:
     """The commands that take `--catalog`, given a fuzzed catalogue."""
     failures: list[str] = []
@@ -165,4 +191,5 @@ def check_api(program) -> list[str]:
     return []
 
 
-CHECKS = {"recipe": check_recipe, "workflow": check_workflow, "catalogue": check_catalogue, "api": check_api}
+CHECKS = {"recipe": check_recipe, "workflow": check_workflow, "long": check_long, "catalogue": check_catalogue,
+          "api": check_api}

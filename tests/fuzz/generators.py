@@ -11,6 +11,10 @@ strategies (`strategy(gen)`: hypothesis draws the seed and shrinks it toward 0).
 * `workflow`: a compiled example recipe, its JSON mutated (keys dropped, values retyped,
   links bent, surrogates, huge numbers), sometimes wrapped as a RunPod or /prompt body with
   odd `images`; or the text itself mutated.
+* `long`: a workflow text of over a megabyte (read in parts, see `workflow.document`): strings
+  that look like the place between two nodes, now and then an id written twice, a node that is
+  no object or an object keyed by digits below a node, any blanks; sometimes in an envelope,
+  sometimes with a few characters mutated.
 * `catalogue`: an object_info fragment of real classes with entries mutated (wrong types for
   `input`, `output`, ranges, unhashable options).
 * `api_call`: a short program against the Python graph API (`Graph`, `node`, `out`, `check`),
@@ -224,6 +228,44 @@ def workflow(rng: random.Random) -> str:
     return text
 
 
+#: Strings that look like JSON around a node id.
+_TRAPS = ['}, "12": {', '}, "', '", "1":', ',"3":{', ":", "{", "}", ",", '"', "\\", "\u2028", "\ud800", "é"]
+
+
+def long_workflow(rng: random.Random) -> str:
+    """A chain of 12,000-20,000 nodes as JSON text (1-2 MB), written any way, odd now and then."""
+    odd = rng.choice([0.0, 0.0, 0.0001, 0.001])  # how often a node is odd: most texts have none
+    data: dict[str, Any] = {}
+    count = rng.randint(12_000, 20_000)
+    for i in range(1, count + 1):
+        key = str(i) if rng.random() >= odd else str(rng.randint(1, count))
+        if rng.random() < odd:
+            data[key] = _odd_value(rng)
+            continue
+        inputs: dict[str, Any] = {"image": [str(max(1, i - 1)), 0],
+                                  "t": "".join(rng.choice(_TRAPS) for _ in range(rng.randint(0, 4)))}
+        if rng.random() < odd:
+            inputs[str(rng.randint(1, 9))] = {"7": {}, "8": {"y": '}, "9": {'}}
+        data[key] = {"class_type": "ImageInvert" if rng.random() >= odd else "NoSuchNode", "inputs": inputs}
+    style = rng.randrange(4)
+    if style == 0:
+        text = json.dumps(data, ensure_ascii=rng.random() < 0.5)
+    elif style == 1:
+        text = json.dumps(data, indent=rng.choice([0, 1, "\t"]))
+    elif style == 2:
+        text = json.dumps(data, separators=(",", ":"))
+    else:  # members joined by hand, with any blanks, some written twice
+        members = [json.dumps(k) + rng.choice([":", " : ", "\n:\n"]) + json.dumps(v) for k, v in data.items()]
+        for _ in range(rng.choice([0, 0, 1, 2])):
+            members.insert(rng.randrange(len(members) + 1), rng.choice(members))
+        text = rng.choice(["", " ", "\n"]) + "{" + rng.choice([",", " , ", ",\n"]).join(members) + "}\n"
+    if rng.random() < 0.15:
+        text = rng.choice(['{"input": {"workflow": %s}}', '{"prompt": %s}', "[%s]"]) % text
+    if rng.random() < 0.3:
+        text = mutate_text(text, rng, edits=rng.randint(1, 2))
+    return text
+
+
 @functools.lru_cache(maxsize=1)
 def _object_info_sample() -> dict:
     data = json.loads((ROOT / "tests" / "data" / "comfyui" / "object_info.json").read_text(encoding="utf-8"))
@@ -312,7 +354,7 @@ class ApiProgram:
 
 
 GENERATORS: dict[str, Callable[[random.Random], Any]] = {
-    "recipe": recipe, "workflow": workflow, "catalogue": catalogue, "api": api_call,
+    "recipe": recipe, "workflow": workflow, "long": long_workflow, "catalogue": catalogue, "api": api_call,
 }
 
 

@@ -14,8 +14,8 @@ import tracemalloc
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from fuzz.checks import check_api, check_catalogue, check_recipe, check_round_trip, check_workflow
-from fuzz.generators import api_call, catalogue, recipe, strategy, workflow
+from fuzz.checks import check_api, check_catalogue, check_long, check_recipe, check_round_trip, check_workflow
+from fuzz.generators import api_call, catalogue, long_workflow, recipe, strategy, workflow
 
 EXAMPLES = int(os.environ.get("COMFYDSL_FUZZ_EXAMPLES", "0") or 0)
 
@@ -35,6 +35,12 @@ def test_every_recipe_command_on_fuzzed_recipes(text):
 @given(strategy(workflow))
 def test_every_workflow_command_on_fuzzed_workflows(text):
     assert check_workflow(text) == []
+
+
+@short(2)
+@given(strategy(long_workflow))
+def test_long_workflows_read_and_lint_in_parts_as_they_do_whole(text):
+    assert check_long(text) == []
 
 
 @short(40)
